@@ -1,0 +1,53 @@
+package message
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Message is one message to one recipient: the unit of work in wabulk.
+type Message struct {
+	// ID is stable across retries and re-imports: campaign ID + ":" + E.164
+	// recipient for campaigns, an idempotency key or generated ID otherwise.
+	ID         string `json:"id"`
+	CampaignID string `json:"campaign_id,omitempty"`
+	// Account is the provider account (config name) that sends it.
+	Account string `json:"account"`
+	// From is the business sender number in E.164; it keys the 24-hour
+	// window together with To. Optional when the account has one number.
+	From    string  `json:"from,omitempty"`
+	To      string  `json:"to"`
+	Content Content `json:"content"`
+	// ExpiresAt is when the message stops being worth sending; zero means never.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// Validate reports the first thing that makes m unsendable.
+func (m *Message) Validate() error {
+	if m.ID == "" {
+		return errors.New("message: id is required")
+	}
+	if m.Account == "" {
+		return errors.New("message: account is required")
+	}
+	if !IsE164(m.To) {
+		return fmt.Errorf("message: recipient %q is not in E.164 form", m.To)
+	}
+	if m.From != "" && !IsE164(m.From) {
+		return fmt.Errorf("message: sender %q is not in E.164 form", m.From)
+	}
+	if err := m.Content.Validate(); err != nil {
+		return fmt.Errorf("message: %w", err)
+	}
+	return nil
+}
+
+// Expired reports whether m's TTL has passed at now.
+func (m *Message) Expired(now time.Time) bool {
+	return !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt)
+}
+
+// CampaignMessageID is the ID of a campaign's message to one recipient.
+func CampaignMessageID(campaignID, e164 string) string { return campaignID + ":" + e164 }

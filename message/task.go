@@ -1,0 +1,72 @@
+package message
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeSend is the asynq task type of a send job: one message, one recipient.
+const TypeSend = "wabulk:send"
+
+// payloadVersion is bumped when the payload changes incompatibly.
+const payloadVersion = 1
+
+type sendPayload struct {
+	V int `json:"v"`
+	Message
+}
+
+// NewSendTask wraps m as an asynq task. It validates m first: a task that
+// reaches Redis is one a worker can send.
+func NewSendTask(m *Message, opts ...asynq.Option) (*asynq.Task, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(sendPayload{V: payloadVersion, Message: *m})
+	if err != nil {
+		return nil, fmt.Errorf("encode send task %s: %w", m.ID, err)
+	}
+	return asynq.NewTask(TypeSend, b, opts...), nil
+}
+
+// PayloadError says why a payload cannot be used. ID is set when the payload
+// named a message, so its record can be marked invalid.
+type PayloadError struct {
+	ID  string
+	Err error
+}
+
+func (e *PayloadError) Error() string {
+	if e.ID != "" {
+		return fmt.Sprintf("bad send payload for message %s: %v", e.ID, e.Err)
+	}
+	return fmt.Sprintf("bad send payload: %v", e.Err)
+}
+
+func (e *PayloadError) Unwrap() error { return e.Err }
+
+// DecodeSendTask reads a send task's payload. Every failure is a
+// *PayloadError: the payload will never become valid by retrying.
+func DecodeSendTask(b []byte) (*Message, error) {
+	var p sendPayload
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, &PayloadError{Err: fmt.Errorf("not JSON: %w", err)}
+	}
+	if p.V != payloadVersion {
+		return nil, &PayloadError{ID: p.ID, Err: fmt.Errorf("payload version %d, this worker reads %d", p.V, payloadVersion)}
+	}
+	m := p.Message
+	if err := m.Validate(); err != nil {
+		return nil, &PayloadError{ID: m.ID, Err: err}
+	}
+	return &m, nil
+}
+
+// IsPayloadError reports whether err is (or wraps) a *PayloadError.
+func IsPayloadError(err error) bool {
+	var pe *PayloadError
+	return errors.As(err, &pe)
+}

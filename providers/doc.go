@@ -1,0 +1,17 @@
+// Package providers defines what wabulk needs from a WhatsApp Business API
+// reseller and the one error type that decides retries.
+//
+// Each adapter lives in its own folder (providers/tujenge, ...) and is a real
+// HTTP client for that provider's wire format. An adapter:
+//
+//   - implements Provider and asserts it: var _ providers.Provider = (*Client)(nil);
+//   - returns a *SendError for every failure, classed Transient, Permanent or
+//     Account, with the provider's code, the HTTP status and Retry-After;
+//   - marks a failure Ambiguous when the request may have reached the
+//     provider (a timeout or broken connection after the request was written,
+//     a 2xx it could not read): the worker never blindly resends those;
+//   - never puts a credential in an error, a log line or a report.
+//
+// Only package worker turns a SendError into asynq's vocabulary (SkipRetry,
+// IsFailure, RetryDelayFunc). Adapters know nothing of asynq or Redis.
+package providers
