@@ -70,3 +70,39 @@ func IsPayloadError(err error) bool {
 	var pe *PayloadError
 	return errors.As(err, &pe)
 }
+
+// Lane is a priority lane; each is its own asynq queue.
+type Lane string
+
+// The lanes, highest first. Transactional messages and reminders belong in
+// LaneHigh so they never wait behind a campaign.
+const (
+	LaneHigh   Lane = "high"
+	LaneNormal Lane = "normal"
+	LaneLow    Lane = "low"
+)
+
+// Lanes lists the lanes, highest first.
+var Lanes = []Lane{LaneHigh, LaneNormal, LaneLow}
+
+// ParseLane reads a lane name; "" means LaneNormal.
+func ParseLane(s string) (Lane, error) {
+	switch Lane(s) {
+	case "":
+		return LaneNormal, nil
+	case LaneHigh, LaneNormal, LaneLow:
+		return Lane(s), nil
+	}
+	return "", fmt.Errorf("priority %q: want high, normal or low", s)
+}
+
+// QueueName is the asynq queue of a lane under a key prefix
+// ("wabulk:" + "normal"). Producer and worker both derive it from the same
+// prefix, so tests with their own prefix get queues of their own.
+func QueueName(prefix string, l Lane) string { return prefix + string(l) }
+
+// TaskMaxRetry is the MaxRetry every send task carries. wabulk counts
+// provider attempts in the message record and decides itself when they are
+// exhausted; asynq archives a task whose retry count reaches MaxRetry even
+// for a deferral that is not a failure, so this is set out of reach.
+const TaskMaxRetry = 1 << 20

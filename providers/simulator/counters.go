@@ -1,0 +1,172 @@
+package simulator
+
+import (
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats is the simulator's view of what it was asked and how it answered.
+// It counts requests to the send endpoint only.
+type Stats struct {
+	// Requests is every request that reached the send endpoint, including
+	// those whose client went away before they were answered.
+	Requests int64 `json:"requests"`
+	// Accepted is every accepted send, duplicates included.
+	Accepted int64 `json:"accepted"`
+	// Recipients is how many distinct recipients were accepted at least once.
+	Recipients int64 `json:"recipients"`
+	// Duplicates is accepted sends beyond the first per recipient: anything
+	// but 0 means some message went out twice.
+	Duplicates int64 `json:"duplicates"`
+	// ByCode counts answers by the code they carried ("200", "429", "470",
+	// "401", "1009", ...).
+	ByCode map[string]int64 `json:"by_code"`
+}
+
+// counters holds Stats as atomics, so the hot path never takes a lock.
+type counters struct {
+	requests   atomic.Int64
+	accepted   atomic.Int64
+	recipients atomic.Int64
+	duplicates atomic.Int64
+	byCode     sync.Map // int → *atomic.Int64
+}
+
+func (c *counters) answered(code int) {
+	v, ok := c.byCode.Load(code)
+	if !ok {
+		v, _ = c.byCode.LoadOrStore(code, new(atomic.Int64))
+	}
+	v.(*atomic.Int64).Add(1)
+}
+
+func (c *counters) snapshot() Stats {
+	st := Stats{
+		Requests:   c.requests.Load(),
+		Accepted:   c.accepted.Load(),
+		Recipients: c.recipients.Load(),
+		Duplicates: c.duplicates.Load(),
+		ByCode:     make(map[string]int64),
+	}
+	c.byCode.Range(func(k, v any) bool {
+		if n := v.(*atomic.Int64).Load(); n > 0 {
+			st.ByCode[strconv.Itoa(k.(int))] = n
+		}
+		return true
+	})
+	return st
+}
+
+func (c *counters) reset() {
+	c.requests.Store(0)
+	c.accepted.Store(0)
+	c.recipients.Store(0)
+	c.duplicates.Store(0)
+	// Zero rather than delete: a concurrent answered() may hold a counter.
+	c.byCode.Range(func(_, v any) bool {
+		v.(*atomic.Int64).Store(0)
+		return true
+	})
+}
+
+// shardCount spreads recipients over independently locked maps so that
+// concurrent accepts for different recipients rarely contend.
+const shardCount = 64
+
+// recipientCounts counts accepts per recipient (wa_id digits).
+type recipientCounts struct {
+	seed   maphash.Seed
+	shards [shardCount]recipientShard
+}
+
+type recipientShard struct {
+	mu sync.Mutex
+	m  map[string]int64
+	_  [40]byte // keep shards on separate cache lines
+}
+
+func newRecipientCounts() *recipientCounts {
+	c := &recipientCounts{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]int64)
+	}
+	return c
+}
+
+func (c *recipientCounts) shard(to string) *recipientShard {
+	return &c.shards[maphash.String(c.seed, to)%shardCount]
+}
+
+// add counts one accept for to and returns its new total.
+func (c *recipientCounts) add(to string) int64 {
+	sh := c.shard(to)
+	sh.mu.Lock()
+	sh.m[to]++
+	n := sh.m[to]
+	sh.mu.Unlock()
+	return n
+}
+
+func (c *recipientCounts) get(to string) int64 {
+	sh := c.shard(to)
+	sh.mu.Lock()
+	n := sh.m[to]
+	sh.mu.Unlock()
+	return n
+}
+
+func (c *recipientCounts) reset() {
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		sh.m = make(map[string]int64)
+		sh.mu.Unlock()
+	}
+}
+
+// scripts holds the scripted answers per recipient.
+type scripts struct {
+	pending atomic.Int64 // codes waiting across all recipients: 0 skips the lock
+	mu      sync.Mutex
+	m       map[string][]int
+}
+
+func (s *scripts) push(to string, codes []int) {
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = make(map[string][]int)
+	}
+	s.m[to] = append(s.m[to], codes...)
+	s.pending.Add(int64(len(codes)))
+	s.mu.Unlock()
+}
+
+// pop takes the next scripted code for to, if any.
+func (s *scripts) pop(to string) (int, bool) {
+	if s.pending.Load() == 0 {
+		return 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.m[to]
+	if len(q) == 0 {
+		return 0, false
+	}
+	code := q[0]
+	if len(q) == 1 {
+		delete(s.m, to)
+	} else {
+		s.m[to] = q[1:]
+	}
+	s.pending.Add(-1)
+	return code, true
+}
+
+func (s *scripts) reset() {
+	s.mu.Lock()
+	s.m = nil
+	s.pending.Store(0)
+	s.mu.Unlock()
+}

@@ -1,0 +1,191 @@
+package tujenge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+)
+
+// DefaultBaseURL is where Tujenge serves its API.
+const DefaultBaseURL = "https://waba.tujenge.io"
+
+// Config is one Tujenge account. Every API key is bound to exactly one
+// sender phone number, so one Config is one sender.
+type Config struct {
+	// BaseURL defaults to https://waba.tujenge.io. It may carry a base path
+	// (Tujenge lets customers set one): requests go to BaseURL + "/v1/messages".
+	BaseURL string
+	// APIKey is required; it is sent as the WA-API-KEY header and never
+	// appears in an error.
+	APIKey string
+	// Namespace is the template namespace sent with template messages.
+	// Optional; a message's Template.Namespace wins over it.
+	Namespace string
+	// HTTP configures the account's HTTP client.
+	HTTP providers.HTTPConfig
+}
+
+// Client sends messages through one Tujenge account. It is safe for
+// concurrent use.
+type Client struct {
+	apiKey     string
+	namespace  string
+	messages   string // BaseURL + /v1/messages
+	webhook    string // BaseURL + /v1/configs/webhook
+	http       *http.Client
+	now        func() time.Time
+	redactions []string // the key as it may appear in provider text
+}
+
+var _ providers.Provider = (*Client)(nil)
+
+// New returns a Client for cfg. It fails when the API key is missing or
+// BaseURL is not an absolute http(s) URL.
+func New(cfg Config) (*Client, error) {
+	key := strings.TrimSpace(cfg.APIKey)
+	if key == "" {
+		return nil, errors.New("tujenge: APIKey is required")
+	}
+	if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return nil, errors.New("tujenge: APIKey contains control characters and cannot be sent as a header")
+	}
+	raw := strings.TrimSpace(cfg.BaseURL)
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	base, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("tujenge: BaseURL: %w", err)
+	}
+	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("tujenge: BaseURL %q must be an absolute http or https URL", base.Redacted())
+	}
+	if base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("tujenge: BaseURL %q must not carry a query or fragment", base.Redacted())
+	}
+	return &Client{
+		apiKey:     key,
+		namespace:  strings.TrimSpace(cfg.Namespace),
+		messages:   base.JoinPath("v1", "messages").String(),
+		webhook:    base.JoinPath("v1", "configs", "webhook").String(),
+		http:       providers.NewHTTPClient(cfg.HTTP),
+		now:        time.Now,
+		redactions: []string{key, url.QueryEscape(key)},
+	}, nil
+}
+
+// Send posts m to /v1/messages. On success the Receipt carries the
+// WhatsApp message id ("gBEG..."); every failure is a *providers.SendError.
+// An invalid m is refused before any request is made.
+func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
+	if m == nil {
+		return providers.Receipt{}, invalid(errors.New("message is nil"))
+	}
+	if err := m.Validate(); err != nil {
+		return providers.Receipt{}, invalid(err)
+	}
+	body, err := json.Marshal(c.request(m))
+	if err != nil { // e.g. a NaN coordinate, which Validate lets through
+		return providers.Receipt{}, invalid(err)
+	}
+	resp, err := c.post(ctx, c.messages, body)
+	if err != nil {
+		return providers.Receipt{}, err
+	}
+	return c.receipt(resp)
+}
+
+// SetWebhook points Tujenge's notifications (inbound messages and status
+// callbacks) at webhookURL. headers, when given, are sent with every callback,
+// e.g. an Authorization header the webhook receiver checks; their values
+// are treated as secrets. A failure is a *providers.SendError.
+func (c *Client) SetWebhook(ctx context.Context, webhookURL string, headers map[string]string) error {
+	if u, err := url.Parse(webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("set webhook: %w", &providers.SendError{Class: providers.Permanent,
+			Message: "the webhook url must be an absolute http or https URL"})
+	}
+	body, err := json.Marshal(webhookConfig{URL: webhookURL, Headers: headers})
+	if err != nil {
+		return fmt.Errorf("set webhook: %w", err)
+	}
+	secrets := make([]string, 0, len(headers))
+	for _, v := range headers {
+		secrets = append(secrets, v)
+	}
+	resp, err := c.post(ctx, c.webhook, body, secrets...)
+	if err != nil {
+		return fmt.Errorf("set webhook: %w", err)
+	}
+	if a, ok := parseAnswer(resp.Body); resp.Status/100 == 2 && (!ok || !a.failed()) {
+		return nil
+	}
+	return fmt.Errorf("set webhook: %w", c.failure(resp, secrets...))
+}
+
+// webhookConfig is the body of POST /v1/configs/webhook.
+type webhookConfig struct {
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// post sends body to u with the account's credentials. A failure to get an
+// answer is a *providers.SendError from providers.Do, scrubbed of secrets.
+func (c *Client) post(ctx context.Context, u string, body []byte, secrets ...string) (*providers.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+	}
+	// The documented spelling; Go would canonicalise Set to Wa-Api-Key.
+	req.Header["WA-API-KEY"] = []string{c.apiKey}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := providers.Do(c.http, req)
+	if err != nil {
+		return nil, c.scrub(err, secrets...)
+	}
+	return resp, nil
+}
+
+// invalid is the error for a message that cannot be sent as it stands.
+func invalid(err error) *providers.SendError {
+	return &providers.SendError{
+		Class:   providers.Permanent,
+		Reason:  providers.ReasonUnsupported,
+		Message: "invalid message, not sent",
+		Err:     err,
+	}
+}
+
+// scrub removes the API key and secrets from a transport *SendError. Its
+// Message is ours; its underlying error is replaced by its redacted text
+// only when it carries a secret, so errors.Is keeps working for
+// context.DeadlineExceeded and friends.
+func (c *Client) scrub(err error, secrets ...string) error {
+	var se *providers.SendError
+	if !errors.As(err, &se) || se.Err == nil {
+		return err
+	}
+	if s := se.Err.Error(); c.redact(s, secrets...) != s {
+		se.Err = errors.New(c.redact(s, secrets...))
+	}
+	return err
+}
+
+// prose is provider text fit for an error: redacted, then cut to one
+// short line (in that order, so a cut never leaves half a key behind).
+func (c *Client) prose(s string, secrets ...string) string {
+	return providers.Snippet([]byte(c.redact(s, secrets...)))
+}
+
+func (c *Client) redact(s string, secrets ...string) string {
+	return providers.Redact(providers.Redact(s, c.redactions...), secrets...)
+}

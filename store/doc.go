@@ -1,0 +1,19 @@
+// Package store is everything wabulk remembers in Redis besides the asynq
+// queue: message records (state, attempts, provider message id, error,
+// timestamps), campaign records and their per-state counters, the index
+// from provider message id to message, and the time of each contact's last
+// inbound message (the 24-hour customer-service window).
+//
+// Every state change goes through one Lua script that checks the move
+// against message's transition table and updates the record and its
+// campaign's counters in the same step, so counters never drift from
+// records, even when processes die mid-way. Records are created only if
+// absent, which is what makes a re-import send nothing twice.
+//
+// All keys start with one prefix (default "wabulk:"). The store never
+// enqueues tasks and never talks to providers.
+//
+//	st := store.New(rdb, store.Config{Prefix: "wabulk:"})
+//	res, err := st.Create(ctx, []store.NewRecord{{ID: id, CampaignID: c, Account: a, To: to}})
+//	prev, err := st.Transition(ctx, store.Ref{ID: id, CampaignID: c}, message.Sending, store.Update{IncAttempts: true})
+package store

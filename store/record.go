@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wabulk/wabulk/message"
+)
+
+// Record is what the store knows of one message.
+type Record struct {
+	ID                string
+	CampaignID        string
+	Account           string
+	To                string
+	Status            message.Status
+	Attempts          int
+	ErrorCode         string
+	Error             string
+	ProviderMessageID string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// NewRecord is a record to create.
+type NewRecord struct {
+	ID         string
+	CampaignID string
+	Account    string
+	To         string
+	// Run identifies the import run that creates it, so a second sighting
+	// in the same run reads as a duplicate and one from an earlier run as
+	// already present.
+	Run string
+}
+
+// CreateResult is what Create found for one NewRecord.
+type CreateResult struct {
+	Created bool
+	// When not created: the existing record's status and whether the same
+	// run created it (a duplicate within one input).
+	Status  message.Status
+	SameRun bool
+}
+
+// createScript creates a record only if absent, counts it in its campaign
+// and appends the recipient to the campaign's member list, in one step.
+var createScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local v = redis.call('HMGET', KEYS[1], 'status', 'run')
+  return {0, v[1] or '', v[2] or ''}
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'campaign', ARGV[2], 'account', ARGV[3], 'to', ARGV[4],
+  'status', 'queued', 'attempts', 0, 'created', ARGV[5], 'updated', ARGV[5], 'run', ARGV[6])
+redis.call('HINCRBY', KEYS[2], 'queued', 1)
+if ARGV[2] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[4]) end
+return {1, 'queued', ARGV[6]}
+`)
+
+// Create creates each record that does not exist yet, in one pipelined
+// round trip. Existing records are left untouched and reported.
+func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	now := strconv.FormatInt(ms(s.now()), 10)
+	if err := createScript.Load(ctx, s.rdb).Err(); err != nil {
+		return nil, fmt.Errorf("load create script: %w", err)
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(recs))
+	for i, r := range recs {
+		cmds[i] = createScript.EvalSha(ctx, pipe,
+			[]string{s.msgKey(r.ID), s.countsKey(r.CampaignID), s.membersKey(r.CampaignID)},
+			r.ID, r.CampaignID, r.Account, r.To, now, r.Run)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create %d records: %w", len(recs), err)
+	}
+	out := make([]CreateResult, len(recs))
+	for i, c := range cmds {
+		v, err := c.Slice()
+		if err != nil || len(v) != 3 {
+			return nil, fmt.Errorf("create record %s: unexpected reply %v: %w", recs[i].ID, v, err)
+		}
+		created, _ := v[0].(int64)
+		st, _ := v[1].(string)
+		run, _ := v[2].(string)
+		out[i] = CreateResult{Created: created == 1, Status: message.Status(st), SameRun: created != 1 && run == recs[i].Run && recs[i].Run != ""}
+	}
+	return out, nil
+}
+
+// Get returns the record of message id, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (*Record, error) {
+	recs, err := s.GetMany(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if recs[0] == nil {
+		return nil, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	return recs[0], nil
+}
+
+// GetMany returns the records of ids in one pipelined round trip; a missing
+// record is nil.
+func (s *Store) GetMany(ctx context.Context, ids []string) ([]*Record, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.msgKey(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("read %d records: %w", len(ids), err)
+	}
+	out := make([]*Record, len(ids))
+	for i, c := range cmds {
+		h, err := c.Result()
+		if err != nil {
+			return nil, fmt.Errorf("read record %s: %w", ids[i], err)
+		}
+		if len(h) == 0 {
+			continue
+		}
+		out[i] = parseRecord(h)
+	}
+	return out, nil
+}
+
+// Status returns only the status of message id (one small read).
+func (s *Store) Status(ctx context.Context, id string) (message.Status, error) {
+	v, err := s.rdb.HGet(ctx, s.msgKey(id), "status").Result()
+	if err == redis.Nil {
+		return "", fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read status of %s: %w", id, err)
+	}
+	return message.Status(v), nil
+}
+
+func parseRecord(h map[string]string) *Record {
+	atoi := func(k string) int64 { v, _ := strconv.ParseInt(h[k], 10, 64); return v }
+	return &Record{
+		ID:                h["id"],
+		CampaignID:        h["campaign"],
+		Account:           h["account"],
+		To:                h["to"],
+		Status:            message.Status(h["status"]),
+		Attempts:          int(atoi("attempts")),
+		ErrorCode:         h["code"],
+		Error:             h["error"],
+		ProviderMessageID: h["pmid"],
+		CreatedAt:         fromMS(atoi("created")),
+		UpdatedAt:         fromMS(atoi("updated")),
+	}
+}

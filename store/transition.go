@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wabulk/wabulk/message"
+)
+
+// Ref names a message and the campaign whose counters it moves.
+type Ref struct {
+	ID         string
+	CampaignID string
+	Account    string // needed only when setting a provider message id
+}
+
+// Update is what a transition writes besides the new status.
+type Update struct {
+	IncAttempts       bool
+	ErrorCode         string // written as given: empty clears the last error
+	Error             string
+	ProviderMessageID string // when set, also indexed for receipts
+}
+
+// TransitionError is returned when a move is not allowed from the record's
+// current state (e.g. a late "sent" after "read", or a second send attempt).
+type TransitionError struct {
+	ID       string
+	From, To message.Status
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("message %s: %s → %s is not allowed", e.ID, e.From, e.To)
+}
+
+// transitionScript moves a record to ARGV[1] if the transition table allows
+// it, and moves the campaign counters with it. Replies {result, previous}:
+// result is "ok", "same" (already there), "refused" or "missing".
+var transitionScript = redis.NewScript(luaAllowed() + `
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {'missing', ''} end
+if cur == ARGV[1] then return {'same', cur} end
+local ok = ALLOWED[cur]
+if not ok or not ok[ARGV[1]] then return {'refused', cur} end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated', ARGV[2], 'code', ARGV[4], 'error', ARGV[5])
+if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'pmid', ARGV[6])
+  redis.call('SET', KEYS[3], redis.call('HGET', KEYS[1], 'id'), 'PX', ARGV[7])
+end
+redis.call('HINCRBY', KEYS[2], cur, -1)
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+return {'ok', cur}
+`)
+
+// luaAllowed renders message's transition table as a Lua table, so the
+// script and the Go code can never disagree.
+func luaAllowed() string {
+	var b strings.Builder
+	b.WriteString("local ALLOWED = {")
+	tr := message.Transitions()
+	froms := make([]string, 0, len(tr))
+	for f := range tr {
+		froms = append(froms, string(f))
+	}
+	sort.Strings(froms)
+	for _, f := range froms {
+		fmt.Fprintf(&b, "[%q]={", f)
+		for _, t := range tr[message.Status(f)] {
+			fmt.Fprintf(&b, "[%q]=true,", string(t))
+		}
+		b.WriteString("},")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Transition moves message ref to status to, atomically with its campaign
+// counters, and returns the status it had. Moving to the status it already
+// has is a no-op that returns that status and no error. A move the table
+// forbids returns a *TransitionError; a missing record, ErrNotFound.
+func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Update) (message.Status, error) {
+	inc := "0"
+	if u.IncAttempts {
+		inc = "1"
+	}
+	pidKey := s.prefix + "pmid:-"
+	if u.ProviderMessageID != "" {
+		if ref.Account == "" {
+			return "", errors.New("store: a provider message id needs the account")
+		}
+		pidKey = s.pidKey(ref.Account, u.ProviderMessageID)
+	}
+	v, err := transitionScript.Run(ctx, s.rdb,
+		[]string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), pidKey},
+		string(to), strconv.FormatInt(ms(s.now()), 10), inc, u.ErrorCode, u.Error,
+		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10)).StringSlice()
+	if err != nil {
+		return "", fmt.Errorf("move message %s to %s: %w", ref.ID, to, err)
+	}
+	prev := message.Status(v[1])
+	switch v[0] {
+	case "ok", "same":
+		return prev, nil
+	case "missing":
+		return "", fmt.Errorf("message %s: %w", ref.ID, ErrNotFound)
+	default:
+		return prev, &TransitionError{ID: ref.ID, From: prev, To: to}
+	}
+}
+
+// IsTransitionError reports whether err is a refused transition.
+func IsTransitionError(err error) bool {
+	var te *TransitionError
+	return errors.As(err, &te)
+}
+
+// MessageByProviderID returns the message id a provider's id points at.
+func (s *Store) MessageByProviderID(ctx context.Context, account, pmid string) (string, error) {
+	id, err := s.rdb.Get(ctx, s.pidKey(account, pmid)).Result()
+	if err == redis.Nil {
+		return "", fmt.Errorf("provider message %s on %s: %w", pmid, account, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up provider message %s: %w", pmid, err)
+	}
+	return id, nil
+}
