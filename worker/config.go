@@ -1,0 +1,88 @@
+package worker
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/wabulk/wabulk/message"
+)
+
+// Config configures a worker. Zero fields take the defaults named.
+type Config struct {
+	// Prefix is the store/queue key prefix. Defaults to "wabulk:".
+	Prefix string
+	// Concurrency is how many tasks run at once. Defaults to 20.
+	Concurrency int
+	// LaneWeights weighs the lanes' queues. Defaults to high 6, normal 3, low 1.
+	LaneWeights map[message.Lane]int
+	// StrictPriority drains higher lanes completely first. Defaults to false.
+	StrictPriority bool
+	// DelayedTaskCheckInterval is how often due retries and scheduled tasks
+	// move back to their queue. Defaults to 1s (asynq's own default is 5s).
+	DelayedTaskCheckInterval time.Duration
+	// ShutdownTimeout is how long a graceful shutdown waits for in-flight
+	// sends. Defaults to 30s; keep it above the provider timeout plus
+	// MaxLimiterWait so no request is cut off mid-way.
+	ShutdownTimeout time.Duration
+	// MaxAttempts bounds transient failures per message before it ends
+	// failed. Defaults to 10.
+	MaxAttempts int
+	// RetryBase and RetryMax shape the exponential backoff. Default 2s and 10m.
+	RetryBase, RetryMax time.Duration
+	// MaxLimiterWait is the longest rate-limit wait a handler sleeps; a longer
+	// one becomes a deferral. Defaults to 5s.
+	MaxLimiterWait time.Duration
+	// AccountRetryDelay is how long messages wait after an account-level
+	// failure (bad credentials, no credit) before trying again. Defaults to 1m.
+	AccountRetryDelay time.Duration
+	// ResendAmbiguous resends a message whose earlier attempt may have
+	// reached the provider (a worker killed mid-request, a timeout after the
+	// request was written). Defaults to false: such a message ends failed
+	// with code "ambiguous" and is never sent twice.
+	ResendAmbiguous bool
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+	// Logger defaults to zap.NewNop().
+	Logger *zap.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = "wabulk:"
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 20
+	}
+	if len(c.LaneWeights) == 0 {
+		c.LaneWeights = map[message.Lane]int{message.LaneHigh: 6, message.LaneNormal: 3, message.LaneLow: 1}
+	}
+	if c.DelayedTaskCheckInterval <= 0 {
+		c.DelayedTaskCheckInterval = time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 10
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 2 * time.Second
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 10 * time.Minute
+	}
+	if c.MaxLimiterWait <= 0 {
+		c.MaxLimiterWait = 5 * time.Second
+	}
+	if c.AccountRetryDelay <= 0 {
+		c.AccountRetryDelay = time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return c
+}

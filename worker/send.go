@@ -1,0 +1,247 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/ratelimit"
+	"github.com/wabulk/wabulk/store"
+)
+
+// Limiter is what the send pipeline needs of a rate limiter.
+type Limiter interface {
+	Reserve(ctx context.Context, key string, maxWait time.Duration) (ratelimit.Reservation, error)
+}
+
+// Sender is the send handler: one task in, one outcome recorded.
+type Sender struct {
+	cfg       Config
+	store     *store.Store
+	providers map[string]providers.Provider
+	limiter   Limiter
+	log       *zap.Logger
+}
+
+var _ asynq.Handler = (*Sender)(nil)
+
+// NewSender returns the send handler. providers maps account names to
+// adapters; limiter may be nil (no limits).
+func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider, limiter Limiter) *Sender {
+	cfg = cfg.withDefaults()
+	if limiter == nil {
+		limiter = ratelimit.NewLocal(nil, cfg.Now)
+	}
+	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, log: cfg.Logger}
+}
+
+// ProcessTask runs the guards in order; see the package doc.
+func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	m, err := message.DecodeSendTask(t.Payload())
+	if err != nil {
+		return s.rejectPayload(ctx, err)
+	}
+	ref := store.Ref{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account}
+	log := s.log.With(zap.String("message", m.ID), zap.String("account", m.Account))
+
+	status, err := s.store.Status(ctx, m.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("message %s has no record; nothing to update: %w", m.ID, asynq.SkipRetry)
+	case err != nil:
+		return err
+	case status == message.Sending:
+		// An earlier run began an attempt and never recorded its result.
+		return s.ambiguous(ctx, ref, m, "an earlier attempt was interrupted (worker stopped mid-request)", log)
+	case status != message.Queued:
+		log.Debug("already has an outcome; not sent again", zap.String("status", string(status)))
+		return nil
+	}
+
+	now := s.cfg.Now()
+	if m.Expired(now) {
+		return s.finish(ctx, ref, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passed before sending"}, log)
+	}
+	if m.Content.FreeForm() {
+		open, err := s.store.WindowOpen(ctx, m.Account, m.From, m.To, now)
+		if err != nil {
+			return err
+		}
+		if !open {
+			return s.finish(ctx, ref, message.WindowClosed, store.Update{ErrorCode: "window",
+				Error: "free-form message and no inbound message from the contact in the last 24 h"}, log)
+		}
+	}
+	prov, ok := s.providers[m.Account]
+	if !ok {
+		log.Error("no provider account of this name is configured in this worker; message waits")
+		return s.deferUntil(ctx, ref, m, s.cfg.AccountRetryDelay, fmt.Errorf("unknown provider account %q", m.Account), log)
+	}
+
+	r, err := s.limiter.Reserve(ctx, m.Account, s.cfg.MaxLimiterWait)
+	if err != nil {
+		return err
+	}
+	if !r.OK {
+		return s.deferUntil(ctx, ref, m, r.Wait, errors.New("rate limit"), log)
+	}
+	if r.Wait > 0 {
+		if m.Expired(now.Add(r.Wait)) {
+			return s.finish(ctx, ref, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes before the rate limit allows sending"}, log)
+		}
+		if err := sleep(ctx, r.Wait); err != nil {
+			return err
+		}
+	}
+
+	if _, err := s.store.Transition(ctx, ref, message.Sending, store.Update{IncAttempts: true}); err != nil {
+		if store.IsTransitionError(err) {
+			log.Debug("another worker took this message", zap.Error(err))
+			return nil
+		}
+		return err
+	}
+	// The request runs to completion even if asynq cancels ctx (shutdown
+	// abort, lease loss): once written, only its answer says what happened.
+	rcpt, err := prov.Send(context.WithoutCancel(ctx), m)
+	if err == nil {
+		st := rcpt.Status
+		if st == "" {
+			st = message.Accepted
+		}
+		return s.finish(ctx, ref, st, store.Update{ProviderMessageID: rcpt.ProviderMessageID}, log)
+	}
+	return s.onSendError(ctx, ref, m, providers.AsSendError(err), log)
+}
+
+// onSendError turns a classified failure into an outcome or a retry.
+func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Message, se *providers.SendError, log *zap.Logger) error {
+	log = log.With(zap.String("class", se.Class.String()), zap.String("code", se.Code), zap.Int("http", se.HTTPStatus))
+	if se.Ambiguous && !s.cfg.ResendAmbiguous {
+		return s.ambiguous(ctx, ref, m, se.Error(), log)
+	}
+	switch se.Class {
+	case providers.Permanent:
+		if se.Reason == providers.ReasonWindowClosed {
+			if err := s.store.CloseWindow(ctx, m.Account, m.From, m.To); err != nil {
+				log.Warn("could not mark the window closed", zap.Error(err))
+			}
+			return s.finish(ctx, ref, message.WindowClosed, store.Update{ErrorCode: se.Code, Error: se.Error()}, log)
+		}
+		return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: se.Code, Error: se.Error()}, log)
+	case providers.Account:
+		log.Error("account-level failure: messages on this account wait", zap.String("reason", string(se.Reason)))
+		delay := max(s.cfg.AccountRetryDelay, se.RetryAfter)
+		return s.requeue(ctx, ref, m, delay, false, se, log)
+	default: // Transient
+		n, _ := asynq.GetRetryCount(ctx)
+		attempt := n + 1
+		if attempt >= s.cfg.MaxAttempts {
+			return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: se.Code,
+				Error: fmt.Sprintf("gave up after %d transient failures: %v", attempt, se)}, log)
+		}
+		delay := max(backoff(attempt, s.cfg.RetryBase, s.cfg.RetryMax), se.RetryAfter)
+		return s.requeue(ctx, ref, m, delay, true, se, log)
+	}
+}
+
+// requeue puts the record back to queued and asks asynq to run the task
+// again after delay, unless that is past the TTL.
+func (s *Sender) requeue(ctx context.Context, ref store.Ref, m *message.Message, delay time.Duration, failure bool, se *providers.SendError, log *zap.Logger) error {
+	if m.Expired(s.cfg.Now().Add(delay)) {
+		return s.finish(ctx, ref, message.Expired, store.Update{ErrorCode: se.Code,
+			Error: "TTL passes before the next try: " + se.Error()}, log)
+	}
+	if err := s.record(ctx, ref, message.Queued, store.Update{ErrorCode: se.Code, Error: se.Error()}); err != nil {
+		return err
+	}
+	log.Debug("will try again", zap.Duration("in", delay), zap.Bool("counts_as_attempt", failure))
+	if failure {
+		return retryIn(delay, se)
+	}
+	return deferFor(delay, se)
+}
+
+// deferUntil defers a queued message without touching its record.
+func (s *Sender) deferUntil(ctx context.Context, ref store.Ref, m *message.Message, delay time.Duration, why error, log *zap.Logger) error {
+	if m.Expired(s.cfg.Now().Add(delay)) {
+		return s.finish(ctx, ref, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes while deferred: " + why.Error()}, log)
+	}
+	return deferFor(delay, why)
+}
+
+// ambiguous settles a message whose last attempt may have reached the
+// provider: never sent twice unless the operator allows it.
+func (s *Sender) ambiguous(ctx context.Context, ref store.Ref, m *message.Message, why string, log *zap.Logger) error {
+	if s.cfg.ResendAmbiguous {
+		if err := s.record(ctx, ref, message.Queued, store.Update{ErrorCode: "ambiguous", Error: why}); err != nil {
+			return err
+		}
+		return retryIn(s.cfg.RetryBase, errors.New(why))
+	}
+	log.Warn("provider may have received this message; not resending", zap.String("why", why))
+	return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: "ambiguous",
+		Error: why + "; not resent to avoid a duplicate"}, log)
+}
+
+// finish records an outcome. A refused transition means another run got
+// there first; that is not an error.
+func (s *Sender) finish(ctx context.Context, ref store.Ref, to message.Status, u store.Update, log *zap.Logger) error {
+	err := s.record(ctx, ref, to, u)
+	if store.IsTransitionError(err) {
+		log.Debug("outcome already recorded", zap.Error(err))
+		return nil
+	}
+	if err == nil {
+		log.Debug("outcome", zap.String("status", string(to)), zap.String("code", u.ErrorCode))
+	}
+	return err
+}
+
+// record writes a transition, trying a Redis blip three times: losing an
+// accepted outcome would turn into an ambiguous failure on the next run.
+func (s *Sender) record(ctx context.Context, ref store.Ref, to message.Status, u store.Update) error {
+	var err error
+	for i := range 3 {
+		_, err = s.store.Transition(context.WithoutCancel(ctx), ref, to, u)
+		if err == nil || store.IsTransitionError(err) || errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		time.Sleep(time.Duration(50*(i+1)) * time.Millisecond)
+	}
+	return err
+}
+
+// rejectPayload archives a task whose payload can never be sent, marking
+// its record invalid when the payload named one.
+func (s *Sender) rejectPayload(ctx context.Context, err error) error {
+	var pe *message.PayloadError
+	if errors.As(err, &pe) && pe.ID != "" {
+		rec, gerr := s.store.Get(ctx, pe.ID)
+		if gerr == nil {
+			ref := store.Ref{ID: rec.ID, CampaignID: rec.CampaignID, Account: rec.Account}
+			if terr := s.record(ctx, ref, message.Invalid, store.Update{ErrorCode: "payload", Error: pe.Err.Error()}); terr != nil && !store.IsTransitionError(terr) {
+				return terr
+			}
+		}
+	}
+	s.log.Warn("archiving unusable task", zap.Error(err))
+	return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
