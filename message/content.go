@@ -3,6 +3,7 @@ package message
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -275,6 +276,9 @@ func (m *Media) validate(k Kind) error {
 }
 
 func (l *Location) validate() error {
+	if math.IsNaN(l.Latitude) || math.IsNaN(l.Longitude) || math.IsInf(l.Latitude, 0) || math.IsInf(l.Longitude, 0) {
+		return errors.New("location: latitude and longitude must be numbers")
+	}
 	if l.Latitude < -90 || l.Latitude > 90 {
 		return fmt.Errorf("location: latitude %v is outside -90..90", l.Latitude)
 	}

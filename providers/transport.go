@@ -93,8 +93,12 @@ func Do(client *http.Client, req *http.Request) (*Response, error) {
 			Reason: ReasonMalformed, Message: "reading the provider's answer", Err: scrubURLError(err)}
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, &SendError{Class: Transient, Ambiguous: resp.StatusCode < 300, HTTPStatus: resp.StatusCode,
-			Reason: ReasonMalformed, Message: fmt.Sprintf("answer larger than %d bytes", MaxBodyBytes)}
+		if resp.StatusCode < 300 {
+			return nil, &SendError{Class: Transient, Ambiguous: true, HTTPStatus: resp.StatusCode,
+				Reason: ReasonMalformed, Message: fmt.Sprintf("answer larger than %d bytes", MaxBodyBytes)}
+		}
+		// An oversized error still says what it is through its status.
+		body = body[:MaxBodyBytes]
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }

@@ -134,6 +134,13 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 			}
 			return s.finish(ctx, ref, message.WindowClosed, store.Update{ErrorCode: se.Code, Error: se.Error()}, log)
 		}
+		if se.Reason == providers.ReasonUnsupported {
+			code := se.Code
+			if code == "" {
+				code = "unsupported"
+			}
+			return s.finish(ctx, ref, message.Invalid, store.Update{ErrorCode: code, Error: se.Error()}, log)
+		}
 		return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: se.Code, Error: se.Error()}, log)
 	case providers.Account:
 		log.Error("account-level failure: messages on this account wait", zap.String("reason", string(se.Reason)))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
@@ -43,7 +44,8 @@ type meta struct {
 	Details          texts `json:"details"`
 }
 
-// parseAnswer decodes b; ok is false when b is not a JSON object.
+// parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
+// object.
 func parseAnswer(b []byte) (a answer, ok bool) {
 	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
 		return answer{}, false
@@ -120,8 +122,8 @@ func join(words []string) string {
 // receipt reads the answer to POST /v1/messages.
 func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 	a, ok := parseAnswer(resp.Body)
-	if resp.Status/100 != 2 || (ok && a.failed()) {
-		return providers.Receipt{}, c.failure(resp)
+	if resp.Status/100 != 2 || a.failed() {
+		return providers.Receipt{}, c.failure(resp, a)
 	}
 	if id := a.id(); id != "" {
 		return providers.Receipt{ProviderMessageID: id, Status: message.Accepted}, nil
@@ -144,19 +146,22 @@ func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 }
 
 // failure turns an error answer (any status, or a 2xx whose body carries
-// errors) into a *SendError classified by classify. secrets are redacted
-// from the provider's words along with the API key.
-func (c *Client) failure(resp *providers.Response, secrets ...string) *providers.SendError {
-	a, ok := parseAnswer(resp.Body)
+// errors) into a *SendError classified by classify. a is resp.Body parsed
+// (zero when it is not JSON). secrets are redacted from the provider's
+// words along with the API key.
+func (c *Client) failure(resp *providers.Response, a answer, secrets ...string) *providers.SendError {
 	code, text := a.describe()
 	if code == "" {
 		code = strconv.Itoa(resp.Status)
 	}
-	if text == "" && !ok {
+	if text == "" { // not JSON, or JSON in neither documented shape
 		text = string(resp.Body)
 	}
 	if text == "" {
 		text = http.StatusText(resp.Status)
+	}
+	if text == "" {
+		text = "no reason given"
 	}
 	class, reason := classify(code, resp.Status, text)
 	return &providers.SendError{
@@ -164,10 +169,10 @@ func (c *Client) failure(resp *providers.Response, secrets ...string) *providers
 		Reason:     reason,
 		Code:       code,
 		HTTPStatus: resp.Status,
-		RetryAfter: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+		RetryAfter: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		// A 2xx that names an error and a message id is contradictory:
 		// the message may have gone out.
-		Ambiguous: ok && a.id() != "",
+		Ambiguous: a.id() != "",
 		Message:   c.prose(text, secrets...),
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
@@ -42,7 +41,6 @@ type Client struct {
 	messages   string // BaseURL + /v1/messages
 	webhook    string // BaseURL + /v1/configs/webhook
 	http       *http.Client
-	now        func() time.Time
 	redactions []string // the key as it may appear in provider text
 }
 
@@ -78,7 +76,6 @@ func New(cfg Config) (*Client, error) {
 		messages:   base.JoinPath("v1", "messages").String(),
 		webhook:    base.JoinPath("v1", "configs", "webhook").String(),
 		http:       providers.NewHTTPClient(cfg.HTTP),
-		now:        time.Now,
 		redactions: []string{key, url.QueryEscape(key)},
 	}, nil
 }
@@ -121,14 +118,15 @@ func (c *Client) SetWebhook(ctx context.Context, webhookURL string, headers map[
 	for _, v := range headers {
 		secrets = append(secrets, v)
 	}
-	resp, err := c.post(ctx, c.webhook, body, secrets...)
+	resp, err := c.post(ctx, c.webhook, body)
 	if err != nil {
 		return fmt.Errorf("set webhook: %w", err)
 	}
-	if a, ok := parseAnswer(resp.Body); resp.Status/100 == 2 && (!ok || !a.failed()) {
+	a, _ := parseAnswer(resp.Body) // the 2xx echoes the configuration; nothing in it is needed
+	if resp.Status/100 == 2 && !a.failed() {
 		return nil
 	}
-	return fmt.Errorf("set webhook: %w", c.failure(resp, secrets...))
+	return fmt.Errorf("set webhook: %w", c.failure(resp, a, secrets...))
 }
 
 // webhookConfig is the body of POST /v1/configs/webhook.
@@ -138,8 +136,9 @@ type webhookConfig struct {
 }
 
 // post sends body to u with the account's credentials. A failure to get an
-// answer is a *providers.SendError from providers.Do, scrubbed of secrets.
-func (c *Client) post(ctx context.Context, u string, body []byte, secrets ...string) (*providers.Response, error) {
+// answer is a *providers.SendError from providers.Do, which never quotes
+// request headers or bodies, where the secrets are.
+func (c *Client) post(ctx context.Context, u string, body []byte) (*providers.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
@@ -148,11 +147,7 @@ func (c *Client) post(ctx context.Context, u string, body []byte, secrets ...str
 	req.Header["WA-API-KEY"] = []string{c.apiKey}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := providers.Do(c.http, req)
-	if err != nil {
-		return nil, c.scrub(err, secrets...)
-	}
-	return resp, nil
+	return providers.Do(c.http, req)
 }
 
 // invalid is the error for a message that cannot be sent as it stands.
@@ -163,21 +158,6 @@ func invalid(err error) *providers.SendError {
 		Message: "invalid message, not sent",
 		Err:     err,
 	}
-}
-
-// scrub removes the API key and secrets from a transport *SendError. Its
-// Message is ours; its underlying error is replaced by its redacted text
-// only when it carries a secret, so errors.Is keeps working for
-// context.DeadlineExceeded and friends.
-func (c *Client) scrub(err error, secrets ...string) error {
-	var se *providers.SendError
-	if !errors.As(err, &se) || se.Err == nil {
-		return err
-	}
-	if s := se.Err.Error(); c.redact(s, secrets...) != s {
-		se.Err = errors.New(c.redact(s, secrets...))
-	}
-	return err
 }
 
 // prose is provider text fit for an error: redacted, then cut to one
