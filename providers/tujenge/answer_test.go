@@ -239,7 +239,8 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 }
 
 // TestSendOversizedAnswer: providers.Do stops reading at MaxBodyBytes; a 2xx
-// that large may still have been a success.
+// that large may still have been a success, while an oversized error is
+// still classified by its status.
 func TestSendOversizedAnswer(t *testing.T) {
 	t.Parallel()
 	pad := strings.Repeat("x", providers.MaxBodyBytes)
@@ -247,10 +248,12 @@ func TestSendOversizedAnswer(t *testing.T) {
 		name      string
 		status    int
 		body      string
-		ambiguous bool
+		want   outcome
 	}{
-		{"200", http.StatusOK, `{"messages":[{"id":"gBEG1"}],"pad":"` + pad + `"}`, true},
-		{"502", http.StatusBadGateway, pad + "x", false},
+		{"200", http.StatusOK, `{"messages":[{"id":"gBEG1"}],"pad":"` + pad + `"}`,
+			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,8 +261,7 @@ func TestSendOversizedAnswer(t *testing.T) {
 			f := newFake(t, reply(tt.status, tt.body))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: tt.status, Ambiguous: tt.ambiguous}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
