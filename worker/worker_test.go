@@ -1,0 +1,411 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/providers/tujenge"
+	"github.com/wabulk/wabulk/ratelimit"
+	"github.com/wabulk/wabulk/store"
+	"github.com/wabulk/wabulk/store/storetest"
+	"github.com/wabulk/wabulk/worker"
+)
+
+const account = "tj"
+
+// env is a real pipeline: Redis (real or miniredis), the Tujenge client
+// and the simulator on loopback.
+type env struct {
+	t      *testing.T
+	r      *storetest.Redis
+	st     *store.Store
+	sim    *simulator.Simulator
+	provs  map[string]providers.Provider
+	client *asynq.Client
+	clock  *clock
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newEnv(t *testing.T, simCfg simulator.Config) *env {
+	t.Helper()
+	r := storetest.New(t)
+	simCfg.APIKey = "secret-key-123"
+	sim, err := simulator.New(simCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	tj, err := tujenge.New(tujenge.Config{BaseURL: base, APIKey: "secret-key-123", HTTP: providers.HTTPConfig{Timeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClientFromRedisClient(r.Client)
+	c := &clock{t: time.Now()}
+	return &env{t: t, r: r, st: store.New(r.Client, store.Config{Prefix: r.Prefix}), sim: sim,
+		provs: map[string]providers.Provider{account: tj}, client: client, clock: c}
+}
+
+func (e *env) config() worker.Config {
+	return worker.Config{Prefix: e.r.Prefix, Concurrency: 10, DelayedTaskCheckInterval: 100 * time.Millisecond,
+		RetryBase: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second}
+}
+
+var seq int
+
+// msg makes a message; kind "template" or "text".
+func (e *env) msg(kind string, n int) *message.Message {
+	to := fmt.Sprintf("+2557120%05d", n)
+	m := &message.Message{ID: message.CampaignMessageID("c", to), CampaignID: "c", Account: account, To: to,
+		CreatedAt: e.clock.Now(), ExpiresAt: e.clock.Now().Add(time.Hour)}
+	if kind == "text" {
+		m.Content.Text = &message.Text{Body: "hello"}
+	} else {
+		m.Content.Template = &message.Template{Name: "promo", Language: "en", Body: []string{"Amina"}}
+	}
+	return m
+}
+
+// enqueue creates the record and the task, as the producer does.
+func (e *env) enqueue(ms ...*message.Message) {
+	e.t.Helper()
+	for _, m := range ms {
+		if _, err := e.st.Create(context.Background(), []store.NewRecord{{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To}}); err != nil {
+			e.t.Fatal(err)
+		}
+		task, err := message.NewSendTask(m, asynq.TaskID(m.ID), asynq.Queue(message.QueueName(e.r.Prefix, message.LaneNormal)), asynq.MaxRetry(message.TaskMaxRetry))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := e.client.Enqueue(task); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// run starts a worker; the returned func stops it gracefully.
+func (e *env) run(cfg worker.Config, lim worker.Limiter) func() {
+	e.t.Helper()
+	sender := worker.NewSender(cfg, e.st, e.provs, lim)
+	srv := worker.NewServer(e.r.Client, cfg, sender)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	e.t.Cleanup(stop)
+	return stop
+}
+
+// waitOutcomes polls until every message of campaign c has an outcome.
+func (e *env) waitOutcomes(want int64) store.Counts {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := e.st.CampaignCounts(context.Background(), "c")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if c.Outcomes() >= want {
+			return c
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %d outcomes: %v", want, c)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) record(m *message.Message) *store.Record {
+	e.t.Helper()
+	r, err := e.st.Get(context.Background(), m.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+// Every path of the send pipeline through a real asynq server.
+func TestPipelineOutcomes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, simulator.Config{Seed: 1})
+	ctx := context.Background()
+	type want struct {
+		status   message.Status
+		code     string
+		attempts int
+		reached  int // how many times the provider accepted it
+	}
+	cases := map[*message.Message]want{}
+	add := func(m *message.Message, w want, script ...int) {
+		if len(script) > 0 {
+			e.sim.Script(m.To, script...)
+		}
+		cases[m] = w
+	}
+	add(e.msg("template", 1), want{message.Accepted, "", 1, 1})
+	add(e.msg("template", 2), want{message.Accepted, "", 2, 1}, 408, 200)
+	add(e.msg("template", 3), want{message.Accepted, "", 2, 1}, 429, 200)
+	add(e.msg("template", 4), want{message.Accepted, "", 3, 1}, 503, 503, 200)
+	add(e.msg("template", 5), want{message.Failed, "400", 1, 0}, 400)
+	add(e.msg("template", 6), want{message.Failed, "2001", 1, 0}, 2001)
+	add(e.msg("template", 11), want{message.Failed, "503", 4, 0}, 503, 503, 503, 503, 503, 503) // MaxAttempts 4
+	inWindow := e.msg("text", 7)
+	must(t, e.st.SetLastInbound(ctx, account, "", inWindow.To, e.clock.Now().Add(-time.Hour)))
+	add(inWindow, want{message.Accepted, "", 1, 1})
+	closedByProvider := e.msg("text", 8)
+	must(t, e.st.SetLastInbound(ctx, account, "", closedByProvider.To, e.clock.Now().Add(-time.Hour)))
+	add(closedByProvider, want{message.WindowClosed, "470", 1, 0}, 470)
+	add(e.msg("text", 9), want{message.WindowClosed, "window", 0, 0}) // never wrote to us
+	expired := e.msg("template", 10)
+	expired.ExpiresAt = e.clock.Now().Add(-time.Minute)
+	add(expired, want{message.Expired, "ttl", 0, 0})
+	for m := range cases {
+		e.enqueue(m)
+	}
+	cfg := e.config()
+	cfg.MaxAttempts = 4
+	e.run(cfg, nil)
+	e.waitOutcomes(int64(len(cases)))
+	for m, w := range cases {
+		r := e.record(m)
+		if r.Status != w.status || r.ErrorCode != w.code || r.Attempts != w.attempts || e.sim.Accepted(m.To) != w.reached {
+			t.Errorf("%s: got status=%s code=%q attempts=%d reached=%d; want %+v (error: %s)",
+				m.To, r.Status, r.ErrorCode, r.Attempts, e.sim.Accepted(m.To), w, r.Error)
+		}
+		if w.status == message.Accepted && r.ProviderMessageID == "" {
+			t.Errorf("%s: accepted without a provider message id", m.To)
+		}
+	}
+	// A provider's 470 closes the window for the next free-form message.
+	if open, _ := e.st.WindowOpen(ctx, account, "", closedByProvider.To, e.clock.Now()); open {
+		t.Error("window still open after the provider answered 470")
+	}
+	if d := e.sim.Stats().Duplicates; d != 0 {
+		t.Errorf("provider saw %d duplicates", d)
+	}
+}
+
+// A task whose payload is garbage is archived with the reason; one that
+// names a record marks it invalid. Neither is retried.
+func TestBadPayloadsAreArchived(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, simulator.Config{})
+	queue := message.QueueName(e.r.Prefix, message.LaneNormal)
+	bad := e.msg("template", 20)
+	if _, err := e.st.Create(context.Background(), []store.NewRecord{{ID: bad.ID, CampaignID: "c", Account: account, To: bad.To}}); err != nil {
+		t.Fatal(err)
+	}
+	payloads := [][]byte{
+		[]byte("not json"),
+		[]byte(fmt.Sprintf(`{"v":1,"id":%q,"campaign_id":"c","account":"tj","to":%q,"content":{}}`, bad.ID, bad.To)),
+	}
+	for _, p := range payloads {
+		if _, err := e.client.Enqueue(asynq.NewTask(message.TypeSend, p), asynq.Queue(queue), asynq.MaxRetry(message.TaskMaxRetry)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.run(e.config(), nil)
+	e.waitOutcomes(1)
+	if r := e.record(bad); r.Status != message.Invalid || r.ErrorCode != "payload" {
+		t.Errorf("record = %s/%s, want invalid/payload", r.Status, r.ErrorCode)
+	}
+	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		archived, _ := insp.ListArchivedTasks(queue)
+		if len(archived) == 2 {
+			for _, a := range archived {
+				if a.LastErr == "" || a.Retried != 0 {
+					t.Errorf("archived task %s: last error %q, retried %d", a.ID, a.LastErr, a.Retried)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want 2 archived tasks, have %d", len(archived))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A worker stopped mid-campaign and a new one started: every message ends
+// accepted exactly once.
+func TestRestartMidCampaignSendsNothingTwice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, simulator.Config{Latency: 5 * time.Millisecond})
+	const n = 300
+	for i := range n {
+		e.enqueue(e.msg("template", 100+i))
+	}
+	cfg := e.config()
+	stop := e.run(cfg, nil)
+	for {
+		c, _ := e.st.CampaignCounts(context.Background(), "c")
+		if c[message.Accepted] > n/4 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	mid, _ := e.st.CampaignCounts(context.Background(), "c")
+	if mid.Outcomes() == n {
+		t.Fatalf("the first worker finished everything (%v); the test needs it stopped mid-way", mid)
+	}
+	e.run(cfg, nil)
+	c := e.waitOutcomes(n)
+	if c[message.Accepted] != n {
+		t.Errorf("counts = %v, want %d accepted", c, n)
+	}
+	if s := e.sim.Stats(); s.Duplicates != 0 || s.Accepted != n {
+		t.Errorf("provider stats = %+v, want %d accepted, 0 duplicates", s, n)
+	}
+}
+
+// The guards, driven directly with an injected clock: no asynq server.
+func TestGuardsAndRetryDecisions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, simulator.Config{RetryAfter: 7 * time.Second})
+	cfg := e.config()
+	cfg.Now = e.clock.Now
+	cfg.MaxAttempts = 3
+	cfg.RetryBase = time.Second
+	sender := worker.NewSender(cfg, e.st, e.provs, nil)
+	process := func(m *message.Message) error {
+		t.Helper()
+		task, err := message.NewSendTask(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sender.ProcessTask(ctx, task)
+	}
+	create := func(m *message.Message) {
+		if _, err := e.st.Create(ctx, []store.NewRecord{{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("retry-after is honoured and does not count as a deferral", func(t *testing.T) {
+		m := e.msg("template", 30)
+		create(m)
+		e.sim.Script(m.To, 429)
+		err := process(m)
+		if err == nil || !worker.IsFailure(err) {
+			t.Fatalf("err = %v, want a retry that counts as a failure", err)
+		}
+		if d := worker.RetryDelay(1, err, nil); d < 7*time.Second {
+			t.Errorf("retry delay %v, want at least the 7s Retry-After", d)
+		}
+		if r := e.record(m); r.Status != message.Queued || r.ErrorCode != "429" {
+			t.Errorf("record %s/%s, want queued with the last error 429", r.Status, r.ErrorCode)
+		}
+	})
+	t.Run("a retry past the TTL expires instead", func(t *testing.T) {
+		m := e.msg("template", 31)
+		m.ExpiresAt = e.clock.Now().Add(3 * time.Second)
+		create(m)
+		e.sim.Script(m.To, 503)
+		e.sim.Script(m.To, 429) // Retry-After 7s > TTL
+		if err := process(m); err != nil {
+			// first answer 503: backoff ≤ 1s, inside the TTL
+			if !worker.IsFailure(err) {
+				t.Fatalf("503: %v", err)
+			}
+		}
+		if err := process(m); err != nil {
+			t.Fatalf("429 past the TTL: err = %v, want the outcome recorded", err)
+		}
+		if r := e.record(m); r.Status != message.Expired {
+			t.Errorf("status %s, want expired", r.Status)
+		}
+	})
+	t.Run("an accepted message is never sent again", func(t *testing.T) {
+		m := e.msg("template", 32)
+		create(m)
+		must(t, process(m))
+		must(t, process(m)) // asynq re-runs it (e.g. after a crash before the ack)
+		if n := e.sim.Accepted(m.To); n != 1 {
+			t.Errorf("provider accepted it %d times", n)
+		}
+	})
+	t.Run("an interrupted attempt is not resent", func(t *testing.T) {
+		m := e.msg("template", 33)
+		create(m)
+		// The worker that began this attempt was killed mid-request.
+		if _, err := e.st.Transition(ctx, store.Ref{ID: m.ID, CampaignID: "c"}, message.Sending, store.Update{IncAttempts: true}); err != nil {
+			t.Fatal(err)
+		}
+		must(t, process(m))
+		r := e.record(m)
+		if r.Status != message.Failed || r.ErrorCode != "ambiguous" || e.sim.Accepted(m.To) != 0 {
+			t.Errorf("record %s/%s, reached %d; want failed/ambiguous and no request", r.Status, r.ErrorCode, e.sim.Accepted(m.To))
+		}
+	})
+	t.Run("rate limit beyond the bound defers without burning an attempt", func(t *testing.T) {
+		lim := ratelimit.NewLocal(map[string]ratelimit.Limit{account: {Rate: 0.1, Burst: 1}}, e.clock.Now)
+		s := worker.NewSender(cfg, e.st, e.provs, lim)
+		a, b := e.msg("template", 34), e.msg("template", 35)
+		create(a)
+		create(b)
+		for _, m := range []*message.Message{a, b} {
+			task, _ := message.NewSendTask(m)
+			err := s.ProcessTask(ctx, task)
+			if m == a {
+				must(t, err)
+				continue
+			}
+			if err == nil || worker.IsFailure(err) {
+				t.Fatalf("second send: err = %v, want a deferral", err)
+			}
+			if d := worker.RetryDelay(0, err, nil); d < 9*time.Second || d > 10*time.Second {
+				t.Errorf("deferral %v, want the ~10s until the next slot", d)
+			}
+			if r := e.record(m); r.Status != message.Queued || r.Attempts != 0 {
+				t.Errorf("deferred record %s with %d attempts, want queued with 0", r.Status, r.Attempts)
+			}
+		}
+	})
+	t.Run("account-level failures defer, they do not fail the message", func(t *testing.T) {
+		m := e.msg("template", 36)
+		create(m)
+		e.sim.Script(m.To, 401)
+		err := process(m)
+		if err == nil || worker.IsFailure(err) {
+			t.Fatalf("err = %v, want a deferral", err)
+		}
+		if r := e.record(m); r.Status != message.Queued {
+			t.Errorf("status %s, want queued", r.Status)
+		}
+		var se *providers.SendError
+		if !errors.As(err, &se) || se.Class != providers.Account {
+			t.Errorf("err = %v, want it to wrap the account-level SendError", err)
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
