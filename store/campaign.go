@@ -28,23 +28,26 @@ type ImportStats struct {
 	AlreadyPresent int64 `json:"already_present"`
 }
 
+// saveCampaignScript creates a campaign record and lists it, only if absent,
+// in one step: a crash can never leave a campaign without its spec.
+var saveCampaignScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'account', ARGV[2], 'spec', ARGV[3], 'created', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+`)
+
 // SaveCampaign stores c if no campaign with its ID exists and reports
 // whether it did; an existing campaign is returned as it is.
 func (s *Store) SaveCampaign(ctx context.Context, c Campaign) (existing *Campaign, created bool, err error) {
-	key := s.campaignKey(c.ID)
-	ok, err := s.rdb.HSetNX(ctx, key, "id", c.ID).Result()
+	n, err := saveCampaignScript.Run(ctx, s.rdb, []string{s.campaignKey(c.ID), s.campaignsKey()},
+		c.ID, c.Account, c.Spec, ms(s.now())).Int()
 	if err != nil {
 		return nil, false, fmt.Errorf("save campaign %s: %w", c.ID, err)
 	}
-	if !ok {
+	if n == 0 {
 		cur, err := s.Campaign(ctx, c.ID)
 		return cur, false, err
-	}
-	pipe := s.rdb.TxPipeline()
-	pipe.HSet(ctx, key, "account", c.Account, "spec", c.Spec, "created", ms(s.now()))
-	pipe.ZAdd(ctx, s.campaignsKey(), redis.Z{Score: float64(ms(s.now())), Member: c.ID})
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, false, fmt.Errorf("save campaign %s: %w", c.ID, err)
 	}
 	return nil, true, nil
 }

@@ -245,9 +245,9 @@ func TestSendOversizedAnswer(t *testing.T) {
 	t.Parallel()
 	pad := strings.Repeat("x", providers.MaxBodyBytes)
 	tests := []struct {
-		name      string
-		status    int
-		body      string
+		name   string
+		status int
+		body   string
 		want   outcome
 	}{
 		{"200", http.StatusOK, `{"messages":[{"id":"gBEG1"}],"pad":"` + pad + `"}`,

@@ -1,0 +1,40 @@
+# wabulk — `make help` lists the targets.
+GO        ?= go
+BIN       ?= bin/wabulk
+PKGS      := ./...
+N         ?= 20000
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/wabulk
+	$(GO) build -o $(BIN) ./cmd/wabulk
+
+demo: build ## run a real campaign end to end on embedded Redis + the simulated provider
+	./$(BIN) demo
+
+test: ## vet, then every test with the race detector (real Redis if WABULK_TEST_REDIS is set)
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+lint: ## gofmt, go vet and go mod tidy must leave nothing to change
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet $(PKGS)
+	$(GO) mod tidy -diff
+
+bench: ## Go benchmarks (package level)
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+loadtest: build ## whole pipeline vs bare asynq on embedded miniredis (N=20000)
+	./$(BIN) loadtest -n $(N) --bare
+
+loadtest-redis: build ## the same on a real Redis (REDIS_URL=redis://127.0.0.1:6379/0)
+	./$(BIN) loadtest -n $(N) --bare --redis $(REDIS_URL)
+
+clean: ## remove build output and demo files
+	rm -rf bin demo-out
+
+.PHONY: help build demo test lint bench loadtest loadtest-redis clean

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/store"
+)
+
+func runCampaign(ctx context.Context, args []string, out, errOut io.Writer) error {
+	const about = `
+Campaign outcomes.
+
+  list               every campaign with its progress
+  status ID          counts per state and percent done
+  report ID          one row per recipient (--format csv|jsonl, -o FILE)`
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fs := flags("campaign", "list|status|report [ID] [flags]", about, errOut)
+		fs.Usage()
+		if len(args) == 0 {
+			return usagef("which subcommand? list, status or report")
+		}
+		return nil
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "list":
+		return campaignList(ctx, rest, out, errOut)
+	case "status":
+		return campaignStatus(ctx, rest, out, errOut)
+	case "report":
+		return campaignReport(ctx, rest, out, errOut)
+	}
+	return usagef("unknown subcommand %q (list, status, report)", sub)
+}
+
+// campaignStore parses flags with a config and, if needID, one campaign ID
+// (flags may come before or after it), and opens the store.
+func campaignStore(ctx context.Context, fs *flag.FlagSet, load func() (*Config, error), args []string, needID bool) (*store.Store, string, func(), error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	id := ""
+	if needID {
+		if len(pos) != 1 {
+			return nil, "", nil, usagef("give exactly one campaign ID")
+		}
+		id = pos[0]
+	} else if len(pos) != 0 {
+		return nil, "", nil, usagef("unexpected argument %q", pos[0])
+	}
+	cfg, err := load()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	c, err := openRedis(ctx, cfg.Redis, false)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	st := store.New(c.rdb, store.Config{Prefix: cfg.Redis.Prefix})
+	if needID {
+		if _, err := st.Campaign(ctx, id); err != nil {
+			c.Close()
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, "", nil, fmt.Errorf("no campaign %q (wabulk campaign list shows the ones there are)", id)
+			}
+			return nil, "", nil, err
+		}
+	}
+	return st, id, c.Close, nil
+}
+
+func campaignList(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flags("campaign list", "[--config FILE]", "Lists every campaign with its progress.", errOut)
+	load := configFlag(fs)
+	st, _, closeFn, err := campaignStore(ctx, fs, load, args, false)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	ids, err := st.Campaigns(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CAMPAIGN\tACCOUNT\tCREATED\tMESSAGES\tDONE\t")
+	for _, id := range ids {
+		c, err := st.Campaign(ctx, id)
+		if err != nil {
+			return err
+		}
+		counts, err := st.CampaignCounts(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t\n", id, c.Account, c.CreatedAt.Local().Format(time.DateTime), counts.Total(), pct(counts.Outcomes(), counts.Total()))
+	}
+	return tw.Flush()
+}
+
+func campaignStatus(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flags("campaign status", "ID [--config FILE]", "Shows a campaign's counts per state and how much of it is done.", errOut)
+	load := configFlag(fs)
+	st, id, closeFn, err := campaignStore(ctx, fs, load, args, true)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	c, err := st.Campaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	counts, err := st.CampaignCounts(ctx, id)
+	if err != nil {
+		return err
+	}
+	imp, runs, err := st.CampaignImportStats(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "campaign %s  account %s  created %s\n", id, c.Account, c.CreatedAt.Local().Format(time.DateTime))
+	fmt.Fprintf(out, "imported in %d run(s): %d accepted, %d duplicate, %d rejected, %d already present\n\n",
+		runs, imp.Accepted, imp.Duplicate, imp.Rejected, imp.AlreadyPresent)
+	printCounts(out, counts)
+	return nil
+}
+
+// printCounts prints the outcome table: every non-zero state with its share.
+func printCounts(out io.Writer, counts store.Counts) {
+	total := counts.Total()
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "STATE\tMESSAGES\tSHARE\t")
+	for _, s := range message.Statuses {
+		if n := counts[s]; n != 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t\n", s, n, pct(n, total))
+		}
+	}
+	fmt.Fprintf(tw, "total\t%d\t\t\n", total)
+	_ = tw.Flush()
+	fmt.Fprintf(out, "done: %d of %d have an outcome (%s)\n", counts.Outcomes(), total, pct(counts.Outcomes(), total))
+}
+
+func pct(n, total int64) string {
+	if total == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64) + "%"
+}
+
+var reportHeader = []string{"message_id", "campaign_id", "recipient", "provider", "status", "error_code", "error", "attempts", "provider_message_id", "updated_at"}
+
+func campaignReport(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flags("campaign report", "ID [--format csv|jsonl] [-o FILE]", `
+Writes one row per recipient, in import order: message_id, campaign_id,
+recipient, provider, status, error_code, error, attempts,
+provider_message_id, updated_at (RFC 3339, UTC).`, errOut)
+	load := configFlag(fs)
+	format := fs.String("format", "csv", "csv or jsonl")
+	outPath := fs.String("o", "-", "output file (- for stdout)")
+	st, id, closeFn, err := campaignStore(ctx, fs, load, args, true)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if *format != "csv" && *format != "jsonl" {
+		return usagef("--format %q: want csv or jsonl", *format)
+	}
+	w := out
+	if *outPath != "-" {
+		f, err := os.Create(*outPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	return writeReport(ctx, st, id, *format, w)
+}
+
+func writeReport(ctx context.Context, st *store.Store, id, format string, w io.Writer) error {
+	cw := csv.NewWriter(w)
+	enc := json.NewEncoder(w)
+	if format == "csv" {
+		if err := cw.Write(reportHeader); err != nil {
+			return err
+		}
+	}
+	err := st.EachMember(ctx, id, 1000, func(recs []*store.Record) error {
+		for _, r := range recs {
+			updated := ""
+			if !r.UpdatedAt.IsZero() {
+				updated = r.UpdatedAt.UTC().Format(time.RFC3339Nano)
+			}
+			if format == "csv" {
+				if err := cw.Write([]string{r.ID, r.CampaignID, r.To, r.Account, string(r.Status), r.ErrorCode, r.Error,
+					strconv.Itoa(r.Attempts), r.ProviderMessageID, updated}); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := enc.Encode(map[string]any{
+				"message_id": r.ID, "campaign_id": r.CampaignID, "recipient": r.To, "provider": r.Account,
+				"status": r.Status, "error_code": r.ErrorCode, "error": r.Error, "attempts": r.Attempts,
+				"provider_message_id": r.ProviderMessageID, "updated_at": updated,
+			}); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	cw.Flush()
+	if err != nil {
+		return err
+	}
+	return cw.Error()
+}

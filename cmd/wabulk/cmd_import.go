@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+
+	"github.com/wabulk/wabulk/producer"
+)
+
+func runImport(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flags("import", "--spec CAMPAIGN.yaml --csv RECIPIENTS.csv [flags]", `
+Imports a campaign: reads the recipients file as a stream, normalizes every
+phone number to E.164, fills the message's {{column}} placeholders from each
+row, creates one message record per recipient and queues it for the workers.
+
+Bad rows (unparsable phone, missing value, invalid message) go to the rejects
+file with their line number; the rest of the import goes on. A number seen
+twice in the file is counted as a duplicate and sent once.
+
+Re-running the same import is safe: recipients already imported are counted
+as "already present" and nothing is sent twice; an import cut off half-way
+resumes where it stopped.`, errOut)
+	load := configFlag(fs)
+	specPath := fs.String("spec", "", "campaign spec (YAML): id, account, sender, message, ttl, send_at, priority")
+	csvPath := fs.String("csv", "", "recipients file: CSV with a header row and a phone column (or JSONL, see --format); - reads stdin")
+	format := fs.String("format", "", "recipients format: csv or jsonl (default: from the file extension, else csv)")
+	rejects := fs.String("rejects", "", "where bad rows go (CSV with line and reason); default RECIPIENTS.rejects.csv, created only if a row is rejected")
+	quiet := fs.Bool("quiet", false, "no progress output")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *specPath == "" || *csvPath == "" {
+		return usagef("--spec and --csv are required")
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	spec, err := producer.LoadSpec(*specPath)
+	if err != nil {
+		return err
+	}
+	if _, err := cfg.Provider(spec.Account); err != nil {
+		return fmt.Errorf("campaign %s: %w", spec.ID, err)
+	}
+	c, err := openRedis(ctx, cfg.Redis, false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := newPipeline(cfg, c, nil, nil)
+	defer p.client.Close()
+
+	var in io.Reader = os.Stdin
+	var size int64
+	if *csvPath != "-" {
+		f, err := os.Open(*csvPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		in = f
+	}
+	counter := &countingReader{r: bufio.NewReaderSize(in, 1<<16)}
+	fmtName := producer.Format(strings.ToLower(*format))
+	if fmtName == "" {
+		fmtName = "csv"
+		if strings.HasSuffix(strings.ToLower(*csvPath), ".jsonl") || strings.HasSuffix(strings.ToLower(*csvPath), ".ndjson") {
+			fmtName = "jsonl"
+		}
+	}
+	if fmtName != "csv" && fmtName != "jsonl" {
+		return usagef("--format %q: want csv or jsonl", *format)
+	}
+	rejPath := *rejects
+	if rejPath == "" {
+		base := *csvPath
+		if base == "-" {
+			base = "stdin"
+		}
+		rejPath = strings.TrimSuffix(base, filepath.Ext(base)) + ".rejects.csv"
+	}
+	rej := &lazyFile{path: rejPath}
+	defer rej.Close()
+
+	bar := newProgress(errOut)
+	opt := producer.Options{Format: fmtName, Rejects: rej}
+	if !*quiet {
+		opt.Progress = func(pr producer.Progress) {
+			bar.update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d  accepted %d  rejected %d", pr.Lines, pr.Accepted, pr.Rejected), false)
+		}
+	}
+	res, err := p.producer.Import(ctx, spec, counter, opt)
+	if !*quiet {
+		bar.update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d", res.Lines), true)
+		bar.done()
+	}
+	printImportSummary(out, spec.ID, res, rej)
+	return err
+}
+
+func printImportSummary(out io.Writer, id string, res producer.Result, rej *lazyFile) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(out, "campaign %s: %d rows read\n", id, res.Lines)
+	fmt.Fprintf(tw, "accepted\t%d\t\n", res.Accepted)
+	fmt.Fprintf(tw, "duplicate\t%d\t\n", res.Duplicate)
+	fmt.Fprintf(tw, "rejected\t%d\t\n", res.Rejected)
+	fmt.Fprintf(tw, "already-present\t%d\t\n", res.AlreadyPresent)
+	_ = tw.Flush()
+	if res.Requeued > 0 {
+		fmt.Fprintf(out, "(%d already-present messages were still queued and were queued again)\n", res.Requeued)
+	}
+	if rej != nil && rej.f != nil {
+		fmt.Fprintf(out, "rejected rows: %s\n", rej.path)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// lazyFile creates its file on the first write, so a clean import leaves
+// no empty rejects file behind.
+type lazyFile struct {
+	path string
+	f    *os.File
+	err  error
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	if l.f == nil && l.err == nil {
+		l.f, l.err = os.Create(l.path)
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.f.Write(p)
+}
+
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
+}

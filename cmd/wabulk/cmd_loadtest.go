@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/store"
+)
+
+// loadReport is the one JSON object loadtest prints.
+type loadReport struct {
+	Redis          string           `json:"redis"`
+	Recipients     int              `json:"recipients"`
+	Concurrency    int              `json:"concurrency"`
+	ProviderMS     float64          `json:"provider_latency_ms"`
+	Faults         string           `json:"faults,omitempty"`
+	RateLimit      float64          `json:"rate_limit,omitempty"`
+	EnqueuePerSec  float64          `json:"enqueue_per_sec"`
+	SentPerSec     float64          `json:"sent_per_sec"`
+	LatencyP50MS   float64          `json:"latency_p50_ms"`
+	LatencyP99MS   float64          `json:"latency_p99_ms"`
+	Outcomes       map[string]int64 `json:"outcomes"`
+	Lost           int64            `json:"lost"`
+	Duplicates     int64            `json:"duplicates"`
+	ProviderAnswer map[string]int64 `json:"provider_answers"`
+	ElapsedSec     float64          `json:"elapsed_sec"`
+	Bare           *bareReport      `json:"bare,omitempty"`
+	Ratio          map[string]any   `json:"ratio_pipeline_to_bare,omitempty"`
+}
+
+type bareReport struct {
+	EnqueuePerSec   float64 `json:"enqueue_per_sec"`
+	ProcessedPerSec float64 `json:"processed_per_sec"`
+}
+
+func runLoadtest(ctx context.Context, args []string, out, errOut io.Writer) error {
+	fs := flags("loadtest", "[flags]", `
+Measures the whole pipeline in one process: generates N recipients, imports
+them (records + asynq tasks) while a worker sends them to the simulator, and
+prints one JSON summary: enqueue/s, sent/s, p50/p99 end-to-end latency
+(record created → provider accepted), outcomes by state, lost (recipients
+without an outcome) and duplicates (sent more than once, as the simulator
+counted them).
+
+--bare then pushes the same N tasks through bare asynq (same enqueuers, same
+concurrency, a no-op handler) in the same run and reports pipeline/bare.
+Runs on an embedded miniredis unless --redis names a real one (its keys go
+under a fresh prefix and are removed afterwards).`, errOut)
+	n := fs.Int("n", 20000, "recipients")
+	redisURL := fs.String("redis", "", "Redis URL (default: embedded miniredis)")
+	conc := fs.Int("concurrency", 50, "worker concurrency")
+	latency := fs.Duration("latency", 0, "simulated provider latency")
+	jitter := fs.Duration("jitter", 0, "extra random provider latency, uniform in [0, jitter)")
+	faults := fs.String("faults", "", "provider fault ratios, e.g. 503=0.01,429=0.01")
+	rateLimit := fs.Float64("rate", 0, "provider account rate limit in messages/s (0: none)")
+	bare := fs.Bool("bare", false, "also run the same N through bare asynq and print the ratio")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	f, err := simulator.ParseFaults(*faults)
+	if err != nil {
+		return usagef("--faults: %v", err)
+	}
+	prog := errOut
+	if *quiet {
+		prog = io.Discard
+	}
+
+	rdb, label, closeRedis, err := loadRedis(ctx, *redisURL)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	prefix := "wabulk-lt-" + randHex(4) + ":"
+	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
+
+	sim, err := simulator.New(simulator.Config{APIKey: "lt", Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second})
+	if err != nil {
+		return err
+	}
+	simURL, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	cfg := &Config{
+		Redis: RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: "TZ", Log: LogConfig{Level: "error", Format: "console"},
+		Providers: []ProviderConfig{{Name: "lt", Kind: "tujenge", BaseURL: simURL, APIKey: "lt", Rate: *rateLimit,
+			Timeout: Duration(10 * time.Second), MaxConns: *conc * 2}},
+		Worker: WorkerConfig{Concurrency: *conc, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
+			RetryBase: Duration(200 * time.Millisecond), RetryMax: Duration(2 * time.Second)},
+	}
+	cfg.applyDefaults()
+	log, err := newLogger(cfg.Log)
+	if err != nil {
+		return err
+	}
+	provs, err := buildProviders(cfg)
+	if err != nil {
+		return err
+	}
+	p := newPipeline(cfg, &conn{rdb: rdb}, provs, log)
+	defer p.client.Close()
+
+	rep := &loadReport{Redis: label, Recipients: *n, Concurrency: *conc, ProviderMS: float64(*latency) / 1e6, Faults: *faults, RateLimit: *rateLimit}
+	spec := &producer.Spec{ID: "loadtest", Account: "lt", TTL: producer.Duration(time.Hour),
+		Message: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{"{{name}}"}}}}
+
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan error, 1)
+	start := time.Now()
+	go func() { workerDone <- p.server.Run(wctx) }()
+	res, err := p.producer.Import(ctx, spec, recipientsCSV(*n), producer.Options{})
+	importDur := time.Since(start)
+	if err != nil {
+		stopWorker()
+		<-workerDone
+		return err
+	}
+	rep.EnqueuePerSec = round(float64(res.Accepted) / importDur.Seconds())
+	fmt.Fprintf(prog, "imported %d in %.2fs (%.0f/s)\n", res.Accepted, importDur.Seconds(), rep.EnqueuePerSec)
+	err = watch(ctx, p.store, []string{spec.ID}, res.Accepted, *timeout, prog)
+	drained := time.Since(start)
+	stopWorker()
+	<-workerDone
+	if err != nil {
+		fmt.Fprintf(prog, "%v\n", err)
+	}
+	rep.ElapsedSec = round(drained.Seconds())
+	rep.SentPerSec = round(float64(res.Accepted) / drained.Seconds())
+
+	counts, err := p.store.CampaignCounts(ctx, spec.ID)
+	if err != nil {
+		return err
+	}
+	rep.Outcomes = map[string]int64{}
+	for s, v := range counts {
+		rep.Outcomes[string(s)] = v
+	}
+	rep.Lost = int64(*n) - counts.Outcomes()
+	var lat []float64
+	if err := p.store.EachMember(ctx, spec.ID, 2000, func(recs []*store.Record) error {
+		for _, r := range recs {
+			if r.Status.ProviderTook() {
+				lat = append(lat, float64(r.UpdatedAt.Sub(r.CreatedAt).Microseconds())/1000)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	rep.LatencyP50MS, rep.LatencyP99MS = percentile(lat, 0.50), percentile(lat, 0.99)
+	st := sim.Stats()
+	rep.Duplicates, rep.ProviderAnswer = st.Duplicates, st.ByCode
+
+	if *bare {
+		b, err := runBare(ctx, rdb, prefix+"bare", *n, *conc, *timeout)
+		if err != nil {
+			return err
+		}
+		rep.Bare = b
+		rep.Ratio = map[string]any{
+			"enqueue":    round(rep.EnqueuePerSec / b.EnqueuePerSec),
+			"throughput": round(rep.SentPerSec / b.ProcessedPerSec),
+		}
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// recipientsCSV streams n generated recipients without holding them.
+func recipientsCSV(n int) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		w := &errWriter{w: pw}
+		fmt.Fprintln(w, "phone,name")
+		for i := 0; i < n && w.err == nil; i++ {
+			fmt.Fprintf(w, "%s,Customer %d\n", tzMobile(i), i)
+		}
+		pw.CloseWithError(w.err)
+	}()
+	return pr
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// runBare pushes n tasks of the same payload size through asynq with a
+// no-op handler: the ceiling the pipeline is measured against.
+func runBare(ctx context.Context, rdb redis.UniversalClient, queue string, n, conc int, timeout time.Duration) (*bareReport, error) {
+	var processed atomic.Int64
+	all := make(chan struct{})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: conc, Queues: map[string]int{queue: 1},
+		LogLevel: asynq.ErrorLevel, DelayedTaskCheckInterval: 200 * time.Millisecond})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(message.TypeSend, func(context.Context, *asynq.Task) error {
+		if processed.Add(1) == int64(n) {
+			close(all)
+		}
+		return nil
+	})
+	start := time.Now()
+	if err := srv.Start(mux); err != nil {
+		return nil, err
+	}
+	defer srv.Shutdown()
+	client := asynq.NewClientFromRedisClient(rdb)
+	defer client.Close()
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	next := atomic.Int64{}
+	for range 8 { // the producer's default enqueuers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				to := tzMobile(int(i))
+				m := &message.Message{ID: "bare:" + to, CampaignID: "bare", Account: "lt", To: to, CreatedAt: time.Now(),
+					Content: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{fmt.Sprintf("Customer %d", i)}}}}
+				t, err := message.NewSendTask(m, asynq.Queue(queue), asynq.TaskID(m.ID))
+				if err == nil {
+					_, err = client.EnqueueContext(ctx, t)
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	enq := time.Since(start)
+	if e := firstErr.Load(); e != nil {
+		return nil, fmt.Errorf("bare enqueue: %v", e)
+	}
+	select {
+	case <-all:
+	case <-time.After(timeout):
+		return nil, fmt.Errorf("bare run: %d of %d processed after %v", processed.Load(), n, timeout)
+	}
+	total := time.Since(start)
+	return &bareReport{EnqueuePerSec: round(float64(n) / enq.Seconds()), ProcessedPerSec: round(float64(n) / total.Seconds())}, nil
+}
+
+func loadRedis(ctx context.Context, url string) (redis.UniversalClient, string, func(), error) {
+	if url == "" {
+		m := miniredis.NewMiniRedis()
+		if err := m.Start(); err != nil {
+			return nil, "", nil, err
+		}
+		c := redis.NewClient(&redis.Options{Addr: m.Addr(), PoolSize: 64})
+		return c, "miniredis (embedded)", func() { _ = c.Close(); m.Close() }, nil
+	}
+	cn, err := openRedis(ctx, RedisConfig{URL: url}, false)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return cn.rdb, "redis " + redactURL(url), cn.Close, nil
+}
+
+// cleanup removes a loadtest's keys and queues from a shared Redis.
+func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	queues, _ := insp.Queues()
+	for _, q := range queues {
+		if len(q) >= len(prefix) && q[:len(prefix)] == prefix {
+			_ = insp.DeleteQueue(q, true)
+		}
+	}
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 1000 {
+			rdb.Del(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		rdb.Del(ctx, batch...)
+	}
+}
+
+func percentile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	i := int(math.Ceil(q*float64(len(v)))) - 1
+	return round(v[max(0, min(i, len(v)-1))])
+}
+
+func round(f float64) float64 { return math.Round(f*100) / 100 }
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,501 @@
+package producer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/store"
+)
+
+// Config configures a Producer.
+type Config struct {
+	// DefaultRegion is the ISO region for numbers written without a
+	// country code (e.g. "TZ"); may be empty. A spec's default_region
+	// overrides it.
+	DefaultRegion string
+	// Prefix is the key prefix the lane queues are named with
+	// (message.QueueName). Defaults to "wabulk:".
+	Prefix string
+	// BatchSize is the number of rows per store round trip. Defaults to 500.
+	BatchSize int
+	// EnqueueWorkers is the number of parallel asynq enqueuers. Defaults to 8.
+	EnqueueWorkers int
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// Producer turns campaign specs and recipient files into message records
+// and send tasks.
+type Producer struct {
+	st     *store.Store
+	client *asynq.Client
+	cfg    Config
+}
+
+// New returns a Producer that writes records to st and tasks through client.
+func New(st *store.Store, client *asynq.Client, cfg Config) *Producer {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "wabulk:"
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.EnqueueWorkers <= 0 {
+		cfg.EnqueueWorkers = 8
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Producer{st: st, client: client, cfg: cfg}
+}
+
+// Options tunes one Import.
+type Options struct {
+	// Format is the input format. Defaults to FormatCSV.
+	Format Format
+	// Rejects, when set, receives one CSV row per rejected input row,
+	// streamed: "line,reason" and then the row's original columns (for
+	// CSV, under the input's header) or the raw line (for JSONL).
+	Rejects io.Writer
+	// Progress, when set, is called after every batch and at the end.
+	Progress func(Progress)
+}
+
+// Progress counts an import's rows so far. Every row read ends in exactly
+// one of Accepted, Duplicate, Rejected and AlreadyPresent.
+type Progress struct {
+	Lines          int64 // data rows read so far (not counting the header)
+	Accepted       int64 // new records created and enqueued
+	Duplicate      int64 // repeated within this input (skipped)
+	Rejected       int64 // bad rows (written to Rejects)
+	AlreadyPresent int64 // already imported by an earlier run (skipped — nothing is sent twice)
+	// Requeued counts, of AlreadyPresent, records still queued whose task
+	// was missing (e.g. the earlier run died between record and task) and
+	// has been enqueued again. A task that is still there is left alone.
+	Requeued int64
+}
+
+// Result is what an Import did.
+type Result struct {
+	Progress
+	CampaignCreated bool // this import created the campaign
+}
+
+// Import reads recipients from r and, for each row, creates the campaign
+// message record and enqueues its send task. It first validates spec and
+// reads the header (a missing phone or placeholder column fails before
+// any row), then saves the campaign: a campaign with the same id and a
+// different spec is an error, the same spec resumes it. Rows that cannot
+// be used go to opt.Rejects and the import goes on; a failure of Redis
+// stops it with an error that names the line it got to. Re-running the
+// same import is always safe: rows already imported are skipped, and
+// queued records whose task went missing are enqueued again.
+//
+// When ctx is cancelled, Import stops between batches and returns the
+// counts so far with ctx.Err(). The counts of every run, finished or not,
+// are added to the campaign's import stats.
+func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Options) (Result, error) {
+	if spec == nil {
+		return Result{}, errors.New("import: no spec")
+	}
+	if err := spec.Validate(); err != nil {
+		return Result{}, err
+	}
+	s := spec.normalized()
+	region := s.DefaultRegion
+	if region == "" {
+		region = strings.ToUpper(strings.TrimSpace(p.cfg.DefaultRegion))
+	}
+	if region != "" {
+		if err := checkRegion(region); err != nil {
+			return Result{}, fmt.Errorf("default region: %w", err)
+		}
+	}
+	lane, _ := message.ParseLane(s.Priority)
+	tmpl, err := compileTemplate(&s.Message)
+	if err != nil {
+		return Result{}, fmt.Errorf("message: %w", err)
+	}
+	src, err := newSource(opt.Format, r, tmpl)
+	if err != nil {
+		return Result{}, err
+	}
+	specJSON, err := s.canonicalJSON()
+	if err != nil {
+		return Result{}, err
+	}
+	existing, created, err := p.st.SaveCampaign(ctx, store.Campaign{ID: s.ID, Account: s.Account, Spec: specJSON})
+	if err != nil {
+		return Result{}, err
+	}
+	if !created && !sameSpec(existing.Spec, specJSON) {
+		return Result{}, fmt.Errorf("campaign %s already exists with a different spec (created %s); re-import with the same spec to resume, or use a new id",
+			s.ID, existing.CreatedAt.Format(time.RFC3339))
+	}
+	imp := &importRun{
+		p:      p,
+		spec:   &s,
+		region: region,
+		tmpl:   tmpl,
+		src:    src,
+		opt:    opt,
+		run:    newRunID(),
+		res:    Result{CampaignCreated: created},
+		taskOpts: []asynq.Option{
+			asynq.Queue(message.QueueName(p.cfg.Prefix, lane)),
+			asynq.MaxRetry(message.TaskMaxRetry),
+		},
+	}
+	if !s.SendAt.IsZero() {
+		imp.taskOpts = append(imp.taskOpts, asynq.ProcessAt(s.SendAt))
+	}
+	if opt.Rejects != nil {
+		imp.rejects = csv.NewWriter(opt.Rejects)
+		if err := imp.rejects.Write(src.rejectsHeader()); err != nil {
+			return imp.res, fmt.Errorf("write rejects: %w", err)
+		}
+	}
+	err = imp.loop(ctx)
+	if rjErr := imp.flushRejects(); err == nil {
+		err = rjErr
+	}
+	// Every run's counts are kept, finished or not; when Redis is down this
+	// fails too and the error that stopped the run is the one to report.
+	stErr := p.st.AddImportStats(context.WithoutCancel(ctx), s.ID, store.ImportStats{
+		Accepted:       imp.res.Accepted,
+		Duplicate:      imp.res.Duplicate,
+		Rejected:       imp.res.Rejected,
+		AlreadyPresent: imp.res.AlreadyPresent,
+	})
+	if err == nil {
+		err = stErr
+	}
+	if opt.Progress != nil {
+		opt.Progress(imp.res.Progress)
+	}
+	return imp.res, err
+}
+
+// sameSpec reports whether a stored spec means the same as specJSON.
+func sameSpec(stored, specJSON []byte) bool {
+	var old Spec
+	if err := json.Unmarshal(stored, &old); err != nil {
+		return false
+	}
+	b, err := old.canonicalJSON()
+	return err == nil && string(b) == string(specJSON)
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// importRun is one Import call's state.
+type importRun struct {
+	p        *Producer
+	spec     *Spec
+	region   string
+	tmpl     *template
+	src      source
+	opt      Options
+	run      string
+	taskOpts []asynq.Option
+	rejects  *csv.Writer
+	res      Result
+
+	batch []pending
+	recs  []store.NewRecord
+}
+
+// pending is a row that became a message and waits for its batch.
+type pending struct {
+	line int64
+	msg  message.Message
+}
+
+func (imp *importRun) loop(ctx context.Context) error {
+	size := imp.p.cfg.BatchSize
+	imp.batch = make([]pending, 0, size)
+	imp.recs = make([]store.NewRecord, 0, size)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for {
+		r, err := imp.src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return imp.stopped(imp.firstLine(), err)
+		}
+		imp.res.Lines++
+		if err := imp.add(r); err != nil {
+			return err
+		}
+		if len(imp.batch) < size {
+			continue
+		}
+		if err := imp.flush(ctx); err != nil {
+			return err
+		}
+		if imp.opt.Progress != nil {
+			imp.opt.Progress(imp.res.Progress)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return imp.flush(ctx)
+}
+
+// add turns one row into a pending message or a reject.
+func (imp *importRun) add(r *row) error {
+	if r.reject != "" {
+		return imp.reject(r, r.reject)
+	}
+	to, err := message.NormalizePhone(r.phone, imp.region)
+	if err != nil {
+		if strings.TrimSpace(r.phone) == "" {
+			return imp.reject(r, "phone is empty")
+		}
+		return imp.reject(r, "phone "+err.Error())
+	}
+	for i, v := range r.values {
+		if strings.TrimSpace(v) == "" {
+			return imp.reject(r, fmt.Sprintf("%s %q is empty (the message uses {{%s}})", imp.src.valueNoun(), imp.tmpl.cols[i], imp.tmpl.cols[i]))
+		}
+	}
+	content, err := imp.tmpl.render(r.values)
+	if err != nil {
+		return imp.reject(r, err.Error())
+	}
+	now := imp.p.cfg.Now()
+	m := message.Message{
+		ID:         message.CampaignMessageID(imp.spec.ID, to),
+		CampaignID: imp.spec.ID,
+		Account:    imp.spec.Account,
+		From:       imp.spec.Sender,
+		To:         to,
+		Content:    content,
+		CreatedAt:  now,
+	}
+	m.ExpiresAt = imp.expiresAt(now)
+	// Message.Validate is what NewSendTask checks: a row that passes here
+	// never fails later and stops the import.
+	if err := m.Validate(); err != nil {
+		return imp.reject(r, err.Error())
+	}
+	imp.batch = append(imp.batch, pending{line: r.line, msg: m})
+	return nil
+}
+
+// expiresAt is when a message created at created stops being worth
+// sending: TTL after the send time. A message already expired at import is
+// still imported; the worker records it expired, so it has an outcome.
+func (imp *importRun) expiresAt(created time.Time) time.Time {
+	base := created
+	if !imp.spec.SendAt.IsZero() {
+		base = imp.spec.SendAt
+	}
+	return base.Add(time.Duration(imp.spec.TTL))
+}
+
+func (imp *importRun) reject(r *row, reason string) error {
+	imp.res.Rejected++
+	if imp.rejects == nil {
+		return nil
+	}
+	rec := append([]string{strconv.FormatInt(r.line, 10), reason}, r.raw...)
+	if err := imp.rejects.Write(rec); err != nil {
+		return fmt.Errorf("write rejects: %w", err)
+	}
+	return nil
+}
+
+// firstLine is the line of the first row not yet stored.
+func (imp *importRun) firstLine() int64 {
+	if len(imp.batch) > 0 {
+		return imp.batch[0].line
+	}
+	return 0
+}
+
+// stopped wraps an error that stops the import with how far it got.
+func (imp *importRun) stopped(line int64, err error) error {
+	where := fmt.Sprintf("after %d rows", imp.res.Lines)
+	if line > 0 {
+		where = fmt.Sprintf("at line %d", line)
+	}
+	return fmt.Errorf("import of campaign %s stopped %s (every row before it is imported): %w; re-running the same import resumes safely, nothing is sent twice",
+		imp.spec.ID, where, err)
+}
+
+// job is one task to enqueue.
+type job struct {
+	msg     *message.Message
+	requeue bool // an earlier run's queued record, not a new one
+}
+
+// flush stores the batch in one round trip and enqueues the tasks of new
+// records and of earlier runs' still-queued records. A batch runs to its
+// end even when ctx is cancelled meanwhile: cancellation is honoured
+// between batches.
+func (imp *importRun) flush(ctx context.Context) error {
+	if err := imp.flushRejects(); err != nil {
+		return err
+	}
+	if len(imp.batch) == 0 {
+		return nil
+	}
+	defer func() { imp.batch = imp.batch[:0] }()
+	bctx := context.WithoutCancel(ctx)
+	imp.recs = imp.recs[:0]
+	for _, pd := range imp.batch {
+		m := &pd.msg
+		imp.recs = append(imp.recs, store.NewRecord{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To, Run: imp.run})
+	}
+	res, err := imp.p.st.Create(bctx, imp.recs)
+	if err != nil {
+		return imp.stopped(imp.batch[0].line, err)
+	}
+	jobs := make([]job, 0, len(imp.batch))
+	var requeue []int // indexes into jobs
+	for i, cr := range res {
+		m := &imp.batch[i].msg
+		switch {
+		case cr.Created:
+			jobs = append(jobs, job{msg: m})
+		case cr.SameRun:
+			imp.res.Duplicate++
+		default:
+			imp.res.AlreadyPresent++
+			if cr.Status == message.Queued {
+				requeue = append(requeue, len(jobs))
+				jobs = append(jobs, job{msg: m, requeue: true})
+			}
+		}
+	}
+	if err := imp.keepCreation(bctx, jobs, requeue); err != nil {
+		return imp.stopped(imp.batch[0].line, err)
+	}
+	accepted, requeued, err := imp.enqueue(bctx, jobs)
+	imp.res.Accepted += accepted
+	imp.res.Requeued += requeued
+	if err != nil {
+		return imp.stopped(imp.batch[0].line, err)
+	}
+	return nil
+}
+
+// keepCreation gives re-enqueued messages the creation time of their
+// record, so a re-import never extends a message's TTL.
+func (imp *importRun) keepCreation(ctx context.Context, jobs []job, requeue []int) error {
+	if len(requeue) == 0 {
+		return nil
+	}
+	ids := make([]string, len(requeue))
+	for i, j := range requeue {
+		ids[i] = jobs[j].msg.ID
+	}
+	recs, err := imp.p.st.GetMany(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, rec := range recs {
+		if rec == nil || rec.CreatedAt.IsZero() {
+			continue
+		}
+		m := jobs[requeue[i]].msg
+		m.CreatedAt = rec.CreatedAt
+		m.ExpiresAt = imp.expiresAt(rec.CreatedAt)
+	}
+	return nil
+}
+
+// enqueue enqueues jobs with EnqueueWorkers in parallel. A TaskID conflict
+// means the task is still in Redis, which is what is wanted.
+func (imp *importRun) enqueue(ctx context.Context, jobs []job) (accepted, requeued int64, err error) {
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		next     int
+		firstErr error
+	)
+	workers := min(imp.p.cfg.EnqueueWorkers, len(jobs))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if next >= len(jobs) || firstErr != nil {
+					mu.Unlock()
+					return
+				}
+				j := jobs[next]
+				next++
+				mu.Unlock()
+				fresh, err := imp.enqueueOne(ctx, j.msg)
+				mu.Lock()
+				switch {
+				case err != nil:
+					if firstErr == nil {
+						firstErr = err
+					}
+				case !j.requeue:
+					accepted++
+				case fresh:
+					requeued++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return accepted, requeued, firstErr
+}
+
+// enqueueOne enqueues m's send task; fresh is false when the task was
+// already there.
+func (imp *importRun) enqueueOne(ctx context.Context, m *message.Message) (fresh bool, err error) {
+	opts := make([]asynq.Option, 0, len(imp.taskOpts)+1)
+	opts = append(opts, imp.taskOpts...)
+	opts = append(opts, asynq.TaskID(m.ID))
+	task, err := message.NewSendTask(m, opts...)
+	if err != nil {
+		return false, fmt.Errorf("build task of %s: %w", m.ID, err)
+	}
+	if _, err := imp.p.client.EnqueueContext(ctx, task); err != nil {
+		if errors.Is(err, asynq.ErrTaskIDConflict) {
+			return false, nil
+		}
+		return false, fmt.Errorf("enqueue %s: %w", m.ID, err)
+	}
+	return true, nil
+}
+
+func (imp *importRun) flushRejects() error {
+	if imp.rejects == nil {
+		return nil
+	}
+	imp.rejects.Flush()
+	if err := imp.rejects.Error(); err != nil {
+		return fmt.Errorf("write rejects: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package producer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/wabulk/wabulk/message"
+)
+
+// DefaultTTL is how long a campaign message stays worth sending when the
+// spec sets no ttl.
+const DefaultTTL = 24 * time.Hour
+
+// Spec is a campaign spec, read from YAML.
+type Spec struct {
+	ID            string          `yaml:"id" json:"id"`                                             // required; [A-Za-z0-9._-]{1,64}
+	Account       string          `yaml:"account" json:"account"`                                   // provider account name from the config; required
+	Sender        string          `yaml:"sender,omitempty" json:"sender,omitempty"`                 // business number, E.164; optional
+	Message       message.Content `yaml:"message" json:"message"`                                   // any content kind; string fields may hold {{column}} placeholders filled per row
+	TTL           Duration        `yaml:"ttl,omitempty" json:"ttl,omitempty"`                       // how long after send time a message is still worth sending; defaults to 24h
+	SendAt        time.Time       `yaml:"send_at,omitempty" json:"send_at,omitzero"`                // optional RFC 3339; messages are scheduled then; TTL counts from it
+	Priority      string          `yaml:"priority,omitempty" json:"priority,omitempty"`             // high|normal|low, default normal
+	DefaultRegion string          `yaml:"default_region,omitempty" json:"default_region,omitempty"` // overrides Config.DefaultRegion for this campaign
+}
+
+var specIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// LoadSpec reads and validates the campaign spec in the YAML file at path.
+func LoadSpec(path string) (*Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	s, err := ParseSpec(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ParseSpec reads and validates a campaign spec from YAML (JSON, being
+// YAML, works too). Unknown fields are errors that name the field and its
+// line.
+func ParseSpec(b []byte) (*Spec, error) {
+	if err := checkSendAt(b); err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("spec is empty")
+		}
+		return nil, yamlError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("spec holds more than one YAML document")
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// checkSendAt names the line of a send_at that is not a time; the YAML
+// decoder's own error for it carries no line.
+func checkSendAt(b []byte) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil || len(root.Content) == 0 {
+		return nil // the strict decode reports it
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		if k.Value != "send_at" || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+			continue
+		}
+		if _, err := time.Parse(time.RFC3339, v.Value); err != nil {
+			return fmt.Errorf("line %d: send_at %q is not an RFC 3339 time (e.g. 2026-11-21T09:00:00+03:00)", v.Line, v.Value)
+		}
+	}
+	return nil
+}
+
+var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// yamlError turns the YAML decoder's errors into one line per problem,
+// each with its line number.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("spec is not valid YAML: %w", err)
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		msgs[i] = unknownFieldRE.ReplaceAllString(e, `unknown field "$1"`)
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// Validate reports every problem of s, each naming its field. The message
+// is validated with each placeholder filled with "x"; media links that
+// hold placeholders must still start with a literal http:// or https://.
+func (s *Spec) Validate() error {
+	var probs []string
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	switch {
+	case s.ID == "":
+		add("id is required")
+	case !specIDRE.MatchString(s.ID):
+		add("id %q must be 1–64 letters, digits, '.', '_' or '-'", s.ID)
+	}
+	if strings.TrimSpace(s.Account) == "" {
+		add("account is required")
+	}
+	if s.Sender != "" {
+		if _, err := message.NormalizePhone(s.Sender, ""); err != nil {
+			add("sender: %v (write it in international form, e.g. +255712345678)", err)
+		}
+	}
+	if s.TTL < 0 {
+		add("ttl %s must be greater than zero", time.Duration(s.TTL))
+	}
+	if _, err := message.ParseLane(s.Priority); err != nil {
+		add("%v", err)
+	}
+	if s.DefaultRegion != "" {
+		if err := checkRegion(s.DefaultRegion); err != nil {
+			add("default_region: %v", err)
+		}
+	}
+	if err := validateContent(&s.Message); err != nil {
+		add("message: %v", err)
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("invalid spec: %s", strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+func validateContent(c *message.Content) error {
+	where, urls := templatedMedia(c)
+	for i, u := range urls {
+		if !literalScheme(u) {
+			return fmt.Errorf("%s: url %q must start with http:// or https:// before any placeholder", where[i], u)
+		}
+	}
+	t, err := compileTemplate(c)
+	if err != nil {
+		return err
+	}
+	d, err := t.dummy()
+	if err != nil {
+		return err
+	}
+	return d.Validate()
+}
+
+// checkRegion reports whether region is an ISO 3166 code phone numbers know.
+func checkRegion(region string) error {
+	r := strings.ToUpper(strings.TrimSpace(region))
+	if phonenumbers.GetCountryCodeForRegion(r) == 0 {
+		return fmt.Errorf("%q is not a known ISO 3166 region code (e.g. TZ, KE, SA)", region)
+	}
+	return nil
+}
+
+// normalized returns s with defaults applied and values in one form, so two
+// specs that mean the same encode the same. s must be valid.
+func (s *Spec) normalized() Spec {
+	c := *s
+	if c.TTL == 0 {
+		c.TTL = Duration(DefaultTTL)
+	}
+	if lane, err := message.ParseLane(c.Priority); err == nil {
+		c.Priority = string(lane)
+	}
+	if c.Sender != "" {
+		if e, err := message.NormalizePhone(c.Sender, ""); err == nil {
+			c.Sender = e
+		}
+	}
+	c.Account = strings.TrimSpace(c.Account)
+	c.DefaultRegion = strings.ToUpper(strings.TrimSpace(c.DefaultRegion))
+	if !c.SendAt.IsZero() {
+		c.SendAt = c.SendAt.UTC()
+	}
+	return c
+}
+
+// canonicalJSON is the encoding stored with the campaign and compared on
+// re-import.
+func (s *Spec) canonicalJSON() ([]byte, error) {
+	n := s.normalized()
+	b, err := json.Marshal(&n)
+	if err != nil {
+		return nil, fmt.Errorf("encode spec: %w", err)
+	}
+	return b, nil
+}
