@@ -200,7 +200,7 @@ func writeReport(ctx context.Context, st *store.Store, id, format string, w io.W
 		for _, r := range recs {
 			updated := ""
 			if !r.UpdatedAt.IsZero() {
-				updated = r.UpdatedAt.UTC().Format(time.RFC3339Nano)
+				updated = r.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 			}
 			if format == "csv" {
 				if err := cw.Write([]string{r.ID, r.CampaignID, r.To, r.Account, string(r.Status), r.ErrorCode, r.Error,

@@ -102,7 +102,9 @@ resumes where it stopped.`, errOut)
 	}
 	res, err := p.producer.Import(ctx, spec, counter, opt)
 	if !*quiet {
-		bar.update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d", res.Lines), true)
+		if bar.tty {
+			bar.update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d", res.Lines), true)
+		}
 		bar.done()
 	}
 	printImportSummary(out, spec.ID, res, rej)
