@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -167,14 +168,25 @@ reports) go to --out.`, errOut)
 	}
 	problems = append(problems, d.verify(ctx, p.store, sim, ids)...)
 	st := sim.Stats()
-	fmt.Fprintf(out, "provider (simulator): %d requests, %d accepted, %d distinct recipients, %d duplicates; answers %v\n",
-		st.Requests, st.Accepted, st.Recipients, st.Duplicates, st.ByCode)
+	fmt.Fprintf(out, "provider (simulator): %d requests, %d accepted, %d distinct recipients, %d duplicates\n  answers by code: %s\n",
+		st.Requests, st.Accepted, st.Recipients, st.Duplicates, formatCodes(st.ByCode))
 	fmt.Fprintf(out, "reports: %s/report-*.csv   rejects: %s/*.rejects.csv\n", *outDir, *outDir)
 	if len(problems) > 0 {
 		return fmt.Errorf("demo found problems:\n  %s", strings.Join(problems, "\n  "))
 	}
 	fmt.Fprintf(out, "\nOK: every recipient has exactly one outcome, nothing was sent twice (%.1fs)\n", time.Since(start).Seconds())
 	return nil
+}
+
+// formatCodes prints answer counts as "200: 3085, 408: 19, ...".
+func formatCodes(m map[string]int64) string {
+	keys := sortedKeys(m)
+	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) < len(keys[j]) || len(keys[i]) == len(keys[j]) && keys[i] < keys[j] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func importFile(ctx context.Context, pr *producer.Producer, spec *producer.Spec, path, rejects string, errOut io.Writer) (producer.Result, error) {
