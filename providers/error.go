@@ -3,6 +3,7 @@ package providers
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,8 +115,8 @@ func ParseRetryAfter(h string, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.Atoi(h); err == nil {
-		if s < 0 {
-			return 0
+		if s < 0 || int64(s) > int64(math.MaxInt64/time.Second) {
+			return 0 // negative, or too large for a Duration: unreadable
 		}
 		return time.Duration(s) * time.Second
 	}

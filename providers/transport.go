@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes bounds how much of a provider's answer is read.
@@ -129,13 +131,20 @@ func scrubURLError(err error) error {
 func Snippet(b []byte) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		i := 200
+		for i > 200-(utf8.UTFMax-1) && !utf8.RuneStart(s[i]) {
+			i-- // never cut a character in half
+		}
+		s = s[:i] + "…"
 	}
 	return s
 }
 
 // Redact replaces every secret in s with "[redacted]".
 func Redact(s string, secrets ...string) string {
+	// Longest first, so a secret that starts another leaves nothing behind.
+	secrets = append([]string(nil), secrets...)
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, "[redacted]")

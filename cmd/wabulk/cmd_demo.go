@@ -63,43 +63,24 @@ reports) go to --out.`, errOut)
 		return fmt.Errorf("start embedded Redis: %w", err)
 	}
 	defer mini.Close()
-	sim, err := simulator.New(simulator.Config{APIKey: "demo-key", Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
-		Faults: map[int]float64{503: 0.01, 429: 0.005}, RetryAfter: time.Second, Seed: int64(*seed)})
-	if err != nil {
-		return err
-	}
-	simURL, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer sim.Close()
-
+	rdb := redis.NewClient(&redis.Options{Addr: mini.Addr()})
+	defer rdb.Close()
 	cfg := &Config{
 		Redis:         RedisConfig{URL: "embedded", Prefix: "wabulk:"},
 		DefaultRegion: "TZ",
 		Log:           LogConfig{Level: *logLevel, Format: "console"},
-		Providers: []ProviderConfig{{Name: "tujenge-demo", Kind: "tujenge", BaseURL: simURL, APIKey: "demo-key",
+		Providers: []ProviderConfig{{Name: "tujenge-demo", Kind: "tujenge",
 			Rate: *rateLimit, Burst: max(1, int(*rateLimit/10)), Timeout: Duration(5 * time.Second)}},
 		Worker: WorkerConfig{Concurrency: 40, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(300 * time.Millisecond), RetryMax: Duration(3 * time.Second), MaxAttempts: 8},
 	}
-	cfg.applyDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log, err := newLogger(cfg.Log)
+	p, closeAll, err := startInProcess(rdb, simulator.Config{APIKey: "demo-key", Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
+		Faults: map[int]float64{503: 0.01, 429: 0.005}, RetryAfter: time.Second, Seed: int64(*seed)}, cfg)
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: mini.Addr()})
-	c := &conn{rdb: rdb}
-	defer rdb.Close()
-	provs, err := buildProviders(cfg)
-	if err != nil {
-		return err
-	}
-	p := newPipeline(cfg, c, provs, log)
-	defer p.client.Close()
+	defer closeAll()
+	sim, simURL := p.sim, p.simURL
 
 	fmt.Fprintf(out, "wabulk demo: embedded Redis %s, simulated Tujenge provider %s (%.0f msg/s)\n\n", mini.Addr(), simURL, *rateLimit)
 	d := newDemoData(*seed, *n)
@@ -110,10 +91,7 @@ reports) go to --out.`, errOut)
 	d.program(ctx, sim, p.store)
 
 	// The worker runs while the campaigns are imported, as in production.
-	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	workerDone := make(chan error, 1)
-	go func() { workerDone <- p.server.Run(wctx) }()
-	defer func() { stopWorker(); <-workerDone }()
+	defer p.startWorker(ctx)()
 
 	var total int64
 	for _, cp := range d.campaigns(time.Now()) {

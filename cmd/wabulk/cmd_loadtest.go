@@ -106,47 +106,29 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	prefix := "wabulk-lt-" + randHex(4) + ":"
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
-	sim, err := simulator.New(simulator.Config{APIKey: "lt", Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second})
-	if err != nil {
-		return err
-	}
-	simURL, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer sim.Close()
 	cfg := &Config{
 		Redis: RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: "TZ", Log: LogConfig{Level: "error", Format: "console"},
-		Providers: []ProviderConfig{{Name: "lt", Kind: "tujenge", BaseURL: simURL, APIKey: "lt", Rate: *rateLimit,
-			Timeout: Duration(10 * time.Second), MaxConns: *conc * 2}},
+		Providers: []ProviderConfig{{Name: "lt", Kind: "tujenge", Rate: *rateLimit, Timeout: Duration(10 * time.Second), MaxConns: *conc * 2}},
 		Worker: WorkerConfig{Concurrency: *conc, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(200 * time.Millisecond), RetryMax: Duration(2 * time.Second)},
 	}
-	cfg.applyDefaults()
-	log, err := newLogger(cfg.Log)
+	p, closeAll, err := startInProcess(rdb, simulator.Config{APIKey: "lt", Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second}, cfg)
 	if err != nil {
 		return err
 	}
-	provs, err := buildProviders(cfg)
-	if err != nil {
-		return err
-	}
-	p := newPipeline(cfg, &conn{rdb: rdb}, provs, log)
-	defer p.client.Close()
+	defer closeAll()
+	sim := p.sim
 
 	rep := &loadReport{Redis: label, Recipients: *n, Concurrency: *conc, ProviderMS: float64(*latency) / 1e6, Faults: *faults, RateLimit: *rateLimit}
 	spec := &producer.Spec{ID: "loadtest", Account: "lt", TTL: producer.Duration(time.Hour),
 		Message: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{"{{name}}"}}}}
 
-	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	workerDone := make(chan error, 1)
 	start := time.Now()
-	go func() { workerDone <- p.server.Run(wctx) }()
+	stopWorker := p.startWorker(ctx)
 	res, err := p.producer.Import(ctx, spec, recipientsCSV(*n), producer.Options{})
 	importDur := time.Since(start)
 	if err != nil {
 		stopWorker()
-		<-workerDone
 		return err
 	}
 	rep.EnqueuePerSec = round(float64(res.Accepted) / importDur.Seconds())
@@ -154,7 +136,6 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	err = watch(ctx, p.store, []string{spec.ID}, res.Accepted, *timeout, prog)
 	drained := time.Since(start)
 	stopWorker()
-	<-workerDone
 	if err != nil {
 		fmt.Fprintf(prog, "%v\n", err)
 	}

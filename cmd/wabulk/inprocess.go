@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wabulk/wabulk/providers/simulator"
+)
+
+// inProcess is what demo and loadtest run in one process: a simulator, and
+// a pipeline whose single provider account (cfg.Providers[0]) points at it.
+type inProcess struct {
+	sim    *simulator.Simulator
+	simURL string
+	*pipeline
+}
+
+// startInProcess starts the simulator, points the account at it and wires
+// the pipeline on rdb. close stops the simulator and the client.
+func startInProcess(rdb redis.UniversalClient, simCfg simulator.Config, cfg *Config) (ip *inProcess, close func(), err error) {
+	sim, err := simulator.New(simCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	url, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*inProcess, func(), error) { _ = sim.Close(); return nil, nil, err }
+	cfg.Providers[0].BaseURL = url
+	cfg.Providers[0].APIKey = Secret(simCfg.APIKey)
+	cfg.applyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return fail(err)
+	}
+	log, err := newLogger(cfg.Log)
+	if err != nil {
+		return fail(err)
+	}
+	provs, err := buildProviders(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	p := newPipeline(cfg, &conn{rdb: rdb}, provs, log)
+	return &inProcess{sim: sim, simURL: url, pipeline: p}, func() { _ = p.client.Close(); _ = sim.Close() }, nil
+}
+
+// startWorker runs the pipeline's worker until the returned stop is called;
+// stop waits for a graceful shutdown. The worker outlives ctx's
+// cancellation so that stop decides when it ends.
+func (ip *inProcess) startWorker(ctx context.Context) (stop func()) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { _ = ip.server.Run(wctx); close(done) }()
+	return func() { cancel(); <-done }
+}

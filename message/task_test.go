@@ -1,0 +1,272 @@
+package message_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wabulk/wabulk/message"
+)
+
+func TestNewSendTaskRejectsInvalidMessage(t *testing.T) {
+	t.Parallel()
+	m := validMessage()
+	m.To = "0712345678"
+	task, err := message.NewSendTask(&m)
+	if err == nil {
+		t.Fatal("NewSendTask of an invalid message: want an error")
+	}
+	if task != nil {
+		t.Errorf("NewSendTask returned a task alongside error %v", err)
+	}
+	if !strings.Contains(err.Error(), "recipient") {
+		t.Errorf("NewSendTask error %q does not name the recipient", err)
+	}
+}
+
+func TestSendTaskRoundTrip(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2025, 3, 1, 9, 30, 0, 123456789, time.UTC)
+	withContent := func(c message.Content) *message.Message {
+		m := validMessage()
+		m.Content = c
+		return &m
+	}
+	full := validMessage()
+	full.ExpiresAt = created.Add(48 * time.Hour)
+	full.CreatedAt = created
+	full.Content = message.Content{Template: &message.Template{
+		Name:      "karibu_offer",
+		Language:  "sw",
+		Namespace: "ns-1",
+		Header:    &message.TemplateHeader{Image: &message.Media{URL: imageURL, MIME: "image/png", Size: 1234}},
+		Body:      []string{"Amina Jumá", "20% 🎉", "مرحبا", `"quoted" \ <b>`},
+		Buttons:   []message.TemplateButton{{SubType: "url", Index: 0, Param: "ofa/ß"}, {SubType: "quick_reply", Index: 1, Param: "STOP"}},
+	}}
+
+	tests := map[string]*message.Message{
+		"template with unicode, TTL and creation time": &full,
+		"expires in another zone": func() *message.Message {
+			m := validMessage()
+			m.ExpiresAt = time.Date(2025, 3, 2, 0, 0, 0, 0, time.FixedZone("EAT", 3*60*60))
+			return &m
+		}(),
+		"unicode text": withContent(message.Content{Text: &message.Text{Body: "Habari Amina 👋\nمرحبا — ¡hola!", PreviewURL: true}}),
+		"no from":      func() *message.Message { m := validMessage(); m.From = ""; return &m }(),
+	}
+	for k, c := range validContents() {
+		tests["kind "+string(k)] = withContent(c)
+	}
+	for name, m := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			task, err := message.NewSendTask(m)
+			if err != nil {
+				t.Fatalf("NewSendTask: %v", err)
+			}
+			if task.Type() != message.TypeSend {
+				t.Errorf("task type = %q, want %q", task.Type(), message.TypeSend)
+			}
+			got, err := message.DecodeSendTask(task.Payload())
+			if err != nil {
+				t.Fatalf("DecodeSendTask: %v", err)
+			}
+			if diff := cmp.Diff(m, got); diff != "" {
+				t.Errorf("round trip mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSendTaskPayloadIsVersioned(t *testing.T) {
+	t.Parallel()
+	m := validMessage()
+	task, err := message.NewSendTask(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		V  int    `json:"v"`
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(task.Payload(), &p); err != nil {
+		t.Fatalf("payload is not JSON: %v", err)
+	}
+	if p.V != 1 || p.ID != m.ID {
+		t.Errorf("payload v=%d id=%q, want v=1 id=%q", p.V, p.ID, m.ID)
+	}
+	if strings.Contains(string(task.Payload()), "expires_at") {
+		t.Errorf("payload %s carries a zero expires_at", task.Payload())
+	}
+}
+
+func TestDecodeSendTaskErrors(t *testing.T) {
+	t.Parallel()
+	valid := validMessage()
+	payload := func(edit func(map[string]any)) []byte {
+		b, err := json.Marshal(valid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p map[string]any
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		p["v"] = 1
+		edit(p)
+		if b, err = json.Marshal(p); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if _, err := message.DecodeSendTask(payload(func(map[string]any) {})); err != nil {
+		t.Fatalf("the unedited payload does not decode: %v", err)
+	}
+	tests := []struct {
+		name    string
+		payload []byte
+		wantID  string
+		errText string
+	}{
+		{"not JSON", []byte("not json"), "", "not JSON"},
+		{"empty", nil, "", "not JSON"},
+		{"JSON array", []byte(`[1,2]`), "", "not JSON"},
+		{"wrong version", payload(func(p map[string]any) { p["v"] = 2 }), valid.ID, "payload version 2"},
+		{"no version", payload(func(p map[string]any) { delete(p, "v") }), valid.ID, "payload version 0"},
+		{"null", []byte("null"), "", "payload version 0"},
+		{"invalid content", payload(func(p map[string]any) {
+			p["content"] = map[string]any{"text": map[string]any{"body": ""}}
+		}), valid.ID, "text: body is empty"},
+		{"two kinds", payload(func(p map[string]any) {
+			p["content"] = map[string]any{"text": map[string]any{"body": "hi"}, "location": map[string]any{"latitude": 1}}
+		}), valid.ID, "exactly one"},
+		{"bad recipient", payload(func(p map[string]any) { p["to"] = "0712345678" }), valid.ID, "recipient"},
+		{"no id", payload(func(p map[string]any) { delete(p, "id") }), "", "id is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := message.DecodeSendTask(tt.payload)
+			if err == nil {
+				t.Fatalf("DecodeSendTask = %+v, want an error", m)
+			}
+			if m != nil {
+				t.Errorf("DecodeSendTask returned %+v alongside an error", m)
+			}
+			if !message.IsPayloadError(err) {
+				t.Errorf("IsPayloadError(%v) = false", err)
+			}
+			var pe *message.PayloadError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T is not a *PayloadError", err)
+			}
+			if pe.ID != tt.wantID {
+				t.Errorf("PayloadError.ID = %q, want %q", pe.ID, tt.wantID)
+			}
+			if !strings.Contains(err.Error(), tt.errText) {
+				t.Errorf("error %q does not mention %q", err, tt.errText)
+			}
+			if tt.wantID != "" && !strings.Contains(err.Error(), tt.wantID) {
+				t.Errorf("error %q does not name message %q", err, tt.wantID)
+			}
+		})
+	}
+}
+
+func TestPayloadError(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("boom")
+	tests := []struct {
+		name string
+		err  *message.PayloadError
+		want string
+	}{
+		{"with id", &message.PayloadError{ID: "c:+255712345678", Err: cause}, "bad send payload for message c:+255712345678: boom"},
+		{"without id", &message.PayloadError{Err: cause}, "bad send payload: boom"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("%s: Error() = %q, want %q", tt.name, got, tt.want)
+		}
+		if !errors.Is(tt.err, cause) {
+			t.Errorf("%s: errors.Is(err, cause) = false", tt.name)
+		}
+	}
+}
+
+func TestIsPayloadError(t *testing.T) {
+	t.Parallel()
+	pe := &message.PayloadError{Err: errors.New("boom")}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", errors.New("bad send payload: boom"), false},
+		{"payload error", pe, true},
+		{"wrapped", fmt.Errorf("task 7: %w", pe), true},
+		{"joined", errors.Join(errors.New("other"), pe), true},
+	}
+	for _, tt := range tests {
+		if got := message.IsPayloadError(tt.err); got != tt.want {
+			t.Errorf("%s: IsPayloadError = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestParseLane(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		want    message.Lane
+		wantErr bool
+	}{
+		{"", message.LaneNormal, false},
+		{"high", message.LaneHigh, false},
+		{"normal", message.LaneNormal, false},
+		{"low", message.LaneLow, false},
+		{"HIGH", "", true},
+		{" high", "", true},
+		{"urgent", "", true},
+	}
+	for _, tt := range tests {
+		got, err := message.ParseLane(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseLane(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.in)) {
+			t.Errorf("ParseLane(%q) error %q does not quote the input", tt.in, err)
+		}
+	}
+	for _, l := range message.Lanes {
+		if got, err := message.ParseLane(string(l)); err != nil || got != l {
+			t.Errorf("ParseLane(%q) = %q, %v; want %q, nil", l, got, err, l)
+		}
+	}
+}
+
+func TestQueueName(t *testing.T) {
+	t.Parallel()
+	if got, want := message.QueueName("wabulk:", message.LaneNormal), "wabulk:normal"; got != want {
+		t.Errorf("QueueName = %q, want %q", got, want)
+	}
+	seen := map[string]message.Lane{}
+	for _, prefix := range []string{"wabulk:", "test-42:"} {
+		for _, l := range message.Lanes {
+			q := message.QueueName(prefix, l)
+			if other, dup := seen[q]; dup {
+				t.Errorf("QueueName(%q, %q) = %q, the same as for lane %q", prefix, l, q, other)
+			}
+			seen[q] = l
+			if !strings.HasPrefix(q, prefix) {
+				t.Errorf("QueueName(%q, %q) = %q, not under the prefix", prefix, l, q)
+			}
+		}
+	}
+}
