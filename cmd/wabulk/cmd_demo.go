@@ -159,7 +159,9 @@ reports) go to --out.`, errOut)
 // formatCodes prints answer counts as "200: 3085, 408: 19, ...".
 func formatCodes(m map[string]int64) string {
 	keys := sortedKeys(m)
-	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) < len(keys[j]) || len(keys[i]) == len(keys[j]) && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return len(keys[i]) < len(keys[j]) || len(keys[i]) == len(keys[j]) && keys[i] < keys[j]
+	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s: %d", k, m[k])
