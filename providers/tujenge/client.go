@@ -70,6 +70,9 @@ func New(cfg Config) (*Client, error) {
 	if base.RawQuery != "" || base.Fragment != "" {
 		return nil, fmt.Errorf("tujenge: BaseURL %q must not carry a query or fragment", base.Redacted())
 	}
+	// The document's examples put /v1 after the host; a base_url that
+	// already ends in /v1 means the same API, not /v1/v1.
+	base.Path = strings.TrimSuffix(strings.TrimRight(base.Path, "/"), "/v1")
 	return &Client{
 		apiKey:     key,
 		namespace:  strings.TrimSpace(cfg.Namespace),

@@ -191,7 +191,7 @@ func TestSendRequestBody(t *testing.T) {
 
 func TestSendRequestURLAndHeaders(t *testing.T) {
 	t.Parallel()
-	for _, base := range []string{"/tenant-7/wa", "/tenant-7/wa/"} {
+	for _, base := range []string{"/tenant-7/wa", "/tenant-7/wa/", "/tenant-7/wa/v1", "/tenant-7/wa/v1/"} {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
 			f := newFake(t, reply(http.StatusCreated, okBody))
