@@ -52,6 +52,7 @@ const (
 	ReasonBalance          Reason = "balance"           // no credit left
 	ReasonBlocked          Reason = "blocked"           // spam block, account restricted
 	ReasonMalformed        Reason = "malformed"         // the provider's answer could not be read
+	ReasonConfig           Reason = "config"            // wrong endpoint (404, 405, a redirect): check base_url
 )
 
 // SendError is the one error type adapters return from Send.
@@ -129,10 +130,14 @@ func ParseRetryAfter(h string, now time.Time) time.Duration {
 }
 
 // ClassifyHTTPStatus is the default class of an HTTP status with no more
-// specific provider code: 408, 425, 429 and 5xx are transient, 401/403 are
-// account-level, other 4xx are permanent.
+// specific provider code: 408, 425, 429 and 5xx are transient; 401/403
+// (credentials), 402 (balance), and 404/405 or a redirect (a wrong
+// base_url) are account-level, so messages wait for the operator instead of
+// failing one by one; other 4xx are permanent.
 func ClassifyHTTPStatus(status int) (Class, Reason) {
 	switch {
+	case status >= 300 && status < 400, status == http.StatusNotFound, status == http.StatusMethodNotAllowed:
+		return Account, ReasonConfig
 	case status == http.StatusTooManyRequests:
 		return Transient, ReasonThrottled
 	case status == http.StatusRequestTimeout, status == http.StatusTooEarly, status >= 500:

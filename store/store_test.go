@@ -108,6 +108,35 @@ func TestTransitionsFollowTheTableAndMoveCounters(t *testing.T) {
 	}
 }
 
+// An ambiguous failure yields to the provider's definite answer; other
+// failures do not.
+func TestAmbiguousFailureYieldsToAcceptance(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t, nil)
+	for _, c := range []struct {
+		code string
+		ok   bool
+	}{{store.AmbiguousCode, true}, {"400", false}} {
+		ref := store.Ref{ID: "amb-" + c.code, CampaignID: "c4", Account: "a"}
+		if _, err := st.Create(ctx, []store.NewRecord{{ID: ref.ID, CampaignID: "c4", To: "+255712000012"}}); err != nil {
+			t.Fatal(err)
+		}
+		must(t, ignore(st.Transition(ctx, ref, message.Sending, store.Update{IncAttempts: true})))
+		must(t, ignore(st.Transition(ctx, ref, message.Failed, store.Update{ErrorCode: c.code})))
+		_, err := st.Transition(ctx, ref, message.Accepted, store.Update{ProviderMessageID: "wamid." + c.code})
+		if (err == nil) != c.ok {
+			t.Errorf("failed(%s) → accepted: err = %v, want allowed=%v", c.code, err, c.ok)
+		}
+	}
+	counts, _ := st.CampaignCounts(ctx, "c4")
+	if diff := cmp.Diff(store.Counts{message.Accepted: 1, message.Failed: 1}, counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+}
+
+func ignore(_ message.Status, err error) error { return err }
+
 // Two workers racing to begin the same message: exactly one wins.
 func TestConcurrentBeginHasOneWinner(t *testing.T) {
 	t.Parallel()

@@ -47,7 +47,14 @@ local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'missing', ''} end
 if cur == ARGV[1] then return {'same', cur} end
 local ok = ALLOWED[cur]
-if not ok or not ok[ARGV[1]] then return {'refused', cur} end
+if not ok or not ok[ARGV[1]] then
+  -- An ambiguous failure (the provider may have it) yields to the
+  -- provider's definite word that it does.
+  local took = ARGV[1] == 'accepted' or ARGV[1] == 'sent' or ARGV[1] == 'delivered' or ARGV[1] == 'read'
+  if not (cur == 'failed' and took and redis.call('HGET', KEYS[1], 'code') == 'ambiguous') then
+    return {'refused', cur}
+  end
+end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated', ARGV[2], 'code', ARGV[4], 'error', ARGV[5])
 if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
 if ARGV[6] ~= '' then
@@ -82,7 +89,9 @@ func luaAllowed() string {
 }
 
 // Transition moves message ref to status to, atomically with its campaign
-// counters, and returns the status it had. Moving to the status it already
+// counters, and returns the status it had. Besides message's table, one move
+// is allowed: a record that failed with code AmbiguousCode moves to
+// accepted or beyond when the provider's answer turns up after all. Moving to the status it already
 // has is a no-op that returns that status and no error. A move the table
 // forbids returns a *TransitionError; a missing record, ErrNotFound.
 func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Update) (message.Status, error) {
@@ -114,6 +123,10 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		return prev, &TransitionError{ID: ref.ID, From: prev, To: to}
 	}
 }
+
+// AmbiguousCode is the error code of a failure recorded because the
+// provider may or may not have received the message.
+const AmbiguousCode = "ambiguous"
 
 // IsTransitionError reports whether err is a refused transition.
 func IsTransitionError(err error) bool {

@@ -100,11 +100,14 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 
-	if _, err := s.store.Transition(ctx, ref, message.Sending, store.Update{IncAttempts: true}); err != nil {
-		if store.IsTransitionError(err) {
-			log.Debug("another worker took this message", zap.Error(err))
-			return nil
-		}
+	prev, err := s.store.Transition(ctx, ref, message.Sending, store.Update{IncAttempts: true})
+	if store.IsTransitionError(err) || (err == nil && prev != message.Queued) {
+		// Another run of this task (asynq re-runs a task whose lease it
+		// thinks lost) moved it first: exactly one run sends.
+		log.Warn("another run of this task got to it first; not sending", zap.String("status", string(prev)))
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	// The request runs to completion even if asynq cancels ctx (shutdown
@@ -154,7 +157,9 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 				Error: fmt.Sprintf("gave up after %d transient failures: %v", attempt, se)}, log)
 		}
 		delay := max(backoff(attempt, s.cfg.RetryBase, s.cfg.RetryMax), se.RetryAfter)
-		return s.requeue(ctx, ref, m, delay, true, se, log)
+		// The provider's rate limit is a deferral: it says nothing about
+		// this message, so it burns no attempt.
+		return s.requeue(ctx, ref, m, delay, se.Reason != providers.ReasonThrottled, se, log)
 	}
 }
 
@@ -187,13 +192,13 @@ func (s *Sender) deferUntil(ctx context.Context, ref store.Ref, m *message.Messa
 // provider: never sent twice unless the operator allows it.
 func (s *Sender) ambiguous(ctx context.Context, ref store.Ref, m *message.Message, why string, log *zap.Logger) error {
 	if s.cfg.ResendAmbiguous {
-		if err := s.record(ctx, ref, message.Queued, store.Update{ErrorCode: "ambiguous", Error: why}); err != nil {
+		if err := s.record(ctx, ref, message.Queued, store.Update{ErrorCode: store.AmbiguousCode, Error: why}); err != nil {
 			return err
 		}
 		return retryIn(s.cfg.RetryBase, errors.New(why))
 	}
 	log.Warn("provider may have received this message; not resending", zap.String("why", why))
-	return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: "ambiguous",
+	return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: store.AmbiguousCode,
 		Error: why + "; not resent to avoid a duplicate"}, log)
 }
 
@@ -202,6 +207,13 @@ func (s *Sender) ambiguous(ctx context.Context, ref store.Ref, m *message.Messag
 func (s *Sender) finish(ctx context.Context, ref store.Ref, to message.Status, u store.Update, log *zap.Logger) error {
 	err := s.record(ctx, ref, to, u)
 	if store.IsTransitionError(err) {
+		if to.ProviderTook() {
+			// The provider took it, but the record was settled meanwhile
+			// (e.g. another run marked it ambiguous): say so where operators look.
+			log.Warn("provider accepted a message whose record was already settled", zap.Error(err),
+				zap.String("provider_message_id", u.ProviderMessageID))
+			return nil
+		}
 		log.Debug("outcome already recorded", zap.Error(err))
 		return nil
 	}
@@ -211,16 +223,20 @@ func (s *Sender) finish(ctx context.Context, ref store.Ref, to message.Status, u
 	return err
 }
 
-// record writes a transition, trying a Redis blip three times: losing an
-// accepted outcome would turn into an ambiguous failure on the next run.
+// record writes a transition, riding out a Redis failover of up to about
+// 15 s: after a send, losing the outcome would turn a definite answer into
+// an ambiguous failure on the next run.
 func (s *Sender) record(ctx context.Context, ref store.Ref, to message.Status, u store.Update) error {
 	var err error
-	for i := range 3 {
+	wait := 50 * time.Millisecond
+	for range 10 {
 		_, err = s.store.Transition(context.WithoutCancel(ctx), ref, to, u)
 		if err == nil || store.IsTransitionError(err) || errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		time.Sleep(time.Duration(50*(i+1)) * time.Millisecond)
+		s.log.Warn("recording an outcome failed; trying again", zap.String("message", ref.ID), zap.Error(err))
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
 	}
 	return err
 }
@@ -231,6 +247,9 @@ func (s *Sender) rejectPayload(ctx context.Context, err error) error {
 	var pe *message.PayloadError
 	if errors.As(err, &pe) && pe.ID != "" {
 		rec, gerr := s.store.Get(ctx, pe.ID)
+		if gerr != nil && !errors.Is(gerr, store.ErrNotFound) {
+			return gerr // Redis trouble: try again rather than leave the record queued forever
+		}
 		if gerr == nil {
 			ref := store.Ref{ID: rec.ID, CampaignID: rec.CampaignID, Account: rec.Account}
 			if terr := s.record(ctx, ref, message.Invalid, store.Update{ErrorCode: "payload", Error: pe.Err.Error()}); terr != nil && !store.IsTransitionError(terr) {

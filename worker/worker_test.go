@@ -281,6 +281,71 @@ func TestRestartMidCampaignSendsNothingTwice(t *testing.T) {
 	}
 }
 
+// Two runs of one task at once (asynq re-runs a task whose lease it thinks
+// lost while the first run is alive): exactly one sends.
+func TestConcurrentRunsOfOneTaskSendOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, simulator.Config{Latency: 300 * time.Millisecond})
+	lim := ratelimit.NewLocal(map[string]ratelimit.Limit{account: {Rate: 10, Burst: 1}}, nil)
+	sender := worker.NewSender(e.config(), e.st, e.provs, lim)
+	m := e.msg("template", 40)
+	if _, err := e.st.Create(context.Background(), []store.NewRecord{{ID: m.ID, CampaignID: "c", Account: account, To: m.To}}); err != nil {
+		t.Fatal(err)
+	}
+	task, _ := message.NewSendTask(m)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = sender.ProcessTask(context.Background(), task) }()
+	}
+	wg.Wait()
+	if n := e.sim.Accepted(m.To); n != 1 {
+		t.Fatalf("provider accepted the message %d times, want 1", n)
+	}
+	if r := e.record(m); r.Status != message.Accepted || r.Attempts != 1 {
+		t.Errorf("record %s with %d attempts, want accepted after 1", r.Status, r.Attempts)
+	}
+}
+
+// A shutdown that gives up on in-flight sends (ShutdownTimeout below the
+// provider's latency): asynq re-queues those tasks, a second worker takes
+// over, and still every message ends with one outcome and none is sent twice.
+func TestShutdownAbortMidRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, simulator.Config{Latency: 700 * time.Millisecond})
+	const n = 20
+	for i := range n {
+		e.enqueue(e.msg("template", 200+i))
+	}
+	cfg := e.config()
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	stop := e.run(cfg, nil)
+	for {
+		c, _ := e.st.CampaignCounts(context.Background(), "c")
+		if c[message.Sending] > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	e.run(e.config(), nil)
+	c := e.waitOutcomes(n)
+	if s := e.sim.Stats(); s.Duplicates != 0 {
+		t.Fatalf("provider saw %d duplicates", s.Duplicates)
+	}
+	// Whatever the provider accepted is recorded as accepted (an ambiguous
+	// verdict yields to the late answer); the rest ended with an outcome too.
+	var took int64
+	for s, v := range c {
+		if s.ProviderTook() {
+			took += v
+		}
+	}
+	if s := e.sim.Stats(); took != s.Accepted {
+		t.Errorf("records show %d taken by the provider, provider accepted %d (counts %v)", took, s.Accepted, c)
+	}
+}
+
 // The guards, driven directly with an injected clock: no asynq server.
 func TestGuardsAndRetryDecisions(t *testing.T) {
 	t.Parallel()
@@ -305,19 +370,24 @@ func TestGuardsAndRetryDecisions(t *testing.T) {
 		}
 	}
 
-	t.Run("retry-after is honoured and does not count as a deferral", func(t *testing.T) {
-		m := e.msg("template", 30)
-		create(m)
-		e.sim.Script(m.To, 429)
-		err := process(m)
-		if err == nil || !worker.IsFailure(err) {
-			t.Fatalf("err = %v, want a retry that counts as a failure", err)
-		}
-		if d := worker.RetryDelay(1, err, nil); d < 7*time.Second {
-			t.Errorf("retry delay %v, want at least the 7s Retry-After", d)
-		}
-		if r := e.record(m); r.Status != message.Queued || r.ErrorCode != "429" {
-			t.Errorf("record %s/%s, want queued with the last error 429", r.Status, r.ErrorCode)
+	t.Run("retry-after is honoured; a 503 counts as an attempt, the provider's 429 does not", func(t *testing.T) {
+		for i, c := range []struct {
+			code    int
+			failure bool
+		}{{503, true}, {429, false}} {
+			m := e.msg("template", 30+i*100)
+			create(m)
+			e.sim.Script(m.To, c.code)
+			err := process(m)
+			if err == nil || worker.IsFailure(err) != c.failure {
+				t.Fatalf("%d: err = %v, want a retry with IsFailure=%v", c.code, err, c.failure)
+			}
+			if d := worker.RetryDelay(1, err, nil); d < 7*time.Second {
+				t.Errorf("%d: retry delay %v, want at least the 7s Retry-After", c.code, d)
+			}
+			if r := e.record(m); r.Status != message.Queued || r.ErrorCode != fmt.Sprint(c.code) {
+				t.Errorf("%d: record %s/%s, want queued with the last error", c.code, r.Status, r.ErrorCode)
+			}
 		}
 	})
 	t.Run("a retry past the TTL expires instead", func(t *testing.T) {

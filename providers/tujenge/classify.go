@@ -42,7 +42,7 @@ func classify(code string, status int, text string) (providers.Class, providers.
 		return providers.Permanent, providers.ReasonTemplate
 	case n >= 400 && n <= 599:
 		return providers.ClassifyHTTPStatus(n)
-	case status >= 400:
+	case status >= 300:
 		return providers.ClassifyHTTPStatus(status)
 	}
 	// An error in a 2xx (or 1xx/3xx) answer with a code we do not know:
