@@ -79,6 +79,13 @@ func (s *csvSource) next() (*row, error) {
 		r := &s.row
 		r.reject, r.raw, r.phone = "", nil, ""
 		var pe *csv.ParseError
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine {
+			// An unclosed quote swallows the rest of the file into one
+			// field: rejecting that as one row would drop every row after it
+			// without a word, so the import stops and says where.
+			return nil, fmt.Errorf("line %d: a quoted field opened here is never closed, so lines %d to %d read as one field and were not imported; close the quote and re-run",
+				pe.StartLine, pe.StartLine, pe.Line)
+		}
 		if errors.As(err, &pe) {
 			r.line = int64(pe.StartLine)
 			r.reject = "unreadable CSV: " + pe.Err.Error()

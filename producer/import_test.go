@@ -218,6 +218,41 @@ func TestReimportSkipsEveryRowAndEnqueuesNothing(t *testing.T) {
 	}
 }
 
+// A number repeated in the file is a duplicate on every run, not "already
+// present" on the second.
+func TestReimportStillCountsInFileDuplicates(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n0712 345 678,Amina,A1\n"
+	p := h.producer(producer.Config{DefaultRegion: "TZ"})
+	for run, want := range []producer.Progress{
+		{Lines: 3, Accepted: 2, Duplicate: 1},
+		{Lines: 3, AlreadyPresent: 2, Duplicate: 1},
+	} {
+		got, err := p.Import(bg, textSpec("dups"), strings.NewReader(input), producer.Options{})
+		must(t, err)
+		if diff := cmp.Diff(want, got.Progress); diff != "" {
+			t.Errorf("run %d (-want +got):\n%s", run+1, diff)
+		}
+	}
+}
+
+// An unclosed quote would swallow the rest of the file into one field: the
+// import imports what came before, then stops and names the lines.
+func TestUnclosedQuoteStopsTheImportAndSaysWhere(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,\"Baraka,B2\n+255712345680,Chiku,C3\n+255712345681,Daudi,D4\n"
+	p := h.producer(producer.Config{})
+	res, err := p.Import(bg, textSpec("quote"), strings.NewReader(input), producer.Options{})
+	if err == nil || !strings.Contains(err.Error(), "line 3: a quoted field opened here is never closed, so lines 3 to 5") {
+		t.Fatalf("err = %v, want it to name the unclosed quote at line 3", err)
+	}
+	if res.Accepted != 1 || len(h.pending(t, message.LaneNormal)) != 1 {
+		t.Errorf("result %+v; want the row before the quote imported and queued", res.Progress)
+	}
+}
+
 // A process that died between creating a record and enqueueing its task
 // leaves a queued record without a task: the re-import enqueues it again,
 // with its original creation time, so its TTL is not extended.

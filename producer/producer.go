@@ -241,7 +241,12 @@ func (imp *importRun) loop(ctx context.Context) error {
 			break
 		}
 		if err != nil {
-			return imp.stopped(imp.firstLine(), err)
+			// The rows read so far are good: import them before stopping,
+			// so the message below is true.
+			if ferr := imp.flush(ctx); ferr != nil {
+				return ferr
+			}
+			return imp.stopped(0, err)
 		}
 		imp.res.Lines++
 		if err := imp.add(r); err != nil {
@@ -325,14 +330,6 @@ func (imp *importRun) reject(r *row, reason string) error {
 		return fmt.Errorf("write rejects: %w", err)
 	}
 	return nil
-}
-
-// firstLine is the line of the first row not yet stored.
-func (imp *importRun) firstLine() int64 {
-	if len(imp.batch) > 0 {
-		return imp.batch[0].line
-	}
-	return 0
 }
 
 // stopped wraps an error that stops the import with how far it got.

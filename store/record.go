@@ -52,6 +52,9 @@ type CreateResult struct {
 var createScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local v = redis.call('HMGET', KEYS[1], 'status', 'run')
+  -- Claim it for this run, so a second sighting in the same input reads
+  -- as a duplicate, not as already present.
+  if ARGV[6] ~= '' and v[2] ~= ARGV[6] then redis.call('HSET', KEYS[1], 'run', ARGV[6]) end
   return {0, v[1] or '', v[2] or ''}
 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'campaign', ARGV[2], 'account', ARGV[3], 'to', ARGV[4],
