@@ -34,7 +34,7 @@ var _ asynq.Handler = (*Sender)(nil)
 // NewSender returns the send handler. providers maps account names to
 // adapters; limiter may be nil (no limits).
 func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider, limiter Limiter) *Sender {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if limiter == nil {
 		limiter = ratelimit.NewLocal(nil, cfg.Now)
 	}

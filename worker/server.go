@@ -22,7 +22,7 @@ type Server struct {
 // NewServer builds an asynq server on rdb for the lanes' queues under
 // cfg.Prefix, with wabulk's retry semantics.
 func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	queues := map[string]int{}
 	for lane, w := range cfg.LaneWeights {
 		if w > 0 {

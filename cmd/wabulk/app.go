@@ -59,7 +59,8 @@ func openRedis(ctx context.Context, rc RedisConfig, host bool) (*conn, error) {
 	}
 	opt, err := redis.ParseURL(rc.URL)
 	if err != nil {
-		return nil, fmt.Errorf("redis.url %s: %w", redactURL(rc.URL), err)
+		// Not %w: the parser's error repeats the URL, password and all.
+		return nil, fmt.Errorf("redis.url %s is not a valid Redis URL (redis://[user:password@]host:port/db)", redactURL(rc.URL))
 	}
 	c := redis.NewClient(opt)
 	if err := ping(ctx, c); err != nil {

@@ -133,12 +133,9 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	}
 	rep.EnqueuePerSec = round(float64(res.Accepted) / importDur.Seconds())
 	fmt.Fprintf(prog, "imported %d in %.2fs (%.0f/s)\n", res.Accepted, importDur.Seconds(), rep.EnqueuePerSec)
-	err = watch(ctx, p.store, []string{spec.ID}, res.Accepted, *timeout, prog)
+	drainErr := watch(ctx, p.store, []string{spec.ID}, res.Accepted, *timeout, prog)
 	drained := time.Since(start)
 	stopWorker()
-	if err != nil {
-		fmt.Fprintf(prog, "%v\n", err)
-	}
 	rep.ElapsedSec = round(drained.Seconds())
 	rep.SentPerSec = round(float64(res.Accepted) / drained.Seconds())
 
@@ -150,10 +147,15 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	for s, v := range counts {
 		rep.Outcomes[string(s)] = v
 	}
-	rep.Lost = int64(*n) - counts.Outcomes()
+	// Lost: recipients that never became a record, plus records without
+	// an outcome — counted from the records themselves, not the counters.
+	var withOutcome int64
 	var lat []float64
 	if err := p.store.EachMember(ctx, spec.ID, 2000, func(recs []*store.Record) error {
 		for _, r := range recs {
+			if r.Status.Outcome() {
+				withOutcome++
+			}
 			if r.Status.ProviderTook() {
 				lat = append(lat, float64(r.UpdatedAt.Sub(r.CreatedAt).Microseconds())/1000)
 			}
@@ -162,6 +164,7 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	}); err != nil {
 		return err
 	}
+	rep.Lost = int64(*n) - withOutcome
 	rep.LatencyP50MS, rep.LatencyP99MS = percentile(lat, 0.50), percentile(lat, 0.99)
 	st := sim.Stats()
 	rep.Duplicates, rep.ProviderAnswer = st.Duplicates, st.ByCode
@@ -179,7 +182,16 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	if err := enc.Encode(rep); err != nil {
+		return err
+	}
+	switch {
+	case drainErr != nil:
+		return drainErr
+	case rep.Lost != 0 || rep.Duplicates != 0:
+		return fmt.Errorf("%d recipients lost, %d sent twice", rep.Lost, rep.Duplicates)
+	}
+	return nil
 }
 
 // recipientsCSV streams n generated recipients without holding them.

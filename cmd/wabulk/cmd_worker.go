@@ -26,6 +26,9 @@ it is in memory only and gone when the worker stops.`, errOut)
 	if err != nil {
 		return err
 	}
+	if err := cfg.RequireCredentials(); err != nil {
+		return err
+	}
 	log, err := newLogger(cfg.Log)
 	if err != nil {
 		return err
@@ -42,7 +45,7 @@ it is in memory only and gone when the worker stops.`, errOut)
 	}
 	p := newPipeline(cfg, c, provs, log)
 	defer p.client.Close()
-	fields := []zap.Field{zap.Strings("accounts", cfg.providerNames()), zap.Int("concurrency", workerConfig(cfg, log).Concurrency)}
+	fields := []zap.Field{zap.Strings("accounts", cfg.providerNames()), zap.Int("concurrency", workerConfig(cfg, log).WithDefaults().Concurrency)}
 	if c.mini != nil {
 		fields = append(fields, zap.String("embedded_redis", c.mini.Addr()))
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -24,6 +26,8 @@ type Config struct {
 	Log           LogConfig        `yaml:"log"`
 	Providers     []ProviderConfig `yaml:"providers"`
 	Worker        WorkerConfig     `yaml:"worker"`
+
+	unsetCredentials []string // ${VAR}s in credential fields that were not set
 }
 
 // RedisConfig says where the queue and records live.
@@ -117,25 +121,31 @@ func LoadConfig(path string) (*Config, error) {
 	return cfg, nil
 }
 
+// credentialKeys are the fields holding secrets. A ${VAR} in one of them
+// may be unset for commands that never talk to a provider (import,
+// campaign): RequireCredentials checks them where they are needed.
+var credentialKeys = map[string]bool{"api_key": true}
+
 // ParseConfig parses a config, expanding ${VAR} and ${VAR:-default} in
-// every value with lookup, and validates it.
+// every value with lookup, and validates it. Credentials may be missing
+// here; RequireCredentials checks them.
 func ParseConfig(b []byte, lookup func(string) (string, bool)) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, err
 	}
-	if err := expandNode(&root, lookup); err != nil {
-		return nil, err
-	}
-	expanded, err := yaml.Marshal(&root)
-	if err != nil {
-		return nil, err
-	}
 	cfg := &Config{}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+	if len(root.Content) > 0 {
+		if err := expandNode(&root, "", lookup, &cfg.unsetCredentials); err != nil {
+			return nil, err
+		}
+		// Decoding the node keeps the file's line numbers in errors.
+		if err := root.Decode(cfg); err != nil {
+			return nil, err
+		}
+		if err := checkKnownFields(&root); err != nil {
+			return nil, err
+		}
 	}
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -144,9 +154,59 @@ func ParseConfig(b []byte, lookup func(string) (string, bool)) (*Config, error) 
 	return cfg, nil
 }
 
+var unknownField = regexp.MustCompile(`field (\S+) not found in type`)
+
+// checkKnownFields rejects misspelt fields. yaml.v3 checks them only when
+// decoding bytes, so the expanded tree is encoded and decoded strictly, and
+// each unknown field is pointed at by its line in the original file.
+func checkKnownFields(root *yaml.Node) error {
+	b, err := yaml.Marshal(root)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err = dec.Decode(&Config{})
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
+	}
+	var errs []error
+	for _, m := range unknownField.FindAllStringSubmatch(err.Error(), -1) {
+		if line := keyLine(root, m[1]); line > 0 {
+			errs = append(errs, fmt.Errorf("line %d: unknown field %q (examples/wabulk.yaml lists every field)", line, m[1]))
+		} else {
+			errs = append(errs, fmt.Errorf("unknown field %q (examples/wabulk.yaml lists every field)", m[1]))
+		}
+	}
+	if len(errs) == 0 {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// keyLine is the line of the first mapping key named name.
+func keyLine(n *yaml.Node, name string) int {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				return n.Content[i].Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if l := keyLine(c, name); l > 0 {
+			return l
+		}
+	}
+	return 0
+}
+
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
-func expandNode(n *yaml.Node, lookup func(string) (string, bool)) error {
+// expandNode replaces ${VAR} references in every scalar below n. An unset
+// variable with no default is an error naming its line, except in a
+// credential field, where it is noted in unset for RequireCredentials.
+func expandNode(n *yaml.Node, key string, lookup func(string) (string, bool), unset *[]string) error {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
 		var missing []string
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
@@ -161,19 +221,45 @@ func expandNode(n *yaml.Node, lookup func(string) (string, bool)) error {
 			return ""
 		})
 		if len(missing) > 0 {
-			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, strings.Join(missing, ", "))
+			if !credentialKeys[key] {
+				return fmt.Errorf("line %d: environment variable %s is not set", n.Line, strings.Join(missing, ", "))
+			}
+			*unset = append(*unset, missing...)
 		}
-		n.Style = yaml.DoubleQuotedStyle
-		if n.Tag == "" || n.Tag == "!!str" {
-			n.Tag = ""
+		// Let the expanded text resolve as if written in place: ${N:-4}
+		// is the number 4 for a number field.
+		n.Tag, n.Style = "", 0
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := expandNode(n.Content[i+1], n.Content[i].Value, lookup, unset); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
 	for _, c := range n.Content {
-		if err := expandNode(c, lookup); err != nil {
+		if err := expandNode(c, key, lookup, unset); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// RequireCredentials checks that every provider account has what its kind
+// needs to authenticate: commands that send call it.
+func (c *Config) RequireCredentials() error {
+	var errs []error
+	for i, p := range c.Providers {
+		if providerKinds[p.Kind] == "api_key" && p.APIKey == "" {
+			hint := ""
+			if len(c.unsetCredentials) > 0 {
+				hint = fmt.Sprintf(" (environment variable %s is not set)", strings.Join(c.unsetCredentials, ", "))
+			}
+			errs = append(errs, fmt.Errorf("providers[%d] (%s): api_key is required for kind %s%s", i, p.Name, p.Kind, hint))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c *Config) applyDefaults() {
@@ -212,6 +298,9 @@ func (c *Config) Validate() error {
 			bad("redis.url %q: want redis://host:port/db, rediss://..., or embedded", redactURL(c.Redis.URL))
 		}
 	}
+	if c.Redis.URL == "embedded" && !isLoopback(c.Redis.Listen) {
+		bad("redis.listen %q: the embedded Redis has no password, so it listens on loopback only (127.0.0.1:PORT)", c.Redis.Listen)
+	}
 	if !strings.HasSuffix(c.Redis.Prefix, ":") {
 		bad("redis.prefix %q: must end with ':'", c.Redis.Prefix)
 	}
@@ -248,9 +337,7 @@ func (c *Config) Validate() error {
 			bad("%s: unknown kind %q (known: %s)", where, p.Kind, strings.Join(sortedKeys(providerKinds), ", "))
 			continue
 		}
-		if cred == "api_key" && p.APIKey == "" {
-			bad("%s: api_key is required for kind %s", where, p.Kind)
-		}
+		_ = cred // checked by RequireCredentials, for the commands that send
 		if p.BaseURL != "" {
 			if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad("%s: base_url %q must be an absolute http(s) URL", where, p.BaseURL)
@@ -268,10 +355,41 @@ func (c *Config) Validate() error {
 			bad("worker.queues.%s: weight must not be negative", q)
 		}
 	}
+	if len(c.Worker.Queues) > 0 {
+		sum := 0
+		for _, w := range c.Worker.Queues {
+			sum += max(w, 0)
+		}
+		if sum == 0 {
+			bad("worker.queues: every lane has weight 0, so the worker would take nothing")
+		}
+	}
+	var slowest time.Duration
+	for _, p := range c.Providers {
+		slowest = max(slowest, time.Duration(p.Timeout))
+	}
+	shutdown := cmp.Or(time.Duration(c.Worker.ShutdownTimeout), 30*time.Second)
+	limiterWait := cmp.Or(time.Duration(c.Worker.MaxLimiterWait), 5*time.Second)
+	if shutdown < slowest+limiterWait {
+		bad("worker.shutdown_timeout %v is shorter than the slowest provider timeout (%v) plus worker.max_limiter_wait (%v): a shutdown would cut sends off mid-request", shutdown, slowest, limiterWait)
+	}
 	if c.Worker.Concurrency < 0 || c.Worker.MaxAttempts < 0 {
 		bad("worker: concurrency and max_attempts must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// isLoopback reports whether a host:port listens on loopback only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Provider returns the account named name.
@@ -292,9 +410,16 @@ func (c *Config) providerNames() []string {
 	return out
 }
 
+// redactURL hides a password in a URL, even one that does not parse.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err != nil {
+		if i, j := strings.Index(s, "://"), strings.LastIndex(s, "@"); i >= 0 && j > i {
+			return s[:i+3] + "xxxxx" + s[j:]
+		}
+		return s
+	}
+	if u.User == nil {
 		return s
 	}
 	if _, ok := u.User.Password(); ok {

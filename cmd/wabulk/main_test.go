@@ -29,10 +29,13 @@ func TestConfigErrorsAreClear(t *testing.T) {
 	good := "providers:\n  - {name: a, kind: tujenge, api_key: x}\n"
 	cases := []struct{ name, yaml, want string }{
 		{"unknown kind", "providers:\n  - {name: a, kind: twilio, api_key: x}\n", `unknown kind "twilio" (known: tujenge)`},
-		{"missing credential", "providers:\n  - {name: a, kind: tujenge}\n", "api_key is required for kind tujenge"},
 		{"bad duration", good + "worker:\n  retry_base: soon\n", `line 4: "soon" is not a duration`},
-		{"unset env", "providers:\n  - {name: a, kind: tujenge, api_key: \"${MISSING_KEY}\"}\n", "line 2: environment variable MISSING_KEY is not set"},
-		{"unknown field", good + "wrker: {}\n", "field wrker not found"},
+		{"unset env", "providers:\n  - {name: a, kind: tujenge, api_key: x, base_url: \"${MISSING_URL}\"}\n", "line 2: environment variable MISSING_URL is not set"},
+		{"unknown field", good + "wrker: {}\n", `line 3: unknown field "wrker"`},
+		{"unknown nested field", "providers:\n  - {name: a, kind: tujenge, api_key: x}\nworker:\n  concurency: 3\n", `line 4: unknown field "concurency"`},
+		{"all lanes off", good + "worker:\n  queues: {high: 0, normal: 0}\n", "every lane has weight 0"},
+		{"shutdown too short", "providers:\n  - {name: a, kind: tujenge, api_key: x, timeout: 20s}\nworker: {shutdown_timeout: 10s}\n", "shutdown_timeout 10s is shorter"},
+		{"embedded off loopback", good + "redis: {url: embedded, listen: \"0.0.0.0:6380\"}\n", "loopback only"},
 		{"no providers", "redis: {url: embedded}\n", "at least one provider account is required"},
 		{"duplicate names", "providers:\n  - {name: a, kind: tujenge, api_key: x}\n  - {name: a, kind: tujenge, api_key: y}\n", "name is used twice"},
 		{"bad lane", good + "worker:\n  queues: {urgent: 3}\n", `unknown lane "urgent"`},
@@ -46,6 +49,22 @@ func TestConfigErrorsAreClear(t *testing.T) {
 				t.Fatalf("error = %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+	// Credentials: only the commands that send need them.
+	noKey, err := ParseConfig([]byte("providers:\n  - {name: a, kind: tujenge, api_key: \"${UNSET_KEY}\"}\n"), lookup)
+	if err != nil {
+		t.Fatalf("a config whose credential is unset must load for import/campaign: %v", err)
+	}
+	if err := noKey.RequireCredentials(); err == nil || !strings.Contains(err.Error(), "api_key is required for kind tujenge (environment variable UNSET_KEY is not set)") {
+		t.Errorf("RequireCredentials = %v", err)
+	}
+	// ${VAR:-default} in a number field is a number.
+	num, err := ParseConfig([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\nworker: {concurrency: \"${UNSET_N:-7}\"}\n"), lookup)
+	if err != nil || num.Worker.Concurrency != 7 {
+		t.Errorf("concurrency from ${UNSET_N:-7}: %v, %v", num, err)
+	}
+	if got := redactURL("redis://user:s3cr%zzet@host:6379/0"); strings.Contains(got, "s3cr") {
+		t.Errorf("redactURL leaks a password from an unparsable URL: %s", got)
 	}
 	cfg, err := ParseConfig([]byte("providers:\n  - {name: a, kind: tujenge, api_key: \"${KEY}\", rate: 50}\n"), lookup)
 	if err != nil {
@@ -175,7 +194,7 @@ worker: {concurrency: 4, retry_base: 10ms, retry_max: 50ms, delayed_task_check_i
 
 	// Re-import: nothing new is queued or sent.
 	code, out, _ = runCLI(t, ctx, "import", "-c", cfgPath, "--spec", spec, "--csv", csvPath, "--quiet")
-	if code != 0 || !strings.Contains(out, "accepted  0") || !strings.Contains(out, "already-present  4") {
+	if code != 0 || !strings.Contains(out, "accepted  0") || !strings.Contains(out, "already-present  3") || !strings.Contains(out, "duplicate  1") {
 		t.Errorf("re-import: exit %d\n%s", code, out)
 	}
 	if s := sim.Stats(); s.Accepted != 3 || s.Duplicates != 0 {
