@@ -163,8 +163,14 @@ var reportHeader = []string{"message_id", "campaign_id", "recipient", "provider"
 func campaignReport(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flags("campaign report", "ID [--format csv|jsonl] [-o FILE]", `
 Writes one row per recipient, in import order: message_id, campaign_id,
-recipient, provider, status, error_code, error, attempts,
-provider_message_id, updated_at (RFC 3339, UTC).`, errOut)
+recipient, provider, status, error_code, error, attempts (requests made to
+the provider), provider_message_id, updated_at (RFC 3339, UTC).
+
+error_code is the provider's code (e.g. 470, 2001, 503), or one of wabulk's
+own: ttl (expired before it could be sent), window (free-form message with
+no inbound message in the last 24 h), ambiguous (a worker stopped while the
+request was in flight; not resent to avoid a duplicate), payload (the task
+could not be read).`, errOut)
 	load := configFlag(fs)
 	format := fs.String("format", "csv", "csv or jsonl")
 	outPath := fs.String("o", "-", "output file (- for stdout)")
