@@ -596,3 +596,16 @@ func TestJSONLRejectsAnOverlongLine(t *testing.T) {
 		t.Errorf("rejects start %q", rejects.String()[:80])
 	}
 }
+
+// A clean import writes nothing to the rejects writer, so a CLI can create
+// the rejects file only when there is something to put in it.
+func TestCleanImportWritesNoRejects(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var rej strings.Builder
+	_, err := h.producer(producer.Config{}).Import(bg, textSpec("clean"), strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{Rejects: &rej})
+	must(t, err)
+	if rej.Len() != 0 {
+		t.Errorf("rejects got %q from a clean import", rej.String())
+	}
+}

@@ -163,10 +163,10 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		imp.taskOpts = append(imp.taskOpts, asynq.ProcessAt(s.SendAt))
 	}
 	if opt.Rejects != nil {
+		// The header goes out with the first reject: a clean import
+		// writes nothing, so a caller can create the file lazily.
 		imp.rejects = csv.NewWriter(opt.Rejects)
-		if err := imp.rejects.Write(src.rejectsHeader()); err != nil {
-			return imp.res, fmt.Errorf("write rejects: %w", err)
-		}
+		imp.rejectsHeader = src.rejectsHeader()
 	}
 	err = imp.loop(ctx)
 	if rjErr := imp.flushRejects(); err == nil {
@@ -207,16 +207,17 @@ func newRunID() string {
 
 // importRun is one Import call's state.
 type importRun struct {
-	p        *Producer
-	spec     *Spec
-	region   string
-	tmpl     *template
-	src      source
-	opt      Options
-	run      string
-	taskOpts []asynq.Option
-	rejects  *csv.Writer
-	res      Result
+	p             *Producer
+	spec          *Spec
+	region        string
+	tmpl          *template
+	src           source
+	opt           Options
+	run           string
+	taskOpts      []asynq.Option
+	rejects       *csv.Writer
+	rejectsHeader []string // written before the first reject
+	res           Result
 
 	batch []pending
 	recs  []store.NewRecord
@@ -324,6 +325,12 @@ func (imp *importRun) reject(r *row, reason string) error {
 	imp.res.Rejected++
 	if imp.rejects == nil {
 		return nil
+	}
+	if imp.rejectsHeader != nil {
+		if err := imp.rejects.Write(imp.rejectsHeader); err != nil {
+			return fmt.Errorf("write rejects: %w", err)
+		}
+		imp.rejectsHeader = nil
 	}
 	rec := append([]string{strconv.FormatInt(r.line, 10), reason}, r.raw...)
 	if err := imp.rejects.Write(rec); err != nil {

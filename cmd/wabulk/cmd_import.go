@@ -94,6 +94,7 @@ resumes where it stopped.`, errOut)
 	defer rej.Close()
 
 	bar := newProgress(errOut)
+	bar.percentOnly = true
 	opt := producer.Options{Format: fmtName, Rejects: rej}
 	if !*quiet {
 		opt.Progress = func(pr producer.Progress) {

@@ -23,6 +23,9 @@ type progress struct {
 	last     time.Time
 	drawn    bool
 	finished bool
+	// percentOnly shows the share done but not the numbers (bytes read are
+	// a good measure of progress but not something to show).
+	percentOnly bool
 }
 
 func newProgress(w io.Writer) *progress {
@@ -61,9 +64,12 @@ func (p *progress) update(label string, done, total int64, extra string, force b
 			bar = "[" + strings.Repeat("█", n) + strings.Repeat("░", width-n) + "] "
 		}
 	}
-	line := fmt.Sprintf("%s %s%s %d", label, bar, pct, done)
-	if total > 0 {
-		line += fmt.Sprintf("/%d", total)
+	line := fmt.Sprintf("%s %s%s", label, bar, pct)
+	if !p.percentOnly {
+		line += fmt.Sprintf(" %d", done)
+		if total > 0 {
+			line += fmt.Sprintf("/%d", total)
+		}
 	}
 	if extra != "" {
 		line += "  " + extra
