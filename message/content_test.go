@@ -193,14 +193,7 @@ func TestContentValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			err := tt.c.Validate()
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("Validate() = %v, want nil", err)
-			case tt.wantErr != "" && err == nil:
-				t.Errorf("Validate() = nil, want an error mentioning %q", tt.wantErr)
-			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
-				t.Errorf("Validate() = %q, want it to mention %q", err, tt.wantErr)
-			}
+			checkValidateErr(t, err, tt.wantErr)
 		})
 	}
 }

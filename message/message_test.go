@@ -48,14 +48,7 @@ func TestMessageValidate(t *testing.T) {
 			m := validMessage()
 			tt.edit(&m)
 			err := m.Validate()
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("Validate() = %v, want nil", err)
-			case tt.wantErr != "" && err == nil:
-				t.Errorf("Validate() = nil, want an error mentioning %q", tt.wantErr)
-			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
-				t.Errorf("Validate() = %q, want it to mention %q", err, tt.wantErr)
-			}
+			checkValidateErr(t, err, tt.wantErr)
 		})
 	}
 }
@@ -90,5 +83,18 @@ func TestCampaignMessageID(t *testing.T) {
 	t.Parallel()
 	if got, want := message.CampaignMessageID("spring-sale", "+255712345678"), "spring-sale:+255712345678"; got != want {
 		t.Errorf("CampaignMessageID = %q, want %q", got, want)
+	}
+}
+
+// checkValidateErr wants err nil when want is "", else an error mentioning want.
+func checkValidateErr(t *testing.T, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("Validate() = %v, want nil", err)
+	case want != "" && err == nil:
+		t.Errorf("Validate() = nil, want an error mentioning %q", want)
+	case want != "" && !strings.Contains(err.Error(), want):
+		t.Errorf("Validate() = %q, want it to mention %q", err, want)
 	}
 }
