@@ -26,6 +26,9 @@ type Update struct {
 	ErrorCode         string // written as given: empty clears the last error
 	Error             string
 	ProviderMessageID string // when set, also indexed for receipts
+	// From, when set, is a precondition: the move happens only if the
+	// record is in this state (compare-and-set); otherwise a *TransitionError.
+	From message.Status
 }
 
 // TransitionError is returned when a move is not allowed from the record's
@@ -45,6 +48,7 @@ func (e *TransitionError) Error() string {
 var transitionScript = redis.NewScript(luaAllowed() + `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'missing', ''} end
+if ARGV[8] ~= '' and cur ~= ARGV[8] then return {'refused', cur} end
 if cur == ARGV[1] then return {'same', cur} end
 local ok = ALLOWED[cur]
 if not ok or not ok[ARGV[1]] then
@@ -109,7 +113,7 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 	v, err := transitionScript.Run(ctx, s.rdb,
 		[]string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), pidKey},
 		string(to), strconv.FormatInt(ms(s.now()), 10), inc, u.ErrorCode, u.Error,
-		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10)).StringSlice()
+		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10), string(u.From)).StringSlice()
 	if err != nil {
 		return "", fmt.Errorf("move message %s to %s: %w", ref.ID, to, err)
 	}

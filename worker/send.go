@@ -50,23 +50,13 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	ref := store.Ref{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account}
 	log := s.log.With(zap.String("message", m.ID), zap.String("account", m.Account))
 
-	status, err := s.store.Status(ctx, m.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("message %s has no record; nothing to update: %w", m.ID, asynq.SkipRetry)
-	case err != nil:
-		return err
-	case status == message.Sending:
-		// An earlier run began an attempt and never recorded its result.
-		return s.ambiguous(ctx, ref, m, "an earlier attempt was interrupted (worker stopped mid-request)", log)
-	case status != message.Queued:
-		log.Debug("already has an outcome; not sent again", zap.String("status", string(status)))
-		return nil
-	}
-
+	// The guards below settle a message only while its record is queued
+	// (store.Update.From): one a provider already took, or one an earlier
+	// run was sending, is left as it is or settled as ambiguous. Reading the
+	// record and claiming it are one compare-and-set, right before the send.
 	now := s.cfg.Now()
 	if m.Expired(now) {
-		return s.finish(ctx, ref, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passed before sending"}, log)
+		return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passed before sending"}, log)
 	}
 	if m.Content.FreeForm() {
 		open, err := s.store.WindowOpen(ctx, m.Account, m.From, m.To, now)
@@ -74,7 +64,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		if !open {
-			return s.finish(ctx, ref, message.WindowClosed, store.Update{ErrorCode: "window",
+			return s.settle(ctx, ref, m, message.WindowClosed, store.Update{ErrorCode: "window",
 				Error: "free-form message and no inbound message from the contact in the last 24 h"}, log)
 		}
 	}
@@ -93,21 +83,17 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	if r.Wait > 0 {
 		if m.Expired(now.Add(r.Wait)) {
-			return s.finish(ctx, ref, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes before the rate limit allows sending"}, log)
+			return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes before the rate limit allows sending"}, log)
 		}
 		if err := sleep(ctx, r.Wait); err != nil {
 			return err
 		}
 	}
 
-	prev, err := s.store.Transition(ctx, ref, message.Sending, store.Update{IncAttempts: true})
-	if store.IsTransitionError(err) || (err == nil && prev != message.Queued) {
-		// Another run of this task (asynq re-runs a task whose lease it
-		// thinks lost) moved it first: exactly one run sends.
-		log.Warn("another run of this task got to it first; not sending", zap.String("status", string(prev)))
-		return nil
-	}
-	if err != nil {
+	// The record guard and the claim: queued → sending, or nothing is sent.
+	// Exactly one run of a task gets past it, even when asynq runs the task
+	// twice at once (a lease it thinks lost).
+	if claimed, err := s.fromQueued(ctx, ref, m, message.Sending, store.Update{IncAttempts: true}, log); !claimed {
 		return err
 	}
 	// The request runs to completion even if asynq cancels ctx (shutdown
@@ -161,6 +147,38 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 		// this message, so it burns no attempt.
 		return s.requeue(ctx, ref, m, delay, se.Reason != providers.ReasonThrottled, se, log)
 	}
+}
+
+// fromQueued moves a queued record to status to and reports whether it
+// did. When the record is not queued, it returns what the task should
+// return: nil when the message already has an outcome (never sent again),
+// the ambiguous settlement when an earlier run was mid-attempt, SkipRetry
+// when there is no record at all.
+func (s *Sender) fromQueued(ctx context.Context, ref store.Ref, m *message.Message, to message.Status, u store.Update, log *zap.Logger) (bool, error) {
+	u.From = message.Queued
+	prev, err := s.store.Transition(ctx, ref, to, u)
+	switch {
+	case err == nil:
+		log.Debug("moved", zap.String("status", string(to)), zap.String("code", u.ErrorCode))
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, fmt.Errorf("message %s has no record; nothing to update: %w", m.ID, asynq.SkipRetry)
+	case !store.IsTransitionError(err):
+		return false, err
+	case prev == message.Sending:
+		// An earlier run began an attempt and never recorded its result,
+		// or another run of this task is sending it right now.
+		return false, s.ambiguous(ctx, ref, m, "an earlier attempt was interrupted (worker stopped mid-request)", log)
+	default:
+		log.Debug("already has an outcome; not sent again", zap.String("status", string(prev)))
+		return false, nil
+	}
+}
+
+// settle gives a queued message an outcome without sending it.
+func (s *Sender) settle(ctx context.Context, ref store.Ref, m *message.Message, to message.Status, u store.Update, log *zap.Logger) error {
+	_, err := s.fromQueued(ctx, ref, m, to, u, log)
+	return err
 }
 
 // requeue puts the record back to queued and asks asynq to run the task

@@ -61,6 +61,7 @@
 //	HTTP 401/403, 1005                 account    auth               doc "Authorization"; WA: access denied
 //	471, 1031                          account    blocked            WA: spam rate limit; sender account locked
 //	HTTP 402                           account    balance            providers.ClassifyHTTPStatus
+//	HTTP 404/405, 3xx redirect         account    config             a wrong base_url: messages wait, the campaign does not fail
 //	other 4xx                          permanent  -                  providers.ClassifyHTTPStatus
 //	other 5xx                          transient  -                  providers.ClassifyHTTPStatus
 //	unknown code in a 2xx              permanent  -                  Tujenge refused this request as it stands
