@@ -4,12 +4,18 @@
 // The send handler reads top to bottom as its guards:
 //
 //	decode payload      → bad payload: record invalid, task archived with the reason
-//	message record      → already taken by a provider (or finished): never sent again
 //	TTL                 → expired, never sent
 //	24-hour window      → free-form message without a recent inbound: window_closed
 //	rate limit          → sleep the reserved wait; a longer wait is a deferral
-//	begin attempt       → queued → sending, atomically (one winner)
+//	record + claim      → queued → sending in one compare-and-set: a message a
+//	                      provider already took is never sent again, one an
+//	                      earlier run was sending is settled as ambiguous, and
+//	                      of two runs at once exactly one gets past
 //	provider send       → accepted, or the failure classified below
+//
+// The guards before the claim settle a message only while its record is
+// queued, so they can run before the record is read: reading and claiming
+// are one Redis round trip.
 //
 // This package is the one place where a *providers.SendError becomes
 // asynq's vocabulary: transient failures retry with exponential backoff and
