@@ -135,18 +135,6 @@ func (s *Store) GetMany(ctx context.Context, ids []string) ([]*Record, error) {
 	return out, nil
 }
 
-// Status returns only the status of message id (one small read).
-func (s *Store) Status(ctx context.Context, id string) (message.Status, error) {
-	v, err := s.rdb.HGet(ctx, s.msgKey(id), "status").Result()
-	if err == redis.Nil {
-		return "", fmt.Errorf("message %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return "", fmt.Errorf("read status of %s: %w", id, err)
-	}
-	return message.Status(v), nil
-}
-
 func parseRecord(h map[string]string) *Record {
 	atoi := func(k string) int64 { v, _ := strconv.ParseInt(h[k], 10, 64); return v }
 	return &Record{

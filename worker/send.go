@@ -198,10 +198,11 @@ func (s *Sender) requeue(ctx context.Context, ref store.Ref, m *message.Message,
 	return deferFor(delay, se)
 }
 
-// deferUntil defers a queued message without touching its record.
+// deferUntil defers a queued message without touching its record, unless
+// the TTL passes first.
 func (s *Sender) deferUntil(ctx context.Context, ref store.Ref, m *message.Message, delay time.Duration, why error, log *zap.Logger) error {
 	if m.Expired(s.cfg.Now().Add(delay)) {
-		return s.finish(ctx, ref, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes while deferred: " + why.Error()}, log)
+		return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes while deferred: " + why.Error()}, log)
 	}
 	return deferFor(delay, why)
 }
