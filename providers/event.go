@@ -1,0 +1,67 @@
+package providers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/wabulk/wabulk/message"
+)
+
+// EventKind says what a callback event is about.
+type EventKind string
+
+// The kinds of callback events.
+const (
+	// EventStatus is a delivery report for a message we sent.
+	EventStatus EventKind = "status"
+	// EventInbound is a message a contact sent to the business.
+	EventInbound EventKind = "inbound"
+)
+
+// Event is one thing a provider told us in a callback (or a status poll),
+// in wabulk's vocabulary. One callback body may carry several.
+type Event struct {
+	Kind EventKind `json:"kind"`
+
+	// Status events. ProviderMessageID is the id the provider returned
+	// when it accepted the message. Status is normalized to the states a
+	// record may move to after acceptance: message.Accepted (queued at the
+	// provider), Sent, Delivered, Read or Failed. ProviderStatus keeps the
+	// provider's own word. Recipient is E.164 when the provider says.
+	ProviderMessageID string         `json:"provider_message_id,omitempty"`
+	Status            message.Status `json:"status,omitempty"`
+	ProviderStatus    string         `json:"provider_status,omitempty"`
+	ErrorCode         string         `json:"error_code,omitempty"`
+	Error             string         `json:"error,omitempty"`
+	Recipient         string         `json:"recipient,omitempty"`
+
+	// Inbound events. From is the contact (E.164), To the business number
+	// or bot id the provider names (E.164 when it is a number). Text is the
+	// body of a text message (or a caption, a button's text); media come as
+	// the provider's id or link with their kind.
+	InboundID string       `json:"inbound_id,omitempty"`
+	From      string       `json:"from,omitempty"`
+	To        string       `json:"to,omitempty"`
+	Text      string       `json:"text,omitempty"`
+	MediaKind message.Kind `json:"media_kind,omitempty"`
+	MediaRef  string       `json:"media_ref,omitempty"`
+
+	// Time is when the provider says it happened (UTC); zero if it does not.
+	Time time.Time `json:"time,omitzero"`
+}
+
+// CallbackParser reads a provider's callback into events. It is given the
+// request's headers and its whole body (already size-limited by the
+// receiver). A body it cannot read is an error: the receiver answers 400
+// and records nothing. A body it can read but that carries nothing wabulk
+// uses (e.g. a template-status notification) yields no events and no error.
+type CallbackParser interface {
+	ParseCallback(h http.Header, body []byte) ([]Event, error)
+}
+
+// StatusPoller asks a provider for a message's current status, for
+// providers without push receipts (DecisionTelecom's receive-whatsapp).
+type StatusPoller interface {
+	PollStatus(ctx context.Context, providerMessageID string) (Event, error)
+}
