@@ -1,0 +1,219 @@
+package decisiontelecom
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+)
+
+// answer is any body DecisionTelecom returns: the send answer
+// {"message_id":554}, the status answer {"message_id":554,"status":1}, or
+// the error object {"name":"...","message":"...","code":7,"status":503}
+// (which may come with HTTP 200 as well as with its own status). The
+// decoding is lenient: numbers may come as strings, and a field in an
+// unexpected shape is dropped rather than failing the whole answer.
+type answer struct {
+	MessageID number `json:"message_id"`
+	// Status is the message status (0–7) in a status answer or a callback,
+	// and an HTTP-like status in an error object.
+	Status  number `json:"status"`
+	Name    text   `json:"name"`
+	Message text   `json:"message"`
+	Code    number `json:"code"`
+}
+
+// parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
+// object.
+func parseAnswer(b []byte) (a answer, ok bool) {
+	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		return answer{}, false
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return answer{}, false
+	}
+	return a, true
+}
+
+// failed reports whether the answer is the documented error object,
+// whatever the HTTP status said: every documented error carries a name and
+// a code, and no success answer carries either.
+func (a *answer) failed() bool { return a.Name != "" || a.Code.set }
+
+// id is the message id as a decimal string, or "" when the answer names no
+// usable one (absent, not a whole number, or not positive).
+func (a *answer) id() string {
+	if a.MessageID.ok && a.MessageID.n > 0 {
+		return strconv.FormatInt(a.MessageID.n, 10)
+	}
+	return ""
+}
+
+// problem is an error answer reduced to what classification needs.
+type problem struct {
+	code    int64 // the document's error code (0–9)
+	hasCode bool
+	status  int    // the error object's status when it is an HTTP status, else the HTTP status
+	name    string // "Invalid Parameter: destination_addr", ...
+	text    string // name and message, for the error and for matching
+}
+
+// problem describes an error answer received with HTTP status httpStatus.
+func (a *answer) problem(httpStatus int) problem {
+	p := problem{status: httpStatus, name: string(a.Name)}
+	if a.Status.ok && a.Status.n >= 100 && a.Status.n <= 599 {
+		p.status = int(a.Status.n) // the document's "status" (its "4" for code 1 is not an HTTP status)
+	}
+	if a.Code.ok {
+		p.code, p.hasCode = a.Code.n, true
+	}
+	p.text = join(string(a.Name), string(a.Message))
+	return p
+}
+
+// codeString is SendError.Code: the document's code when it names one
+// (1–9), else the status (code 0 is shared by "Too Many Requests" and the
+// framework's generic errors such as Unauthorized, so the status says more).
+func (p problem) codeString() string {
+	if p.hasCode && (p.code != 0 || p.status < 300) {
+		return strconv.FormatInt(p.code, 10)
+	}
+	return strconv.Itoa(p.status)
+}
+
+// join joins the non-empty, distinct words with ": ".
+func join(words ...string) string {
+	var out []string
+	for _, w := range words {
+		w = strings.TrimSpace(w)
+		if w == "" || (len(out) > 0 && out[len(out)-1] == w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, ": ")
+}
+
+// receipt reads the answer to POST send-whatsapp.
+func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
+	a, ok := parseAnswer(resp.Body)
+	if resp.Status/100 != 2 || a.failed() {
+		return providers.Receipt{}, c.failure(resp, a)
+	}
+	if id := a.id(); id != "" {
+		return providers.Receipt{ProviderMessageID: id, Status: message.Accepted}, nil
+	}
+	why := "answer carries no message_id"
+	if !ok {
+		why = "answer is not JSON"
+	}
+	return providers.Receipt{}, c.malformed(resp, why, true) // a 2xx: the message may well have gone out
+}
+
+// malformed is the error for a 2xx answer that cannot be read.
+func (c *Client) malformed(resp *providers.Response, why string, ambiguous bool) *providers.SendError {
+	if s := c.prose(string(resp.Body)); s != "" {
+		why += ": " + s
+	}
+	return &providers.SendError{
+		Class:      providers.Transient,
+		Reason:     providers.ReasonMalformed,
+		Code:       strconv.Itoa(resp.Status),
+		HTTPStatus: resp.Status,
+		Ambiguous:  ambiguous,
+		Message:    why,
+	}
+}
+
+// failure turns an error answer (any status, or a 2xx carrying the error
+// object) into a *SendError classified by classify. a is resp.Body parsed
+// (zero when it is not JSON).
+func (c *Client) failure(resp *providers.Response, a answer) *providers.SendError {
+	p := a.problem(resp.Status)
+	if !a.failed() { // not the error object: the HTTP status is all there is
+		p = problem{status: resp.Status}
+	}
+	words := p.text
+	if words == "" {
+		words = string(resp.Body)
+	}
+	if words == "" {
+		words = http.StatusText(resp.Status)
+	}
+	if words == "" {
+		words = "no reason given"
+	}
+	class, reason := classify(p)
+	return &providers.SendError{
+		Class:      class,
+		Reason:     reason,
+		Code:       p.codeString(),
+		HTTPStatus: resp.Status,
+		// DecisionTelecom documents no Retry-After; one sent anyway (a
+		// proxy's, a future API's) is honoured.
+		RetryAfter: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		// An error that also names a message id is contradictory: the
+		// message may have gone out.
+		Ambiguous: a.id() != "",
+		Message:   c.prose(words),
+	}
+}
+
+// number is a JSON number or a string holding one. Whole numbers fill n;
+// anything else (a word, a fraction) keeps only raw.
+type number struct {
+	set bool   // present and not null
+	ok  bool   // a whole number, in n
+	n   int64  //
+	raw string // the string as sent (trimmed), or the number's text
+}
+
+func (v *number) UnmarshalJSON(b []byte) error {
+	*v = number{}
+	var x any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if d.Decode(&x) != nil || x == nil {
+		return nil
+	}
+	v.set = true
+	switch x := x.(type) {
+	case json.Number:
+		v.raw = x.String()
+		if n, err := x.Int64(); err == nil {
+			v.n, v.ok = n, true
+		} else if f, err := x.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			v.n, v.ok = int64(f), true
+		}
+	case string:
+		v.raw = strings.TrimSpace(x)
+		if n, err := strconv.ParseInt(v.raw, 10, 64); err == nil {
+			v.n, v.ok = n, true
+		}
+	}
+	return nil
+}
+
+// text is provider prose sent as a string or an array of strings; anything
+// else decodes as "".
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	*t = ""
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*t = text(strings.TrimSpace(one))
+		return nil
+	}
+	var many []string
+	if json.Unmarshal(b, &many) == nil {
+		*t = text(join(many...))
+	}
+	return nil
+}

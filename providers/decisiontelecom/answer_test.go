@@ -1,0 +1,321 @@
+package decisiontelecom_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/decisiontelecom"
+)
+
+// TestSendClassifiesErrors replays every row of the document's error table
+// (and the framework errors around it), each both with its own HTTP status
+// and inside an HTTP 200, as DecisionTelecom's SDKs expect it too.
+func TestSendClassifiesErrors(t *testing.T) {
+	t.Parallel()
+	const (
+		P = providers.Permanent
+		T = providers.Transient
+		A = providers.Account
+	)
+	internal := "The server encountered an unexpected condition which prevented it from fulfilling the request"
+	window := "Message failed to send because more than 24 hours have passed since the customer last replied to this number. In this case, you can only send a template message"
+	invalidParam := "Empty parameter or parameter validation error"
+	tests := []struct {
+		name, errName, errMessage string
+		code                      any // as sent: a number or a string
+		status                    any // the object's status
+		httpStatus                int // when not sent in a 200
+		class                     providers.Class
+		reason                    providers.Reason
+		wantCode                  string
+	}{
+		{"0 rate limit", "Too Many Requests", "Rate limit exceeded", 0, 429, 429, T, providers.ReasonThrottled, "429"},
+		{"1 text", "Invalid Parameter: text", invalidParam, 1, 4, 400, P, providers.ReasonNone, "1"},
+		{"1 message_type", "Invalid Parameter: message_type", invalidParam, 1, 400, 400, P, providers.ReasonNone, "1"},
+		{"1 placeholder name", "Invalid Parameter: [param_name]", invalidParam, 1, 4, 400, P, providers.ReasonNone, "1"},
+		{"1 destination_addr", "Invalid Parameter: destination_addr", invalidParam, 1, 400, 400, P, providers.ReasonInvalidRecipient, "1"},
+		{"1 template_name", "Invalid Parameter: template_name", invalidParam, 1, 400, 400, P, providers.ReasonTemplate, "1"},
+		{"1 template_params", "Invalid Parameter: [template_params]", invalidParam, 1, 400, 400, P, providers.ReasonTemplate, "1"},
+		{"1 file_url", "Invalid Parameter: file_url", invalidParam, 1, 400, 400, P, providers.ReasonMedia, "1"},
+		{"1 source_addr", "Invalid Parameter: source_addr", invalidParam, 1, 400, 400, A, providers.ReasonConfig, "1"},
+		{"1 callback_url", "Invalid Parameter: Callback_URL", invalidParam, 1, 400, 400, A, providers.ReasonConfig, "1"},
+		{"2 internal", "Internal server error", internal, 2, 500, 500, T, providers.ReasonNone, "2"},
+		{"3 balance", "Topup balance is required", "User balance is empty", 3, 402, 402, A, providers.ReasonBalance, "3"},
+		{"4 internal", "Internal server error", internal, 4, 500, 500, T, providers.ReasonNone, "4"},
+		{"5 internal", "Internal server error", internal, "5", 500, 500, T, providers.ReasonNone, "5"},
+		{"6 internal", "Internal server error", internal, 6, "500", 500, T, providers.ReasonNone, "6"},
+		{"7 window", "Service Unavailable", window, 7, 503, 503, P, providers.ReasonWindowClosed, "7"},
+		{"7 window as strings", "Service Unavailable", window, "7", "503", 503, P, providers.ReasonWindowClosed, "7"},
+		{"503 window without a code", "Service Unavailable", window, nil, 503, 503, P, providers.ReasonWindowClosed, "503"},
+		{"8 MIME", "Invalid credintals for file_url", "Invalid MIME type file_url", 8, 401, 401, P, providers.ReasonMedia, "8"},
+		{"9 extension", "Invalid credintals for file_url", "Invalid file extension", 9, 401, 401, P, providers.ReasonMedia, "9"},
+		{"401 about file_url without a code", "Invalid credintals for file_url", "Invalid file extension", nil, 401, 401, P, providers.ReasonMedia, "401"},
+		{"other 503", "Service Unavailable", "Try again later", 0, 503, 503, T, providers.ReasonNone, "503"},
+		{"401 credentials", "Unauthorized", "Your request was made with invalid credentials.", 0, 401, 401, A, providers.ReasonAuth, "401"},
+		{"403", "Forbidden", "You are not allowed to perform this action.", 0, 403, 403, A, providers.ReasonAuth, "403"},
+		{"404 wrong base url", "Not Found", "Page not found.", 0, 404, 404, A, providers.ReasonConfig, "404"},
+		{"405", "Method Not Allowed", "Method Not Allowed. This URL can only handle the following request methods: POST.", 0, 405, 405, A, providers.ReasonConfig, "405"},
+		{"undocumented code under 400", "Bad Request", "Something new", 10, 400, 400, P, providers.ReasonNone, "10"},
+		{"undocumented code under 500", "Internal server error", "Something new", 10, 500, 500, T, providers.ReasonNone, "10"},
+	}
+	for _, tt := range tests {
+		for _, status := range []int{tt.httpStatus, http.StatusOK} {
+			t.Run(fmt.Sprintf("%s/HTTP %d", tt.name, status), func(t *testing.T) {
+				t.Parallel()
+				body := map[string]any{"name": tt.errName, "message": tt.errMessage, "status": tt.status}
+				if tt.code != nil {
+					body["code"] = tt.code
+				}
+				f := newFake(t, reply(status, mustJSON(body)))
+				c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+				se := sendErr(t, c, msg(textMsg))
+				want := outcome{Class: tt.class, Reason: tt.reason, Code: tt.wantCode, HTTPStatus: status}
+				if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+					t.Errorf("error %q (-want +got):\n%s", se, diff)
+				}
+				if !strings.Contains(se.Message, tt.errName) || !strings.Contains(se.Message, tt.errMessage[:min(20, len(tt.errMessage))]) {
+					t.Errorf("Message = %q, want the provider's name %q and message", se.Message, tt.errName)
+				}
+			})
+		}
+	}
+}
+
+// TestSendClassifiesBareStatuses covers answers that are not the error
+// object: the HTTP status decides and Code is the status.
+func TestSendClassifiesBareStatuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status int
+		body   string
+		class  providers.Class
+		reason providers.Reason
+	}{
+		{400, "Bad Request", providers.Permanent, providers.ReasonNone},
+		{401, "", providers.Account, providers.ReasonAuth},
+		{402, "", providers.Account, providers.ReasonBalance},
+		{403, "<html>Forbidden</html>", providers.Account, providers.ReasonAuth},
+		{404, "<h1>Not Found</h1>", providers.Account, providers.ReasonConfig},
+		{301, "", providers.Account, providers.ReasonConfig},
+		{408, "", providers.Transient, providers.ReasonNone},
+		{429, `{"message":"slow down"}`, providers.Transient, providers.ReasonThrottled},
+		{500, "", providers.Transient, providers.ReasonNone},
+		{502, "<html><body>502 Bad Gateway</body></html>", providers.Transient, providers.ReasonNone},
+		{503, "<h1>503 Service Unavailable</h1>", providers.Transient, providers.ReasonNone},
+		{504, "", providers.Transient, providers.ReasonNone},
+		{422, `[{"field":"text","message":"Text cannot be blank."}]`, providers.Permanent, providers.ReasonNone},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+			if se.Message == "" {
+				t.Error("Message is empty, want the body or the status text")
+			}
+		})
+	}
+}
+
+func TestSendRetryAfter(t *testing.T) {
+	t.Parallel()
+	throttled := dtError("Too Many Requests", "Rate limit exceeded", 0, 429)
+	tests := []struct {
+		name     string
+		status   int
+		body     string
+		header   string
+		min, max time.Duration
+	}{
+		{"seconds on 429", 429, throttled, "7", 7 * time.Second, 7 * time.Second},
+		{"seconds on a 200 carrying 429", 200, throttled, "7", 7 * time.Second, 7 * time.Second},
+		{"seconds on 503", 503, dtError("Service Unavailable", "later", 0, 503), "120", 2 * time.Minute, 2 * time.Minute},
+		// An HTTP date has one-second resolution and the clock moves on.
+		{"HTTP date", 429, throttled, time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat), time.Minute + time.Nanosecond, 2 * time.Minute},
+		{"absent, as the document has it", 429, throttled, "", 0, 0},
+		{"garbage", 429, throttled, "soon", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body, "Retry-After", tt.header))
+			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			if se.Class != providers.Transient {
+				t.Errorf("Class = %v, want transient", se.Class)
+			}
+			if se.RetryAfter < tt.min || se.RetryAfter > tt.max {
+				t.Errorf("RetryAfter = %v, want in [%v, %v]", se.RetryAfter, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+func TestSendReadsSuccess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   string
+	}{
+		{"number, as documented", 200, `{"message_id":554}`, "554"},
+		{"string", 200, `{"message_id":"554"}`, "554"},
+		{"string with padding", 200, `{"message_id":" 00554 "}`, "554"},
+		{"float", 200, `{"message_id":554.0}`, "554"},
+		{"exponent", 200, `{"message_id":5.54e2}`, "554"},
+		{"large", 200, `{"message_id":9007199254740993}`, "9007199254740993"},
+		{"201 with more fields", 201, `{"message_id":555,"status":6}`, "555"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+			r, err := c.Send(context.Background(), msg(textMsg))
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if diff := cmp.Diff(providers.Receipt{ProviderMessageID: tt.want, Status: message.Accepted}, r); diff != "" {
+				t.Errorf("receipt (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSendMalformedSuccessIsAmbiguous: a 2xx DecisionTelecom sent but we
+// cannot read may mean the message went out.
+func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"not JSON", 200, "<html>OK</html>"},
+		{"empty", 200, ""},
+		{"204", 204, ""},
+		{"no message_id", 200, `{"result":"ok"}`},
+		{"null message_id", 200, `{"message_id":null}`},
+		{"zero message_id", 200, `{"message_id":0}`},
+		{"negative message_id", 200, `{"message_id":-1}`},
+		{"fractional message_id", 200, `{"message_id":554.5}`},
+		{"word message_id", 200, `{"message_id":"abc"}`},
+		{"object message_id", 200, `{"message_id":{"id":554}}`},
+		{"an array", 200, `[{"message_id":554}]`},
+		{"trailing comma", 200, `{"message_id":554,}`},
+		{"truncated", 200, `{"message_id":55`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+		})
+	}
+}
+
+// TestSendErrorWithMessageID: an answer that is the error object and names
+// a message id is contradictory; the error wins but the message may have
+// gone out.
+func TestSendErrorWithMessageID(t *testing.T) {
+	t.Parallel()
+	body := `{"message_id":554,"name":"Internal server error","message":"oops","code":2,"status":500}`
+	f := newFake(t, reply(http.StatusOK, body))
+	c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+	se := sendErr(t, c, msg(textMsg))
+	want := outcome{Class: providers.Transient, Code: "2", HTTPStatus: 200, Ambiguous: true}
+	if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+		t.Errorf("error %q (-want +got):\n%s", se, diff)
+	}
+}
+
+func TestSendErrorsNeverCarryTheKey(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 190) // providers.Snippet cuts at 200 bytes: mid-key
+	auth := strings.TrimPrefix(wantAuth, "Basic ")
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"name", 401, dtError("Unauthorized: "+testKey, "Your request was made with invalid credentials.", 0, 401)},
+		{"message", 401, dtError("Unauthorized", "bad key "+testKey, 0, 401)},
+		{"the header echoed", 401, dtError("Unauthorized", "Authorization: Basic "+auth, 0, 401)},
+		{"long text cut at the key", 401, dtError("Unauthorized", long+testKey, 0, 401)},
+		{"plain text body", 500, "upstream rejected key " + testKey},
+		{"long plain text body", 500, long + testKey},
+		{"non-JSON 200", 200, "accepted for " + testKey},
+		{"JSON 200 without id", 200, `{"echo":"` + auth + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			if containsKey(se.Error()) {
+				t.Errorf("error text carries the API key: %q", se.Error())
+			}
+			if !strings.Contains(se.Error(), "[redacted]") && !strings.Contains(se.Error(), "…") {
+				t.Errorf("error text %q shows neither a redaction nor a cut", se.Error())
+			}
+		})
+	}
+}
+
+// TestSendOversizedAnswer: a 2xx over providers.MaxBodyBytes may still have
+// been a success; an oversized error is still classified by its status.
+func TestSendOversizedAnswer(t *testing.T) {
+	t.Parallel()
+	pad := strings.Repeat("x", providers.MaxBodyBytes)
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   outcome
+	}{
+		{"200", http.StatusOK, `{"message_id":554,"pad":"` + pad + `"}`,
+			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+		})
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

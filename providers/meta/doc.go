@@ -1,0 +1,194 @@
+// Package meta is wabulk's adapter for Meta's WhatsApp Cloud API: the Graph
+// API endpoint POST /{phone-number-id}/messages and the WhatsApp Business
+// Account "messages" webhook. There is no seed document for it; it follows
+// Meta's public Cloud API reference (messages endpoint, error codes,
+// webhook payloads), and where that is vague the choices below say what
+// was decided.
+//
+// It owns the wire format of a send for every content kind
+// message.Content carries (text, image, video, audio, document, sticker,
+// location, contacts, template), the reading of Graph answers, the
+// classification of each failure into a *providers.SendError, the parsing
+// of webhook notifications into providers.Events, and the two webhook
+// checks: VerifySignature (X-Hub-Signature-256) and VerifyChallenge (the
+// GET hub.challenge handshake). It must never retry, sleep, log, or put the
+// access token or the app secret in an error: the worker decides what
+// happens next from the SendError alone.
+//
+// # Requests
+//
+// One Client is one business phone number: POST BaseURL/{PhoneNumberID}/messages
+// with "Authorization: Bearer <Token>", Content-Type and Accept
+// application/json, and a body
+//
+//	{"messaging_product":"whatsapp","recipient_type":"individual","to":"255712345678","type":"<kind>","<kind>":{...}}
+//
+// "to" is E.164 without the "+". Text is {"preview_url":true,"body":...}
+// (preview_url only when true). Media go by link: {"link":...,"caption":...}
+// for image, video and document, plus "filename" for documents; audio and
+// stickers carry the link alone. Location is {latitude, longitude, name,
+// address}; contacts are the Cloud API contact objects. A template is
+// {"name":...,"language":{"code":...},"components":[...]} with a header
+// component (one text, image, video or document parameter), a body
+// component (text parameters) and one button component per dynamic button
+// ({"type":"button","sub_type":"url"|"quick_reply","index":"0",
+// "parameters":[{"type":"text","text":...}|{"type":"payload","payload":...}]});
+// components without parameters are left out.
+//
+// # Answers
+//
+// A 2xx with {"messaging_product":"whatsapp","contacts":[{"input","wa_id"}],
+// "messages":[{"id":"wamid...","message_status":"accepted"}]} (or "messages"
+// as a single object) is a Receipt with status accepted. A 2xx that is not
+// JSON or names no message id is Transient, Reason Malformed and Ambiguous:
+// Meta may have sent the message. A 2xx whose body carries "error" is the
+// error it describes (Ambiguous when it also names a message id).
+//
+// Errors are Graph errors:
+//
+//	{"error":{"message":"(#131047) Re-engagement message","type":"OAuthException","code":131047,
+//	  "error_subcode":2494010,"error_data":{"messaging_product":"whatsapp","details":"..."},
+//	  "error_user_title":"...","error_user_msg":"...","is_transient":false,"fbtrace_id":"..."}}
+//
+// SendError.Code is error.code as a decimal string (a JSON number or
+// string), else the HTTP status; HTTPStatus the HTTP status; Message the
+// message, details and user title/message (redacted, one line), the
+// subcode and the fbtrace_id for Meta support; RetryAfter the Retry-After
+// header (seconds or an HTTP date) when present — the Graph API documents
+// none, but proxies and the simulator send one — else the longest
+// estimated_time_to_regain_access (minutes) in the Graph
+// X-Business-Use-Case-Usage header.
+//
+// # Classification
+//
+// Meta returns most errors with HTTP 400, so error.code decides; an
+// undocumented code is transient when Graph marks it is_transient, else
+// the HTTP status decides through providers.ClassifyHTTPStatus. "EC" is
+// Meta's Cloud API error-code reference (which includes the Graph codes it
+// inherits); "GR" is the Graph API error-handling and rate-limiting
+// reference.
+//
+//	code                               class      reason             source and reading
+//	4, 17, 32, 613                     transient  throttled          GR: app, user, page, hourly call limits
+//	80007                              transient  throttled          EC: WhatsApp Business Account rate limit
+//	130429                             transient  throttled          EC: Cloud API throughput reached
+//	131056                             transient  throttled          EC: (business, consumer) pair rate limit
+//	133016                             transient  throttled          EC: register/deregister rate limit (not a send error)
+//	1, 2                               transient  -                  EC: API Unknown (possible server error); API Service (downtime, overload)
+//	131000, 131016                     transient  -                  EC: something went wrong; service unavailable
+//	131057, 133004                     transient  -                  EC: account in maintenance mode; server temporarily unavailable
+//	131047                             permanent  window_closed      EC: re-engagement message, > 24 h since the user last wrote
+//	131026, 131021, 131030             permanent  invalid_recipient  EC: undeliverable; recipient is the sender; not in the allowed list
+//	131051                             permanent  unsupported        EC: unsupported message type
+//	131052, 131053                     permanent  media              EC: media download error; media upload error
+//	132000–132999                      permanent  template           EC: 132000 param count, 132001 does not exist, 132005/7/12/15/16 ...
+//	130497                             permanent  blocked            EC: business may not message users in this country (this recipient only)
+//	100, 131008, 131009                permanent  -                  EC: invalid parameter (subcode 33 aside); required parameter missing; value not valid
+//	130472, 131049, 131050, 135000     permanent  -                  EC: experiment; ecosystem engagement; user stopped marketing; generic user error
+//	131048, 368, 131031                account    blocked            EC: spam rate limit; blocked for policy violations; account locked
+//	0, 3, 10, 190, 200–299, 131005     account    auth               EC: AuthException; capability; permission denied; token expired/invalid; API permission; access denied
+//	131042                             account    balance            EC: business eligibility payment issue
+//	100 with subcode 33, 33            account    config             GR: object (PhoneNumberID) does not exist or the token cannot see it; EC: number deleted
+//	131037, 131045, 133010, 131055     account    config             EC: display name not approved; bad certificate; number not registered; method not allowed
+//	other code, is_transient true      transient  -                  GR: "is_transient"
+//	no or other code, HTTP 3xx/404/405 account    config             providers.ClassifyHTTPStatus: a wrong BaseURL
+//	no or other code, HTTP 401/403     account    auth               providers.ClassifyHTTPStatus
+//	no or other code, HTTP 402         account    balance            providers.ClassifyHTTPStatus
+//	no or other code, 408/425/429/5xx  transient  (429: throttled)   providers.ClassifyHTTPStatus
+//	no or other code, other 4xx        permanent  -                  providers.ClassifyHTTPStatus (so an unknown code under 400 is permanent)
+//	unknown code inside a 2xx          permanent  -                  Meta refused this request as it stands
+//
+// Transport failures come from providers.Do: Transient, Ambiguous when the
+// request had been written. An answer over providers.MaxBodyBytes is
+// Transient Malformed, Ambiguous for a 2xx. An invalid message is
+// Permanent, Reason Unsupported, and no request is made; the Cloud API
+// carries every content kind, so nothing valid is refused.
+//
+// # Webhooks
+//
+// Meta POSTs {"object":"whatsapp_business_account","entry":[{"id":"<WABA>",
+// "changes":[{"field":"messages","value":{"messaging_product":"whatsapp",
+// "metadata":{"display_phone_number","phone_number_id"},"contacts":[...],
+// "messages":[...],"statuses":[...]}}]}]}, signed with the app secret in
+// X-Hub-Signature-256. ParseCallback reads every entry and every change:
+//
+//   - statuses: sent → sent, delivered → delivered, read → read, played (a
+//     voice message was played) → read, failed → failed with ErrorCode =
+//     errors[0].code and Error = its title, message and details; deleted,
+//     warning and unknown states yield nothing. ProviderStatus keeps Meta's
+//     word, Recipient is recipient_id in E.164 (empty for group chats),
+//     Time the timestamp (Unix seconds, a string or a number) in UTC.
+//   - messages: one inbound event per message, From = "from" in E.164, To =
+//     metadata.display_phone_number in E.164, InboundID the wamid, Time the
+//     timestamp. text → Text; image, video, audio (voice notes too),
+//     document, sticker → MediaKind, MediaRef = Meta's media id (fetch with
+//     GET /{media-id}), Text = caption; location → MediaKind location,
+//     MediaRef "geo:<lat>,<long>", Text = name and address; contacts →
+//     MediaKind contacts, Text = the formatted names; button → the button's
+//     text; interactive → the button_reply or list_reply title, or the
+//     nfm_reply (Flow) body; reaction → the emoji (empty when removed).
+//   - changes whose field is not "messages" (message_template_status_update,
+//     account_update, phone_number_quality_update, ...), value.errors
+//     (system-level errors), and objects other than
+//     whatsapp_business_account yield no events and no error.
+//
+// A body that is not a JSON object, or whose modelled fields have the
+// wrong JSON types, is an error (the receiver answers 400).
+//
+// # Interpretations
+//
+//   - The brief's "131000/1/2" is read as codes 131000, 1 and 2 (Graph's
+//     API Unknown and API Service): Meta documents no 131001 or 131002.
+//   - 133016 is a registration rate limit; it cannot come from a send, but
+//     it is throttling all the same and is classed so.
+//   - 100 with error_subcode 33 ("Object with ID ... does not exist") means
+//     the PhoneNumberID is wrong or the token cannot see it: every message
+//     would fail alike, so it is account/config, not a permanent failure of
+//     one message. Other 100s are permanent.
+//   - 130497 (country restriction) concerns recipients in some countries,
+//     not the whole account: permanent with reason blocked, so one market's
+//     messages fail instead of pausing the account.
+//   - The 132xxx range is classed template as a whole (Meta adds codes
+//     there); 1320xx Flow errors fall in it too.
+//   - Message.From is not sent: the PhoneNumberID in Config is the sender.
+//     A template's Namespace is not sent either: the Cloud API finds
+//     templates by name and language in the business account.
+//   - A contact card with only formatted_name also gets first_name =
+//     formatted_name: the Cloud API wants one name part beside it.
+//   - preview_url is sent inside "text", only when true (Meta's default is
+//     false).
+//   - ParseCallback checks X-Hub-Signature-256 itself when Config.AppSecret
+//     is set, and refuses a body without a valid one (ErrSignatureMissing,
+//     ErrSignatureMalformed, ErrSignatureMismatch); without an AppSecret it
+//     trusts the receiver to have called VerifySignature on the raw body.
+//     The signature covers the raw bytes: never re-encode the body first.
+//   - Messages of type "system" (the user changed number) are WhatsApp's
+//     notices, not the user writing: no event. Every other type, including
+//     "unsupported", "order" and ones added later, is an inbound event (with
+//     no text when there is nothing to show): the user wrote, and the
+//     24-hour window opens. A message whose "from" is not a phone number
+//     (a group or business-scoped user id) yields no event.
+//   - VerifyChallenge compares the verify token in constant time (both
+//     sides hashed first, so lengths do not leak) and returns hub.challenge
+//     unchanged; the receiver writes it back as text/plain.
+//
+// # Usage
+//
+//	c, err := meta.New(meta.Config{Token: token, PhoneNumberID: "106540352242922", AppSecret: appSecret})
+//	if err != nil { ... }
+//	r, err := c.Send(ctx, &message.Message{
+//		ID: "reminder-42", Account: "meta-main", To: "+255712345678",
+//		Content: message.Content{Template: &message.Template{
+//			Name: "appointment_reminder", Language: "en", Body: []string{"Amina", "10:30"},
+//		}},
+//	})
+//	if err != nil {
+//		se := providers.AsSendError(err) // Class, Reason, Code, RetryAfter, Ambiguous
+//		...
+//	}
+//	// r.ProviderMessageID (wamid...) keys the status webhooks.
+//
+//	// The webhook receiver:
+//	//   GET:  challenge, err := meta.VerifyChallenge(r.URL.Query(), verifyToken) → 200 text/plain challenge, or 403
+//	//   POST: events, err := c.ParseCallback(r.Header, rawBody)                 → 200, or 400 on err
+package meta

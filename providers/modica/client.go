@@ -1,0 +1,158 @@
+package modica
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+)
+
+// DefaultBaseURL is where Modica serves its Mobile Gateway REST API.
+const DefaultBaseURL = "https://api.modicagroup.com"
+
+// messagesPath is the Mobile Gateway's send endpoint under BaseURL.
+const messagesPath = "/rest/gateway/messages"
+
+// Config is one Modica Mobile Gateway application (its REST API
+// credentials). One Config is one account; Message.From picks the sender
+// when the application has several (see doc.go).
+type Config struct {
+	// BaseURL defaults to https://api.modicagroup.com; requests go to
+	// BaseURL + "/rest/gateway/messages". A BaseURL that already ends in
+	// /rest/gateway or /rest/gateway/messages means the same endpoint.
+	BaseURL string
+	// Username is the Mobile Gateway application name (HTTP Basic). Required.
+	Username string
+	// Password is the application's password (HTTP Basic). Required; it
+	// never appears in an error.
+	Password string
+	// HTTP configures the account's HTTP client.
+	HTTP providers.HTTPConfig
+}
+
+// Client sends WhatsApp messages through one Modica Mobile Gateway
+// application and reads its callbacks. It is safe for concurrent use.
+type Client struct {
+	username   string
+	password   string
+	messages   string // BaseURL + /rest/gateway/messages
+	http       *http.Client
+	redactions []string // the credential as it may appear in provider text
+}
+
+var (
+	_ providers.Provider       = (*Client)(nil)
+	_ providers.CallbackParser = (*Client)(nil)
+)
+
+// New returns a Client for cfg. It fails when a credential is missing or
+// unusable in HTTP Basic, or BaseURL is not an absolute http(s) URL.
+func New(cfg Config) (*Client, error) {
+	user, pass := strings.TrimSpace(cfg.Username), cfg.Password
+	if user == "" {
+		return nil, errors.New("modica: Username is required")
+	}
+	if strings.TrimSpace(pass) == "" {
+		return nil, errors.New("modica: Password is required")
+	}
+	if strings.Contains(user, ":") {
+		return nil, errors.New("modica: Username must not contain ':' (HTTP Basic cannot carry it)")
+	}
+	ctl := func(r rune) bool { return r < 0x20 || r == 0x7f }
+	if strings.ContainsFunc(user, ctl) || strings.ContainsFunc(pass, ctl) {
+		return nil, errors.New("modica: Username and Password must not contain control characters")
+	}
+	raw := strings.TrimSpace(cfg.BaseURL)
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	base, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("modica: BaseURL: %w", err)
+	}
+	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("modica: BaseURL %q must be an absolute http or https URL", base.Redacted())
+	}
+	if base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("modica: BaseURL %q must not carry a query or fragment", base.Redacted())
+	}
+	if base.User != nil {
+		return nil, fmt.Errorf("modica: BaseURL %q must not carry credentials: use Username and Password", base.Redacted())
+	}
+	p := strings.TrimRight(base.Path, "/")
+	p = strings.TrimSuffix(p, "/messages")
+	if !strings.HasSuffix(p, "/rest/gateway") {
+		p = strings.TrimRight(base.Path, "/") // "/messages" was the customer's own path
+	}
+	p = strings.TrimSuffix(p, "/rest/gateway")
+	base.Path, base.RawPath = p+messagesPath, ""
+	basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	return &Client{
+		username:   user,
+		password:   pass,
+		messages:   base.String(),
+		http:       providers.NewHTTPClient(cfg.HTTP),
+		redactions: []string{pass, url.QueryEscape(pass), url.PathEscape(pass), basic},
+	}, nil
+}
+
+// Send posts m to /rest/gateway/messages. On success the Receipt carries
+// the gateway's message id, the id its DLR callbacks name; every failure
+// is a *providers.SendError. Content other than text, and an invalid m, are
+// refused before any request is made.
+func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
+	if m == nil {
+		return providers.Receipt{}, invalid(errors.New("message is nil"))
+	}
+	if k := m.Content.Kind(); k != "" && k != message.KindText {
+		return providers.Receipt{}, &providers.SendError{
+			Class:   providers.Permanent,
+			Reason:  providers.ReasonUnsupported,
+			Message: fmt.Sprintf("%s messages are not supported by Modica", k),
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return providers.Receipt{}, invalid(err)
+	}
+	body, err := json.Marshal(newRequest(m))
+	if err != nil {
+		return providers.Receipt{}, invalid(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.messages, bytes.NewReader(body))
+	if err != nil {
+		return providers.Receipt{}, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+	}
+	req.SetBasicAuth(c.username, c.password)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	// providers.Do never quotes request headers, where the credential is.
+	resp, err := providers.Do(c.http, req)
+	if err != nil {
+		return providers.Receipt{}, err
+	}
+	return c.receipt(resp)
+}
+
+// invalid is the error for a message that cannot be sent as it stands.
+func invalid(err error) *providers.SendError {
+	return &providers.SendError{
+		Class:   providers.Permanent,
+		Reason:  providers.ReasonUnsupported,
+		Message: "invalid message, not sent",
+		Err:     err,
+	}
+}
+
+// prose is provider text fit for an error: redacted, then cut to one short
+// line (in that order, so a cut never leaves half a password behind).
+func (c *Client) prose(s string) string {
+	return providers.Snippet([]byte(providers.Redact(s, c.redactions...)))
+}

@@ -1,0 +1,264 @@
+package socnet
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+)
+
+// answer is any body Socnet returns to a send. The document shows four
+// shapes, all read through this one struct:
+//
+//	channel 1:    {"sent":"true","from":"256701234567@c.us","message_type":"chat","messageId":"3EB0...","cost":"90"}
+//	channel 2:    {"messaging_product":"whatsapp","contacts":[...],"messages":[{"id":"...","message_status":"accepted"}],"cost":0}
+//	general:      {"message":"...","status":401}   (status an int or a string)
+//	unregistered: {"status":"invalid"}
+//
+// The decoding is lenient (see scalar, texts, oneOrMany): a field in an
+// unexpected shape is dropped rather than failing the whole answer. JSON
+// keys match case-insensitively, so the table's "Status" reads too.
+type answer struct {
+	Status    scalar                 `json:"status"`
+	Message   texts                  `json:"message"`
+	Sent      scalar                 `json:"sent"`
+	MessageID scalar                 `json:"messageId"`
+	Messages  oneOrMany[sentMessage] `json:"messages"`
+}
+
+// sentMessage is one entry of channel 2's "messages".
+type sentMessage struct {
+	ID scalar `json:"id"`
+}
+
+// parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
+// object.
+func parseAnswer(b []byte) (a answer, ok bool) {
+	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		return answer{}, false
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return answer{}, false
+	}
+	return a, true
+}
+
+// general reports whether the answer is in the document's general response
+// format (a "status" or a "message"): Socnet's API answered, not a web
+// server in front of it.
+func (a *answer) general() bool { return a.Status != "" || len(a.Message) > 0 }
+
+// id is channel 1's messageId, else channel 2's first messages[].id, or "".
+func (a *answer) id() string {
+	if id := string(a.MessageID); id != "" {
+		return id
+	}
+	for _, m := range a.Messages {
+		if id := string(m.ID); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// okWords are status values that do not describe a failure: 0 is the
+// document's "OK", "valid" its authentication success; the rest are what a
+// "status/sent" string (Response Data parameters) plausibly says on success.
+var okWords = map[string]bool{"": true, "0": true, "valid": true, "ok": true, "success": true, "sent": true, "true": true, "accepted": true}
+
+// errorCode is the failure the body describes, whatever the HTTP status: a
+// non-zero "status" ("1", "401", "invalid", ...), or "not_sent" for
+// channel 1's "sent":"false"; "" when the body names no failure.
+func (a *answer) errorCode() string {
+	if s := strings.ToLower(string(a.Status)); !okWords[s] {
+		return s
+	}
+	if strings.EqualFold(string(a.Sent), "false") {
+		return codeNotSent
+	}
+	return ""
+}
+
+// Codes of our own for failures Socnet names with a word, not a number.
+const (
+	codeInvalid = "invalid"  // {"status":"invalid"}: not on WhatsApp
+	codeNotSent = "not_sent" // channel 1 with "sent":"false"
+)
+
+// receipt reads the answer to a send.
+func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
+	a, ok := parseAnswer(resp.Body)
+	code := a.errorCode()
+	if code == "" && resp.Status/100 != 2 {
+		code = strconv.Itoa(resp.Status)
+	}
+	if code != "" {
+		return providers.Receipt{}, c.failure(resp, a, ok, code)
+	}
+	if id := a.id(); id != "" {
+		// Channel 1 says the message went out; channel 2 passes on
+		// WhatsApp's acceptance ("message_status":"accepted"). Socnet
+		// sends no callbacks, so this is the last word either way.
+		st := message.Accepted
+		if strings.EqualFold(string(a.Sent), "true") {
+			st = message.Sent
+		}
+		return providers.Receipt{ProviderMessageID: id, Status: st}, nil
+	}
+	why := "answer carries no message id"
+	switch {
+	case !ok:
+		why = "answer is not JSON"
+	case a.Status == "0":
+		why = "socnet reported success (status 0) but named no message id"
+	}
+	if s := c.prose(string(resp.Body)); s != "" {
+		why += ": " + s
+	}
+	return providers.Receipt{}, &providers.SendError{
+		Class:      providers.Transient,
+		Reason:     providers.ReasonMalformed,
+		Code:       strconv.Itoa(resp.Status),
+		HTTPStatus: resp.Status,
+		Ambiguous:  true, // a 2xx: Socnet may well have sent it
+		Message:    why,
+	}
+}
+
+// failure turns an error answer into a *SendError classified by classify.
+// a is resp.Body parsed (zero, ok false, when it is not JSON); code is the
+// body's failure code, else the HTTP status.
+func (c *Client) failure(resp *providers.Response, a answer, ok bool, code string) *providers.SendError {
+	text := join(a.Message)
+	if text == "" && !ok {
+		text = string(resp.Body) // an HTML error page, a proxy's plain text
+	}
+	if text == "" {
+		text = describe(code)
+	}
+	class, reason := classify(code, resp.Status, text, ok && a.general())
+	return &providers.SendError{
+		Class:      class,
+		Reason:     reason,
+		Code:       code,
+		HTTPStatus: resp.Status,
+		RetryAfter: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		// An answer that names a failure and a message id is
+		// contradictory: the message may have gone out.
+		Ambiguous: a.id() != "",
+		Message:   c.prose(text),
+	}
+}
+
+// describe is the document's description of a code, for answers that give
+// no words of their own.
+func describe(code string) string {
+	switch code {
+	case "1":
+		return "FAIL: the operation was not successful"
+	case "401":
+		return "invalid user credentials"
+	case "403":
+		return "insufficient credit on account"
+	case codeInvalid:
+		return "the number is not registered on WhatsApp"
+	case codeNotSent:
+		return `socnet answered "sent": "false"`
+	}
+	if n, err := strconv.Atoi(code); err == nil {
+		if s := http.StatusText(n); s != "" {
+			return s
+		}
+	}
+	return "no reason given"
+}
+
+// join joins the non-empty, distinct words with ": ".
+func join(words []string) string {
+	var out []string
+	for _, w := range words {
+		w = strings.TrimSpace(w)
+		if w == "" || (len(out) > 0 && out[len(out)-1] == w) {
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, ": ")
+}
+
+// scalar is a JSON string, number or boolean read as text: "status" is
+// documented as "Int/ Str", "sent" and "cost" come as strings, ids may come
+// as numbers. Whole numbers are normalised to their decimal form (401.0 is
+// "401"); strings are trimmed; null, objects and arrays decode as "".
+type scalar string
+
+func (s *scalar) UnmarshalJSON(b []byte) error {
+	*s = ""
+	var v any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if d.Decode(&v) != nil {
+		return nil
+	}
+	switch v := v.(type) {
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			*s = scalar(strconv.FormatInt(n, 10))
+		} else if f, err := v.Float64(); err == nil && f == float64(int64(f)) {
+			*s = scalar(strconv.FormatInt(int64(f), 10))
+		} else {
+			*s = scalar(v.String())
+		}
+	case string:
+		*s = scalar(strings.TrimSpace(v))
+	case bool:
+		*s = scalar(strconv.FormatBool(v))
+	}
+	return nil
+}
+
+// texts is provider prose sent as a string or an array of strings;
+// anything else decodes as empty.
+type texts []string
+
+func (t *texts) UnmarshalJSON(b []byte) error {
+	*t = nil
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		if one != "" {
+			*t = texts{one}
+		}
+		return nil
+	}
+	var many []string
+	if json.Unmarshal(b, &many) == nil {
+		*t = many
+	}
+	return nil
+}
+
+// oneOrMany decodes a JSON array of T or a single T (channel 2's
+// "messages" is documented as an array; a single object reads too).
+// Anything else decodes as empty.
+type oneOrMany[T any] []T
+
+func (o *oneOrMany[T]) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	var many []T
+	if bytes.HasPrefix(b, []byte("[")) && json.Unmarshal(b, &many) == nil {
+		*o = many
+		return nil
+	}
+	var one T
+	if bytes.HasPrefix(b, []byte("{")) && json.Unmarshal(b, &one) == nil {
+		*o = oneOrMany[T]{one}
+		return nil
+	}
+	*o = nil
+	return nil
+}

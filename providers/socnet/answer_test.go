@@ -1,0 +1,385 @@
+package socnet_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/socnet"
+)
+
+// TestSendReadsSuccess: the API "chooses one of the two channels", so both
+// documented shapes must read, in the variants a PHP API plausibly sends.
+func TestSendReadsSuccess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   providers.Receipt
+	}{
+		{"channel 1: sent", 200, channel1, providers.Receipt{ProviderMessageID: "3EB002BAE9545124A5B7B2", Status: message.Sent}},
+		{"channel 1: sent as a boolean", 200, `{"sent":true,"messageId":"3EB0AA","cost":90}`, providers.Receipt{ProviderMessageID: "3EB0AA", Status: message.Sent}},
+		{"channel 1: sent in capitals", 200, `{"sent":"TRUE","messageId":"3EB0AB"}`, providers.Receipt{ProviderMessageID: "3EB0AB", Status: message.Sent}},
+		{"channel 1 with status 0", 200, `{"sent":"true","messageId":"3EB0AC","status":0}`, providers.Receipt{ProviderMessageID: "3EB0AC", Status: message.Sent}},
+		{"channel 1 under 201", 201, channel1, providers.Receipt{ProviderMessageID: "3EB002BAE9545124A5B7B2", Status: message.Sent}},
+		{"channel 2: accepted", 200, channel2, providers.Receipt{ProviderMessageID: "wamid.HBgMMjU2NzAxMjM0NTY3FQIAERgSQjE0", Status: message.Accepted}},
+		{"channel 2: messages as an object", 200, `{"messaging_product":"whatsapp","messages":{"id":"wamid.2","message_status":"accepted"},"cost":"0"}`,
+			providers.Receipt{ProviderMessageID: "wamid.2", Status: message.Accepted}},
+		{"channel 2 with status \"0\"", 200, `{"messages":[{"id":"wamid.3"}],"status":"0"}`, providers.Receipt{ProviderMessageID: "wamid.3", Status: message.Accepted}},
+		{"a numeric id", 200, `{"sent":"true","messageId":12345}`, providers.Receipt{ProviderMessageID: "12345", Status: message.Sent}},
+		{"an id without sent", 200, `{"messageId":"3EB0AD"}`, providers.Receipt{ProviderMessageID: "3EB0AD", Status: message.Accepted}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			r, err := c.Send(context.Background(), msg(textMsg))
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, r); diff != "" {
+				t.Errorf("receipt (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSendClassifiesErrors covers every documented failure, with its code
+// as the HTTP status, in the body (int or string) under a 200, or both.
+func TestSendClassifiesErrors(t *testing.T) {
+	t.Parallel()
+	const (
+		P = providers.Permanent
+		T = providers.Transient
+		A = providers.Account
+	)
+	tests := []struct {
+		name   string
+		code   int // the body's status, and the HTTP status in the "http" variant
+		text   string
+		class  providers.Class
+		reason providers.Reason
+	}{
+		{"1 FAIL", 1, "FAIL", P, providers.ReasonNone},
+		{"400 missing parameter", 400, "The msisdn field is required.", P, providers.ReasonInvalidRecipient},
+		{"400 missing api_key", 400, "The api_key field is required.", A, providers.ReasonAuth},
+		{"401 credentials", 401, "Invalid user credentials", A, providers.ReasonAuth},
+		{"403 credit", 403, "Insufficient credit (0) for transaction charge of 90", A, providers.ReasonBalance},
+		{"404 no text in the image", 404, "There is no text in the image", P, providers.ReasonNone},
+		{"404 resource not found", 404, "Contact not found", P, providers.ReasonNone},
+		{"404 template not found", 404, "Template not found", P, providers.ReasonTemplate},
+		{"404 route not found", 404, "Route not found", A, providers.ReasonConfig},
+		{"405 method", 405, "Method is not allowed for the requested route", A, providers.ReasonConfig},
+		{"422 missing msg", 422, "The msg field is required.", P, providers.ReasonNone},
+		{"422 wrong msisdn", 422, "The msisdn field must be 12 digits.", P, providers.ReasonInvalidRecipient},
+		{"422 wrong template", 422, "The template field must be an approved template.", P, providers.ReasonTemplate},
+		{"422 wrong api_key", 422, "The api_key field must be 32 characters.", A, providers.ReasonAuth},
+		{"429", 429, "Too many requests", T, providers.ReasonThrottled},
+		{"500 server error", 500, "Unexpected failure", T, providers.ReasonNone},
+		{"503 unavailable", 503, "Service unavailable", T, providers.ReasonNone},
+		{"other 4xx", 409, "Conflict", P, providers.ReasonNone},
+		{"other 5xx", 502, "Bad gateway", T, providers.ReasonNone},
+	}
+	variants := map[string]func(code int) (status int, body any){
+		"http+int":    func(code int) (int, any) { return httpOf(code), code },
+		"http+string": func(code int) (int, any) { return httpOf(code), fmt.Sprint(code) },
+		"200+int":     func(code int) (int, any) { return 200, code },
+		"200+string":  func(code int) (int, any) { return 200, fmt.Sprint(code) },
+	}
+	for _, tt := range tests {
+		for vname, variant := range variants {
+			t.Run(vname+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				status, code := variant(tt.code)
+				f := newFake(t, reply(status, general(code, tt.text)))
+				c := newClient(t, socnet.Config{URL: f.endpoint()})
+				se := sendErr(t, c, msg(textMsg))
+				want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.code), HTTPStatus: status}
+				if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+					t.Errorf("error %q (-want +got):\n%s", se, diff)
+				}
+				if !strings.Contains(se.Message, tt.text) {
+					t.Errorf("Message = %q, want the provider's words %q", se.Message, tt.text)
+				}
+			})
+		}
+	}
+}
+
+// httpOf is the HTTP status that carries a body code: FAIL (1) has none.
+func httpOf(code int) int {
+	if code < 100 {
+		return http.StatusOK
+	}
+	return code
+}
+
+// TestSendClassifiesWords covers failures Socnet names with a word.
+func TestSendClassifiesWords(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   outcome
+		says   string
+	}{
+		{"unregistered number", 200, `{"status":"invalid"}`,
+			outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "invalid", HTTPStatus: 200}, "not registered on WhatsApp"},
+		{"unregistered number in capitals, under 404", 404, `{"status":"Invalid"}`,
+			outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "invalid", HTTPStatus: 404}, "not registered on WhatsApp"},
+		{"channel 1 not sent", 200, `{"sent":"false","from":"256701234567@c.us","message_type":"chat","cost":"0"}`,
+			outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200}, `"sent": "false"`},
+		{"channel 1 not sent, a boolean", 200, `{"sent":false}`,
+			outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200}, `"sent": "false"`},
+		{"an undocumented word", 200, `{"status":"failed","message":"Could not send"}`,
+			outcome{Class: providers.Permanent, Code: "failed", HTTPStatus: 200}, "Could not send"},
+		{"FAIL without words", 200, `{"status":1}`,
+			outcome{Class: providers.Permanent, Code: "1", HTTPStatus: 200}, "not successful"},
+		{"403 without words", 403, `{"status":403}`,
+			outcome{Class: providers.Account, Reason: providers.ReasonBalance, Code: "403", HTTPStatus: 403}, "insufficient credit"},
+		{"status 401 as a float", 200, `{"status":401.0,"message":"Invalid user credentials"}`,
+			outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}, "Invalid user credentials"},
+		{"missing parameters with data null", 400, `{"data":null,"message":"The msg field is required.","status":400}`,
+			outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}, "The msg field is required."},
+		{"message as a list", 422, `{"message":["The msg field is required.","The msisdn field is required."],"status":422}`,
+			outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "422", HTTPStatus: 422}, "The msg field is required.: The msisdn field is required."},
+		{"HTTP error with status 0 in the body", 500, `{"message":"oops","status":0}`,
+			outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500}, "oops"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			se := sendErr(t, c, msg(textMsg))
+			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+			if !strings.Contains(se.Message, tt.says) {
+				t.Errorf("Message = %q, want it to say %q", se.Message, tt.says)
+			}
+		})
+	}
+}
+
+// TestSendClassifiesBareStatuses covers answers not in Socnet's format: the
+// HTTP status decides and Code is the status.
+func TestSendClassifiesBareStatuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status int
+		body   string
+		class  providers.Class
+		reason providers.Reason
+	}{
+		{400, "Bad Request", providers.Permanent, providers.ReasonNone},
+		{401, "", providers.Account, providers.ReasonAuth},
+		{403, "<html>Forbidden</html>", providers.Account, providers.ReasonBalance},
+		{404, "<html><h1>Not Found</h1>The requested URL was not found on this server.</html>", providers.Account, providers.ReasonConfig},
+		{404, `{"error":"not found"}`, providers.Account, providers.ReasonConfig},
+		{301, "", providers.Account, providers.ReasonConfig},
+		{405, "", providers.Account, providers.ReasonConfig},
+		{408, "", providers.Transient, providers.ReasonNone},
+		{429, "slow down", providers.Transient, providers.ReasonThrottled},
+		{500, "", providers.Transient, providers.ReasonNone},
+		{502, "<html><body>502 Bad Gateway</body></html>", providers.Transient, providers.ReasonNone},
+		{503, "", providers.Transient, providers.ReasonNone},
+		{504, "", providers.Transient, providers.ReasonNone},
+		{418, "", providers.Permanent, providers.ReasonNone},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status, " ", tt.body), func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			se := sendErr(t, c, msg(textMsg))
+			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+			if se.Message == "" {
+				t.Error("Message is empty, want the body or the status text")
+			}
+		})
+	}
+}
+
+func TestSendRetryAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		status   int
+		body     string
+		header   string
+		min, max time.Duration
+	}{
+		{"seconds on 429", 429, general(429, "Too many requests"), "7", 7 * time.Second, 7 * time.Second},
+		{"seconds on 503", 503, general(503, "Service unavailable"), "120", 2 * time.Minute, 2 * time.Minute},
+		{"seconds on a 503 in the body of a 200", 200, general("503", "Service unavailable"), "30", 30 * time.Second, 30 * time.Second},
+		// An HTTP date has one-second resolution and the clock moves on
+		// between writing and reading it: anything in (1m, 2m] is right.
+		{"HTTP date", 429, general(429, "Too many requests"), time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat), time.Minute + time.Nanosecond, 2 * time.Minute},
+		{"date in the past", 429, "", "Wed, 21 Oct 2015 07:28:00 GMT", 0, 0},
+		{"absent", 503, "", "", 0, 0},
+		{"garbage", 429, "", "soon", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body, "Retry-After", tt.header))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			se := sendErr(t, c, msg(textMsg))
+			if se.Class != providers.Transient {
+				t.Errorf("Class = %v, want transient", se.Class)
+			}
+			if se.RetryAfter < tt.min || se.RetryAfter > tt.max {
+				t.Errorf("RetryAfter = %v, want in [%v, %v]", se.RetryAfter, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+// TestSendMalformedSuccessIsAmbiguous: a 2xx Socnet sent but we cannot read
+// may mean the message went out.
+func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		says   string
+	}{
+		{"not JSON", 200, "<html>OK</html>", "not JSON"},
+		{"empty", 200, "", "not JSON"},
+		{"204", 204, "", "not JSON"},
+		{"truncated JSON", 200, `{"sent":"true","messageId":"3EB0`, "not JSON"},
+		{"general success without an id", 200, `{"message":"Message submitted successfully.","status":0}`, "status 0"},
+		{"authentication success", 200, `{"status":"valid"}`, "no message id"},
+		{"sent without an id", 200, `{"sent":"true","from":"256701234567@c.us"}`, "no message id"},
+		{"empty messages", 200, `{"messaging_product":"whatsapp","messages":[]}`, "no message id"},
+		{"message without id", 200, `{"messages":[{"id":"","message_status":"accepted"}]}`, "no message id"},
+		{"messages of the wrong type", 200, `{"messages":"wamid.1"}`, "no message id"},
+		{"id as an object", 200, `{"sent":"true","messageId":{"id":"x"}}`, "no message id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			se := sendErr(t, c, msg(textMsg))
+			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+			if !strings.Contains(se.Message, tt.says) {
+				t.Errorf("Message = %q, want it to say %q", se.Message, tt.says)
+			}
+		})
+	}
+}
+
+// TestSendFailureWithIDIsAmbiguous: an answer that names a failure and a
+// message id is contradictory; the failure decides the class, but the
+// message may have gone out.
+func TestSendFailureWithIDIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   outcome
+	}{
+		{"503 with a channel 1 body", 503, channel1, outcome{Class: providers.Transient, Code: "503", HTTPStatus: 503, Ambiguous: true}},
+		{"status 500 beside an id", 200, `{"messages":[{"id":"wamid.9"}],"status":500,"message":"late failure"}`,
+			outcome{Class: providers.Transient, Code: "500", HTTPStatus: 200, Ambiguous: true}},
+		{"sent false beside an id", 200, `{"sent":"false","messageId":"3EB0AE"}`,
+			outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200, Ambiguous: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			se := sendErr(t, c, msg(textMsg))
+			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+		})
+	}
+}
+
+// TestSendOversizedAnswer: providers.Do stops reading at MaxBodyBytes; a 2xx
+// that large may still have been a success, while an oversized error is
+// still classified by its status.
+func TestSendOversizedAnswer(t *testing.T) {
+	t.Parallel()
+	pad := strings.Repeat("x", providers.MaxBodyBytes)
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   outcome
+	}{
+		{"200", http.StatusOK, `{"sent":"true","messageId":"3EB0AF","pad":"` + pad + `"}`,
+			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
+		{"503", http.StatusServiceUnavailable, pad + "x", outcome{Class: providers.Transient, Code: "503", HTTPStatus: 503}},
+		{"422", http.StatusUnprocessableEntity, pad + "x", outcome{Class: providers.Permanent, Code: "422", HTTPStatus: 422}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			se := sendErr(t, c, msg(textMsg))
+			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+		})
+	}
+}
+
+// TestSendErrorsNeverCarryTheKey: the key travels in the request body, and a
+// PHP API may echo it back; no error may show it, whole or cut.
+func TestSendErrorsNeverCarryTheKey(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 190) // providers.Snippet cuts at 200 bytes: mid-key
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"401 message", 401, general(401, "Invalid user credentials for api_key "+testKey)},
+		{"422 message", 422, general(422, "The api_key field must be 32 characters, got "+testKey+"x")},
+		{"message list", 400, `{"message":["bad request","api_key=` + testKey + `"],"status":400}`},
+		{"long text cut at the key", 403, general(403, long+testKey)},
+		{"request echoed in data", 422, `{"data":{"api_key":"` + testKey + `"},"message":"The msg field is required. api_key=` + testKey + `","status":422}`},
+		{"plain text body", 500, "Fatal error: api.php line 12 api_key=" + testKey},
+		{"long plain text body", 503, long + testKey},
+		{"non-JSON 200", 200, "accepted for " + testKey},
+		{"JSON 200 without id", 200, `{"status":0,"echo":{"api_key":"` + testKey + `"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			se := sendErr(t, c, msg(textMsg))
+			if containsKey(se.Error()) {
+				t.Errorf("error text carries the API key: %q", se.Error())
+			}
+			if !strings.Contains(se.Error(), "[redacted]") && !strings.Contains(se.Error(), "…") {
+				t.Errorf("error text %q shows neither a redaction nor a cut", se.Error())
+			}
+		})
+	}
+}

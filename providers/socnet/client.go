@@ -1,0 +1,134 @@
+package socnet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+)
+
+// DefaultURL is the one URL the Socnet document says every request goes to.
+const DefaultURL = "https://www.socnetsolutions.com/projects/bulk/whatsapp/api.php"
+
+// Config is one Socnet account.
+type Config struct {
+	// URL defaults to the document's single request URL
+	// (https://www.socnetsolutions.com/projects/bulk/whatsapp/api.php).
+	// Requests go to it exactly as given: it is the endpoint, not a base.
+	URL string
+	// APIKey is the account's 32-byte API key, sent in the JSON body as
+	// api_key. Required; it never appears in an error.
+	APIKey string
+	// HTTP configures the account's HTTP client.
+	HTTP providers.HTTPConfig
+}
+
+// Client sends messages through one Socnet account. It is safe for
+// concurrent use.
+type Client struct {
+	apiKey     string
+	url        string
+	http       *http.Client
+	redactions []string // the key as it may appear in provider text
+}
+
+var _ providers.Provider = (*Client)(nil)
+
+// New returns a Client for cfg. It fails when the API key is missing or URL
+// is not an absolute http(s) URL.
+func New(cfg Config) (*Client, error) {
+	key := strings.TrimSpace(cfg.APIKey)
+	if key == "" {
+		return nil, errors.New("socnet: APIKey is required")
+	}
+	raw := strings.TrimSpace(cfg.URL)
+	if raw == "" {
+		raw = DefaultURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("socnet: URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("socnet: URL %q must be an absolute http or https URL", u.Redacted())
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("socnet: URL %q must not carry a query or fragment", u.Redacted())
+	}
+	// The key travels inside a JSON string: a provider that echoes the
+	// request may show it escaped.
+	quoted, _ := json.Marshal(key)
+	return &Client{
+		apiKey:     key,
+		url:        u.String(),
+		http:       providers.NewHTTPClient(cfg.HTTP),
+		redactions: []string{key, string(quoted[1 : len(quoted)-1]), url.QueryEscape(key)},
+	}, nil
+}
+
+// Send posts m to the Socnet URL. On success the Receipt carries Socnet's
+// message id, with status sent when Socnet says the message went out
+// ("sent":"true") and accepted when it passes on WhatsApp's acceptance
+// (the "messages" shape); every failure is a *providers.SendError. A message
+// Socnet cannot carry, or one to a number outside Uganda, is refused before
+// any request is made.
+func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
+	if m == nil {
+		return providers.Receipt{}, invalid(errors.New("message is nil"))
+	}
+	if err := m.Validate(); err != nil {
+		return providers.Receipt{}, invalid(err)
+	}
+	if err := supported(&m.Content); err != nil {
+		return providers.Receipt{}, err
+	}
+	msisdn, err := recipient(m.To)
+	if err != nil {
+		return providers.Receipt{}, err
+	}
+	body, err := json.Marshal(c.request(msisdn, &m.Content))
+	if err != nil {
+		return providers.Receipt{}, invalid(err)
+	}
+	resp, err := c.post(ctx, body)
+	if err != nil {
+		return providers.Receipt{}, err
+	}
+	return c.receipt(resp)
+}
+
+// post sends body to the account's URL. A failure to get an answer is a
+// *providers.SendError from providers.Do, which never quotes the request
+// body, where the API key is.
+func (c *Client) post(ctx context.Context, body []byte) (*providers.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	return providers.Do(c.http, req)
+}
+
+// invalid is the error for a message that cannot be sent as it stands.
+func invalid(err error) *providers.SendError {
+	return &providers.SendError{
+		Class:   providers.Permanent,
+		Reason:  providers.ReasonUnsupported,
+		Message: "invalid message, not sent",
+		Err:     err,
+	}
+}
+
+// prose is provider text fit for an error: redacted, then cut to one
+// short line (in that order, so a cut never leaves half a key behind).
+func (c *Client) prose(s string) string {
+	return providers.Snippet([]byte(providers.Redact(s, c.redactions...)))
+}
