@@ -1,0 +1,316 @@
+package taqnyat_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/taqnyat"
+)
+
+func TestSendClassifiesErrors(t *testing.T) {
+	t.Parallel()
+	const (
+		P = providers.Permanent
+		T = providers.Transient
+		A = providers.Account
+	)
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   outcome
+		words  string // must appear in the error's Message
+	}{
+		// The document's one error: 401 without authentication.
+		{"401 with a code", 401, `{"message":"401","reason":"Unauthorized bot"}`,
+			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}, "Unauthorized bot"},
+		{"401 with words", 401, apiError("Unauthorized", "invalid bearer token"),
+			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}, "invalid bearer token"},
+		{"401 code under HTTP 400", 400, `{"message":401,"reason":"Unauthorized"}`,
+			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 400}, "Unauthorized"},
+		{"401 code in a 200", 200, `{"message":"401","reason":"Unauthorized bot"}`,
+			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}, "Unauthorized bot"},
+		{"403", 403, apiError("Forbidden", "WhatsApp is not enabled for this application"),
+			outcome{Class: A, Reason: providers.ReasonAuth, Code: "403", HTTPStatus: 403}, "not enabled"},
+		// The API the document reproduces: 400 for a bad request.
+		{"400 validation error", 400, apiError("Validation error", "Field [to] can not be empty."),
+			outcome{Class: P, Code: "400", HTTPStatus: 400}, "Validation error: Field [to] can not be empty."},
+		{"400 with title and reason", 400, `{"title":"Bad request","reason":"Unknown template"}`,
+			outcome{Class: P, Code: "400", HTTPStatus: 400}, "Bad request: Unknown template"},
+		{"400 code in a 200", 200, `{"message":"400","reason":"Template not found"}`,
+			outcome{Class: P, Code: "400", HTTPStatus: 200}, "Template not found"},
+		{"error envelope without a code in a 200", 200, apiError("Validation error", "language is not supported"),
+			outcome{Class: P, Code: "200", HTTPStatus: 200}, "language is not supported"},
+		{"code field", 400, `{"code":"422","error":"Unprocessable"}`,
+			outcome{Class: P, Code: "422", HTTPStatus: 400}, "Unprocessable"},
+		{"a code that is no HTTP status", 400, `{"message":"1009","reason":"Invalid parameter"}`,
+			outcome{Class: P, Code: "1009", HTTPStatus: 400}, "Invalid parameter"},
+		// A prepaid account out of credit.
+		{"no balance", 400, apiError("Insufficient Balance", "recharge your account"),
+			outcome{Class: A, Reason: providers.ReasonBalance, Code: "400", HTTPStatus: 400}, "Insufficient Balance"},
+		{"no credit in a 200", 200, `{"message":"402","reason":"not enough credit"}`,
+			outcome{Class: A, Reason: providers.ReasonBalance, Code: "402", HTTPStatus: 200}, "not enough credit"},
+		{"402", 402, apiError("Payment Required", ""),
+			outcome{Class: A, Reason: providers.ReasonBalance, Code: "402", HTTPStatus: 402}, "Payment Required"},
+		// Reports in the answer.
+		{"no_opt_in", 201, report("failure", "no_opt_in", "Recipient has not opted in"),
+			outcome{Class: P, Code: "no_opt_in", HTTPStatus: 201}, "Recipient has not opted in"},
+		{"no_capability", 201, report("failure", "no_capability", ""),
+			outcome{Class: P, Reason: providers.ReasonInvalidRecipient, Code: "no_capability", HTTPStatus: 201}, "no_capability"},
+		{"failed", 200, report("failure", "failed", "Message has failed"),
+			outcome{Class: P, Code: "failed", HTTPStatus: 200}, "Message has failed"},
+		{"failed state without a status", 201, report("", "failed", ""),
+			outcome{Class: P, Code: "failed", HTTPStatus: 201}, "failed"},
+		{"deleted", 201, report("failure", "deleted", "expired"),
+			outcome{Class: P, Code: "deleted", HTTPStatus: 201}, "expired"},
+		{"failure in an unknown state", 201, report("failure", "rejected", "spam"),
+			outcome{Class: P, Code: "rejected", HTTPStatus: 201}, "spam"},
+		{"failure without a state", 201, report("failure", "", "why not"),
+			outcome{Class: P, Code: "failure", HTTPStatus: 201}, "why not"},
+		{"no_opt_in under HTTP 400", 400, report("failure", "no_opt_in", "not opted in"),
+			outcome{Class: P, Code: "no_opt_in", HTTPStatus: 400}, "not opted in"},
+		// Statuses with nothing more specific.
+		{"404 wrong endpoint", 404, `{"message":"Not Found"}`,
+			outcome{Class: A, Reason: providers.ReasonConfig, Code: "404", HTTPStatus: 404}, "Not Found"},
+		{"409", 409, apiError("Conflict", ""), outcome{Class: P, Code: "409", HTTPStatus: 409}, "Conflict"},
+		{"429", 429, apiError("Too Many Requests", ""),
+			outcome{Class: T, Reason: providers.ReasonThrottled, Code: "429", HTTPStatus: 429}, "Too Many Requests"},
+		{"500", 500, apiError("Internal Server Error", "There was an error with your request"),
+			outcome{Class: T, Code: "500", HTTPStatus: 500}, "There was an error"},
+		{"500 mentioning credit is still transient", 500, apiError("credit service down", ""),
+			outcome{Class: T, Code: "500", HTTPStatus: 500}, "credit service down"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+			if !strings.Contains(se.Message, tt.words) {
+				t.Errorf("Message = %q, want the provider's words %q", se.Message, tt.words)
+			}
+		})
+	}
+}
+
+// TestSendClassifiesBareStatuses covers answers with no readable body: the
+// HTTP status decides and Code is the status.
+func TestSendClassifiesBareStatuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status int
+		body   string
+		class  providers.Class
+		reason providers.Reason
+	}{
+		{400, "Bad Request", providers.Permanent, providers.ReasonNone},
+		{401, "", providers.Account, providers.ReasonAuth},
+		{403, "<html>Forbidden</html>", providers.Account, providers.ReasonAuth},
+		{404, "404 page not found", providers.Account, providers.ReasonConfig},
+		{405, "", providers.Account, providers.ReasonConfig},
+		{301, "", providers.Account, providers.ReasonConfig},
+		{408, "", providers.Transient, providers.ReasonNone},
+		{429, "", providers.Transient, providers.ReasonThrottled},
+		{500, "", providers.Transient, providers.ReasonNone},
+		{502, "<html><body>502 Bad Gateway</body></html>", providers.Transient, providers.ReasonNone},
+		{503, "upstream connect error", providers.Transient, providers.ReasonNone},
+		{504, "", providers.Transient, providers.ReasonNone},
+		{418, "", providers.Permanent, providers.ReasonNone},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+			if se.Message == "" {
+				t.Error("Message is empty, want the body or the status text")
+			}
+		})
+	}
+}
+
+func TestSendRetryAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		status   int
+		header   string
+		min, max time.Duration
+	}{
+		{"seconds on 429", 429, "7", 7 * time.Second, 7 * time.Second},
+		{"seconds on 503", 503, "120", 2 * time.Minute, 2 * time.Minute},
+		// An HTTP date has one-second resolution and the clock moves on
+		// between writing and reading it: anything in (1m, 2m] is right.
+		{"HTTP date", 429, time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat), time.Minute + time.Nanosecond, 2 * time.Minute},
+		{"date in the past", 429, "Wed, 21 Oct 2015 07:28:00 GMT", 0, 0},
+		{"absent", 429, "", 0, 0},
+		{"garbage", 429, "soon", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, apiError("Too Many Requests", ""), "Retry-After", tt.header))
+			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			if se.Class != providers.Transient {
+				t.Errorf("Class = %v, want transient", se.Class)
+			}
+			if se.RetryAfter < tt.min || se.RetryAfter > tt.max {
+				t.Errorf("RetryAfter = %v, want in [%v, %v]", se.RetryAfter, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+func TestSendReadsSuccess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   providers.Receipt
+	}{
+		{"201 queued", 201, okBody, providers.Receipt{ProviderMessageID: okID, Status: message.Accepted}},
+		{"200 dispatched", 200, report("success", "dispatched", ""), providers.Receipt{ProviderMessageID: okID, Status: message.Accepted}},
+		{"no status or state", 200, `{"type":"whatsapp","statuses":[{"message_id":"m-1","recipient":"966501234567"}]}`,
+			providers.Receipt{ProviderMessageID: "m-1", Status: message.Accepted}},
+		{"already sent", 201, report("success", "sent", ""), providers.Receipt{ProviderMessageID: okID, Status: message.Sent}},
+		{"statuses as an object", 201, `{"type":"whatsapp","statuses":{"message_id":"m-2","recipient":"+966501234567","status":"success","state":"queued"}}`,
+			providers.Receipt{ProviderMessageID: "m-2", Status: message.Accepted}},
+		{"statuses as an object of objects", 201, `{"type":"whatsapp","statuses":{"0":{"message_id":"m-3","state":"queued"}}}`,
+			providers.Receipt{ProviderMessageID: "m-3", Status: message.Accepted}},
+		{"numeric id", 201, `{"statuses":[{"message_id":98765,"state":"queued"}]}`,
+			providers.Receipt{ProviderMessageID: "98765", Status: message.Accepted}},
+		{"the recipient's report among others", 201, `{"statuses":[` +
+			`{"message_id":"m-other","recipient":"966500000000","status":"failure","state":"no_opt_in"},` +
+			`{"message_id":"m-ours","recipient":"966501234567","status":"success","state":"queued"}]}`,
+			providers.Receipt{ProviderMessageID: "m-ours", Status: message.Accepted}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
+			r, err := c.Send(context.Background(), msg(textMsg))
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, r); diff != "" {
+				t.Errorf("receipt (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSendMalformedSuccessIsAmbiguous: a 2xx we cannot read may mean the
+// message went out.
+func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"not JSON", 200, "<html>OK</html>"},
+		{"empty", 201, ""},
+		{"204", 204, ""},
+		{"no statuses", 201, `{"type":"whatsapp"}`},
+		{"empty statuses", 201, `{"type":"whatsapp","statuses":[]}`},
+		{"report without id", 201, `{"type":"whatsapp","statuses":[{"status":"success","state":"queued"}]}`},
+		{"statuses as a string", 201, `{"type":"template","statuses":"PENDING"}`},
+		{"a bare message", 200, `{"message":"Message sent"}`},
+		{"a success code", 200, `{"message":"201","reason":"success"}`},
+		{"truncated JSON", 201, `{"statuses":[{"message_id":"m-1"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+		})
+	}
+}
+
+// TestSendOversizedAnswer: providers.Do stops reading at MaxBodyBytes; a 2xx
+// that large may still have been a success, while an oversized error is
+// still classified by its status.
+func TestSendOversizedAnswer(t *testing.T) {
+	t.Parallel()
+	pad := strings.Repeat("x", providers.MaxBodyBytes)
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   outcome
+	}{
+		{"201", http.StatusCreated, `{"statuses":[{"message_id":"m-1"}],"pad":"` + pad + `"}`,
+			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 201, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+				t.Errorf("error %q (-want +got):\n%s", se, diff)
+			}
+		})
+	}
+}
+
+func TestSendErrorsNeverCarryTheToken(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 190) // providers.Snippet cuts at 200 bytes: mid-token
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"reason", 401, `{"message":"401","reason":"Unauthorized bearer ` + testToken + `"}`},
+		{"details", 400, apiError("Validation error", "Authorization: Bearer "+testToken)},
+		{"report details", 201, report("failure", "failed", "token "+testToken)},
+		{"long text cut at the token", 401, apiError("Unauthorized", long+testToken)},
+		{"plain text body", 500, "upstream rejected Bearer " + testToken},
+		{"long plain text body", 500, long + testToken},
+		{"non-JSON 200", 200, "accepted for " + testToken},
+		{"JSON 200 without id", 201, `{"type":"whatsapp","echo":"` + testToken + `"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, reply(tt.status, tt.body))
+			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
+			se := sendErr(t, c, msg(textMsg))
+			if containsToken(se.Error()) {
+				t.Errorf("error text carries the token: %q", se.Error())
+			}
+			if !strings.Contains(se.Error(), "[redacted]") && !strings.Contains(se.Error(), "…") {
+				t.Errorf("error text %q shows neither a redaction nor a cut", se.Error())
+			}
+		})
+	}
+}

@@ -1,0 +1,284 @@
+package taqnyat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+)
+
+// callback is the document's "Callback Structure": one POST may carry
+// delivery reports (statuses) and inbound messages (notifications, with
+// their senders' profiles in contacts, which wabulk does not need).
+type callback struct {
+	Type          string             `json:"type"` // "will always be whatsapp"
+	Statuses      statusList         `json:"statuses"`
+	Notifications list[notification] `json:"notifications"`
+}
+
+// notification is one inbound message (MO): from, to, message_id,
+// message, timestamp; replying_to, forwarded, frequently_forwarded and
+// referral are not needed.
+type notification struct {
+	From      flexString `json:"from"`
+	To        flexString `json:"to"`
+	MessageID flexString `json:"message_id"`
+	Message   inbound    `json:"message"`
+	Timestamp flexString `json:"timestamp"`
+}
+
+// inbound is the message object of a notification, by type: text (body),
+// button (text, payload), image, video, document, audio, voice, sticker
+// (url, mime_type, caption, filename), location (lat/lng or
+// latitude/longitude, name, address), contacts (contact cards).
+type inbound struct {
+	Type      flexString `json:"type"`
+	Body      texts      `json:"body"`
+	Text      texts      `json:"text"`
+	Payload   flexString `json:"payload"`
+	URL       flexString `json:"url"`
+	Caption   texts      `json:"caption"`
+	Lat       coord      `json:"lat"`
+	Lng       coord      `json:"lng"`
+	Latitude  coord      `json:"latitude"`
+	Longitude coord      `json:"longitude"`
+	Name      texts      `json:"name"`
+	Address   texts      `json:"address"`
+	Contacts  list[card] `json:"contacts"`
+}
+
+type card struct {
+	Name struct {
+		FormattedName string `json:"formatted_name"`
+	} `json:"name"`
+}
+
+// ParseCallback reads one Taqnyat callback into events: a status event for
+// every delivery report with a message id and a state wabulk knows, an
+// inbound event for every notification from a user. A body that is not a
+// JSON object is an error; a well-formed body with nothing wabulk uses
+// (another type, error or group notifications, unknown states) yields no
+// events and no error.
+func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, error) {
+	b := bytes.TrimSpace(body)
+	if !bytes.HasPrefix(b, []byte("{")) {
+		return nil, errors.New("taqnyat callback: body is not a JSON object")
+	}
+	var cb callback
+	if err := json.Unmarshal(b, &cb); err != nil {
+		return nil, fmt.Errorf("taqnyat callback: %w", err)
+	}
+	if t := strings.TrimSpace(cb.Type); t != "" && !strings.EqualFold(t, "whatsapp") {
+		return nil, nil
+	}
+	var evs []providers.Event
+	for i := range cb.Statuses {
+		if ev, ok := statusEvent(&cb.Statuses[i]); ok {
+			evs = append(evs, ev)
+		}
+	}
+	for i := range cb.Notifications {
+		if ev, ok := inboundEvent(&cb.Notifications[i]); ok {
+			evs = append(evs, ev)
+		}
+	}
+	return evs, nil
+}
+
+// states maps the document's "Message States" to wabulk's, with the error
+// code a failure records.
+var states = map[string]struct {
+	status message.Status
+	code   string
+}{
+	"queued":        {message.Accepted, ""},
+	"dispatched":    {message.Accepted, ""},
+	"sent":          {message.Sent, ""},
+	"delivered":     {message.Delivered, ""},
+	"read":          {message.Read, ""},
+	"deleted":       {message.Failed, "deleted"},
+	"failed":        {message.Failed, "failed"},
+	"no_opt_in":     {message.Failed, "no_opt_in"},
+	"no_capability": {message.Failed, "no_capability"},
+}
+
+func statusEvent(s *deliveryStatus) (providers.Event, bool) {
+	id := strings.TrimSpace(string(s.MessageID))
+	if id == "" {
+		return providers.Event{}, false
+	}
+	state := stateOf(string(s.State))
+	st, known := states[state]
+	if !known {
+		if !strings.EqualFold(string(s.Status), "failure") {
+			return providers.Event{}, false // a state we do not know, not a failure
+		}
+		st.status, st.code = message.Failed, state
+		if st.code == "" {
+			st.code = "failure"
+		}
+	}
+	ev := providers.Event{
+		Kind:              providers.EventStatus,
+		ProviderMessageID: id,
+		Status:            st.status,
+		ProviderStatus:    string(s.State),
+		Recipient:         msisdn(string(s.Recipient)),
+		Time:              parseTime(string(s.Timestamp)),
+	}
+	if ev.ProviderStatus == "" {
+		ev.ProviderStatus = string(s.Status)
+	}
+	if st.status == message.Failed {
+		ev.ErrorCode = st.code
+		ev.Error = join(s.Details)
+	}
+	return ev, true
+}
+
+func inboundEvent(n *notification) (providers.Event, bool) {
+	m := &n.Message
+	kind := strings.ToLower(string(m.Type))
+	if kind == "error" || kind == "group_event" {
+		return providers.Event{}, false // about the API or a group, not a message from a user
+	}
+	from := msisdn(string(n.From))
+	if from == "" {
+		return providers.Event{}, false
+	}
+	ev := providers.Event{
+		Kind:      providers.EventInbound,
+		InboundID: strings.TrimSpace(string(n.MessageID)),
+		From:      from,
+		To:        msisdn(string(n.To)),
+		Time:      parseTime(string(n.Timestamp)),
+	}
+	switch kind {
+	case "text":
+		ev.Text = join(m.Body)
+	case "button": // a quick-reply button: its text, else its payload
+		ev.Text = join(m.Text)
+		if ev.Text == "" {
+			ev.Text = string(m.Payload)
+		}
+	case "image", "video", "document", "audio", "sticker":
+		ev.MediaKind, ev.MediaRef, ev.Text = message.Kind(kind), string(m.URL), join(m.Caption)
+	case "voice": // a voice note is audio
+		ev.MediaKind, ev.MediaRef, ev.Text = message.KindAudio, string(m.URL), join(m.Caption)
+	case "location":
+		ev.MediaKind = message.KindLocation
+		lat, lng := m.Lat, m.Lng
+		if !lat.ok || !lng.ok {
+			lat, lng = m.Latitude, m.Longitude
+		}
+		if lat.ok && lng.ok {
+			ev.MediaRef = "geo:" + lat.String() + "," + lng.String()
+		}
+		ev.Text = strings.Join(nonEmpty(join(m.Name), join(m.Address)), ", ")
+	case "contacts":
+		ev.MediaKind = message.KindContacts
+		var names []string
+		for _, card := range m.Contacts {
+			names = append(names, strings.TrimSpace(card.Name.FormattedName))
+		}
+		ev.Text = strings.Join(nonEmpty(names...), ", ")
+	}
+	// Any other type (a kind WhatsApp adds later) is still a message from
+	// the user: it opens the 24-hour window, so it is kept without text.
+	return ev, true
+}
+
+// msisdn writes a number as E.164 where it can: the document's MSISDNs
+// come without "+" or 00 ("9665..."), some with them. Anything that is not
+// a plain international number (a bot name, a national number starting
+// with 0) is returned as it came, trimmed.
+func msisdn(s string) string {
+	s = strings.TrimSpace(s)
+	digits := strings.TrimPrefix(s, "+")
+	if !strings.HasPrefix(s, "+") && strings.HasPrefix(s, "00") {
+		digits = s[2:]
+	}
+	if message.IsE164("+" + digits) {
+		return "+" + digits
+	}
+	return s
+}
+
+// parseTime reads the document's ISO-8601 timestamps; a time without a
+// zone is UTC, and a bare number is Unix seconds (or milliseconds). An
+// unreadable or missing timestamp is the zero time.
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		if n >= 1e12 {
+			return time.UnixMilli(n).UTC()
+		}
+		return time.Unix(n, 0).UTC()
+	}
+	return time.Time{}
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// list decodes a JSON array of T, or a single T; entries in another shape
+// are dropped, and anything else decodes as empty.
+type list[T any] []T
+
+func (l *list[T]) UnmarshalJSON(b []byte) error {
+	*l = nil
+	b = bytes.TrimSpace(b)
+	var raws []json.RawMessage
+	switch {
+	case bytes.HasPrefix(b, []byte("[")):
+		if json.Unmarshal(b, &raws) != nil {
+			return nil
+		}
+	case bytes.HasPrefix(b, []byte("{")):
+		raws = []json.RawMessage{b}
+	}
+	for _, r := range raws {
+		var v T
+		if bytes.HasPrefix(bytes.TrimSpace(r), []byte("{")) && json.Unmarshal(r, &v) == nil {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// coord is a coordinate sent as a JSON number or a numeric string; ok is
+// false when it is absent or unreadable.
+type coord struct {
+	v  float64
+	ok bool
+}
+
+func (c *coord) UnmarshalJSON(b []byte) error {
+	var s flexString
+	_ = s.UnmarshalJSON(b)
+	v, err := strconv.ParseFloat(string(s), 64)
+	*c = coord{v: v, ok: err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)}
+	return nil
+}
+
+func (c coord) String() string { return strconv.FormatFloat(c.v, 'f', -1, 64) }

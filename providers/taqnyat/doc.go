@@ -1,0 +1,210 @@
+// Package taqnyat is wabulk's adapter for the Taqnyat WhatsApp Business API
+// (seeds/taqnyat.txt, base URL https://api.taqnyat.sa/wa/v1/).
+//
+// It owns the wire format of POST /messages/ for every content kind
+// message.Content carries (text, image, video, audio, document, sticker,
+// location, contacts, template), the reading of Taqnyat's answers, the
+// classification of each failure into a *providers.SendError, opt-in and
+// opt-out (POST and DELETE /provision/optin/), and the parsing of Taqnyat's
+// callbacks (delivery reports and inbound messages) into providers.Events.
+// It must never retry, sleep, log, or put the Bearer token in an error:
+// the worker decides what happens next from the SendError alone.
+//
+// The document is terse: it names the endpoints, the fields of each message
+// object, the callback structure and the message states, but shows no
+// request or answer body, no template fields and no error body. It is,
+// nearly word for word, the Sinch WhatsApp API v1 reference (the same
+// message objects with lat/lng and "provider", the same callback structure
+// and state table, "the identifier of the receiving bot"); where the
+// document is silent this package follows that API, and says so below.
+//
+// # Requests
+//
+// Every request carries "Authorization: Bearer <Token>" (the document's
+// "Authentication"), Content-Type and Accept application/json. The body of
+// POST /messages/ is
+//
+//	{"to": ["966501234567"], "message": {"type": "...", ...}}
+//
+// with the recipient in international format without "+" or 00 (the
+// document's "Before you go", point 4) and the message object of the
+// document's tables:
+//
+//	text      {"type":"text","text":"...","preview_url":false}
+//	image     {"type":"image","url":"...","caption":"..."}
+//	video     {"type":"video","url":"...","caption":"..."}
+//	audio     {"type":"audio","url":"..."}
+//	document  {"type":"document","url":"...","caption":"...","filename":"..."}
+//	sticker   {"type":"sticker","url":"..."}
+//	location  {"type":"location","lat":24.7136,"lng":46.6753,"name":"...","address":"..."}
+//	contacts  {"type":"contacts","contacts":[WhatsApp contact cards]}
+//	template  {"type":"template","template_name":"...","language":"ar",
+//	           "header_params":["..."],"body_params":["...","..."],
+//	           "media":{"type":"image|video|document|text","url":"...","filename":"..."},
+//	           "buttons":[{"type":"url","parameter":"..."},{"type":"quick_reply","payload":"..."}]}
+//
+// Optional fields are sent only when set; preview_url is always sent with a
+// text; lat and lng are always sent (0 is a place). Any message with
+// ExpiresAt also carries "ttl" (see Interpretations).
+//
+// # Answers
+//
+// A 2xx answer is read like a delivery report, as in the API the document
+// reproduces: {"type":"whatsapp","statuses":[{"message_id":"...",
+// "recipient":"966...","status":"success","state":"queued"}]}. "statuses"
+// may also be a single object or an object of objects; ids and codes may be
+// numbers or strings. The report for the recipient (else the first) gives
+// the Receipt: its message_id, status accepted (queued, dispatched) or
+// further along if its state says so. A 2xx whose report says failure (or a
+// failed state) is that failure. A 2xx with no report but an error envelope
+// is that error. Anything else in a 2xx (not JSON, no message id, a
+// "PENDING" string) is Transient, Reason Malformed and Ambiguous: Taqnyat
+// may have queued the message.
+//
+// Errors are read in the shape the API uses, {"message":"Validation
+// error","details":"..."} or {"message":"401","reason":"Unauthorized bot"}
+// (title, reason, details and error are all read as words). SendError.Code
+// is "message" when it is a number, else "code" when it is a number, else
+// the HTTP status, else (for a report) the state; Message the provider's
+// words, redacted, on one line; RetryAfter the Retry-After header (seconds
+// or HTTP date) on any error. The document names no throttling answer and
+// no Retry-After; the header is honoured anyway, so a gateway in front of
+// Taqnyat (or Taqnyat itself) can slow wabulk down.
+//
+// # Classification
+//
+// A failed report (in a 2xx, or in an error body) decides by its state,
+// and its Code is the state (no_opt_in, no_capability, failed, deleted, or
+// "failure" when it names none). Otherwise the code decides: a code that is
+// no HTTP status falls back to the HTTP status.
+//
+//	code / status / state          class      reason             source and reading
+//	state no_opt_in                permanent  -                  doc "Message States": "rejected ... not registered to have opted in"
+//	state no_capability            permanent  invalid_recipient  doc "Message States": "the recipient lacks WhatsApp capability"
+//	state failed                   permanent  -                  doc "Message States": "Message has failed"
+//	state deleted                  permanent  -                  doc "Message States": "deleted or expired"; ttl: "fail error will be return"
+//	status failure, other state    permanent  -                  doc "Delivery Report Callback": status "either success or failure"
+//	401, 403                       account    auth               doc "Authentication": "If you failed to authenticate the request ... error 401"
+//	4xx or 2xx error naming        account    balance            doc "Let us Get started": the account is prepaid (balance, recharge); the
+//	  balance/credit/recharge                                       words are matched because no balance error body is documented
+//	402                            account    balance            providers.ClassifyHTTPStatus
+//	404, 405, 3xx redirect         account    config             a wrong BaseURL: messages wait, the campaign does not fail
+//	400                            permanent  -                  Sinch v1 "400 Bad Request: there was an error with your request"
+//	other 4xx                      permanent  -                  providers.ClassifyHTTPStatus
+//	408, 425                       transient  -                  providers.ClassifyHTTPStatus
+//	429                            transient  throttled          providers.ClassifyHTTPStatus; Retry-After honoured
+//	500, 502, 503, 504, other 5xx  transient  -                  providers.ClassifyHTTPStatus (non-JSON bodies too)
+//	2xx error envelope, no code    permanent  -                  Taqnyat refused the request as it stands
+//
+// Transport failures come from providers.Do: Transient, Ambiguous when the
+// request had been written, not when it had not. An answer over
+// providers.MaxBodyBytes is Transient Malformed, Ambiguous for a 2xx. An
+// invalid message, or content Taqnyat cannot carry, is Permanent, Reason
+// Unsupported, and no request is made.
+//
+// # Callbacks
+//
+// ParseCallback reads the document's "Callback Structure": {"type":
+// "whatsapp", "statuses": [...], "contacts": [...], "notifications":
+// [...]}, both lists in one body if need be.
+//
+// Each delivery report with a message_id becomes a status event: queued and
+// dispatched → accepted, sent → sent, delivered → delivered, read → read,
+// deleted → failed (code "deleted"), failed → failed (code "failed"),
+// no_opt_in → failed (code "no_opt_in"), no_capability → failed (code
+// "no_capability"). ProviderStatus is the state as Taqnyat wrote it, Error
+// the report's details (failures only), Recipient the recipient in E.164,
+// Time the ISO-8601 timestamp in UTC (a timestamp without a zone is read
+// as UTC, a bare number as Unix time, an unreadable one as zero). A report
+// in a state not in the table is dropped, unless its status is "failure":
+// then it is failed with the state as its code.
+//
+// Each notification with a sender becomes an inbound event: From in E.164,
+// To the receiving bot (E.164 when it is a number), InboundID the
+// message_id, Time the timestamp. By message type: text → Text (body);
+// button → Text (its text, else its payload); image, video, document,
+// audio, sticker → MediaKind and MediaRef (the url), Text the caption;
+// voice → audio; location → MediaKind location, MediaRef "geo:lat,lng"
+// (lat/lng or latitude/longitude), Text "name, address"; contacts →
+// MediaKind contacts, Text the cards' formatted names. A notification of a
+// type not listed is still a message from the user (it opens the 24-hour
+// window) and is kept without text; "error" and "group_event"
+// notifications, which are not from a user, are dropped. The callback
+// "contacts" (sender profiles), replying_to, forwarded and referral carry
+// nothing wabulk records.
+//
+// Lists may come as a single object, ids, numbers and codes as strings or
+// numbers; an entry in a shape that cannot be read is dropped, not the
+// callback. A body that is not a JSON object is an error (the receiver
+// answers 400). A JSON object of another type, or with nothing wabulk
+// uses, yields no events and no error. The document names no callback signature: the
+// receiver must protect the callback URL itself (a secret path or a
+// gateway), and ParseCallback ignores the headers.
+//
+// # Interpretations
+//
+//   - ttl. The document: "specify the conversation time to live in queue
+//     ... using the parameter ttl ... default time is 7 days, after that
+//     message will be deleted from the queue and fail error will be
+//     return". It names the default in days but no wire format; the API it
+//     reproduces takes "ttl" in the message object as a string, an ISO-8601
+//     duration ("P1D") or seconds. wabulk sends ExpiresAt − now as an
+//     ISO-8601 duration of whole seconds, rounded down so Taqnyat never keeps
+//     a message past its expiry, in days/hours/minutes/seconds ("P7D",
+//     "P1DT2H30M", "PT45S"); no ttl when the message has no ExpiresAt (the
+//     7-day default applies); a TTL under one second is refused (Permanent,
+//     code "ttl") without a request. The document describes ttl at the top
+//     of "Template Messages", a section that lists every message kind, so
+//     ttl goes with every kind.
+//   - Templates. The document shows no template fields beyond "one of pre
+//     define templates"; they follow the API it reproduces: template_name,
+//     language (the message's language code, sent as given), header_params
+//     for a text header (with media {"type":"text"}), media for an image,
+//     video or document header (url, and filename for a document; a caption
+//     on a header is refused: template headers have none), body_params
+//     (always the body parameters, never the legacy "params", which only
+//     suits body-only templates), and buttons. The button list is
+//     positional and must name every button of the template, so a message
+//     whose button indexes are not exactly 0..n-1 is refused as
+//     unsupported rather than guessed at; sub_type url sends
+//     {"type":"url","parameter":...}, quick_reply {"type":"quick_reply",
+//     "payload":...}. Template.Namespace has no place in this API and is
+//     not sent (Taqnyat resolves templates by name and language).
+//   - Sticker. The document lists stickers among the supported content
+//     types (image/webp, 100 KB) and inbound types but shows no sticker
+//     message object; it is sent like the other media, {"type":"sticker",
+//     "url":...}, as in the API the document reproduces.
+//   - "provider" (a named download provider for media) is not used: media
+//     URLs must be public.
+//   - Contact cards with only formatted_name also get first_name =
+//     formatted_name: WhatsApp wants at least one name part beside it.
+//     Image and video filenames are not sent (the document has no such
+//     field); audio and sticker never carry a caption.
+//   - A send answer's report in state no_opt_in is Permanent with no
+//     reason: providers has no reason for "not opted in" (see OptIn).
+//   - OptIn and OptOut send "numbers" in the same MSISDN form as "to", at
+//     most 20 per request (the document's limit on "to"); a 2xx is success
+//     unless its body reports a failure. Opting in twice is harmless, so a
+//     failed call may be repeated whole.
+//   - Recipients in callbacks are written as E.164 when they are plain
+//     international numbers (with or without "+" or 00); a national number
+//     (leading 0) or a bot name is kept as Taqnyat wrote it.
+//
+// # Usage
+//
+//	c, err := taqnyat.New(taqnyat.Config{Token: token})
+//	if err != nil { ... }
+//	if err := c.OptIn(ctx, "+966501234567"); err != nil { ... }
+//	r, err := c.Send(ctx, &message.Message{
+//		ID: "reminder-42", Account: "taqnyat-main", To: "+966501234567",
+//		Content: message.Content{Template: &message.Template{
+//			Name: "appointment_reminder", Language: "ar", Body: []string{"Amina", "10:30"},
+//		}},
+//	})
+//	if err != nil {
+//		se := providers.AsSendError(err) // Class, Reason, Code, RetryAfter, Ambiguous
+//		...
+//	}
+//	// r.ProviderMessageID keys Taqnyat's delivery reports, which
+//	// c.ParseCallback reads.
+package taqnyat
