@@ -18,6 +18,11 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/decisiontelecom"
+	"github.com/wabulk/wabulk/providers/meta"
+	"github.com/wabulk/wabulk/providers/modica"
+	"github.com/wabulk/wabulk/providers/socnet"
+	"github.com/wabulk/wabulk/providers/taqnyat"
 	"github.com/wabulk/wabulk/providers/tujenge"
 	"github.com/wabulk/wabulk/ratelimit"
 	"github.com/wabulk/wabulk/store"
@@ -116,6 +121,18 @@ func buildProvider(p ProviderConfig) (providers.Provider, error) {
 	switch p.Kind {
 	case "tujenge":
 		return tujenge.New(tujenge.Config{BaseURL: p.BaseURL, APIKey: p.APIKey.Reveal(), Namespace: p.Namespace, HTTP: httpc})
+	case "taqnyat":
+		return taqnyat.New(taqnyat.Config{BaseURL: p.BaseURL, Token: p.Token.Reveal(), HTTP: httpc})
+	case "socnet":
+		return socnet.New(socnet.Config{URL: p.BaseURL, APIKey: p.APIKey.Reveal(), HTTP: httpc})
+	case "modica":
+		return modica.New(modica.Config{BaseURL: p.BaseURL, Username: p.Username, Password: p.Password.Reveal(), HTTP: httpc})
+	case "decisiontelecom":
+		return decisiontelecom.New(decisiontelecom.Config{BaseURL: p.BaseURL, APIKey: p.APIKey.Reveal(), Source: p.Source,
+			CallbackURL: p.CallbackURL, HTTP: httpc})
+	case "meta":
+		return meta.New(meta.Config{BaseURL: p.BaseURL, Token: p.Token.Reveal(), PhoneNumberID: p.PhoneNumberID,
+			AppSecret: p.AppSecret.Reveal(), HTTP: httpc})
 	}
 	return nil, fmt.Errorf("unknown kind %q", p.Kind)
 }

@@ -47,17 +47,27 @@ type LogConfig struct {
 	Format string `yaml:"format"` // console or json
 }
 
-// ProviderConfig is one provider account.
+// ProviderConfig is one provider account. Which credential fields a kind
+// needs is in providerKinds.
 type ProviderConfig struct {
-	Name      string   `yaml:"name"`
-	Kind      string   `yaml:"kind"`
-	BaseURL   string   `yaml:"base_url"`
-	APIKey    Secret   `yaml:"api_key"`
-	Namespace string   `yaml:"namespace"`
-	Rate      float64  `yaml:"rate"`
-	Burst     int      `yaml:"burst"`
-	Timeout   Duration `yaml:"timeout"`
-	MaxConns  int      `yaml:"max_conns"`
+	Name    string `yaml:"name"`
+	Kind    string `yaml:"kind"`
+	BaseURL string `yaml:"base_url"`
+
+	APIKey        Secret `yaml:"api_key"`         // tujenge (WA-API-KEY), socnet (api_key), decisiontelecom (Basic)
+	Token         Secret `yaml:"token"`           // taqnyat, meta (Bearer)
+	Username      string `yaml:"username"`        // modica (Basic)
+	Password      Secret `yaml:"password"`        // modica (Basic)
+	PhoneNumberID string `yaml:"phone_number_id"` // meta
+	AppSecret     Secret `yaml:"app_secret"`      // meta: webhook signatures
+	Namespace     string `yaml:"namespace"`       // tujenge: template namespace
+	Source        string `yaml:"source"`          // decisiontelecom: source_addr
+	CallbackURL   string `yaml:"callback_url"`    // decisiontelecom: callback_url sent with each message
+
+	Rate     float64  `yaml:"rate"`
+	Burst    int      `yaml:"burst"`
+	Timeout  Duration `yaml:"timeout"`
+	MaxConns int      `yaml:"max_conns"`
 }
 
 // WorkerConfig tunes the worker.
@@ -102,10 +112,34 @@ func (s Secret) GoString() string { return "[redacted]" }
 // Reveal returns the credential itself, for the one place that sends it.
 func (s Secret) Reveal() string { return string(s) }
 
-// providerKinds lists the adapters this binary has, with the credential
-// each one requires.
-var providerKinds = map[string]string{
-	"tujenge": "api_key",
+// providerKinds lists the adapters this binary has, with the fields each
+// one requires (credentials are checked only by commands that send).
+var providerKinds = map[string][]string{
+	"tujenge":         {"api_key"},
+	"taqnyat":         {"token"},
+	"socnet":          {"api_key"},
+	"modica":          {"username", "password"},
+	"decisiontelecom": {"api_key", "source"},
+	"meta":            {"token", "phone_number_id"},
+}
+
+// field returns the value of a required field by its YAML name.
+func (p *ProviderConfig) field(name string) string {
+	switch name {
+	case "api_key":
+		return p.APIKey.Reveal()
+	case "token":
+		return p.Token.Reveal()
+	case "username":
+		return p.Username
+	case "password":
+		return p.Password.Reveal()
+	case "phone_number_id":
+		return p.PhoneNumberID
+	case "source":
+		return p.Source
+	}
+	return ""
 }
 
 // LoadConfig reads, expands and validates a config file.
@@ -124,7 +158,7 @@ func LoadConfig(path string) (*Config, error) {
 // credentialKeys are the fields holding secrets. A ${VAR} in one of them
 // may be unset for commands that never talk to a provider (import,
 // campaign): RequireCredentials checks them where they are needed.
-var credentialKeys = map[string]bool{"api_key": true}
+var credentialKeys = map[string]bool{"api_key": true, "token": true, "password": true, "app_secret": true}
 
 // ParseConfig parses a config, expanding ${VAR} and ${VAR:-default} in
 // every value with lookup, and validates it. Credentials may be missing
@@ -251,12 +285,14 @@ func expandNode(n *yaml.Node, key string, lookup func(string) (string, bool), un
 func (c *Config) RequireCredentials() error {
 	var errs []error
 	for i, p := range c.Providers {
-		if providerKinds[p.Kind] == "api_key" && p.APIKey == "" {
-			hint := ""
-			if len(c.unsetCredentials) > 0 {
-				hint = fmt.Sprintf(" (environment variable %s is not set)", strings.Join(c.unsetCredentials, ", "))
+		for _, f := range providerKinds[p.Kind] {
+			if credentialKeys[f] && p.field(f) == "" {
+				hint := ""
+				if len(c.unsetCredentials) > 0 {
+					hint = fmt.Sprintf(" (environment variable %s is not set)", strings.Join(c.unsetCredentials, ", "))
+				}
+				errs = append(errs, fmt.Errorf("providers[%d] (%s): %s is required for kind %s%s", i, p.Name, f, p.Kind, hint))
 			}
-			errs = append(errs, fmt.Errorf("providers[%d] (%s): api_key is required for kind %s%s", i, p.Name, p.Kind, hint))
 		}
 	}
 	return errors.Join(errs...)
@@ -332,12 +368,17 @@ func (c *Config) Validate() error {
 			bad("%s: name is used twice", where)
 		}
 		seen[p.Name] = true
-		cred, ok := providerKinds[p.Kind]
+		fields, ok := providerKinds[p.Kind]
 		if !ok {
 			bad("%s: unknown kind %q (known: %s)", where, p.Kind, strings.Join(sortedKeys(providerKinds), ", "))
 			continue
 		}
-		_ = cred // checked by RequireCredentials, for the commands that send
+		for _, f := range fields {
+			// Credentials are checked by RequireCredentials, for the commands that send.
+			if !credentialKeys[f] && p.field(f) == "" {
+				bad("%s: %s is required for kind %s", where, f, p.Kind)
+			}
+		}
 		if p.BaseURL != "" {
 			if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				bad("%s: base_url %q must be an absolute http(s) URL", where, p.BaseURL)

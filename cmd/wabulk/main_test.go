@@ -28,7 +28,7 @@ func TestConfigErrorsAreClear(t *testing.T) {
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	good := "providers:\n  - {name: a, kind: tujenge, api_key: x}\n"
 	cases := []struct{ name, yaml, want string }{
-		{"unknown kind", "providers:\n  - {name: a, kind: twilio, api_key: x}\n", `unknown kind "twilio" (known: tujenge)`},
+		{"unknown kind", "providers:\n  - {name: a, kind: twilio, api_key: x}\n", `unknown kind "twilio" (known: decisiontelecom, meta, modica, socnet, taqnyat, tujenge)`},
 		{"bad duration", good + "worker:\n  retry_base: soon\n", `line 4: "soon" is not a duration`},
 		{"unset env", "providers:\n  - {name: a, kind: tujenge, api_key: x, base_url: \"${MISSING_URL}\"}\n", "line 2: environment variable MISSING_URL is not set"},
 		{"unknown field", good + "wrker: {}\n", `line 3: unknown field "wrker"`},
@@ -38,6 +38,8 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		{"embedded off loopback", good + "redis: {url: embedded, listen: \"0.0.0.0:6380\"}\n", "loopback only"},
 		{"no providers", "redis: {url: embedded}\n", "at least one provider account is required"},
 		{"duplicate names", "providers:\n  - {name: a, kind: tujenge, api_key: x}\n  - {name: a, kind: tujenge, api_key: y}\n", "name is used twice"},
+		{"meta without phone number id", "providers:\n  - {name: m, kind: meta, token: t}\n", "phone_number_id is required for kind meta"},
+		{"decisiontelecom without source", "providers:\n  - {name: d, kind: decisiontelecom, api_key: k}\n", "source is required for kind decisiontelecom"},
 		{"bad lane", good + "worker:\n  queues: {urgent: 3}\n", `unknown lane "urgent"`},
 		{"bad redis url", good + "redis: {url: \"http://x\"}\n", "redis.url"},
 		{"bad base_url", "providers:\n  - {name: a, kind: tujenge, api_key: x, base_url: \"waba.example\"}\n", "must be an absolute http(s) URL"},
@@ -57,6 +59,13 @@ func TestConfigErrorsAreClear(t *testing.T) {
 	}
 	if err := noKey.RequireCredentials(); err == nil || !strings.Contains(err.Error(), "api_key is required for kind tujenge (environment variable UNSET_KEY is not set)") {
 		t.Errorf("RequireCredentials = %v", err)
+	}
+	modica, err := ParseConfig([]byte("providers:\n  - {name: m, kind: modica, username: u}\n"), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := modica.RequireCredentials(); err == nil || !strings.Contains(err.Error(), "password is required for kind modica") {
+		t.Errorf("modica without a password: RequireCredentials = %v", err)
 	}
 	// ${VAR:-default} in a number field is a number.
 	num, err := ParseConfig([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\nworker: {concurrency: \"${UNSET_N:-7}\"}\n"), lookup)
