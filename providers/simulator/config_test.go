@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,23 @@ func TestNewValidates(t *testing.T) {
 		{"negative rate", Config{Rate: -1}, "rate -1 must be"},
 		{"infinite rate", Config{Rate: math.Inf(1)}, "must be a finite number"},
 		{"negative burst", Config{Rate: 10, Burst: -1}, "burst -1 is negative"},
+		{"unknown kind", Config{Kind: "twilio"}, `kind "twilio" is not a wire format the simulator serves (known: `},
+		{"p99 without median", Config{LatencyP99: time.Second}, "needs a median latency > 0"},
+		{"p99 below median", Config{Latency: time.Second, LatencyP99: time.Millisecond}, "is below the median latency"},
+		{"negative p99", Config{LatencyP99: -time.Second}, "latency p99 -1s is negative"},
+		{"negative pair interval", Config{PairInterval: -time.Second}, "pair interval -1s is negative"},
+		{"negative receipt delay", Config{ReceiptDelay: -time.Second}, "receipt delay -1s is negative"},
+		{"out-of-order over 1", Config{OutOfOrder: 1.5}, "out-of-order probability 1.5 is outside 0..1"},
+		{"duplicate NaN", Config{Duplicate: math.NaN()}, "duplicate probability NaN is outside 0..1"},
+		{"unknown status", Config{Statuses: []string{"sent", "seen"}}, `status "seen" is not one of sent, delivered, read, failed`},
+		{"repeated status", Config{Statuses: []string{"sent", "sent"}}, `status "sent" is given twice`},
+		{"relative callback URL", Config{CallbackURL: "/hooks"}, `callback URL "/hooks" must be an absolute http or https URL`},
+		{"ftp callback URL", Config{CallbackURL: "ftp://127.0.0.1/hooks"}, "must be an absolute http or https URL"},
+		{"headers without URL", Config{CallbackHeaders: map[string]string{"X-A": "b"}}, "without a callback URL"},
+		{"secret without URL", Config{CallbackSecret: "s"}, "without a callback URL"},
+		{"bad header name", Config{CallbackURL: "http://127.0.0.1:1/h", CallbackHeaders: map[string]string{"X A": "b"}}, `callback header name "X A" is not a valid header name`},
+		{"header value with newline", Config{CallbackURL: "http://127.0.0.1:1/h", CallbackHeaders: map[string]string{"X-A": "b\r\nX-B: c"}}, "line break"},
+		{"bad business number", Config{BusinessNumber: "12ab"}, `business number "12ab" must be 7 to 15 digits`},
 	} {
 		_, err := New(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "simulator: ") {
@@ -112,10 +131,56 @@ func TestNewDefaultsAndCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	faults[503] = 0 // the caller's map is not the simulator's
-	if got := s.decide("255712345678", 0.5).code; got != 503 {
+	if got := s.decide(parsed{to: "255712345678", freeForm: true}, 0.5, time.Now()).code; got != 503 {
 		t.Errorf("after the caller changed its map: code %d, want 503", got)
 	}
 	if s.limiter.Load() != nil {
 		t.Error("Rate 0 built a limiter")
+	}
+	if s.cb != nil {
+		t.Error("no CallbackURL started callback workers")
+	}
+	want := Config{Kind: "tujenge", Faults: map[int]float64{503: 1}, Statuses: []string{"sent", "delivered", "read"},
+		ReceiptDelay: 50 * time.Millisecond, BusinessNumber: "15550000000"}
+	got := s.cfg
+	got.Now = nil
+	if diff := cmp.Diff(want, got); diff != "" || s.cfg.Now == nil {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+	statuses := []string{"read"}
+	s, err = New(Config{Statuses: statuses, BusinessNumber: "+255220000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses[0] = "sent"
+	if s.cfg.Statuses[0] != "read" || s.cfg.BusinessNumber != "255220000000" {
+		t.Errorf("Statuses %v BusinessNumber %q: want the simulator's own copy, digits only", s.cfg.Statuses, s.cfg.BusinessNumber)
+	}
+}
+
+func TestLogNormalLatency(t *testing.T) {
+	t.Parallel()
+	const n = 200000
+	median, p99 := 20*time.Millisecond, 200*time.Millisecond
+	r := rand.New(rand.NewPCG(1, 2))
+	d := make([]time.Duration, n)
+	for i := range d {
+		d[i] = logNormal(median, p99, r.NormFloat64())
+	}
+	slices.Sort(d)
+	near := func(got, want time.Duration, tol float64) bool {
+		return math.Abs(float64(got)/float64(want)-1) < tol
+	}
+	if got := d[n/2]; !near(got, median, 0.02) {
+		t.Errorf("median %v, want %v", got, median)
+	}
+	if got := d[n*99/100]; !near(got, p99, 0.05) {
+		t.Errorf("99th percentile %v, want %v", got, p99)
+	}
+	if maxD := time.Duration(float64(median) * math.Pow(float64(p99)/float64(median), zClamp/z99)); d[n-1] > maxD+time.Microsecond {
+		t.Errorf("max %v exceeds the clamp %v", d[n-1], maxD)
+	}
+	if got := logNormal(median, 0, 3); got != median {
+		t.Errorf("without p99: %v, want the median %v", got, median)
 	}
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // Stats is the simulator's view of what it was asked and how it answered.
-// It counts requests to the send endpoint only.
+// The request counts cover the send endpoint only; the callback counts
+// cover receipts and inbound messages posted to Config.CallbackURL.
 type Stats struct {
 	// Requests is every request that reached the send endpoint, including
 	// those whose client went away before they were answered.
@@ -23,6 +24,14 @@ type Stats struct {
 	// ByCode counts answers by the code they carried ("200", "429", "470",
 	// "401", "1009", ...).
 	ByCode map[string]int64 `json:"by_code"`
+	// Callbacks is callbacks the receiver answered with a 2xx.
+	Callbacks int64 `json:"callbacks"`
+	// CallbackErrors is callbacks that failed: no connection, a timeout, or
+	// an answer other than 2xx. They are not retried.
+	CallbackErrors int64 `json:"callback_errors"`
+	// CallbacksDropped is callbacks never sent because the pending heap or
+	// the queue was full (the receiver is too slow for the send rate).
+	CallbacksDropped int64 `json:"callbacks_dropped"`
 }
 
 // counters holds Stats as atomics, so the hot path never takes a lock.
@@ -32,6 +41,10 @@ type counters struct {
 	recipients atomic.Int64
 	duplicates atomic.Int64
 	byCode     sync.Map // int → *atomic.Int64
+
+	callbacks        atomic.Int64
+	callbackErrors   atomic.Int64
+	callbacksDropped atomic.Int64
 }
 
 func (c *counters) answered(code int) {
@@ -49,6 +62,10 @@ func (c *counters) snapshot() Stats {
 		Recipients: c.recipients.Load(),
 		Duplicates: c.duplicates.Load(),
 		ByCode:     make(map[string]int64),
+
+		Callbacks:        c.callbacks.Load(),
+		CallbackErrors:   c.callbackErrors.Load(),
+		CallbacksDropped: c.callbacksDropped.Load(),
 	}
 	c.byCode.Range(func(k, v any) bool {
 		if n := v.(*atomic.Int64).Load(); n > 0 {
@@ -64,6 +81,9 @@ func (c *counters) reset() {
 	c.accepted.Store(0)
 	c.recipients.Store(0)
 	c.duplicates.Store(0)
+	c.callbacks.Store(0)
+	c.callbackErrors.Store(0)
+	c.callbacksDropped.Store(0)
 	// Zero rather than delete: a concurrent answered() may hold a counter.
 	c.byCode.Range(func(_, v any) bool {
 		v.(*atomic.Int64).Store(0)

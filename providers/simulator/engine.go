@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -11,57 +10,15 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
-
-// format is one provider's wire format. The engine (auth, latency, scripts,
-// rate limit, faults, counters) decides which code answers a request; the
-// format reads the request body and renders the answer. Besides the codes
-// it lists, a format must render the codes the engine itself produces:
-// 200 (accept), 400 (unreadable body), 401 (auth), 404, 405, 429 (rate
-// limit) and 503 (simulator closed).
-type format interface {
-	name() string
-	// codes lists the codes a fault or a script may name, ascending.
-	codes() []int
-	knows(code int) bool
-	// keyHeader is the request header carrying the API key.
-	keyHeader() string
-	// sendSuffix is the path (suffix, after any base path) of the send endpoint.
-	sendSuffix() string
-	// parseSend validates a send request body. It returns the recipient as
-	// digits (wa_id), or the rejection to answer with.
-	parseSend(body []byte) (to string, reject *answer)
-	// messageID builds the provider message id of the seq-th accept.
-	messageID(nonce string, seq uint64) string
-	// write renders a.
-	write(w http.ResponseWriter, a answer)
-	// routes are the format's other endpoints.
-	routes() []route
-}
-
-// route is one extra endpoint of a format, matched by path suffix.
-type route struct {
-	suffix string
-	serve  func(s *Simulator, w http.ResponseWriter, r *http.Request)
-}
-
-// answer is the engine's decision for one request, in the format's codes.
-type answer struct {
-	code       int           // 200 accepts
-	id         string        // provider message id, on accept
-	title      string        // overrides the format's title for code
-	details    string        // free text for the error body
-	retryAfter time.Duration // sent as Retry-After when > 0
-}
 
 // maxBody bounds a request body; anything larger is rejected unread.
 const maxBody = 1 << 20
 
 // serveSend answers one send request. The order of decisions is fixed:
-// auth → latency → parse/validate → script → rate limit → random fault →
-// accept. Only an accept is counted as one.
+// read the body (bounded) → auth → latency → parse/validate → script →
+// limits (rate, window, pair) → random fault → accept. Only an accept is
+// counted as one, and only an accept starts receipts.
 func (s *Simulator) serveSend(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
 	if r.Method != http.MethodPost {
@@ -69,15 +26,16 @@ func (s *Simulator) serveSend(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, answer{code: http.StatusMethodNotAllowed, details: r.Method + " is not allowed here; use POST"})
 		return
 	}
-	if a, ok := s.authorize(r); !ok {
+	// Read the body first: a format may carry the credential in it, and
+	// net/http notices a client that went away (and cancels r.Context())
+	// only once the body is consumed.
+	body, readErr := s.readBody(w, r)
+	if a, ok := s.authorize(r, body); !ok {
 		s.reply(w, a)
 		return
 	}
-	// Read the body before sleeping: net/http notices a client that went
-	// away (and cancels r.Context()) only once the body is consumed.
-	body, readErr := readBody(w, r)
-	jitter, roll := s.rng.draw(s.cfg.Jitter, len(s.faults) > 0)
-	if ok, closed := s.wait(r.Context(), s.cfg.Latency+jitter); !ok {
+	d := s.rng.draw(s.cfg.Jitter, len(s.faults) > 0, s.cfg.LatencyP99 > 0)
+	if ok, closed := s.wait(r.Context(), s.latency(d)); !ok {
 		if closed {
 			s.reply(w, answer{code: http.StatusServiceUnavailable, details: "simulator closed"})
 		}
@@ -87,36 +45,39 @@ func (s *Simulator) serveSend(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, answer{code: http.StatusBadRequest, details: readErr.Error()})
 		return
 	}
-	to, reject := s.format.parseSend(body)
+	send, reject := s.format.parseSend(body)
 	if reject != nil {
 		s.reply(w, *reject)
 		return
 	}
-	a := s.decide(to, roll)
+	now := s.now()
+	a := s.decide(send, d.roll, now)
 	if a.code == http.StatusOK {
-		a.id = s.format.messageID(s.nonce, s.seq.Add(1))
-		s.accept(to) // before replying: a client that saw 200 finds it counted
+		seq := s.seq.Add(1)
+		a.id = s.format.messageID(s.nonce, seq)
+		s.accept(send.to) // before replying: a client that saw 200 finds it counted
+		s.receipts(a.id, send.to, seq, now)
 	}
 	s.reply(w, a)
 }
 
-// authorize checks the API key. An empty Config.APIKey accepts any key,
-// but a request must still carry one.
-func (s *Simulator) authorize(r *http.Request) (answer, bool) {
-	h := s.format.keyHeader()
-	key := r.Header.Get(h)
-	switch {
-	case s.closed():
+// authorize checks the credential the format extracts from r and body
+// (nil when unreadable) against Config.APIKey. An empty Config.APIKey
+// accepts any credential, but a request must still carry one. On false, a
+// is the answer to give (401 in the format's shape, or 503 once closed).
+func (s *Simulator) authorize(r *http.Request, body []byte) (a answer, ok bool) {
+	if s.closed() {
 		return answer{code: http.StatusServiceUnavailable, details: "simulator closed"}, false
-	case key == "":
-		return answer{code: http.StatusUnauthorized, details: h + " header is missing"}, false
-	case s.cfg.APIKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.APIKey)) != 1:
-		return answer{code: http.StatusUnauthorized, details: h + " is not valid"}, false
+	}
+	cred, present := s.format.credential(r, body)
+	if !present || !credentialMatches(cred, s.cfg.APIKey) {
+		return s.format.unauthorized(present), false
 	}
 	return answer{}, true
 }
 
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads r's body, at most maxBody bytes.
+func (s *Simulator) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -146,46 +107,57 @@ func (s *Simulator) wait(ctx context.Context, d time.Duration) (ok, closed bool)
 	}
 }
 
-// decide picks the answer for a valid request to `to`: a scripted code,
-// else the rate limit, else a random fault (roll in [0, 1)), else accept.
-// A scripted 200 accepts regardless of the rate limit and faults.
-func (s *Simulator) decide(to string, roll float64) answer {
-	if code, ok := s.scripts.pop(to); ok {
+// decide picks the answer for a valid request: a scripted code, else the
+// limits (rate, then the 24 h window, then the pair limit), else a random
+// fault (roll in [0, 1)), else accept. A scripted 200 accepts regardless of
+// limits and faults.
+func (s *Simulator) decide(send parsed, roll float64, now time.Time) answer {
+	if code, ok := s.scripts.pop(send.to); ok {
+		if code == http.StatusOK && s.cfg.PairInterval > 0 {
+			s.pairs.set(send.to, now)
+		}
 		return s.fault(code, "scripted answer")
 	}
-	if lim := s.limiter.Load(); lim != nil && !lim.Allow() {
-		return answer{
-			code:       http.StatusTooManyRequests,
-			details:    "rate limit of " + strconv.FormatFloat(s.cfg.Rate, 'g', -1, 64) + " requests/s exceeded",
-			retryAfter: untilToken(lim, s.cfg.Rate),
+	if a, limited := s.rateLimited(); limited {
+		return a
+	}
+	if s.cfg.Window && send.freeForm && !s.windowOpen(send.to, now) {
+		return answer{code: s.format.windowCode(),
+			details: "no message from " + send.to + " in the last 24 hours; send a template"}
+	}
+	var release func()
+	if s.cfg.PairInterval > 0 {
+		wait, ok, undo := s.pairs.reserve(send.to, now, s.cfg.PairInterval)
+		if !ok {
+			return answer{code: s.format.pairLimitCode(), retryAfter: max(wait, time.Second),
+				details: "pair rate limit: one message to " + send.to + " per " + s.cfg.PairInterval.String()}
 		}
+		release = undo
 	}
 	for _, f := range s.faults {
 		if roll < f.upTo {
+			if release != nil {
+				release() // not accepted: the pair slot stays free
+			}
 			return s.fault(f.code, "simulated fault")
 		}
 	}
 	return answer{code: http.StatusOK}
 }
 
+// fault is the answer for a faulted or scripted code. Throttling codes
+// carry Config.RetryAfter.
 func (s *Simulator) fault(code int, details string) answer {
 	a := answer{code: code}
 	if code == http.StatusOK {
 		return a
 	}
 	a.details = details
-	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, s.format.rateLimitCode(), s.format.pairLimitCode():
 		a.retryAfter = s.cfg.RetryAfter
 	}
 	return a
-}
-
-// untilToken is how long until lim admits one more request; at least 1 s,
-// the smallest Retry-After there is.
-func untilToken(lim *rate.Limiter, perSecond float64) time.Duration {
-	need := 1 - lim.Tokens()
-	d := time.Duration(need / perSecond * float64(time.Second))
-	return max(d, time.Second)
 }
 
 func (s *Simulator) accept(to string) {
@@ -230,7 +202,7 @@ func faultTable(faults map[int]float64) []faultSlot {
 	return slots
 }
 
-// rng is the simulator's one source of fault and jitter randomness. Draws
+// rng is the simulator's one source of fault and latency randomness. Draws
 // happen in request arrival order, so a seeded simulator answers a serial
 // client's requests identically run after run.
 type rng struct {
@@ -250,21 +222,31 @@ func (g *rng) reseed(seed int64) {
 	g.mu.Unlock()
 }
 
-// draw returns a jitter in [0, jitter) and, when roll is wanted, a fault roll
-// in [0, 1).
-func (g *rng) draw(jitter time.Duration, wantRoll bool) (time.Duration, float64) {
-	if jitter <= 0 && !wantRoll {
-		return 0, 0
+// draws are one request's random numbers.
+type draws struct {
+	jitter time.Duration // uniform in [0, Jitter)
+	roll   float64       // fault roll, uniform in [0, 1)
+	z      float64       // standard normal, for the log-normal latency
+}
+
+// draw returns a jitter in [0, jitter) and, when wanted, a fault roll and
+// a standard normal. The order of draws is fixed (jitter, roll, normal) so
+// that configurations without LatencyP99 see the same sequence as before.
+func (g *rng) draw(jitter time.Duration, wantRoll, wantNormal bool) draws {
+	var d draws
+	if jitter <= 0 && !wantRoll && !wantNormal {
+		return d
 	}
-	var j time.Duration
-	var roll float64
 	g.mu.Lock()
 	if jitter > 0 {
-		j = time.Duration(g.r.Int64N(int64(jitter)))
+		d.jitter = time.Duration(g.r.Int64N(int64(jitter)))
 	}
 	if wantRoll {
-		roll = g.r.Float64()
+		d.roll = g.r.Float64()
+	}
+	if wantNormal {
+		d.z = g.r.NormFloat64()
 	}
 	g.mu.Unlock()
-	return j, roll
+	return d
 }

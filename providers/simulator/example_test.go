@@ -1,10 +1,12 @@
 package simulator_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"time"
 
@@ -74,4 +76,58 @@ func ExampleParseFaults() {
 	// Output:
 	// map[429:0.01 470:0.005 503:0.02] <nil>
 	// faults "503=0.02,418=0.01": fault code 418 is not one the tujenge wire format answers with (known: 400, 401, 408, 429, 470, 500, 502, 503, 504, 1000, 1008, 1009, 1014, 2001)
+}
+
+// The 24 h window and the receipt timeline, with a clock the example moves:
+// a free-form message needs an inbound message first, and an accepted
+// message's status then advances whether or not callbacks are configured.
+func ExampleSimulator_Inbound() {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	sim, err := simulator.New(simulator.Config{
+		Window:       true,
+		ReceiptDelay: time.Second,
+		Now:          func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sim.Close()
+
+	send := func() (status int, id string) {
+		body := `{"to":"255712345678","type":"text","text":{"body":"Habari!"}}`
+		req := httptest.NewRequest(http.MethodPost, "/v1/messages", strings.NewReader(body))
+		req.Header.Set("WA-API-KEY", "any")
+		rec := httptest.NewRecorder()
+		sim.Handler().ServeHTTP(rec, req)
+		var ans struct {
+			Messages []struct{ ID string } `json:"messages"`
+			Errors   []struct{ Code int }  `json:"errors"`
+		}
+		_ = json.Unmarshal(rec.Body.Bytes(), &ans)
+		switch {
+		case len(ans.Messages) == 1:
+			return rec.Code, ans.Messages[0].ID
+		case len(ans.Errors) == 1:
+			return ans.Errors[0].Code, ""
+		}
+		return rec.Code, ""
+	}
+
+	code, _ := send()
+	fmt.Println("before any inbound message:", code)
+	if err := sim.Inbound("+255712345678", "Habari, nina swali"); err != nil {
+		log.Fatal(err)
+	}
+	code, id := send()
+	fmt.Println("after the customer wrote:", code)
+	st, _ := sim.MessageStatus(id)
+	fmt.Println("status at once:", st)
+	now = now.Add(time.Hour)
+	st, _ = sim.MessageStatus(id)
+	fmt.Println("status an hour later:", st)
+	// Output:
+	// before any inbound message: 470
+	// after the customer wrote: 200
+	// status at once: accepted
+	// status an hour later: read
 }

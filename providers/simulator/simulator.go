@@ -18,10 +18,6 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// defaultFormat is the wire format a Simulator serves. It is the only one
-// so far; a Config field will choose once there are several.
-var defaultFormat format = tujengeFormat{}
-
 // shutdownTimeout bounds how long Close waits for answers in flight.
 const shutdownTimeout = 5 * time.Second
 
@@ -34,11 +30,16 @@ type Simulator struct {
 	nonce  string
 	seq    atomic.Uint64
 
-	rng     *rng
-	limiter atomic.Pointer[rate.Limiter] // nil: unlimited
-	counts  *recipientCounts
-	scripts scripts
-	stats   counters
+	rng      *rng
+	limiter  atomic.Pointer[rate.Limiter] // nil: unlimited
+	counts   *recipientCounts
+	scripts  scripts
+	stats    counters
+	now      func() time.Time // Config.Now
+	inbound  *timeMap         // last inbound message per recipient: the 24 h window
+	pairs    *timeMap         // last accept per recipient: the pair limit
+	messages *messageStore    // accepted messages, for MessageStatus
+	cb       *callbacks       // nil without Config.CallbackURL
 
 	hookMu      sync.Mutex
 	hookURL     string
@@ -54,12 +55,18 @@ type Simulator struct {
 }
 
 // New returns a Simulator for cfg, or an error naming what is wrong with it.
+// With Config.CallbackURL it starts the callback workers: Close stops them.
 func New(cfg Config) (*Simulator, error) {
-	f := defaultFormat
+	f, err := lookup(cfg.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: %w", err)
+	}
+	cfg.Kind = f.name()
 	if err := cfg.validate(f); err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
 	cfg.Faults = maps.Clone(cfg.Faults)
+	cfg.CallbackHeaders = maps.Clone(cfg.CallbackHeaders)
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
@@ -71,16 +78,23 @@ func New(cfg Config) (*Simulator, error) {
 		return nil, fmt.Errorf("simulator: message id nonce: %w", err)
 	}
 	s := &Simulator{
-		cfg:    cfg,
-		format: f,
-		faults: faultTable(cfg.Faults),
-		seed:   seed,
-		nonce:  strings.ToUpper(hex.EncodeToString(b[:])),
-		rng:    newRNG(seed),
-		counts: newRecipientCounts(),
-		done:   make(chan struct{}),
+		cfg:      cfg,
+		format:   f,
+		faults:   faultTable(cfg.Faults),
+		seed:     seed,
+		nonce:    strings.ToUpper(hex.EncodeToString(b[:])),
+		rng:      newRNG(seed),
+		counts:   newRecipientCounts(),
+		now:      cfg.Now,
+		inbound:  newTimeMap(),
+		pairs:    newTimeMap(),
+		messages: newMessageStore(),
+		done:     make(chan struct{}),
 	}
 	s.resetLimiter()
+	if cfg.CallbackURL != "" {
+		s.cb = newCallbacks(cfg, f, &s.stats)
+	}
 	return s, nil
 }
 
@@ -91,7 +105,8 @@ func (s *Simulator) resetLimiter() {
 }
 
 // Handler returns the simulator as an http.Handler: the provider's
-// endpoints under any base path, plus GET /_sim/stats and POST /_sim/reset.
+// endpoints under any base path, plus GET /_sim/stats, POST /_sim/reset and
+// POST /_sim/inbound.
 func (s *Simulator) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +117,9 @@ func (s *Simulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/_sim/reset":
 		s.serveReset(w, r)
+		return
+	case "/_sim/inbound":
+		s.serveInbound(w, r)
 		return
 	}
 	if strings.HasSuffix(p, s.format.sendSuffix()) {
@@ -140,6 +158,45 @@ func (s *Simulator) serveReset(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Reset()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveInbound is Inbound over HTTP: POST {"from":"+2557...","text":"..."}
+// answers {"id":"<inbound message id>"}. Like the other /_sim endpoints it
+// takes no credential: it is the operator's, not the provider's.
+func (s *Simulator) serveInbound(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+		return
+	}
+	var in struct {
+		From string `json:"from"`
+		Text string `json:"text"`
+	}
+	body, err := s.readBody(w, r)
+	if err == nil {
+		err = json.Unmarshal(body, &in)
+	}
+	if err != nil {
+		http.Error(w, `want {"from":"<phone number>","text":"..."}: `+err.Error(), http.StatusBadRequest)
+		return
+	}
+	id, err := s.inboundMessage(in.From, in.Text)
+	if id == "" {
+		status := http.StatusBadRequest
+		if s.closed() {
+			status = http.StatusServiceUnavailable
+		}
+		http.Error(w, err.Error(), status)
+		return
+	}
+	if err != nil { // the window is open; the callback was dropped
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	b, _ := json.Marshal(map[string]string{"id": id})
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // Start serves Handler on addr, which must be a loopback address
@@ -189,13 +246,18 @@ func isLoopback(host string) bool {
 
 // Close stops the server Start began, if any, after the answers in flight:
 // requests still waiting out their latency are answered 503 at once. Later
-// requests through Handler are answered 503 too. Close is idempotent.
+// requests through Handler are answered 503 too. It then stops the callback
+// workers, dropping callbacks not yet sent: once Close returns, no callback
+// goes out. Close is idempotent.
 func (s *Simulator) Close() error {
 	s.closeOnce.Do(func() { close(s.done) })
 	s.mu.Lock()
 	srv, served := s.srv, s.served
 	s.srv, s.wasClosed = nil, true
 	s.mu.Unlock()
+	if s.cb != nil {
+		defer s.cb.close() // after the server: an accept in flight may still schedule
+	}
 	if srv == nil {
 		return nil
 	}
@@ -229,7 +291,7 @@ func (s *Simulator) closed() bool {
 // written by tests, and a typo must not pass silently.
 func (s *Simulator) Script(to string, codes ...int) {
 	for _, c := range codes {
-		if c != http.StatusOK && !s.format.knows(c) {
+		if c != http.StatusOK && !knows(s.format, c) {
 			panic(fmt.Sprintf("simulator: Script(%q): code %d is not one the %s wire format answers with (known: 200, %s)",
 				to, c, s.format.name(), joinCodes(s.format.codes())))
 		}
@@ -252,20 +314,30 @@ func recipientKey(to string) string {
 // Stats returns a snapshot of the counters.
 func (s *Simulator) Stats() Stats { return s.stats.snapshot() }
 
-// Reset forgets counts, per-recipient totals and scripts, refills the rate
-// limiter and reseeds the randomness, so a seeded simulator replays the same
-// answers. The webhook configuration is kept. Requests in flight during a
-// Reset are counted before or after it.
+// Reset forgets counts, per-recipient totals, scripts, pair-limit times,
+// accepted messages (MessageStatus) and callbacks not yet due, refills the
+// rate limiter and reseeds the randomness, so a seeded simulator replays
+// the same answers. It keeps what came from outside: the webhook
+// configuration and the inbound windows. Requests in flight during a Reset
+// are counted before or after it, and callbacks already queued still go
+// out.
 func (s *Simulator) Reset() {
 	s.scripts.reset()
 	s.counts.reset()
+	s.pairs.reset()
+	s.messages.reset()
+	if s.cb != nil {
+		s.cb.clear()
+	}
 	s.stats.reset()
 	s.rng.reseed(s.seed)
 	s.resetLimiter()
 }
 
-// Webhook returns the callback URL and headers a client configured, "" and
-// nil when none. The simulator stores them; it does not call them.
+// Webhook returns the callback URL and headers a client configured through
+// the provider's API (Tujenge's POST /v1/configs/webhook), "" and nil when
+// none. The simulator stores them and does not call them: callbacks go to
+// Config.CallbackURL only.
 func (s *Simulator) Webhook() (url string, headers map[string]string) {
 	s.hookMu.Lock()
 	defer s.hookMu.Unlock()

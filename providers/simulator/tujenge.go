@@ -6,18 +6,33 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
 // This file is the Tujenge wire format: the on-premises WhatsApp Business
 // API v1 behind Tujenge's gateway (seeds/tujenge.txt). Requests carry
-// WA-API-KEY; the API answers in the on-prem shape
+// WA-API-KEY (Config.APIKey: its value); the API answers in the on-prem
+// shape
 //
 //	{"errors":[{"code":N,"title":"...","details":"..."}],"meta":{"api_status":"stable","version":"2.45.1"}}
 //
 // and the gateway in front of it in its own shape
 //
 //	{"meta":{"success":false,"http_code":401,"developer_message":"...","details":["..."]}}
+//
+// Throttling (rate and pair limit) is 429 with Retry-After, the 24 h window
+// 470. Callbacks are the on-prem webhook notifications: status receipts
+//
+//	{"statuses":[{"id":"gBEG...","recipient_id":"2557...","status":"delivered","timestamp":"1700000000"}]}
+//
+// (a failed one with "errors":[{"code":470,"title":"..."}]) and inbound
+// messages
+//
+//	{"contacts":[{"profile":{"name":"..."},"wa_id":"2557..."}],
+//	 "messages":[{"from":"2557...","id":"...","timestamp":"1700000000","type":"text","text":{"body":"..."}}]}
+
+func init() { register(tujengeFormat{}) }
 
 // tujengeVersion is the on-prem API version the simulator claims.
 const tujengeVersion = "2.45.1"
@@ -67,16 +82,21 @@ var tujengeFaultCodes = []int{400, 401, 408, 429, 470, 500, 502, 503, 504, 1000,
 
 func (tujengeFormat) name() string       { return "tujenge" }
 func (tujengeFormat) codes() []int       { return tujengeFaultCodes }
-func (tujengeFormat) keyHeader() string  { return "WA-API-KEY" }
 func (tujengeFormat) sendSuffix() string { return "/v1/messages" }
+func (tujengeFormat) rateLimitCode() int { return 429 }
+func (tujengeFormat) pairLimitCode() int { return 429 }
+func (tujengeFormat) windowCode() int    { return 470 }
 
-func (tujengeFormat) knows(code int) bool {
-	for _, c := range tujengeFaultCodes {
-		if c == code {
-			return true
-		}
+func (tujengeFormat) credential(r *http.Request, _ []byte) (string, bool) {
+	return headerCredential(r, "WA-API-KEY")
+}
+
+// unauthorized is the gateway's 401.
+func (tujengeFormat) unauthorized(present bool) answer {
+	if !present {
+		return answer{code: http.StatusUnauthorized, details: "WA-API-KEY header is missing"}
 	}
-	return false
+	return answer{code: http.StatusUnauthorized, details: "WA-API-KEY is not valid"}
 }
 
 func (tujengeFormat) routes() []route {
@@ -230,88 +250,89 @@ func invalid(details string) *answer {
 
 // parseSend validates like a strict on-prem server: well-formed JSON, `to`
 // as 7–15 digits, a known type with its object, and the type's own rules.
-func (tujengeFormat) parseSend(body []byte) (string, *answer) {
+// Every type but template is free-form.
+func (tujengeFormat) parseSend(body []byte) (parsed, *answer) {
 	var m tujengeSend
 	if err := json.Unmarshal(body, &m); err != nil {
-		return "", &answer{code: 400, details: "request body is not valid JSON: " + err.Error()}
+		return parsed{}, &answer{code: 400, details: "request body is not valid JSON: " + err.Error()}
 	}
 	if m.RecipientType != "" && m.RecipientType != "individual" {
-		return "", invalid(`recipient_type must be "individual", not "` + m.RecipientType + `"`)
+		return parsed{}, invalid(`recipient_type must be "individual", not "` + m.RecipientType + `"`)
 	}
 	if m.To == "" {
-		return "", missing("to")
+		return parsed{}, missing("to")
 	}
 	if !isWaID(m.To) {
-		return "", invalid(`to "` + m.To + `" must be 7 to 15 digits with the country code, no "+" and no leading 0`)
+		return parsed{}, invalid(`to "` + m.To + `" must be 7 to 15 digits with the country code, no "+" and no leading 0`)
 	}
 	switch m.Type {
 	case "":
-		return "", missing("type")
+		return parsed{}, missing("type")
 	case "text":
 		if m.Text == nil {
-			return "", missing("text")
+			return parsed{}, missing("text")
 		}
 		if strings.TrimSpace(m.Text.Body) == "" {
-			return "", missing("text.body")
+			return parsed{}, missing("text.body")
 		}
 		if n := utf8.RuneCountInString(m.Text.Body); n > tujengeMaxText {
-			return "", invalid("text.body is " + strconv.Itoa(n) + " characters, the limit is " + strconv.Itoa(tujengeMaxText))
+			return parsed{}, invalid("text.body is " + strconv.Itoa(n) + " characters, the limit is " + strconv.Itoa(tujengeMaxText))
 		}
 	case "image", "video", "audio", "document", "sticker":
 		media := m.media()
 		if media == nil {
-			return "", missing(m.Type)
+			return parsed{}, missing(m.Type)
 		}
 		if media.Link == "" {
-			return "", missing(m.Type + ".link")
+			return parsed{}, missing(m.Type + ".link")
 		}
 		if u, err := url.Parse(media.Link); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", invalid(m.Type + `.link "` + media.Link + `" must be an absolute http or https URL`)
+			return parsed{}, invalid(m.Type + `.link "` + media.Link + `" must be an absolute http or https URL`)
 		}
 	case "location":
 		l := m.Location
 		switch {
 		case l == nil:
-			return "", missing("location")
+			return parsed{}, missing("location")
 		case l.Latitude == nil:
-			return "", missing("location.latitude")
+			return parsed{}, missing("location.latitude")
 		case l.Longitude == nil:
-			return "", missing("location.longitude")
+			return parsed{}, missing("location.longitude")
 		case *l.Latitude < -90 || *l.Latitude > 90:
-			return "", &answer{code: 1009, title: "Invalid latitude",
+			return parsed{}, &answer{code: 1009, title: "Invalid latitude",
 				details: "latitude " + strconv.FormatFloat(*l.Latitude, 'g', -1, 64) + " is outside -90 to 90"}
 		case *l.Longitude < -180 || *l.Longitude > 180:
-			return "", &answer{code: 1009, title: "Invalid longitude",
+			return parsed{}, &answer{code: 1009, title: "Invalid longitude",
 				details: "longitude " + strconv.FormatFloat(*l.Longitude, 'g', -1, 64) + " is outside -180 to 180"}
 		}
 	case "contacts":
 		if m.Contacts == nil {
-			return "", missing("contacts")
+			return parsed{}, missing("contacts")
 		}
 		if len(m.Contacts) == 0 {
-			return "", invalid("contacts must hold at least one contact")
+			return parsed{}, invalid("contacts must hold at least one contact")
 		}
 		for i, c := range m.Contacts {
 			if strings.TrimSpace(c.Name.FormattedName) == "" {
-				return "", missing("contacts[" + strconv.Itoa(i) + "].name.formatted_name")
+				return parsed{}, missing("contacts[" + strconv.Itoa(i) + "].name.formatted_name")
 			}
 		}
 	case "template":
 		t := m.Template
 		switch {
 		case t == nil:
-			return "", missing("template")
+			return parsed{}, missing("template")
 		case strings.TrimSpace(t.Name) == "":
-			return "", missing("template.name")
+			return parsed{}, missing("template.name")
 		case len(t.Name) > tujengeMaxTemplateName:
-			return "", invalid("template.name is longer than " + strconv.Itoa(tujengeMaxTemplateName) + " characters")
+			return parsed{}, invalid("template.name is longer than " + strconv.Itoa(tujengeMaxTemplateName) + " characters")
 		case t.Language == nil || strings.TrimSpace(t.Language.Code) == "":
-			return "", missing("template.language.code")
+			return parsed{}, missing("template.language.code")
 		}
 	default:
-		return "", invalid(`type "` + m.Type + `" is not one of text, image, video, audio, document, sticker, location, contacts, template`)
+		return parsed{}, invalid(`type "` + m.Type + `" is not one of text, image, video, audio, document, sticker, location, contacts, template`)
 	}
-	return m.To, nil
+	return parsed{to: m.To, freeForm: m.Type != "template"}, nil
 }
 
 // media returns the object of a media type.
@@ -352,6 +373,8 @@ type tujengeWebhook struct {
 
 // serveTujengeWebhook stores the callback configuration and echoes it.
 // Errors come in the gateway shape, as the document shows for this endpoint.
+// The simulator does not call the stored URL: callbacks go to
+// Config.CallbackURL only.
 func serveTujengeWebhook(s *Simulator, w http.ResponseWriter, r *http.Request) {
 	f := s.format
 	if r.Method != http.MethodPost {
@@ -359,11 +382,11 @@ func serveTujengeWebhook(s *Simulator, w http.ResponseWriter, r *http.Request) {
 		f.write(w, answer{code: http.StatusMethodNotAllowed, details: r.Method + " is not allowed here; use POST"})
 		return
 	}
-	if a, ok := s.authorize(r); !ok {
+	body, err := s.readBody(w, r)
+	if a, ok := s.authorize(r, body); !ok {
 		f.write(w, a)
 		return
 	}
-	body, err := readBody(w, r)
 	var hook tujengeWebhook
 	if err == nil {
 		err = json.Unmarshal(body, &hook)
@@ -389,4 +412,77 @@ func writeTujengeGateway(w http.ResponseWriter, status int, msg, details string)
 	body.Meta.DeveloperMessage = msg
 	body.Meta.Details = []string{details}
 	writeJSON(w, status, body)
+}
+
+// tujengeStatusBody is an on-prem status notification.
+type tujengeStatusBody struct {
+	Statuses []tujengeHookStatus `json:"statuses"`
+}
+
+type tujengeHookStatus struct {
+	ID          string             `json:"id"`
+	RecipientID string             `json:"recipient_id"`
+	Status      string             `json:"status"`
+	Timestamp   string             `json:"timestamp"`
+	Errors      []tujengeHookError `json:"errors,omitempty"`
+}
+
+type tujengeHookError struct {
+	Code  int    `json:"code"`
+	Title string `json:"title"`
+}
+
+// tujengeInboundBody is an on-prem inbound message notification.
+type tujengeInboundBody struct {
+	Contacts []tujengeHookContact `json:"contacts"`
+	Messages []tujengeHookMessage `json:"messages"`
+}
+
+type tujengeHookContact struct {
+	Profile struct {
+		Name string `json:"name"`
+	} `json:"profile"`
+	WaID string `json:"wa_id"`
+}
+
+type tujengeHookMessage struct {
+	From      string `json:"from"`
+	ID        string `json:"id"`
+	Timestamp string `json:"timestamp"`
+	Type      string `json:"type"`
+	Text      struct {
+		Body string `json:"body"`
+	} `json:"text"`
+}
+
+var tujengeHookHeader = http.Header{"Content-Type": {"application/json"}}
+
+// renderStatus is the on-prem status notification; the statuses are the
+// engine's own words (sent, delivered, read, failed).
+func (tujengeFormat) renderStatus(st statusEvent) ([]byte, http.Header) {
+	s := tujengeHookStatus{ID: st.MessageID, RecipientID: st.Recipient, Status: st.Status, Timestamp: unixSeconds(st.Time)}
+	if st.Status == "failed" {
+		s.Errors = []tujengeHookError{{Code: st.ErrorCode, Title: tujengeTitles[st.ErrorCode]}}
+	}
+	return mustJSON(tujengeStatusBody{Statuses: []tujengeHookStatus{s}}), tujengeHookHeader.Clone()
+}
+
+// renderInbound is the on-prem text message notification.
+func (tujengeFormat) renderInbound(in inboundEvent) ([]byte, http.Header) {
+	var c tujengeHookContact
+	c.Profile.Name, c.WaID = in.Name, in.From
+	m := tujengeHookMessage{From: in.From, ID: in.ID, Timestamp: unixSeconds(in.Time), Type: "text"}
+	m.Text.Body = in.Text
+	return mustJSON(tujengeInboundBody{Contacts: []tujengeHookContact{c}, Messages: []tujengeHookMessage{m}}), tujengeHookHeader.Clone()
+}
+
+func unixSeconds(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// mustJSON marshals a value built from plain structs, which cannot fail.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("simulator: " + err.Error())
+	}
+	return b
 }
