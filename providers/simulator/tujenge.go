@@ -32,7 +32,10 @@ import (
 //	{"contacts":[{"profile":{"name":"..."},"wa_id":"2557..."}],
 //	 "messages":[{"from":"2557...","id":"...","timestamp":"1700000000","type":"text","text":{"body":"..."}}]}
 
-func init() { register(tujengeFormat{}) }
+func init() {
+	register(tujengeFormat{})
+	registerScenario("tujenge", Scenario{Transient: []int{408, 503}, Throttle: 429, Permanent: 400, Template: 2001, Window: 470, Auth: 401})
+}
 
 // tujengeVersion is the on-prem API version the simulator claims.
 const tujengeVersion = "2.45.1"
