@@ -24,18 +24,26 @@ import (
 func runDemo(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flags("demo", "[flags]", `
 Runs the whole pipeline in one process, with nothing to install: an embedded
-Redis (miniredis), a simulated provider speaking the Tujenge wire format, and
-a worker. It generates three campaigns that take every path a real one does:
+Redis (miniredis), a simulated provider speaking the wire format of
+--provider (tujenge by default; taqnyat, socnet, modica, decisiontelecom,
+meta), and a worker. It generates three campaigns that take every path a
+real one does:
 
   demo-promo     a template campaign; its CSV has invalid numbers, duplicates,
                  national and international formats, and rows with a missing
-                 parameter; the provider answers some sends with 408, 429 and
-                 503 before accepting, and refuses some with 400 and 2001
+                 parameter; the provider answers some sends with transient
+                 errors (e.g. 408, 429, 503) before accepting, and refuses some
+                 permanently (e.g. 400, template missing)
   demo-followup  a free-form message: only contacts who wrote in the last 24 h
                  may get it (the others end window_closed without a request);
-                 the provider closes the window for a few (470)
+                 the provider closes the window for a few (e.g. 470)
   demo-flash     a flash sale whose TTL passed before it could go out: expired,
                  never sent
+
+Codes follow the provider: each kind answers in its own vocabulary. Modica's
+gateway carries text only, so over modica the promo is a text message to
+contacts who wrote in; Socnet reaches Ugandan numbers only, so over socnet
+the recipients are Ugandan.
 
 It shows progress, prints the outcome table, re-imports demo-promo to show
 nothing is sent twice, and exits 0 only when every recipient has exactly one
@@ -47,11 +55,16 @@ reports) go to --out.`, errOut)
 	outDir := fs.String("out", "demo-out", "directory for the generated CSVs, rejects and reports")
 	logLevel := fs.String("log-level", "error", "worker log level (debug, info, warn, error)")
 	seed := fs.Uint64("seed", 7, "seed for the generated data and the simulator's faults")
+	kind := fs.String("provider", "tujenge", "provider kind to simulate: "+strings.Join(publicKinds(), ", "))
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *n < 100 {
 		return usagef("--recipients must be at least 100")
+	}
+	sc, ok := simulator.ScenarioFor(*kind)
+	if _, known := providerKinds[*kind]; !ok || !known {
+		return usagef("--provider %q: want one of %s", *kind, strings.Join(publicKinds(), ", "))
 	}
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
@@ -67,23 +80,23 @@ reports) go to --out.`, errOut)
 	defer rdb.Close()
 	cfg := &Config{
 		Redis:         RedisConfig{URL: "embedded", Prefix: "wabulk:"},
-		DefaultRegion: "TZ",
+		DefaultRegion: demoRegion(*kind),
 		Log:           LogConfig{Level: *logLevel, Format: "console"},
-		Providers: []ProviderConfig{{Name: "tujenge-demo", Kind: "tujenge",
+		Providers: []ProviderConfig{{Name: demoAccount, Kind: *kind,
 			Rate: *rateLimit, Burst: max(1, int(*rateLimit/10)), Timeout: Duration(5 * time.Second)}},
 		Worker: WorkerConfig{Concurrency: 40, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(300 * time.Millisecond), RetryMax: Duration(3 * time.Second), MaxAttempts: 8},
 	}
-	p, closeAll, err := startInProcess(rdb, simulator.Config{APIKey: "demo-key", Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
-		Faults: map[int]float64{503: 0.01, 429: 0.005}, RetryAfter: time.Second, Seed: int64(*seed)}, cfg)
+	p, closeAll, err := startInProcess(rdb, simulator.Config{Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
+		Faults: map[int]float64{sc.Transient[len(sc.Transient)-1]: 0.01, sc.Throttle: 0.005}, RetryAfter: time.Second, Seed: int64(*seed)}, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	sim, simURL := p.sim, p.simURL
 
-	fmt.Fprintf(out, "wabulk demo: embedded Redis %s, simulated Tujenge provider %s (%.0f msg/s)\n\n", mini.Addr(), simURL, *rateLimit)
-	d := newDemoData(*seed, *n)
+	fmt.Fprintf(out, "wabulk demo: embedded Redis %s, simulated %s provider %s (%.0f msg/s)\n\n", mini.Addr(), *kind, simURL, *rateLimit)
+	d := newDemoData(*seed, *n, *kind, sc)
 	files, err := d.write(*outDir)
 	if err != nil {
 		return err
@@ -236,9 +249,31 @@ func tzMobile(i int) string {
 	return fmt.Sprintf("+255%s%07d", tzMobilePrefixes[i%len(tzMobilePrefixes)], (i/len(tzMobilePrefixes))%10_000_000)
 }
 
+// ugMobile is the i-th of many distinct, valid Ugandan mobile numbers
+// (Socnet reaches Ugandan numbers only).
+func ugMobile(i int) string {
+	prefixes := []string{"70", "71", "74", "75", "76", "77", "78"}
+	return fmt.Sprintf("+256%s%07d", prefixes[i%len(prefixes)], (i/len(prefixes))%10_000_000)
+}
+
+// demoAccount is the demo's provider account name.
+const demoAccount = "demo"
+
+func demoRegion(kind string) string {
+	if kind == "socnet" {
+		return "UG"
+	}
+	return "TZ"
+}
+
+// textOnly reports whether a provider kind carries no templates.
+func textOnly(kind string) bool { return kind == "modica" }
+
 // demoData generates the demo's recipients and knows what should happen
 // to each.
 type demoData struct {
+	kind       string
+	sc         simulator.Scenario
 	rnd        *rand.Rand
 	n          int
 	promo      [][]string // rows of demo-promo (phone, name, code)
@@ -253,13 +288,17 @@ type demoData struct {
 
 var demoNames = []string{"Amina", "Baraka", "Chiku", "Daudi", "Eshe", "Faraji", "Gift", "Halima", "Imani", "Juma", "Khadija", "Lulu", "Mosi", "Neema", "Omari", "Pendo", "Rehema", "Salim", "Tumaini", "Zawadi"}
 
-func newDemoData(seed uint64, n int) *demoData {
-	return &demoData{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), n: n, scripted: map[string][]int{}}
+func newDemoData(seed uint64, n int, kind string, sc simulator.Scenario) *demoData {
+	return &demoData{kind: kind, sc: sc, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), n: n, scripted: map[string][]int{}}
 }
 
 // number i as E.164 and as a person might have typed it.
 func (d *demoData) number(i int) (e164, typed string) {
 	e164 = tzMobile(i)
+	if d.kind == "socnet" {
+		e164 = ugMobile(i)
+	}
+	cc := e164[1:4]
 	national := e164[4:]
 	switch i % 4 {
 	case 0:
@@ -267,9 +306,9 @@ func (d *demoData) number(i int) (e164, typed string) {
 	case 1:
 		typed = "0" + national[:3] + " " + national[3:6] + " " + national[6:]
 	case 2:
-		typed = "00255" + national
+		typed = "00" + cc + national
 	default:
-		typed = "+255 " + national[:3] + "-" + national[3:]
+		typed = "+" + cc + " " + national[:3] + "-" + national[3:]
 	}
 	return e164, typed
 }
@@ -327,7 +366,13 @@ func (d *demoData) write(dir string) (map[string]string, error) {
 // program scripts the simulator's answers and the contacts' last inbound
 // messages.
 func (d *demoData) program(ctx context.Context, sim *simulator.Simulator, st *store.Store) {
-	scripts := [][]int{{408, 200}, {429, 200}, {503, 503, 200}, {400}, {2001}}
+	sc := d.sc
+	template := sc.Template
+	if template == 0 {
+		template = sc.Permanent
+	}
+	last := sc.Transient[len(sc.Transient)-1]
+	scripts := [][]int{{sc.Transient[0], 200}, {sc.Throttle, 200}, {last, last, 200}, {sc.Permanent}, {template}}
 	for i := 0; i < 100; i++ {
 		e, _ := d.number(10 + i*7)
 		s := scripts[i%len(scripts)]
@@ -335,15 +380,22 @@ func (d *demoData) program(ctx context.Context, sim *simulator.Simulator, st *st
 		d.scripted[e] = s
 	}
 	now := time.Now()
+	if textOnly(d.kind) {
+		// The promo is a free-form message: to contacts who wrote in.
+		for i := 0; i < d.n; i++ {
+			e, _ := d.number(i)
+			_ = st.SetLastInbound(ctx, demoAccount, "", e, now.Add(-time.Duration(1+i%20)*time.Hour))
+		}
+	}
 	for i, e := range d.inWindow {
-		_ = st.SetLastInbound(ctx, "tujenge-demo", "", e, now.Add(-time.Duration(1+i%20)*time.Hour))
-		if i%20 == 0 { // the provider says the window is closed anyway
-			sim.Script(e, 470)
+		_ = st.SetLastInbound(ctx, demoAccount, "", e, now.Add(-time.Duration(1+i%20)*time.Hour))
+		if i%20 == 0 && sc.Window != 0 { // the provider says the window is closed anyway
+			sim.Script(e, sc.Window)
 		}
 	}
 	d.neverSent = append(d.neverSent, d.outWindow...)
 	for _, row := range d.flash {
-		e, _ := message.NormalizePhone(row[0], "TZ")
+		e, _ := message.NormalizePhone(row[0], demoRegion(d.kind))
 		d.neverSent = append(d.neverSent, e)
 	}
 }
@@ -355,13 +407,20 @@ type demoCampaign struct {
 
 func (d *demoData) campaigns(now time.Time) []demoCampaign {
 	tmpl := message.Content{Template: &message.Template{Name: "spring_promo", Language: "en", Body: []string{"{{name}}", "{{code}}"}}}
+	about := "template, faults along the way"
+	switch {
+	case textOnly(d.kind):
+		tmpl = message.Content{Text: &message.Text{Body: "Hi {{name}}, your spring code is {{code}}."}}
+		about = "text to contacts who wrote in, faults along the way"
+	case d.kind == "socnet": // one parameter: Socnet's msg
+		tmpl.Template.Body = []string{"{{code}}"}
+	}
 	return []demoCampaign{
-		{&producer.Spec{ID: "demo-promo", Account: "tujenge-demo", Message: tmpl, TTL: producer.Duration(time.Hour)},
-			"template, faults along the way"},
-		{&producer.Spec{ID: "demo-followup", Account: "tujenge-demo", TTL: producer.Duration(time.Hour),
+		{&producer.Spec{ID: "demo-promo", Account: demoAccount, Message: tmpl, TTL: producer.Duration(time.Hour)}, about},
+		{&producer.Spec{ID: "demo-followup", Account: demoAccount, TTL: producer.Duration(time.Hour),
 			Message: message.Content{Text: &message.Text{Body: "Hi {{name}}, thanks for writing back! Your order ships today."}}, Priority: "high"},
 			"free-form text: 24-hour window"},
-		{&producer.Spec{ID: "demo-flash", Account: "tujenge-demo", Message: tmpl, TTL: producer.Duration(time.Hour),
+		{&producer.Spec{ID: "demo-flash", Account: demoAccount, Message: tmpl, TTL: producer.Duration(time.Hour),
 			SendAt: now.Add(-2 * time.Hour)}, "TTL already passed"},
 	}
 }

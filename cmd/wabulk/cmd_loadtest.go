@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 
 // loadReport is the one JSON object loadtest prints.
 type loadReport struct {
+	Provider       string           `json:"provider"`
 	Redis          string           `json:"redis"`
 	Recipients     int              `json:"recipients"`
 	Concurrency    int              `json:"concurrency"`
@@ -74,6 +76,7 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	bare := fs.Bool("bare", false, "also run the same N through bare asynq and print the ratio")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	kind := fs.String("provider", "tujenge", "provider kind to simulate: "+strings.Join(publicKinds(), ", "))
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run to this file (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -89,7 +92,10 @@ under a fresh prefix and are removed afterwards).`, errOut)
 		}
 		defer pprof.StopCPUProfile()
 	}
-	f, err := simulator.ParseFaults(*faults)
+	if _, ok := providerKinds[*kind]; !ok {
+		return usagef("--provider %q: want one of %s", *kind, strings.Join(publicKinds(), ", "))
+	}
+	f, err := simulator.ParseFaultsFor(*kind, *faults)
 	if err != nil {
 		return usagef("--faults: %v", err)
 	}
@@ -107,25 +113,38 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
 	cfg := &Config{
-		Redis: RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: "TZ", Log: LogConfig{Level: "error", Format: "console"},
-		Providers: []ProviderConfig{{Name: "lt", Kind: "tujenge", Rate: *rateLimit, Timeout: Duration(10 * time.Second), MaxConns: *conc * 2}},
+		Redis: RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: demoRegion(*kind), Log: LogConfig{Level: "error", Format: "console"},
+		Providers: []ProviderConfig{{Name: "lt", Kind: *kind, Rate: *rateLimit, Timeout: Duration(10 * time.Second), MaxConns: *conc * 2}},
 		Worker: WorkerConfig{Concurrency: *conc, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(200 * time.Millisecond), RetryMax: Duration(2 * time.Second)},
 	}
-	p, closeAll, err := startInProcess(rdb, simulator.Config{APIKey: "lt", Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second}, cfg)
+	p, closeAll, err := startInProcess(rdb, simulator.Config{Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second}, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	sim := p.sim
 
-	rep := &loadReport{Redis: label, Recipients: *n, Concurrency: *conc, ProviderMS: float64(*latency) / 1e6, Faults: *faults, RateLimit: *rateLimit}
+	rep := &loadReport{Provider: *kind, Redis: label, Recipients: *n, Concurrency: *conc, ProviderMS: float64(*latency) / 1e6, Faults: *faults, RateLimit: *rateLimit}
 	spec := &producer.Spec{ID: "loadtest", Account: "lt", TTL: producer.Duration(time.Hour),
 		Message: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{"{{name}}"}}}}
+	number := tzMobile
+	if *kind == "socnet" {
+		number = ugMobile
+	}
+	if textOnly(*kind) {
+		// A text-only provider: a free-form message to contacts who wrote in.
+		spec.Message = message.Content{Text: &message.Text{Body: "Hello {{name}}"}}
+		for i := 0; i < *n; i++ {
+			if err := p.store.SetLastInbound(ctx, "lt", "", number(i), time.Now()); err != nil {
+				return err
+			}
+		}
+	}
 
 	start := time.Now()
 	stopWorker := p.startWorker(ctx)
-	res, err := p.producer.Import(ctx, spec, recipientsCSV(*n), producer.Options{})
+	res, err := p.producer.Import(ctx, spec, recipientsCSV(*n, number), producer.Options{})
 	importDur := time.Since(start)
 	if err != nil {
 		stopWorker()
@@ -195,13 +214,13 @@ under a fresh prefix and are removed afterwards).`, errOut)
 }
 
 // recipientsCSV streams n generated recipients without holding them.
-func recipientsCSV(n int) io.Reader {
+func recipientsCSV(n int, number func(int) string) io.Reader {
 	pr, pw := io.Pipe()
 	go func() {
 		w := &errWriter{w: pw}
 		fmt.Fprintln(w, "phone,name")
 		for i := 0; i < n && w.err == nil; i++ {
-			fmt.Fprintf(w, "%s,Customer %d\n", tzMobile(i), i)
+			fmt.Fprintf(w, "%s,Customer %d\n", number(i), i)
 		}
 		pw.CloseWithError(w.err)
 	}()

@@ -16,9 +16,39 @@ type inProcess struct {
 	*pipeline
 }
 
-// startInProcess starts the simulator, points the account at it and wires
-// the pipeline on rdb. close stops the simulator and the client.
+// simAccount fills a provider account of p.Kind with the credentials the
+// simulator of that kind expects, and returns the credential in the form
+// the simulator takes it (simulator.Config.APIKey).
+func simAccount(p *ProviderConfig, simURL string) (simCredential string) {
+	const key, user, pass = "sim-key-0123456789abcdef0123456789ab", "wabulk", "sim-password"
+	p.BaseURL = simURL
+	switch p.Kind {
+	case "taqnyat", "meta":
+		p.Token = key
+		p.PhoneNumberID = "109876543210987"
+	case "modica":
+		p.Username, p.Password = user, pass
+		return user + ":" + pass
+	case "socnet":
+		p.APIKey = key
+		p.BaseURL = simURL + "/projects/bulk/whatsapp/api.php"
+	case "decisiontelecom":
+		p.APIKey = key
+		p.Source = "wabulk"
+		p.BaseURL = simURL + "/v1/api"
+	default:
+		p.APIKey = key
+	}
+	return key
+}
+
+// startInProcess starts a simulator of cfg.Providers[0].Kind, points the
+// account at it and wires the pipeline on rdb. close stops the simulator
+// and the client.
 func startInProcess(rdb redis.UniversalClient, simCfg simulator.Config, cfg *Config) (ip *inProcess, close func(), err error) {
+	simCfg.Kind = cfg.Providers[0].Kind
+	probe := cfg.Providers[0]
+	simCfg.APIKey = simAccount(&probe, "")
 	sim, err := simulator.New(simCfg)
 	if err != nil {
 		return nil, nil, err
@@ -28,8 +58,7 @@ func startInProcess(rdb redis.UniversalClient, simCfg simulator.Config, cfg *Con
 		return nil, nil, err
 	}
 	fail := func(err error) (*inProcess, func(), error) { _ = sim.Close(); return nil, nil, err }
-	cfg.Providers[0].BaseURL = url
-	cfg.Providers[0].APIKey = Secret(simCfg.APIKey)
+	simAccount(&cfg.Providers[0], url)
 	cfg.applyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return fail(err)
