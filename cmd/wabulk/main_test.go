@@ -214,19 +214,25 @@ worker: {concurrency: 4, retry_base: 10ms, retry_max: 50ms, delayed_task_check_i
 	}
 }
 
-// The demo is the newcomer's first command; a small one runs in every test run.
+// The demo is the newcomer's first command; a small one runs over every
+// provider kind the simulator speaks, in every test run.
 func TestDemoDrainsEveryPath(t *testing.T) {
 	if testing.Short() {
-		t.Skip("demo takes a few seconds")
+		t.Skip("the demo takes a few seconds per provider")
 	}
 	t.Parallel()
-	code, out, stderr := runCLI(t, context.Background(), "demo", "--recipients", "400", "--out", t.TempDir())
-	if code != 0 {
-		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
-	}
-	for _, want := range []string{"window_closed", "expired", "failed", "accepted", "OK: every recipient has exactly one outcome"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q", want)
-		}
+	for _, kind := range publicKinds() {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			code, out, stderr := runCLI(t, context.Background(), "demo", "--provider", kind, "--recipients", "300", "--out", t.TempDir())
+			if code != 0 {
+				t.Fatalf("demo over %s: exit %d\nstdout:\n%s\nstderr:\n%s", kind, code, out, stderr)
+			}
+			for _, want := range []string{"window_closed", "expired", "failed", "accepted", "OK: every recipient has exactly one outcome"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("demo over %s: output lacks %q\n%s", kind, want, out)
+				}
+			}
+		})
 	}
 }
