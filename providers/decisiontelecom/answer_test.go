@@ -14,6 +14,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 // TestSendClassifiesErrors replays every row of the document's error table
@@ -75,11 +76,11 @@ func TestSendClassifiesErrors(t *testing.T) {
 				if tt.code != nil {
 					body["code"] = tt.code
 				}
-				f := newFake(t, reply(status, mustJSON(body)))
+				f := providertest.NewFake(t, providertest.Respond(status, mustJSON(body)))
 				c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 				se := sendErr(t, c, msg(textMsg))
-				want := outcome{Class: tt.class, Reason: tt.reason, Code: tt.wantCode, HTTPStatus: status}
-				if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: tt.wantCode, HTTPStatus: status}
+				if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 					t.Errorf("error %q (-want +got):\n%s", se, diff)
 				}
 				if !strings.Contains(se.Message, tt.errName) || !strings.Contains(se.Message, tt.errMessage[:min(20, len(tt.errMessage))]) {
@@ -117,11 +118,11 @@ func TestSendClassifiesBareStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message == "" {
@@ -152,7 +153,7 @@ func TestSendRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body, "Retry-After", tt.header))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body, "Retry-After", tt.header))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
 			if se.Class != providers.Transient {
@@ -184,7 +185,7 @@ func TestSendReadsSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			r, err := c.Send(context.Background(), msg(textMsg))
 			if err != nil {
@@ -223,11 +224,11 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -240,11 +241,11 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 func TestSendErrorWithMessageID(t *testing.T) {
 	t.Parallel()
 	body := `{"message_id":554,"name":"Internal server error","message":"oops","code":2,"status":500}`
-	f := newFake(t, reply(http.StatusOK, body))
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, body))
 	c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 	se := sendErr(t, c, msg(textMsg))
-	want := outcome{Class: providers.Transient, Code: "2", HTTPStatus: 200, Ambiguous: true}
-	if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+	want := providertest.Outcome{Class: providers.Transient, Code: "2", HTTPStatus: 200, Ambiguous: true}
+	if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 		t.Errorf("error %q (-want +got):\n%s", se, diff)
 	}
 }
@@ -270,7 +271,7 @@ func TestSendErrorsNeverCarryTheKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
 			if containsKey(se.Error()) {
@@ -292,20 +293,20 @@ func TestSendOversizedAnswer(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{"200", http.StatusOK, `{"message_id":554,"pad":"` + pad + `"}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
-		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
-		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})

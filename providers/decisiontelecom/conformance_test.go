@@ -55,12 +55,12 @@ func TestConformance(t *testing.T) {
 			}
 			wantBody := `{"source_addr":"Custom Company","destination_addr":255712345678,"message_type":4,
 				"template_name":"promo","template_params":` + mustQuote(req.TemplateParams) + `}`
-			if diff := jsonDiff(t, wantBody, body); diff != "" {
+			if diff := providertest.JSONDiff(t, wantBody, body); diff != "" {
 				t.Errorf("body (-want +got):\n%s", diff)
 			}
 			wantParams := `{"to":"255712345678","type":"template","template":{"language":{"policy":"deterministic","code":"en"},
 				"name":"promo","components":[{"type":"body","parameters":[{"type":"text","text":"Amina"}]}]}}`
-			if diff := jsonDiff(t, wantParams, []byte(req.TemplateParams)); diff != "" {
+			if diff := providertest.JSONDiff(t, wantParams, []byte(req.TemplateParams)); diff != "" {
 				t.Errorf("template_params (-want +got):\n%s", diff)
 			}
 		},

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers/whatsapp"
 )
 
 // The document's message_type values.
@@ -50,37 +50,13 @@ type templateMessage struct {
 	Template template `json:"template"`
 }
 
+// template is the on-premises template object with its keys in the
+// document's order (language before name); whatsapp.NewTemplate fills it.
 type template struct {
-	Namespace  string      `json:"namespace,omitempty"`
-	Language   language    `json:"language"`
-	Name       string      `json:"name"`
-	Components []component `json:"components,omitempty"`
-}
-
-type language struct {
-	Policy string `json:"policy"`
-	Code   string `json:"code"`
-}
-
-type component struct {
-	Type       string      `json:"type"` // header, body, button
-	SubType    string      `json:"sub_type,omitempty"`
-	Index      string      `json:"index,omitempty"` // buttons only, a string in the API
-	Parameters []parameter `json:"parameters"`
-}
-
-type parameter struct {
-	Type     string `json:"type"` // text, payload, image, video, document
-	Text     string `json:"text,omitempty"`
-	Payload  string `json:"payload,omitempty"`
-	Image    *link  `json:"image,omitempty"`
-	Video    *link  `json:"video,omitempty"`
-	Document *link  `json:"document,omitempty"`
-}
-
-type link struct {
-	Link     string `json:"link"`
-	Filename string `json:"filename,omitempty"`
+	Namespace  string               `json:"namespace,omitempty"`
+	Language   whatsapp.Language    `json:"language"`
+	Name       string               `json:"name"`
+	Components []whatsapp.Component `json:"components,omitempty"`
 }
 
 // request builds the wire body for a validated m, or refuses content
@@ -132,45 +108,12 @@ func imageURL(raw string) error {
 	return nil
 }
 
-// buildTemplate builds the template object: components without parameters
-// are left out.
+// buildTemplate builds the template object: the message's namespace, if
+// any (DecisionTelecom keeps no account namespace), and only the
+// components that have parameters.
 func buildTemplate(t *message.Template) template {
-	w := template{
-		Namespace: t.Namespace,
-		Language:  language{Policy: "deterministic", Code: t.Language},
-		Name:      t.Name,
-	}
-	if h := t.Header; h != nil {
-		var p parameter
-		switch {
-		case h.Image != nil:
-			p = parameter{Type: "image", Image: &link{Link: h.Image.URL}}
-		case h.Video != nil:
-			p = parameter{Type: "video", Video: &link{Link: h.Video.URL}}
-		case h.Document != nil:
-			p = parameter{Type: "document", Document: &link{Link: h.Document.URL, Filename: h.Document.Filename}}
-		default:
-			p = parameter{Type: "text", Text: h.Text}
-		}
-		w.Components = append(w.Components, component{Type: "header", Parameters: []parameter{p}})
-	}
-	if len(t.Body) > 0 {
-		body := component{Type: "body", Parameters: make([]parameter, 0, len(t.Body))}
-		for _, s := range t.Body {
-			body.Parameters = append(body.Parameters, parameter{Type: "text", Text: s})
-		}
-		w.Components = append(w.Components, body)
-	}
-	for _, b := range t.Buttons {
-		p := parameter{Type: "text", Text: b.Param}
-		if b.SubType == "quick_reply" {
-			p = parameter{Type: "payload", Payload: b.Param}
-		}
-		w.Components = append(w.Components, component{
-			Type: "button", SubType: b.SubType, Index: strconv.Itoa(b.Index), Parameters: []parameter{p},
-		})
-	}
-	return w
+	w := whatsapp.NewTemplate(whatsapp.OnPremises, t, "")
+	return template{Namespace: w.Namespace, Language: w.Language, Name: w.Name, Components: w.Components}
 }
 
 // pollRequest is the body of POST receive-whatsapp.

@@ -14,6 +14,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 func TestSendRequestBody(t *testing.T) {
@@ -129,7 +130,7 @@ func TestSendRequestBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL, CallbackURL: tt.callback})
 			r, err := c.Send(context.Background(), msg(tt.content))
 			if err != nil {
@@ -138,7 +139,7 @@ func TestSendRequestBody(t *testing.T) {
 			if diff := cmp.Diff(providers.Receipt{ProviderMessageID: "554", Status: message.Accepted}, r); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, tt.want, decodeParams(t, f.only(t).Body)); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, decodeParams(t, f.Only(t).Body)); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -171,14 +172,14 @@ func decodeParams(t *testing.T, body []byte) []byte {
 // bare JSON number (the document's example), template_params a string.
 func TestSendDestinationIsANumber(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusOK, okBody))
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 	c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 	m := msg(message.Content{Template: &message.Template{Name: "hello_world", Language: "en"}})
 	m.To = "+998901234567"
 	if _, err := c.Send(context.Background(), m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	body := string(f.only(t).Body)
+	body := string(f.Only(t).Body)
 	for _, want := range []string{`"destination_addr":998901234567,`, `"template_params":"{\"to\":\"998901234567\"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body %s does not contain %s", body, want)
@@ -191,12 +192,12 @@ func TestSendRequestURLAndHeaders(t *testing.T) {
 	for _, base := range []string{"/v1/api", "/v1/api/"} {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL + base})
 			if _, err := c.Send(context.Background(), msg(textMsg)); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			got := map[string]string{
 				"method":        req.Method,
 				"path":          req.Path,
@@ -232,13 +233,13 @@ func TestSendAuthIsCurlUserpwd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.decoded, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL, APIKey: tt.key})
 			if _, err := c.Send(context.Background(), msg(textMsg)); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
 			want := "Basic " + base64.StdEncoding.EncodeToString([]byte(tt.decoded))
-			if got := f.only(t).Header.Get("Authorization"); got != want {
+			if got := f.Only(t).Header.Get("Authorization"); got != want {
 				t.Errorf("Authorization = %q, want %q", got, want)
 			}
 			r, _ := http.NewRequest("GET", "/", nil)
@@ -271,16 +272,16 @@ func TestSendRefusesUnsupportedContent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(tt.content))
-			if diff := cmp.Diff(outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message != tt.message {
 				t.Errorf("Message = %q, want %q", se.Message, tt.message)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests made, want none", n)
 			}
 		})
@@ -304,13 +305,13 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			se := sendErr(t, c, tt.m)
-			if diff := cmp.Diff(outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("an invalid message made %d requests", n)
 			}
 		})

@@ -11,16 +11,17 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 func TestPollStatusRequest(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusOK, `{"message_id":554,"status":1}`))
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{"message_id":554,"status":1}`))
 	c := newClient(t, decisiontelecom.Config{BaseURL: f.URL + "/v1/api", CallbackURL: "https://hooks.example/dt"})
 	if _, err := c.PollStatus(context.Background(), "554"); err != nil {
 		t.Fatalf("PollStatus: %v", err)
 	}
-	req := f.only(t)
+	req := f.Only(t)
 	got := map[string]string{"method": req.Method, "path": req.Path, "auth": req.Header.Get("Authorization"), "type": req.Header.Get("Content-Type")}
 	want := map[string]string{"method": "POST", "path": "/v1/api/receive-whatsapp", "auth": wantAuth, "type": "application/json"}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -52,7 +53,7 @@ func TestPollStatusMapsEveryStatus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.status, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, `{"message_id":554,"status":`+tt.status+`}`))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{"message_id":554,"status":`+tt.status+`}`))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			ev, err := c.PollStatus(context.Background(), "554")
 			if err != nil {
@@ -75,7 +76,7 @@ func TestPollStatusReadsVariants(t *testing.T) {
 	} {
 		t.Run(body, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, body))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, body))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			ev, err := c.PollStatus(context.Background(), "554")
 			if err != nil {
@@ -95,38 +96,38 @@ func TestPollStatusErrors(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{"rate limit", 429, dtError("Too Many Requests", "Rate limit exceeded", 0, 429),
-			outcome{Class: providers.Transient, Reason: providers.ReasonThrottled, Code: "429", HTTPStatus: 429}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonThrottled, Code: "429", HTTPStatus: 429}},
 		{"invalid parameter in a 200", 200, dtError("Invalid Parameter: message_id", "Empty parameter or parameter validation error", 1, 4),
-			outcome{Class: providers.Permanent, Code: "1", HTTPStatus: 200}},
+			providertest.Outcome{Class: providers.Permanent, Code: "1", HTTPStatus: 200}},
 		{"credentials", 401, dtError("Unauthorized", "Your request was made with invalid credentials.", 0, 401),
-			outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}},
+			providertest.Outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}},
 		{"internal", 500, dtError("Internal server error", "oops", 2, 500),
-			outcome{Class: providers.Transient, Code: "2", HTTPStatus: 500}},
+			providertest.Outcome{Class: providers.Transient, Code: "2", HTTPStatus: 500}},
 		{"not JSON", 200, "<html>OK</html>",
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
 		{"no status", 200, `{"message_id":554}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
 		{"unknown status", 200, `{"message_id":554,"status":8}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
 		{"another message", 200, `{"message_id":555,"status":1}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
 		{"error object naming the id is still not ambiguous", 200, `{"message_id":554,"name":"Internal server error","message":"oops","code":2,"status":500}`,
-			outcome{Class: providers.Transient, Code: "2", HTTPStatus: 200}},
+			providertest.Outcome{Class: providers.Transient, Code: "2", HTTPStatus: 200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			ev, err := c.PollStatus(context.Background(), "554")
 			if err == nil {
 				t.Fatalf("PollStatus = %+v, want an error", ev)
 			}
-			se := asSendError(t, err)
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			se := providertest.AsSendError(t, err)
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -138,13 +139,13 @@ func TestPollStatusRefusesForeignIDs(t *testing.T) {
 	for _, id := range []string{"", "0", "-5", "0554", "wamid.HBgM", "554.0", "99999999999999999999"} {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, `{"message_id":554,"status":1}`))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{"message_id":554,"status":1}`))
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
 			_, err := c.PollStatus(context.Background(), id)
-			if se := asSendError(t, err); se.Class != providers.Permanent {
+			if se := providertest.AsSendError(t, err); se.Class != providers.Permanent {
 				t.Errorf("error %q: class %s, want permanent", se, se.Class)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests made, want none", n)
 			}
 		})
@@ -155,11 +156,11 @@ func TestPollStatusRefusesForeignIDs(t *testing.T) {
 // timeout after it was written is simply transient.
 func TestPollStatusTimeoutIsNotAmbiguous(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	f := providertest.NewFake(t, func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	c := newClient(t, decisiontelecom.Config{BaseURL: f.URL, HTTP: providers.HTTPConfig{Timeout: 150 * time.Millisecond}})
 	_, err := c.PollStatus(context.Background(), "554")
-	se := asSendError(t, err)
-	if diff := cmp.Diff(outcome{Class: providers.Transient}, outcomeOf(se)); diff != "" {
+	se := providertest.AsSendError(t, err)
+	if diff := cmp.Diff(providertest.Outcome{Class: providers.Transient}, providertest.OutcomeOf(se)); diff != "" {
 		t.Errorf("error %q (-want +got):\n%s", se, diff)
 	}
 	if se.Err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 func TestSendTransportFailures(t *testing.T) {
@@ -20,7 +21,7 @@ func TestSendTransportFailures(t *testing.T) {
 		name    string
 		respond http.HandlerFunc
 		ctx     func() context.Context
-		want    outcome
+		want    providertest.Outcome
 		message string
 	}{
 		{
@@ -31,41 +32,34 @@ func TestSendTransportFailures(t *testing.T) {
 				cancel()
 				return ctx
 			},
-			want:    outcome{Class: providers.Transient},
+			want:    providertest.Outcome{Class: providers.Transient},
 			message: "cancelled",
 		},
 		{
 			name:    "server reads the request then hangs past the timeout",
-			respond: func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
-			want:    outcome{Class: providers.Transient, Ambiguous: true},
+			respond: providertest.Hang,
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 			message: "timed out",
 		},
 		{
-			name: "server reads the request then drops the connection",
-			respond: func(w http.ResponseWriter, _ *http.Request) {
-				conn, _, err := http.NewResponseController(w).Hijack()
-				if err != nil {
-					t.Errorf("hijack: %v", err)
-					return
-				}
-				conn.Close()
-			},
-			want:    outcome{Class: providers.Transient, Ambiguous: true},
+			name:    "server reads the request then drops the connection",
+			respond: providertest.Drop(t),
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 			message: "connection failed",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, tt.respond)
+			f := providertest.NewFake(t, tt.respond)
 			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL, HTTP: short})
 			ctx := context.Background()
 			if tt.ctx != nil {
 				ctx = tt.ctx()
 			}
 			_, err := c.Send(ctx, msg(textMsg))
-			se := asSendError(t, err)
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			se := providertest.AsSendError(t, err)
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message != tt.message {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 var textMsg = message.Content{Text: &message.Text{Body: "Habari"}}
@@ -101,10 +102,10 @@ func TestSendClassifiesErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%v under %d", tt.code, tt.status), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, graphError(tt.code, "(#"+fmt.Sprint(tt.code)+") Meta's title", "Meta's details")))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, graphError(tt.code, "(#"+fmt.Sprint(tt.code)+") Meta's title", "Meta's details")))
 			se := sendErr(t, clientFor(t, f), msg(textMsg))
-			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.code), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.code), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			for _, w := range []string{"Meta's title", "Meta's details", "fbtrace_id AazLKqW9Rp0CEZYOcdIw6Jd"} {
@@ -123,90 +124,90 @@ func TestSendClassifiesGraphVariants(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 		text   string // in Message
 	}{
 		{
 			name:   "100 with subcode 33: wrong phone number id",
 			status: 400,
 			body:   `{"error":{"message":"Unsupported post request. Object with ID '1' does not exist","type":"GraphMethodException","code":100,"error_subcode":33,"fbtrace_id":"x"}}`,
-			want:   outcome{Class: providers.Account, Reason: providers.ReasonConfig, Code: "100", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Account, Reason: providers.ReasonConfig, Code: "100", HTTPStatus: 400},
 			text:   "[subcode 33]",
 		},
 		{
 			name:   "100 with another subcode",
 			status: 400,
 			body:   `{"error":{"message":"(#100) Invalid parameter","type":"OAuthException","code":100,"error_subcode":2494010}}`,
-			want:   outcome{Class: providers.Permanent, Code: "100", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Permanent, Code: "100", HTTPStatus: 400},
 			text:   "(#100) Invalid parameter [subcode 2494010]",
 		},
 		{
 			name:   "190 with subcode 463 (expired session)",
 			status: 401,
 			body:   `{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463}}`,
-			want:   outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "190", HTTPStatus: 401},
+			want:   providertest.Outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "190", HTTPStatus: 401},
 			text:   "Session has expired",
 		},
 		{
 			name:   "unknown code marked is_transient",
 			status: 400,
 			body:   `{"error":{"message":"Please retry","type":"OAuthException","code":139998,"is_transient":true}}`,
-			want:   outcome{Class: providers.Transient, Code: "139998", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Transient, Code: "139998", HTTPStatus: 400},
 			text:   "Please retry",
 		},
 		{
 			name:   "is_transient does not override a documented code",
 			status: 400,
 			body:   `{"error":{"message":"Re-engagement message","code":131047,"is_transient":true}}`,
-			want:   outcome{Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047", HTTPStatus: 400},
 		},
 		{
 			name:   "user title and message",
 			status: 400,
 			body:   `{"error":{"message":"Invalid parameter","code":100,"error_user_title":"Bad number","error_user_msg":"The number is not valid"}}`,
-			want:   outcome{Class: providers.Permanent, Code: "100", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Permanent, Code: "100", HTTPStatus: 400},
 			text:   "Invalid parameter: Bad number: The number is not valid",
 		},
 		{
 			name:   "error as a bare string from a proxy",
 			status: 502,
 			body:   `{"error":"upstream timed out"}`,
-			want:   outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502},
+			want:   providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502},
 			text:   "upstream timed out",
 		},
 		{
 			name:   "error_data as a string",
 			status: 400,
 			body:   `{"error":{"message":"(#131026) Message Undeliverable","code":131026,"error_data":"oops"}}`,
-			want:   outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "131026", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "131026", HTTPStatus: 400},
 			text:   "Message Undeliverable",
 		},
 		{
 			name:   "error inside a 200",
 			status: 200,
 			body:   `{"error":{"message":"(#131048) Spam rate limit hit","code":131048}}`,
-			want:   outcome{Class: providers.Account, Reason: providers.ReasonBlocked, Code: "131048", HTTPStatus: 200},
+			want:   providertest.Outcome{Class: providers.Account, Reason: providers.ReasonBlocked, Code: "131048", HTTPStatus: 200},
 		},
 		{
 			name:   "error and a message id in a 200: the error wins, but it may have gone out",
 			status: 200,
 			body:   `{"messages":[{"id":"wamid.9"}],"error":{"message":"Service unavailable","code":131016}}`,
-			want:   outcome{Class: providers.Transient, Code: "131016", HTTPStatus: 200, Ambiguous: true},
+			want:   providertest.Outcome{Class: providers.Transient, Code: "131016", HTTPStatus: 200, Ambiguous: true},
 		},
 		{
 			name:   "no error object under 400",
 			status: 400,
 			body:   `{"message":"bad"}`,
-			want:   outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400},
 			text:   `{"message":"bad"}`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			se := sendErr(t, clientFor(t, f), msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if !strings.Contains(se.Message, tt.text) {
@@ -242,10 +243,10 @@ func TestSendClassifiesBareStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			se := sendErr(t, clientFor(t, f), msg(textMsg))
-			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message == "" {
@@ -282,7 +283,7 @@ func TestSendRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(400, graphError(80007, "(#80007) Rate limit issues", "WABA rate limit"), tt.header...))
+			f := providertest.NewFake(t, providertest.Respond(400, graphError(80007, "(#80007) Rate limit issues", "WABA rate limit"), tt.header...))
 			se := sendErr(t, clientFor(t, f), msg(textMsg))
 			if se.Class != providers.Transient || se.Reason != providers.ReasonThrottled {
 				t.Errorf("class %v reason %q, want transient throttled", se.Class, se.Reason)
@@ -312,7 +313,7 @@ func TestSendReadsSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			r, err := clientFor(t, f).Send(context.Background(), msg(textMsg))
 			if err != nil {
 				t.Fatalf("Send: %v", err)
@@ -346,10 +347,10 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			se := sendErr(t, clientFor(t, f), msg(textMsg))
-			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -366,19 +367,19 @@ func TestSendOversizedAnswer(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{"200", http.StatusOK, `{"messages":[{"id":"wamid.1"}],"pad":"` + pad + `"}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
-		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
-		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			se := sendErr(t, clientFor(t, f), msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -405,7 +406,7 @@ func TestSendErrorsNeverCarryTheToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClientWithSecret(t, f)
 			se := sendErr(t, c, msg(textMsg))
 			if containsSecret(se.Error()) {

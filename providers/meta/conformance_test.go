@@ -45,7 +45,7 @@ func TestConformance(t *testing.T) {
 			want := `{"messaging_product":"whatsapp","recipient_type":"individual","to":"255712345678","type":"template",
 				"template":{"name":"promo","language":{"code":"en"},
 				"components":[{"type":"body","parameters":[{"type":"text","text":"Amina"}]}]}}`
-			if diff := jsonDiff(t, want, body); diff != "" {
+			if diff := providertest.JSONDiff(t, want, body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		},

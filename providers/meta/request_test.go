@@ -11,6 +11,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/meta"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 func TestSendRequestBody(t *testing.T) {
@@ -157,7 +158,7 @@ func TestSendRequestBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := clientFor(t, f)
 			r, err := c.Send(context.Background(), msg(tt.content))
 			if err != nil {
@@ -166,7 +167,7 @@ func TestSendRequestBody(t *testing.T) {
 			if diff := cmp.Diff(providers.Receipt{ProviderMessageID: testWamid, Status: message.Accepted}, r); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, tt.want, f.only(t).Body); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, f.Only(t).Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -178,12 +179,12 @@ func TestSendRequestURLAndHeaders(t *testing.T) {
 	for _, base := range []string{"/v21.0", "/v21.0/", "/proxy/graph/v21.0"} {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, meta.Config{BaseURL: f.URL + base})
 			if _, err := c.Send(context.Background(), msg(message.Content{Text: &message.Text{Body: "hi"}})); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			got := map[string]string{
 				"method":        req.Method,
 				"path":          req.Path,
@@ -232,13 +233,13 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			se := sendErr(t, clientFor(t, f), tt.m)
-			want := outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("an invalid message made %d requests", n)
 			}
 		})

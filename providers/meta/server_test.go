@@ -6,19 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/meta"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 const (
@@ -31,69 +25,6 @@ const (
 	okBodyPacing  = `{"messaging_product":"whatsapp","contacts":[{"input":"255712345678","wa_id":"255712345678"}],"messages":[{"id":"` + testWamid + `","message_status":"accepted"}]}`
 	defaultSender = "+15550783881"
 )
-
-// recorded is one request the fake Graph API received.
-type recorded struct {
-	Method string
-	Path   string
-	Header http.Header
-	Body   []byte
-}
-
-// fakeGraph is an httptest server that records every request and answers
-// with respond.
-type fakeGraph struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-func newFake(t *testing.T, respond http.HandlerFunc) *fakeGraph {
-	t.Helper()
-	f := &fakeGraph{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			t.Errorf("fake graph: reading request: %v", err)
-		}
-		f.mu.Lock()
-		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
-		f.mu.Unlock()
-		respond(w, r)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeGraph) requests() []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]recorded(nil), f.reqs...)
-}
-
-// only returns the one request f received.
-func (f *fakeGraph) only(t *testing.T) recorded {
-	t.Helper()
-	reqs := f.requests()
-	if len(reqs) != 1 {
-		t.Fatalf("fake graph got %d requests, want 1", len(reqs))
-	}
-	return reqs[0]
-}
-
-// reply answers with status, body and header pairs ("Retry-After", "7").
-func reply(status int, body string, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		if json.Valid([]byte(body)) {
-			w.Header().Set("Content-Type", "application/json")
-		}
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
-}
 
 // graphError is the Graph API error body for code with Meta's usual
 // message, details and trace id.
@@ -124,7 +55,7 @@ func newClient(t *testing.T, cfg meta.Config) *meta.Client {
 }
 
 // clientFor is a Client whose BaseURL is f's URL + "/v21.0".
-func clientFor(t *testing.T, f *fakeGraph) *meta.Client {
+func clientFor(t *testing.T, f *providertest.Fake) *meta.Client {
 	t.Helper()
 	return newClient(t, meta.Config{BaseURL: f.URL + "/v21.0"})
 }
@@ -136,41 +67,8 @@ func msg(c message.Content) *message.Message {
 // sendErr sends m and returns the *SendError it must fail with.
 func sendErr(t *testing.T, c *meta.Client, m *message.Message) *providers.SendError {
 	t.Helper()
-	r, err := c.Send(context.Background(), m)
-	if err == nil {
-		t.Fatalf("Send succeeded with %+v, want an error", r)
-	}
-	var se *providers.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("Send error %T %v is not a *providers.SendError", err, err)
-	}
-	return se
-}
-
-// jsonDiff compares two JSON documents by value.
-func jsonDiff(t *testing.T, want string, got []byte) string {
-	t.Helper()
-	var w, g any
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("want is not JSON: %v\n%s", err, want)
-	}
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("request body is not JSON: %v\n%s", err, got)
-	}
-	return cmp.Diff(w, g)
-}
-
-// outcome is the part of a SendError the worker acts on.
-type outcome struct {
-	Class      providers.Class
-	Reason     providers.Reason
-	Code       string
-	HTTPStatus int
-	Ambiguous  bool
-}
-
-func outcomeOf(se *providers.SendError) outcome {
-	return outcome{Class: se.Class, Reason: se.Reason, Code: se.Code, HTTPStatus: se.HTTPStatus, Ambiguous: se.Ambiguous}
+	_, err := c.Send(context.Background(), m)
+	return providertest.AsSendError(t, err)
 }
 
 // sign returns the X-Hub-Signature-256 value Meta would send for body.
@@ -185,21 +83,12 @@ func signed(body string) http.Header {
 	return http.Header{"X-Hub-Signature-256": {sign(testSecret, body)}, "Content-Type": {"application/json"}}
 }
 
-// containsSecret reports whether s holds the token or app secret, or any
-// 8-character piece of them (a truncated secret is a leaked secret).
-func containsSecret(s string) bool {
-	for _, sec := range []string{testToken, testSecret} {
-		for i := 0; i+8 <= len(sec); i++ {
-			if strings.Contains(s, sec[i:i+8]) {
-				return true
-			}
-		}
-	}
-	return false
-}
+// containsSecret reports whether s holds the token or app secret, or a
+// piece of either.
+func containsSecret(s string) bool { return providertest.Leaks(s, testToken, testSecret) }
 
 // newClientWithSecret is clientFor with the test app secret configured.
-func newClientWithSecret(t *testing.T, f *fakeGraph) *meta.Client {
+func newClientWithSecret(t *testing.T, f *providertest.Fake) *meta.Client {
 	t.Helper()
 	return newClient(t, meta.Config{BaseURL: f.URL + "/v21.0", AppSecret: testSecret})
 }

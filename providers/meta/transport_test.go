@@ -11,6 +11,7 @@ import (
 
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/meta"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 func TestSendTransportFailures(t *testing.T) {
@@ -19,7 +20,7 @@ func TestSendTransportFailures(t *testing.T) {
 		name    string
 		respond http.HandlerFunc
 		ctx     func() context.Context
-		want    outcome
+		want    providertest.Outcome
 	}{
 		{
 			name:    "context cancelled before sending",
@@ -29,41 +30,31 @@ func TestSendTransportFailures(t *testing.T) {
 				cancel()
 				return ctx
 			},
-			want: outcome{Class: providers.Transient},
+			want: providertest.Outcome{Class: providers.Transient},
 		},
 		{
 			name:    "server reads the request then hangs past the timeout",
-			respond: func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
-			want:    outcome{Class: providers.Transient, Ambiguous: true},
+			respond: providertest.Hang,
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 		},
 		{
-			name: "server reads the request then drops the connection",
-			respond: func(w http.ResponseWriter, _ *http.Request) {
-				conn, _, err := http.NewResponseController(w).Hijack()
-				if err != nil {
-					t.Errorf("hijack: %v", err)
-					return
-				}
-				conn.Close()
-			},
-			want: outcome{Class: providers.Transient, Ambiguous: true},
+			name:    "server reads the request then drops the connection",
+			respond: providertest.Drop(t),
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, tt.respond)
+			f := providertest.NewFake(t, tt.respond)
 			c := newClient(t, meta.Config{BaseURL: f.URL + "/v21.0", HTTP: providers.HTTPConfig{Timeout: 150 * time.Millisecond}})
 			ctx := context.Background()
 			if tt.ctx != nil {
 				ctx = tt.ctx()
 			}
 			_, err := c.Send(ctx, msg(textMsg))
-			var se *providers.SendError
-			if !errors.As(err, &se) {
-				t.Fatalf("Send error %v is not a *providers.SendError", err)
-			}
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			se := providertest.AsSendError(t, err)
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Err == nil {

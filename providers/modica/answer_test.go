@@ -14,6 +14,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/modica"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 func TestSendReadsSuccess(t *testing.T) {
@@ -42,7 +43,7 @@ func TestSendReadsSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			r, err := c.Send(context.Background(), textMsg("hi"))
 			if err != nil {
@@ -79,11 +80,11 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			se := sendErr(t, c, textMsg("hi"))
-			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -98,85 +99,88 @@ func TestSendClassifiesErrors(t *testing.T) {
 		A = providers.Account
 	)
 	gw := func(code, desc string) string { return `{"error":"` + code + `","error-desc":"` + desc + `"}` }
+	out := func(c providers.Class, r providers.Reason, code string, status int, ambiguous bool) providertest.Outcome {
+		return providertest.Outcome{Class: c, Reason: r, Code: code, HTTPStatus: status, Ambiguous: ambiguous}
+	}
 	tests := []struct {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 		words  string // in Message
 	}{
 		// The Mobile Gateway's documented error codes.
 		{"send_failed", 500, gw("send_failed", "Could not queue message due to an unknown error"),
-			outcome{T, providers.ReasonNone, "send_failed", 500, false}, "Could not queue message"},
+			out(T, providers.ReasonNone, "send_failed", 500, false), "Could not queue message"},
 		{"send_failed under 400", 400, gw("send_failed", "Could not queue message due to an unknown error"),
-			outcome{T, providers.ReasonNone, "send_failed", 400, false}, "Could not queue message"},
+			out(T, providers.ReasonNone, "send_failed", 400, false), "Could not queue message"},
 		{"invalid_json", 400, gw("invalid_json", "Invalid JSON data in the request body"),
-			outcome{P, providers.ReasonNone, "invalid_json", 400, false}, "Invalid JSON"},
+			out(P, providers.ReasonNone, "invalid_json", 400, false), "Invalid JSON"},
 		{"missing_attrib", 400, gw("missing_attrib", "Missing a required attribute: destination"),
-			outcome{P, providers.ReasonNone, "missing_attrib", 400, false}, "Missing a required attribute"},
+			out(P, providers.ReasonNone, "missing_attrib", 400, false), "Missing a required attribute"},
 		{"invalid_attrib destination", 400, gw("invalid_attrib", "Invalid attribute value: Destination must be in international format"),
-			outcome{P, providers.ReasonInvalidRecipient, "invalid_attrib", 400, false}, "international format"},
+			out(P, providers.ReasonInvalidRecipient, "invalid_attrib", 400, false), "international format"},
 		{"invalid_attrib content", 400, gw("invalid_attrib", "Invalid attribute value: content"),
-			outcome{P, providers.ReasonNone, "invalid_attrib", 400, false}, "content"},
+			out(P, providers.ReasonNone, "invalid_attrib", 400, false), "content"},
 		{"invalid_attrib with error_description", 400, `{"error":"invalid_attrib","error_description":"invalid destination"}`,
-			outcome{P, providers.ReasonInvalidRecipient, "invalid_attrib", 400, false}, "invalid destination"},
+			out(P, providers.ReasonInvalidRecipient, "invalid_attrib", 400, false), "invalid destination"},
 		{"broadcast_limit falls to its status", 400, gw("broadcast_limit", "Broadcast limit has been exceeded"),
-			outcome{P, providers.ReasonNone, "broadcast_limit", 400, false}, "Broadcast limit"},
+			out(P, providers.ReasonNone, "broadcast_limit", 400, false), "Broadcast limit"},
 		{"scheduled timestamp 422", 422, `{"status":422,"message":"Invalid scheduled timestamp (must not be in the past)"}`,
-			outcome{P, providers.ReasonNone, "422", 422, false}, "must not be in the past"},
+			out(P, providers.ReasonNone, "422", 422, false), "must not be in the past"},
 
 		// The framework's {"status", "message"} shape.
-		{"401", 401, `{"status": 401, "message": "Unauthorized"}`, outcome{A, providers.ReasonAuth, "401", 401, false}, "Unauthorized"},
-		{"403", 403, `{"status": 403, "message": "Forbidden"}`, outcome{A, providers.ReasonAuth, "403", 403, false}, "Forbidden"},
-		{"402", 402, `{"status": 402, "message": "Payment Required"}`, outcome{A, providers.ReasonBalance, "402", 402, false}, "Payment Required"},
+		{"401", 401, `{"status": 401, "message": "Unauthorized"}`, out(A, providers.ReasonAuth, "401", 401, false), "Unauthorized"},
+		{"403", 403, `{"status": 403, "message": "Forbidden"}`, out(A, providers.ReasonAuth, "403", 403, false), "Forbidden"},
+		{"402", 402, `{"status": 402, "message": "Payment Required"}`, out(A, providers.ReasonBalance, "402", 402, false), "Payment Required"},
 		{"404", 404, `{"status": 404, "message": "Not Found. You have requested this URI [/rest/gateway/mesages]"}`,
-			outcome{A, providers.ReasonConfig, "404", 404, false}, "Not Found"},
-		{"405", 405, `{"status": 405, "message": "Method Not Allowed"}`, outcome{A, providers.ReasonConfig, "405", 405, false}, "Method Not Allowed"},
-		{"429", 429, `{"status": 429, "message": "Too Many Requests"}`, outcome{T, providers.ReasonThrottled, "429", 429, false}, "Too Many"},
-		{"500", 500, `{"status": 500, "message": "Internal Server Error"}`, outcome{T, providers.ReasonNone, "500", 500, false}, "Internal"},
-		{"status as a string", 401, `{"status": "401", "message": "Unauthorized"}`, outcome{A, providers.ReasonAuth, "401", 401, false}, "Unauthorized"},
+			out(A, providers.ReasonConfig, "404", 404, false), "Not Found"},
+		{"405", 405, `{"status": 405, "message": "Method Not Allowed"}`, out(A, providers.ReasonConfig, "405", 405, false), "Method Not Allowed"},
+		{"429", 429, `{"status": 429, "message": "Too Many Requests"}`, out(T, providers.ReasonThrottled, "429", 429, false), "Too Many"},
+		{"500", 500, `{"status": 500, "message": "Internal Server Error"}`, out(T, providers.ReasonNone, "500", 500, false), "Internal"},
+		{"status as a string", 401, `{"status": "401", "message": "Unauthorized"}`, out(A, providers.ReasonAuth, "401", 401, false), "Unauthorized"},
 
 		// The WhatsApp API's shape, and WhatsApp codes passed through.
 		{"statusCode with prose in error", 400, `{"error":"bad request error message","message":"Whatsapp Cloud API error","statusCode":400}`,
-			outcome{P, providers.ReasonNone, "400", 400, false}, "bad request error message: Whatsapp Cloud API error"},
+			out(P, providers.ReasonNone, "400", 400, false), "bad request error message: Whatsapp Cloud API error"},
 		{"131047 quoted", 400, `{"error":"(#131047) Re-engagement message","message":"Whatsapp Cloud API error","statusCode":400}`,
-			outcome{P, providers.ReasonWindowClosed, "400", 400, false}, "Re-engagement"},
+			out(P, providers.ReasonWindowClosed, "400", 400, false), "Re-engagement"},
 		{"131047 in a gateway error", 400, gw("send_failed", "(#131047) Re-engagement message"),
-			outcome{P, providers.ReasonWindowClosed, "send_failed", 400, false}, "Re-engagement"},
+			out(P, providers.ReasonWindowClosed, "send_failed", 400, false), "Re-engagement"},
 		{"131047 as a code", 400, `{"errors":[{"field":"","code":131047,"description":"Re-engagement message"}]}`,
-			outcome{P, providers.ReasonWindowClosed, "131047", 400, false}, "Re-engagement"},
+			out(P, providers.ReasonWindowClosed, "131047", 400, false), "Re-engagement"},
 		{"130429 throughput", 400, `{"error":"(#130429) Rate limit hit","statusCode":400}`,
-			outcome{T, providers.ReasonThrottled, "400", 400, false}, "Rate limit"},
+			out(T, providers.ReasonThrottled, "400", 400, false), "Rate limit"},
 		{"131056 pair rate limit", 400, `{"error":"(#131056) (Business Account, Consumer Account) pair rate limit hit","statusCode":400}`,
-			outcome{T, providers.ReasonThrottled, "400", 400, false}, "pair rate limit"},
+			out(T, providers.ReasonThrottled, "400", 400, false), "pair rate limit"},
 		{"131026 undeliverable", 400, `{"error":"(#131026) Message Undeliverable","statusCode":400}`,
-			outcome{P, providers.ReasonInvalidRecipient, "400", 400, false}, "Undeliverable"},
+			out(P, providers.ReasonInvalidRecipient, "400", 400, false), "Undeliverable"},
 		{"368 policy block", 400, `{"error":"(#368) Temporarily blocked for policies violations","statusCode":400}`,
-			outcome{A, providers.ReasonBlocked, "400", 400, false}, "blocked"},
+			out(A, providers.ReasonBlocked, "400", 400, false), "blocked"},
 		{"131031 account locked", 400, `{"error":"(#131031) Account has been locked","statusCode":400}`,
-			outcome{A, providers.ReasonBlocked, "400", 400, false}, "locked"},
+			out(A, providers.ReasonBlocked, "400", 400, false), "locked"},
 		{"131042 payment issue", 400, `{"error":"(#131042) Business eligibility payment issue","statusCode":400}`,
-			outcome{A, providers.ReasonBalance, "400", 400, false}, "payment"},
+			out(A, providers.ReasonBalance, "400", 400, false), "payment"},
 		{"422 errors array", 422, `{"errors":[{"field":"destination","code":"","description":"Unprocessable Entity"}]}`,
-			outcome{P, providers.ReasonNone, "422", 422, false}, "Unprocessable Entity: field destination"},
+			out(P, providers.ReasonNone, "422", 422, false), "Unprocessable Entity: field destination"},
 
 		// Errors inside a 2xx.
 		{"error in a 200", 200, gw("invalid_attrib", "Invalid attribute value: destination"),
-			outcome{P, providers.ReasonInvalidRecipient, "invalid_attrib", 200, false}, "destination"},
+			out(P, providers.ReasonInvalidRecipient, "invalid_attrib", 200, false), "destination"},
 		{"send_failed in a 201", 201, gw("send_failed", "Could not queue message due to an unknown error"),
-			outcome{T, providers.ReasonNone, "send_failed", 201, false}, "Could not queue"},
-		{"status 401 in a 200", 200, `{"status": 401, "message": "Unauthorized"}`, outcome{A, providers.ReasonAuth, "401", 200, false}, "Unauthorized"},
-		{"unknown code in a 200", 200, gw("content_blocked", "Blocked"), outcome{P, providers.ReasonNone, "content_blocked", 200, false}, "Blocked"},
+			out(T, providers.ReasonNone, "send_failed", 201, false), "Could not queue"},
+		{"status 401 in a 200", 200, `{"status": 401, "message": "Unauthorized"}`, out(A, providers.ReasonAuth, "401", 200, false), "Unauthorized"},
+		{"unknown code in a 200", 200, gw("content_blocked", "Blocked"), out(P, providers.ReasonNone, "content_blocked", 200, false), "Blocked"},
 		{"error and an id in a 201", 201, `{"id":1234567,"error":"send_failed","error-desc":"queue full"}`,
-			outcome{T, providers.ReasonNone, "send_failed", 201, true}, "queue full"},
+			out(T, providers.ReasonNone, "send_failed", 201, true), "queue full"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			se := sendErr(t, c, textMsg("hi"))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if !strings.Contains(se.Message, tt.words) {
@@ -212,11 +216,11 @@ func TestSendClassifiesBareStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			se := sendErr(t, c, textMsg("hi"))
-			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message == "" {
@@ -246,7 +250,7 @@ func TestSendRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, `{"status":429,"message":"Too Many Requests"}`, "Retry-After", tt.header))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, `{"status":429,"message":"Too Many Requests"}`, "Retry-After", tt.header))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			se := sendErr(t, c, textMsg("hi"))
 			if se.Class != providers.Transient {
@@ -269,39 +273,30 @@ func TestSendOversizedAnswer(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{"201", http.StatusCreated, `[1234567,"` + pad + `"]`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 201, Ambiguous: true}},
-		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
-		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 201, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			se := sendErr(t, c, textMsg("hi"))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
 	}
 }
 
-// containsSecret reports whether s holds the password, any 8-character
-// piece of it (a truncated password is a leaked password), or the Basic
-// credential.
+// containsSecret reports whether s holds the password or the Basic
+// credential, or a piece of either.
 func containsSecret(s string) bool {
-	basic := base64.StdEncoding.EncodeToString([]byte(testUser + ":" + testPass))
-	for _, secret := range []string{testPass, basic} {
-		for i := 0; i+8 <= len(secret); i++ {
-			if strings.Contains(s, secret[i:i+8]) {
-				return true
-			}
-		}
-	}
-	return false
+	return providertest.Leaks(s, testPass, base64.StdEncoding.EncodeToString([]byte(testUser+":"+testPass)))
 }
 
 func TestSendErrorsNeverCarryTheCredential(t *testing.T) {
@@ -326,7 +321,7 @@ func TestSendErrorsNeverCarryTheCredential(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			se := sendErr(t, c, textMsg("hi"))
 			if containsSecret(se.Error()) {

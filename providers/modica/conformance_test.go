@@ -44,7 +44,7 @@ func TestConformance(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, `{"destination":"+64211234567","content":"Kia ora Aroha","reference":"c:+64211234567"}`, body); diff != "" {
+			if diff := providertest.JSONDiff(t, `{"destination":"+64211234567","content":"Kia ora Aroha","reference":"c:+64211234567"}`, body); diff != "" {
 				t.Errorf("body (-want +got):\n%s", diff)
 			}
 		},

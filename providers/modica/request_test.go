@@ -11,6 +11,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/modica"
+	"github.com/wabulk/wabulk/providers/providertest"
 )
 
 func TestSendRequestBody(t *testing.T) {
@@ -45,7 +46,7 @@ func TestSendRequestBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			r, err := c.Send(context.Background(), tt.m)
 			if err != nil {
@@ -54,7 +55,7 @@ func TestSendRequestBody(t *testing.T) {
 			if diff := cmp.Diff(providers.Receipt{ProviderMessageID: "1234567", Status: message.Accepted}, r); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, tt.want, f.only(t).Body); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, f.Only(t).Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -79,12 +80,12 @@ func TestSendRequestURLAndHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.base, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, modica.Config{BaseURL: f.URL + tt.base})
 			if _, err := c.Send(context.Background(), textMsg("hi")); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			got := map[string]string{
 				"method":        req.Method,
 				"path":          req.Path,
@@ -128,17 +129,17 @@ func TestSendRefusesBeforeSending(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, modica.Config{BaseURL: f.URL})
 			se := sendErr(t, c, tt.m)
-			want := outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
 			if !strings.Contains(se.Error(), tt.message) {
 				t.Errorf("error %q does not say %q", se, tt.message)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests made, want none", n)
 			}
 		})

@@ -9,6 +9,11 @@
 // test server, and the provider's own answers (from its document) with the
 // classification each must get. The suite owns the servers and the checks.
 //
+// The package also holds what the adapters' own tests share: Fake, a
+// stand-in provider that records every request (with Respond, Hang and
+// Drop to answer; RefusedURL where no server should answer at all), and
+// the checks JSONDiff, OutcomeOf, AsSendError and Leaks.
+//
 //	func TestConformance(t *testing.T) {
 //		providertest.Run(t, providertest.Harness{
 //			New:    func(t *testing.T, baseURL string) providers.Provider { ... },
@@ -23,14 +28,10 @@ package providertest
 
 import (
 	"context"
-	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,7 +84,8 @@ type Harness struct {
 	// message.Accepted.
 	AcceptStatus message.Status
 	// CheckRequest, when set, inspects the send request of the success
-	// case (path, auth, body shape).
+	// case (path, auth, body shape): r as the fake recorded it
+	// (Recorded.Request) and its body.
 	CheckRequest func(t *testing.T, r *http.Request, body []byte)
 	// Errors are the documented failures: include every class the
 	// provider documents.
@@ -128,15 +130,12 @@ func Run(t *testing.T, h Harness) {
 		if rcpt.ProviderMessageID != h.AcceptID || rcpt.Status != h.AcceptStatus {
 			t.Errorf("receipt = %+v, want id %q status %s", rcpt, h.AcceptID, h.AcceptStatus)
 		}
-		reqs := srv.requests()
-		if len(reqs) != 1 {
-			t.Fatalf("%d requests, want 1", len(reqs))
-		}
+		req := srv.Only(t)
 		if h.CheckRequest != nil {
-			h.CheckRequest(t, reqs[0].r, reqs[0].body)
+			h.CheckRequest(t, req.Request(), req.Body)
 		}
-		if strings.Contains(reqs[0].r.URL.RawQuery, h.Secret) {
-			t.Errorf("the credential travels in the URL query: %s", reqs[0].r.URL.RawQuery)
+		if strings.Contains(req.RawQuery, h.Secret) {
+			t.Errorf("the credential travels in the URL query: %s", req.RawQuery)
 		}
 	})
 
@@ -145,9 +144,8 @@ func Run(t *testing.T, h Harness) {
 		classes[c.Class] = true
 		t.Run("error/"+c.Name, func(t *testing.T) {
 			se := sendErr(t, h, serve(t, c.Reply).URL, &errs)
-			got := outcome{se.Class, se.Reason, se.Code, se.Ambiguous}
-			want := outcome{c.Class, c.Reason, c.Code, false}
-			if diff := cmp.Diff(want, got); diff != "" {
+			want := Outcome{Class: c.Class, Reason: c.Reason, Code: c.Code}
+			if diff := cmp.Diff(want, OutcomeOf(se), cmpopts.IgnoreFields(Outcome{}, "HTTPStatus")); diff != "" {
 				t.Errorf("%q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -166,35 +164,19 @@ func Run(t *testing.T, h Harness) {
 	})
 
 	t.Run("not-written-is-retryable", func(t *testing.T) {
-		// A port nothing listens on: the request is never written.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		url := "http://" + l.Addr().String()
-		l.Close()
-		se := sendErr(t, h, url, &errs)
+		se := sendErr(t, h, RefusedURL(t), &errs)
 		if se.Class != providers.Transient || se.Ambiguous {
 			t.Errorf("%q: class %s ambiguous %v; want transient, not ambiguous", se, se.Class, se.Ambiguous)
 		}
 	})
 
 	t.Run("written-then-timeout-is-ambiguous", func(t *testing.T) {
-		release := make(chan struct{})
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.Copy(io.Discard, r.Body)
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
-		}))
-		t.Cleanup(srv.Close)
-		t.Cleanup(func() { close(release) })
+		srv := NewFake(t, Hang)
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
 		_, err := h.New(t, srv.URL).Send(ctx, h.Message())
 		errs.add(err)
-		se := asSendError(t, err)
+		se := AsSendError(t, err)
 		if se.Class != providers.Transient || !se.Ambiguous {
 			t.Errorf("%q: class %s ambiguous %v; want transient and ambiguous", se, se.Class, se.Ambiguous)
 		}
@@ -230,11 +212,11 @@ func Run(t *testing.T, h Harness) {
 			m.Content = c
 			_, err := h.New(t, srv.URL).Send(context.Background(), m)
 			errs.add(err)
-			se := asSendError(t, err)
+			se := AsSendError(t, err)
 			if se.Class != providers.Permanent || se.Reason != providers.ReasonUnsupported {
 				t.Errorf("%s: %q; want permanent with reason unsupported", c.Kind(), se)
 			}
-			if n := len(srv.requests()); n != 0 {
+			if n := len(srv.Requests()); n != 0 {
 				t.Errorf("%s: %d requests made, want none", c.Kind(), n)
 			}
 		}
@@ -275,32 +257,13 @@ func Run(t *testing.T, h Harness) {
 	})
 }
 
-type outcome struct {
-	Class     providers.Class
-	Reason    providers.Reason
-	Code      string
-	Ambiguous bool
-}
-
 func sendErr(t *testing.T, h Harness, url string, errs *errorLog) *providers.SendError {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := h.New(t, url).Send(ctx, h.Message())
 	errs.add(err)
-	return asSendError(t, err)
-}
-
-func asSendError(t *testing.T, err error) *providers.SendError {
-	t.Helper()
-	if err == nil {
-		t.Fatal("Send succeeded; want an error")
-	}
-	var se *providers.SendError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %q (%T) is not a *providers.SendError", err, err)
-	}
-	return se
+	return AsSendError(t, err)
 }
 
 // errorLog collects every error text the suite saw, to check for the secret.
@@ -328,48 +291,27 @@ func (l *errorLog) checkSecret(t *testing.T, secret string) {
 	}
 }
 
-// server answers every request with one Reply and remembers the requests.
-type server struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []captured
-	n    atomic.Int64
-}
-
-type captured struct {
-	r    *http.Request
-	body []byte
-}
-
-func serve(t *testing.T, rep Reply) *server {
+// serve starts a Fake that answers every request with rep.
+func serve(t *testing.T, rep Reply) *Fake {
 	t.Helper()
-	s := &server{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.reqs = append(s.reqs, captured{r: r.Clone(context.Background()), body: body})
-		s.mu.Unlock()
-		for k, vs := range rep.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-		if w.Header().Get("Content-Type") == "" {
-			w.Header().Set("Content-Type", "application/json")
-		}
-		status := rep.Status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, rep.Body)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	return NewFake(t, rep.handler)
 }
 
-func (s *server) requests() []captured {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]captured(nil), s.reqs...)
+// handler answers with rep: its status (200 when 0), its header, and
+// Content-Type application/json unless the header names another.
+func (rep Reply) handler(w http.ResponseWriter, _ *http.Request) {
+	for k, vs := range rep.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	status := rep.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, rep.Body)
 }

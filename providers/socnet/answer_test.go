@@ -12,6 +12,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/socnet"
 )
 
@@ -40,8 +41,8 @@ func TestSendReadsSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			r, err := c.Send(context.Background(), msg(textMsg))
 			if err != nil {
 				t.Fatalf("Send: %v", err)
@@ -100,11 +101,11 @@ func TestSendClassifiesErrors(t *testing.T) {
 			t.Run(vname+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				status, code := variant(tt.code)
-				f := newFake(t, reply(status, general(code, tt.text)))
-				c := newClient(t, socnet.Config{URL: f.endpoint()})
+				f := providertest.NewFake(t, providertest.Respond(status, general(code, tt.text)))
+				c := newClient(t, socnet.Config{URL: endpoint(f)})
 				se := sendErr(t, c, msg(textMsg))
-				want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.code), HTTPStatus: status}
-				if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.code), HTTPStatus: status}
+				if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 					t.Errorf("error %q (-want +got):\n%s", se, diff)
 				}
 				if !strings.Contains(se.Message, tt.text) {
@@ -130,39 +131,39 @@ func TestSendClassifiesWords(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 		says   string
 	}{
 		{"unregistered number", 200, `{"status":"invalid"}`,
-			outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "invalid", HTTPStatus: 200}, "not registered on WhatsApp"},
+			providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "invalid", HTTPStatus: 200}, "not registered on WhatsApp"},
 		{"unregistered number in capitals, under 404", 404, `{"status":"Invalid"}`,
-			outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "invalid", HTTPStatus: 404}, "not registered on WhatsApp"},
+			providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "invalid", HTTPStatus: 404}, "not registered on WhatsApp"},
 		{"channel 1 not sent", 200, `{"sent":"false","from":"256701234567@c.us","message_type":"chat","cost":"0"}`,
-			outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200}, `"sent": "false"`},
+			providertest.Outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200}, `"sent": "false"`},
 		{"channel 1 not sent, a boolean", 200, `{"sent":false}`,
-			outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200}, `"sent": "false"`},
+			providertest.Outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200}, `"sent": "false"`},
 		{"an undocumented word", 200, `{"status":"failed","message":"Could not send"}`,
-			outcome{Class: providers.Permanent, Code: "failed", HTTPStatus: 200}, "Could not send"},
+			providertest.Outcome{Class: providers.Permanent, Code: "failed", HTTPStatus: 200}, "Could not send"},
 		{"FAIL without words", 200, `{"status":1}`,
-			outcome{Class: providers.Permanent, Code: "1", HTTPStatus: 200}, "not successful"},
+			providertest.Outcome{Class: providers.Permanent, Code: "1", HTTPStatus: 200}, "not successful"},
 		{"403 without words", 403, `{"status":403}`,
-			outcome{Class: providers.Account, Reason: providers.ReasonBalance, Code: "403", HTTPStatus: 403}, "insufficient credit"},
+			providertest.Outcome{Class: providers.Account, Reason: providers.ReasonBalance, Code: "403", HTTPStatus: 403}, "insufficient credit"},
 		{"status 401 as a float", 200, `{"status":401.0,"message":"Invalid user credentials"}`,
-			outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}, "Invalid user credentials"},
+			providertest.Outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}, "Invalid user credentials"},
 		{"missing parameters with data null", 400, `{"data":null,"message":"The msg field is required.","status":400}`,
-			outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}, "The msg field is required."},
+			providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}, "The msg field is required."},
 		{"message as a list", 422, `{"message":["The msg field is required.","The msisdn field is required."],"status":422}`,
-			outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "422", HTTPStatus: 422}, "The msg field is required.: The msisdn field is required."},
+			providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "422", HTTPStatus: 422}, "The msg field is required.: The msisdn field is required."},
 		{"HTTP error with status 0 in the body", 500, `{"message":"oops","status":0}`,
-			outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500}, "oops"},
+			providertest.Outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500}, "oops"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if !strings.Contains(se.Message, tt.says) {
@@ -200,11 +201,11 @@ func TestSendClassifiesBareStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status, " ", tt.body), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message == "" {
@@ -236,8 +237,8 @@ func TestSendRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body, "Retry-After", tt.header))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body, "Retry-After", tt.header))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(textMsg))
 			if se.Class != providers.Transient {
 				t.Errorf("Class = %v, want transient", se.Class)
@@ -274,11 +275,11 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if !strings.Contains(se.Message, tt.says) {
@@ -297,21 +298,21 @@ func TestSendFailureWithIDIsAmbiguous(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
-		{"503 with a channel 1 body", 503, channel1, outcome{Class: providers.Transient, Code: "503", HTTPStatus: 503, Ambiguous: true}},
+		{"503 with a channel 1 body", 503, channel1, providertest.Outcome{Class: providers.Transient, Code: "503", HTTPStatus: 503, Ambiguous: true}},
 		{"status 500 beside an id", 200, `{"messages":[{"id":"wamid.9"}],"status":500,"message":"late failure"}`,
-			outcome{Class: providers.Transient, Code: "500", HTTPStatus: 200, Ambiguous: true}},
+			providertest.Outcome{Class: providers.Transient, Code: "500", HTTPStatus: 200, Ambiguous: true}},
 		{"sent false beside an id", 200, `{"sent":"false","messageId":"3EB0AE"}`,
-			outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200, Ambiguous: true}},
+			providertest.Outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200, Ambiguous: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -328,20 +329,20 @@ func TestSendOversizedAnswer(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{"200", http.StatusOK, `{"sent":"true","messageId":"3EB0AF","pad":"` + pad + `"}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
-		{"503", http.StatusServiceUnavailable, pad + "x", outcome{Class: providers.Transient, Code: "503", HTTPStatus: 503}},
-		{"422", http.StatusUnprocessableEntity, pad + "x", outcome{Class: providers.Permanent, Code: "422", HTTPStatus: 422}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
+		{"503", http.StatusServiceUnavailable, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "503", HTTPStatus: 503}},
+		{"422", http.StatusUnprocessableEntity, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "422", HTTPStatus: 422}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -371,8 +372,8 @@ func TestSendErrorsNeverCarryTheKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(textMsg))
 			if containsKey(se.Error()) {
 				t.Errorf("error text carries the API key: %q", se.Error())

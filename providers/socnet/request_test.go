@@ -10,6 +10,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/socnet"
 )
 
@@ -48,8 +49,8 @@ func TestSendRequestBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, channel1))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, channel1))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			m := msg(tt.content)
 			if tt.to != "" {
 				m.To = tt.to
@@ -61,7 +62,7 @@ func TestSendRequestBody(t *testing.T) {
 			if diff := cmp.Diff(providers.Receipt{ProviderMessageID: "3EB002BAE9545124A5B7B2", Status: message.Sent}, r); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, tt.want, f.only(t).Body); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, f.Only(t).Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -70,16 +71,16 @@ func TestSendRequestBody(t *testing.T) {
 
 func TestSendRequestURLAndHeaders(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusOK, channel1))
-	c := newClient(t, socnet.Config{URL: f.endpoint()})
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, channel1))
+	c := newClient(t, socnet.Config{URL: endpoint(f)})
 	if _, err := c.Send(context.Background(), msg(textMsg)); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	req := f.only(t)
+	req := f.Only(t)
 	got := map[string]string{
 		"method":        req.Method,
 		"path":          req.Path,
-		"query":         req.Query,
+		"query":         req.RawQuery,
 		"Content-Type":  req.Header.Get("Content-Type"),
 		"Accept":        req.Header.Get("Accept"),
 		"Authorization": req.Header.Get("Authorization"),
@@ -131,17 +132,17 @@ func TestSendRefusesUnsupportedContent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, channel1))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, channel1))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, msg(tt.content))
-			want := outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
 			if !strings.Contains(se.Error(), tt.says) {
 				t.Errorf("error %q does not say %q", se, tt.says)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests made, want none", n)
 			}
 		})
@@ -164,13 +165,13 @@ func TestSendRefusesNonUgandanRecipients(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.to, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, channel1))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, channel1))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			m := msg(textMsg)
 			m.To = tt.to
 			se := sendErr(t, c, m)
-			want := outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
 			for _, s := range []string{"Ugandan", "256", tt.says, tt.to} {
@@ -178,7 +179,7 @@ func TestSendRefusesNonUgandanRecipients(t *testing.T) {
 					t.Errorf("error %q does not say %q", se, s)
 				}
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests made, want none", n)
 			}
 		})
@@ -201,14 +202,14 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, channel1))
-			c := newClient(t, socnet.Config{URL: f.endpoint()})
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, channel1))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
 			se := sendErr(t, c, tt.m)
-			want := outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("an invalid message made %d requests", n)
 			}
 		})
@@ -250,13 +251,13 @@ func TestNew(t *testing.T) {
 // TestSendTrimsTheKey: a key pasted with a newline is sent without it.
 func TestSendTrimsTheKey(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusOK, channel1))
-	c := newClient(t, socnet.Config{URL: f.endpoint(), APIKey: " " + testKey + "\n"})
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, channel1))
+	c := newClient(t, socnet.Config{URL: endpoint(f), APIKey: " " + testKey + "\n"})
 	if _, err := c.Send(context.Background(), msg(textMsg)); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	want := `{"api_key":"` + testKey + `","msisdn":"256701234567","msg":"Oli otya"}`
-	if diff := jsonDiff(t, want, f.only(t).Body); diff != "" {
+	if diff := providertest.JSONDiff(t, want, f.Only(t).Body); diff != "" {
 		t.Errorf("request body (-want +got):\n%s", diff)
 	}
 }

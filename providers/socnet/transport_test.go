@@ -3,7 +3,6 @@ package socnet_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/socnet"
 )
 
@@ -20,56 +20,44 @@ func TestSendTransportFailures(t *testing.T) {
 		name    string
 		url     func(t *testing.T) string
 		ctx     func() context.Context
-		want    outcome
+		want    providertest.Outcome
 		message string
 	}{
 		{
 			name: "context cancelled before sending",
 			url: func(t *testing.T) string {
-				return newFake(t, func(http.ResponseWriter, *http.Request) { t.Error("the request reached the server") }).endpoint()
+				return endpoint(providertest.NewFake(t, func(http.ResponseWriter, *http.Request) { t.Error("the request reached the server") }))
 			},
 			ctx: func() context.Context {
 				ctx, cancel := context.WithCancel(context.Background())
 				cancel()
 				return ctx
 			},
-			want:    outcome{Class: providers.Transient},
+			want:    providertest.Outcome{Class: providers.Transient},
 			message: "cancelled",
 		},
 		{
 			name: "connection refused",
 			url: func(t *testing.T) string {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ln.Close()
-				return "http://" + ln.Addr().String() + "/api.php"
+				return providertest.RefusedURL(t) + "/api.php"
 			},
-			want:    outcome{Class: providers.Transient},
+			want:    providertest.Outcome{Class: providers.Transient},
 			message: "connection failed",
 		},
 		{
 			name: "server reads the request then hangs past the timeout",
 			url: func(t *testing.T) string {
-				return newFake(t, func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }).endpoint()
+				return endpoint(providertest.NewFake(t, providertest.Hang))
 			},
-			want:    outcome{Class: providers.Transient, Ambiguous: true},
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 			message: "timed out",
 		},
 		{
 			name: "server reads the request then drops the connection",
 			url: func(t *testing.T) string {
-				return newFake(t, func(w http.ResponseWriter, _ *http.Request) {
-					conn, _, err := http.NewResponseController(w).Hijack()
-					if err != nil {
-						t.Errorf("hijack: %v", err)
-						return
-					}
-					conn.Close()
-				}).endpoint()
+				return endpoint(providertest.NewFake(t, providertest.Drop(t)))
 			},
-			want:    outcome{Class: providers.Transient, Ambiguous: true},
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 			message: "connection failed",
 		},
 	}
@@ -82,9 +70,9 @@ func TestSendTransportFailures(t *testing.T) {
 			if tt.ctx != nil {
 				ctx = tt.ctx()
 			}
-			r, err := c.Send(ctx, msg(textMsg))
-			se := asSendError(t, r, err)
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			_, err := c.Send(ctx, msg(textMsg))
+			se := providertest.AsSendError(t, err)
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message != tt.message {
@@ -99,8 +87,8 @@ func TestSendTransportFailures(t *testing.T) {
 
 func TestSendCancelledKeepsContextError(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusOK, channel1))
-	c := newClient(t, socnet.Config{URL: f.endpoint()})
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, channel1))
+	c := newClient(t, socnet.Config{URL: endpoint(f)})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.Send(ctx, msg(textMsg))

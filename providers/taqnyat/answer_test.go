@@ -12,6 +12,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/taqnyat"
 )
 
@@ -26,75 +27,75 @@ func TestSendClassifiesErrors(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 		words  string // must appear in the error's Message
 	}{
 		// The document's one error: 401 without authentication.
 		{"401 with a code", 401, `{"message":"401","reason":"Unauthorized bot"}`,
-			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}, "Unauthorized bot"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}, "Unauthorized bot"},
 		{"401 with words", 401, apiError("Unauthorized", "invalid bearer token"),
-			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}, "invalid bearer token"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}, "invalid bearer token"},
 		{"401 code under HTTP 400", 400, `{"message":401,"reason":"Unauthorized"}`,
-			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 400}, "Unauthorized"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 400}, "Unauthorized"},
 		{"401 code in a 200", 200, `{"message":"401","reason":"Unauthorized bot"}`,
-			outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}, "Unauthorized bot"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}, "Unauthorized bot"},
 		{"403", 403, apiError("Forbidden", "WhatsApp is not enabled for this application"),
-			outcome{Class: A, Reason: providers.ReasonAuth, Code: "403", HTTPStatus: 403}, "not enabled"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonAuth, Code: "403", HTTPStatus: 403}, "not enabled"},
 		// The API the document reproduces: 400 for a bad request.
 		{"400 validation error", 400, apiError("Validation error", "Field [to] can not be empty."),
-			outcome{Class: P, Code: "400", HTTPStatus: 400}, "Validation error: Field [to] can not be empty."},
+			providertest.Outcome{Class: P, Code: "400", HTTPStatus: 400}, "Validation error: Field [to] can not be empty."},
 		{"400 with title and reason", 400, `{"title":"Bad request","reason":"Unknown template"}`,
-			outcome{Class: P, Code: "400", HTTPStatus: 400}, "Bad request: Unknown template"},
+			providertest.Outcome{Class: P, Code: "400", HTTPStatus: 400}, "Bad request: Unknown template"},
 		{"400 code in a 200", 200, `{"message":"400","reason":"Template not found"}`,
-			outcome{Class: P, Code: "400", HTTPStatus: 200}, "Template not found"},
+			providertest.Outcome{Class: P, Code: "400", HTTPStatus: 200}, "Template not found"},
 		{"error envelope without a code in a 200", 200, apiError("Validation error", "language is not supported"),
-			outcome{Class: P, Code: "200", HTTPStatus: 200}, "language is not supported"},
+			providertest.Outcome{Class: P, Code: "200", HTTPStatus: 200}, "language is not supported"},
 		{"code field", 400, `{"code":"422","error":"Unprocessable"}`,
-			outcome{Class: P, Code: "422", HTTPStatus: 400}, "Unprocessable"},
+			providertest.Outcome{Class: P, Code: "422", HTTPStatus: 400}, "Unprocessable"},
 		{"a code that is no HTTP status", 400, `{"message":"1009","reason":"Invalid parameter"}`,
-			outcome{Class: P, Code: "1009", HTTPStatus: 400}, "Invalid parameter"},
+			providertest.Outcome{Class: P, Code: "1009", HTTPStatus: 400}, "Invalid parameter"},
 		// A prepaid account out of credit.
 		{"no balance", 400, apiError("Insufficient Balance", "recharge your account"),
-			outcome{Class: A, Reason: providers.ReasonBalance, Code: "400", HTTPStatus: 400}, "Insufficient Balance"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonBalance, Code: "400", HTTPStatus: 400}, "Insufficient Balance"},
 		{"no credit in a 200", 200, `{"message":"402","reason":"not enough credit"}`,
-			outcome{Class: A, Reason: providers.ReasonBalance, Code: "402", HTTPStatus: 200}, "not enough credit"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonBalance, Code: "402", HTTPStatus: 200}, "not enough credit"},
 		{"402", 402, apiError("Payment Required", ""),
-			outcome{Class: A, Reason: providers.ReasonBalance, Code: "402", HTTPStatus: 402}, "Payment Required"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonBalance, Code: "402", HTTPStatus: 402}, "Payment Required"},
 		// Reports in the answer.
 		{"no_opt_in", 201, report("failure", "no_opt_in", "Recipient has not opted in"),
-			outcome{Class: P, Code: "no_opt_in", HTTPStatus: 201}, "Recipient has not opted in"},
+			providertest.Outcome{Class: P, Code: "no_opt_in", HTTPStatus: 201}, "Recipient has not opted in"},
 		{"no_capability", 201, report("failure", "no_capability", ""),
-			outcome{Class: P, Reason: providers.ReasonInvalidRecipient, Code: "no_capability", HTTPStatus: 201}, "no_capability"},
+			providertest.Outcome{Class: P, Reason: providers.ReasonInvalidRecipient, Code: "no_capability", HTTPStatus: 201}, "no_capability"},
 		{"failed", 200, report("failure", "failed", "Message has failed"),
-			outcome{Class: P, Code: "failed", HTTPStatus: 200}, "Message has failed"},
+			providertest.Outcome{Class: P, Code: "failed", HTTPStatus: 200}, "Message has failed"},
 		{"failed state without a status", 201, report("", "failed", ""),
-			outcome{Class: P, Code: "failed", HTTPStatus: 201}, "failed"},
+			providertest.Outcome{Class: P, Code: "failed", HTTPStatus: 201}, "failed"},
 		{"deleted", 201, report("failure", "deleted", "expired"),
-			outcome{Class: P, Code: "deleted", HTTPStatus: 201}, "expired"},
+			providertest.Outcome{Class: P, Code: "deleted", HTTPStatus: 201}, "expired"},
 		{"failure in an unknown state", 201, report("failure", "rejected", "spam"),
-			outcome{Class: P, Code: "rejected", HTTPStatus: 201}, "spam"},
+			providertest.Outcome{Class: P, Code: "rejected", HTTPStatus: 201}, "spam"},
 		{"failure without a state", 201, report("failure", "", "why not"),
-			outcome{Class: P, Code: "failure", HTTPStatus: 201}, "why not"},
+			providertest.Outcome{Class: P, Code: "failure", HTTPStatus: 201}, "why not"},
 		{"no_opt_in under HTTP 400", 400, report("failure", "no_opt_in", "not opted in"),
-			outcome{Class: P, Code: "no_opt_in", HTTPStatus: 400}, "not opted in"},
+			providertest.Outcome{Class: P, Code: "no_opt_in", HTTPStatus: 400}, "not opted in"},
 		// Statuses with nothing more specific.
 		{"404 wrong endpoint", 404, `{"message":"Not Found"}`,
-			outcome{Class: A, Reason: providers.ReasonConfig, Code: "404", HTTPStatus: 404}, "Not Found"},
-		{"409", 409, apiError("Conflict", ""), outcome{Class: P, Code: "409", HTTPStatus: 409}, "Conflict"},
+			providertest.Outcome{Class: A, Reason: providers.ReasonConfig, Code: "404", HTTPStatus: 404}, "Not Found"},
+		{"409", 409, apiError("Conflict", ""), providertest.Outcome{Class: P, Code: "409", HTTPStatus: 409}, "Conflict"},
 		{"429", 429, apiError("Too Many Requests", ""),
-			outcome{Class: T, Reason: providers.ReasonThrottled, Code: "429", HTTPStatus: 429}, "Too Many Requests"},
+			providertest.Outcome{Class: T, Reason: providers.ReasonThrottled, Code: "429", HTTPStatus: 429}, "Too Many Requests"},
 		{"500", 500, apiError("Internal Server Error", "There was an error with your request"),
-			outcome{Class: T, Code: "500", HTTPStatus: 500}, "There was an error"},
+			providertest.Outcome{Class: T, Code: "500", HTTPStatus: 500}, "There was an error"},
 		{"500 mentioning credit is still transient", 500, apiError("credit service down", ""),
-			outcome{Class: T, Code: "500", HTTPStatus: 500}, "credit service down"},
+			providertest.Outcome{Class: T, Code: "500", HTTPStatus: 500}, "credit service down"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if !strings.Contains(se.Message, tt.words) {
@@ -131,11 +132,11 @@ func TestSendClassifiesBareStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message == "" {
@@ -165,7 +166,7 @@ func TestSendRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, apiError("Too Many Requests", ""), "Retry-After", tt.header))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, apiError("Too Many Requests", ""), "Retry-After", tt.header))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
 			if se.Class != providers.Transient {
@@ -205,7 +206,7 @@ func TestSendReadsSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			r, err := c.Send(context.Background(), msg(textMsg))
 			if err != nil {
@@ -241,11 +242,11 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -262,20 +263,20 @@ func TestSendOversizedAnswer(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{"201", http.StatusCreated, `{"statuses":[{"message_id":"m-1"}],"pad":"` + pad + `"}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 201, Ambiguous: true}},
-		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
-		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 201, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -302,7 +303,7 @@ func TestSendErrorsNeverCarryTheToken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
 			if containsToken(se.Error()) {

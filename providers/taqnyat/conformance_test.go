@@ -35,7 +35,7 @@ func TestConformance(t *testing.T) {
 				t.Errorf("request %s %s Authorization=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
 			}
 			want := `{"to":["255712345678"],"message":{"type":"template","template_name":"promo","language":"en","body_params":["Amina"]}}`
-			if diff := jsonDiff(t, want, body); diff != "" {
+			if diff := providertest.JSONDiff(t, want, body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		},

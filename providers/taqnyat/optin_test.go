@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/taqnyat"
 )
 
@@ -27,12 +28,12 @@ func TestOptInAndOutRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, ""))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, ""))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL + "/wa/v1/"})
 			if err := tt.call(c, "+966501234567", "+255712345678"); err != nil {
 				t.Fatalf("%s: %v", tt.name, err)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			got := map[string]string{"method": req.Method, "path": req.Path,
 				"Authorization": req.Header.Get("Authorization"), "Content-Type": req.Header.Get("Content-Type")}
 			want := map[string]string{"method": tt.method, "path": "/wa/v1/provision/optin/",
@@ -40,7 +41,7 @@ func TestOptInAndOutRequests(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, `{"numbers":["966501234567","255712345678"]}`, req.Body); diff != "" {
+			if diff := providertest.JSONDiff(t, `{"numbers":["966501234567","255712345678"]}`, req.Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -49,7 +50,7 @@ func TestOptInAndOutRequests(t *testing.T) {
 
 func TestOptInSendsAtMostTwentyNumbersARequest(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusOK, `{"type":"Opt-In","statuses":[{"status":"success","state":"enable"}]}`))
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{"type":"Opt-In","statuses":[{"status":"success","state":"enable"}]}`))
 	c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 	var numbers, first, second []string
 	for i := range 25 {
@@ -64,13 +65,13 @@ func TestOptInSendsAtMostTwentyNumbersARequest(t *testing.T) {
 	if err := c.OptIn(context.Background(), numbers...); err != nil {
 		t.Fatalf("OptIn: %v", err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests, want 2", len(reqs))
 	}
 	for i, want := range [][]string{first, second} {
 		body := fmt.Sprintf(`{"numbers":["%s"]}`, strings.Join(want, `","`))
-		if diff := jsonDiff(t, body, reqs[i].Body); diff != "" {
+		if diff := providertest.JSONDiff(t, body, reqs[i].Body); diff != "" {
 			t.Errorf("request %d body (-want +got):\n%s", i, diff)
 		}
 	}
@@ -82,27 +83,27 @@ func TestOptInAnswers(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   *outcome // nil: success
+		want   *providertest.Outcome // nil: success
 	}{
 		{"200 empty", 200, "", nil},
 		{"200 Opt-In report", 200, `{"type":"Opt-In","statuses":[{"status":"success","state":"enable"}]}`, nil},
 		{"201 not JSON", 201, "OK", nil},
 		{"401", 401, `{"message":"401","reason":"Unauthorized bot"}`,
-			&outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}},
+			&providertest.Outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401}},
 		{"400", 400, `{"message":"Validation error","reason":"Field [numbers] can not be empty."}`,
-			&outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
-		{"500", 500, "", &outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500}},
+			&providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+		{"500", 500, "", &providertest.Outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500}},
 		{"failure report in a 200", 200, `{"type":"Opt-In","statuses":[{"status":"failure","state":"invalid_number","details":"bad"}]}`,
-			&outcome{Class: providers.Permanent, Code: "invalid_number", HTTPStatus: 200}},
+			&providertest.Outcome{Class: providers.Permanent, Code: "invalid_number", HTTPStatus: 200}},
 		{"failed numbers in a 200", 200, `{"failedToOptInNumbers":[{"msisdn":"966501234567","rejectionReason":"blocked"}]}`,
-			&outcome{Class: providers.Permanent, Code: "failed_to_opt_in", HTTPStatus: 200}},
+			&providertest.Outcome{Class: providers.Permanent, Code: "failed_to_opt_in", HTTPStatus: 200}},
 		{"error envelope in a 200", 200, `{"message":"401","reason":"Unauthorized"}`,
-			&outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}},
+			&providertest.Outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			err := c.OptIn(context.Background(), "+966501234567")
 			if tt.want == nil {
@@ -114,7 +115,7 @@ func TestOptInAnswers(t *testing.T) {
 			if err == nil {
 				t.Fatal("OptIn succeeded, want an error")
 			}
-			if diff := cmp.Diff(*tt.want, outcomeOf(asSendError(t, err))); diff != "" {
+			if diff := cmp.Diff(*tt.want, providertest.OutcomeOf(providertest.AsSendError(t, err))); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", err, diff)
 			}
 		})
@@ -124,12 +125,12 @@ func TestOptInAnswers(t *testing.T) {
 func TestOptInSaysHowFarItGot(t *testing.T) {
 	t.Parallel()
 	var n atomic.Int32
-	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+	f := providertest.NewFake(t, func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
-			reply(http.StatusOK, "")(w, r)
+			providertest.Respond(http.StatusOK, "")(w, r)
 			return
 		}
-		reply(http.StatusServiceUnavailable, "")(w, r)
+		providertest.Respond(http.StatusServiceUnavailable, "")(w, r)
 	})
 	c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 	numbers := make([]string, 25)
@@ -140,7 +141,7 @@ func TestOptInSaysHowFarItGot(t *testing.T) {
 	if err == nil {
 		t.Fatal("OptIn succeeded, want an error")
 	}
-	if se := asSendError(t, err); se.Class != providers.Transient {
+	if se := providertest.AsSendError(t, err); se.Class != providers.Transient {
 		t.Errorf("class %s, want transient", se.Class)
 	}
 	if !strings.Contains(err.Error(), "20 of 25") {
@@ -153,18 +154,18 @@ func TestOptInRefusesBadNumbers(t *testing.T) {
 	for _, numbers := range [][]string{nil, {"966501234567"}, {"+966501234567", "0501234567"}, {""}} {
 		t.Run(fmt.Sprint(numbers), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, ""))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, ""))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			for _, call := range []func(context.Context, ...string) error{c.OptIn, c.OptOut} {
 				err := call(context.Background(), numbers...)
 				if err == nil {
 					t.Fatal("no error")
 				}
-				if se := asSendError(t, err); se.Class != providers.Permanent {
+				if se := providertest.AsSendError(t, err); se.Class != providers.Permanent {
 					t.Errorf("%q: class %s, want permanent", err, se.Class)
 				}
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("%d requests made, want none", n)
 			}
 		})
@@ -173,7 +174,7 @@ func TestOptInRefusesBadNumbers(t *testing.T) {
 
 func TestOptInErrorsNeverCarryTheToken(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusUnauthorized, `{"message":"401","reason":"bad token `+testToken+`"}`))
+	f := providertest.NewFake(t, providertest.Respond(http.StatusUnauthorized, `{"message":"401","reason":"bad token `+testToken+`"}`))
 	c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 	err := c.OptOut(context.Background(), "+966501234567")
 	if err == nil || containsToken(err.Error()) {

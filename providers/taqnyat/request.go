@@ -8,6 +8,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/whatsapp"
 )
 
 // request is the body of POST /messages/: the recipients and one message
@@ -39,7 +40,7 @@ type wireMessage struct {
 	Address string   `json:"address,omitempty"`
 
 	// contacts
-	Contacts []contact `json:"contacts,omitempty"`
+	Contacts []whatsapp.Contact `json:"contacts,omitempty"`
 
 	// template
 	TemplateName string         `json:"template_name,omitempty"`
@@ -70,42 +71,6 @@ type button struct {
 	Parameter string `json:"parameter,omitempty"` // url: the variable part of a dynamic URL
 }
 
-type contact struct {
-	Name   contactName    `json:"name"`
-	Phones []contactPhone `json:"phones,omitempty"`
-	Emails []contactEmail `json:"emails,omitempty"`
-	Org    *contactOrg    `json:"org,omitempty"`
-	URLs   []contactURL   `json:"urls,omitempty"`
-}
-
-type contactName struct {
-	FormattedName string `json:"formatted_name"`
-	FirstName     string `json:"first_name,omitempty"`
-	LastName      string `json:"last_name,omitempty"`
-}
-
-type contactPhone struct {
-	Phone string `json:"phone"`
-	Type  string `json:"type,omitempty"`
-	WaID  string `json:"wa_id,omitempty"`
-}
-
-type contactEmail struct {
-	Email string `json:"email"`
-	Type  string `json:"type,omitempty"`
-}
-
-type contactOrg struct {
-	Company    string `json:"company,omitempty"`
-	Department string `json:"department,omitempty"`
-	Title      string `json:"title,omitempty"`
-}
-
-type contactURL struct {
-	URL  string `json:"url"`
-	Type string `json:"type,omitempty"`
-}
-
 // request builds the wire body for a validated m, or refuses what Taqnyat
 // cannot carry.
 func (c *Client) request(m *message.Message) (request, error) {
@@ -130,7 +95,7 @@ func (c *Client) request(m *message.Message) (request, error) {
 		lat, lng := l.Latitude, l.Longitude
 		w.Lat, w.Lng, w.Name, w.Address = &lat, &lng, l.Name, l.Address
 	case message.KindContacts:
-		w.Contacts = contacts(ct.Contacts)
+		w.Contacts = whatsapp.NewContacts(ct.Contacts)
 	case message.KindTemplate:
 		if err := template(&w, ct.Template); err != nil {
 			return request{}, err
@@ -190,35 +155,6 @@ func template(w *wireMessage, t *message.Template) error {
 		}
 	}
 	return nil
-}
-
-func contacts(in []message.Contact) []contact {
-	out := make([]contact, 0, len(in))
-	for _, c := range in {
-		w := contact{Name: contactName{
-			FormattedName: c.Name.FormattedName,
-			FirstName:     c.Name.FirstName,
-			LastName:      c.Name.LastName,
-		}}
-		// WhatsApp wants at least one name part besides formatted_name.
-		if w.Name.FirstName == "" && w.Name.LastName == "" {
-			w.Name.FirstName = c.Name.FormattedName
-		}
-		for _, p := range c.Phones {
-			w.Phones = append(w.Phones, contactPhone{Phone: p.Phone, Type: p.Type, WaID: p.WaID})
-		}
-		for _, e := range c.Emails {
-			w.Emails = append(w.Emails, contactEmail{Email: e.Email, Type: e.Type})
-		}
-		if o := c.Org; o != nil {
-			w.Org = &contactOrg{Company: o.Company, Department: o.Department, Title: o.Title}
-		}
-		for _, u := range c.URLs {
-			w.URLs = append(w.URLs, contactURL{URL: u.URL, Type: u.Type})
-		}
-		out = append(out, w)
-	}
-	return out
 }
 
 // isoDuration writes d (whole seconds, at least one) as an ISO-8601

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/taqnyat"
 )
 
@@ -158,7 +159,7 @@ func TestSendRequestBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			r, err := c.Send(context.Background(), msg(tt.content))
 			if err != nil {
@@ -167,7 +168,7 @@ func TestSendRequestBody(t *testing.T) {
 			if diff := cmp.Diff(providers.Receipt{ProviderMessageID: okID, Status: message.Accepted}, r); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, tt.want, f.only(t).Body); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, f.Only(t).Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -203,7 +204,7 @@ func TestSendTTL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			taqnyat.SetNow(c, func() time.Time { return now })
 			m := msg(tt.content)
@@ -213,7 +214,7 @@ func TestSendTTL(t *testing.T) {
 			if _, err := c.Send(context.Background(), m); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			if diff := jsonDiff(t, tt.want, f.only(t).Body); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, f.Only(t).Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -226,16 +227,16 @@ func TestSendRefusesAnExpiredMessage(t *testing.T) {
 	for _, left := range []time.Duration{999 * time.Millisecond, 0, -time.Hour} {
 		t.Run(left.String(), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			taqnyat.SetNow(c, func() time.Time { return now })
 			m := msg(textMsg)
 			m.ExpiresAt = now.Add(left)
 			se := sendErr(t, c, m)
-			if diff := cmp.Diff(outcome{Class: providers.Permanent, Code: "ttl"}, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(providertest.Outcome{Class: providers.Permanent, Code: "ttl"}, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("an expired message made %d requests", n)
 			}
 		})
@@ -247,12 +248,12 @@ func TestSendRequestURLAndHeaders(t *testing.T) {
 	for _, base := range []string{"", "/", "/wa/v1", "/wa/v1/"} {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL + base, Token: "Bearer " + testToken})
 			if _, err := c.Send(context.Background(), msg(textMsg)); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			got := map[string]string{
 				"method":        req.Method,
 				"path":          req.Path,
@@ -302,14 +303,14 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
 			se := sendErr(t, c, tt.m)
-			want := outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("an invalid message made %d requests", n)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/tujenge"
 )
 
@@ -90,11 +91,11 @@ func TestSendClassifiesErrors(t *testing.T) {
 		for shape, body := range shapes {
 			t.Run(shape+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
-				f := newFake(t, reply(tt.status, body(tt.code, tt.text)))
+				f := providertest.NewFake(t, providertest.Respond(tt.status, body(tt.code, tt.text)))
 				c := newClient(t, tujenge.Config{BaseURL: f.URL})
 				se := sendErr(t, c, msg(textMsg))
-				want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.code), HTTPStatus: tt.status}
-				if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+				want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.code), HTTPStatus: tt.status}
+				if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 					t.Errorf("error %q (-want +got):\n%s", se, diff)
 				}
 				if !strings.Contains(se.Message, tt.text) || !strings.Contains(se.Message, "see the Tujenge FAQ") {
@@ -132,11 +133,11 @@ func TestSendClassifiesBareStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message == "" {
@@ -166,7 +167,7 @@ func TestSendRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, onPremError(1015, "Too many requests"), "Retry-After", tt.header))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, onPremError(1015, "Too many requests"), "Retry-After", tt.header))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
 			if se.Class != providers.Transient {
@@ -195,7 +196,7 @@ func TestSendReadsSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			r, err := c.Send(context.Background(), msg(textMsg))
 			if err != nil {
@@ -229,11 +230,11 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			want := outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status, Ambiguous: true}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -250,20 +251,20 @@ func TestSendOversizedAnswer(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{"200", http.StatusOK, `{"messages":[{"id":"gBEG1"}],"pad":"` + pad + `"}`,
-			outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
-		{"502", http.StatusBadGateway, pad + "x", outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
-		{"400", http.StatusBadRequest, pad + "x", outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
+		{"502", http.StatusBadGateway, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
+		{"400", http.StatusBadRequest, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 		})
@@ -275,24 +276,13 @@ func TestSendOversizedAnswer(t *testing.T) {
 func TestSendErrorsInSuccessWithID(t *testing.T) {
 	t.Parallel()
 	body := `{"messages":[{"id":"gBEG9"}],"errors":[{"code":1016,"title":"System overloaded"}]}`
-	f := newFake(t, reply(http.StatusOK, body))
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, body))
 	c := newClient(t, tujenge.Config{BaseURL: f.URL})
 	se := sendErr(t, c, msg(textMsg))
-	want := outcome{Class: providers.Transient, Code: "1016", HTTPStatus: 200, Ambiguous: true}
-	if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+	want := providertest.Outcome{Class: providers.Transient, Code: "1016", HTTPStatus: 200, Ambiguous: true}
+	if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 		t.Errorf("error %q (-want +got):\n%s", se, diff)
 	}
-}
-
-// containsKey reports whether s holds the test key or any 8-character piece
-// of it (a truncated key is a leaked key).
-func containsKey(s string) bool {
-	for i := 0; i+8 <= len(testKey); i++ {
-		if strings.Contains(s, testKey[i:i+8]) {
-			return true
-		}
-	}
-	return false
 }
 
 func TestSendErrorsNeverCarryTheKey(t *testing.T) {
@@ -316,7 +306,7 @@ func TestSendErrorsNeverCarryTheKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			se := sendErr(t, c, msg(textMsg))
 			if containsKey(se.Error()) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/tujenge"
 )
 
@@ -173,7 +174,7 @@ func TestSendRequestBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL, Namespace: tt.namespace})
 			r, err := c.Send(context.Background(), msg(tt.content))
 			if err != nil {
@@ -182,7 +183,7 @@ func TestSendRequestBody(t *testing.T) {
 			if diff := cmp.Diff(providers.Receipt{ProviderMessageID: "gBEGkYiEB1VXAglK1ZEqA1YKPrU", Status: message.Accepted}, r); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, tt.want, f.only(t).Body); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, f.Only(t).Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -194,12 +195,12 @@ func TestSendRequestURLAndHeaders(t *testing.T) {
 	for _, base := range []string{"/tenant-7/wa", "/tenant-7/wa/", "/tenant-7/wa/v1", "/tenant-7/wa/v1/"} {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusCreated, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusCreated, okBody))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL + base})
 			if _, err := c.Send(context.Background(), msg(message.Content{Text: &message.Text{Body: "hi"}})); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			got := map[string]string{
 				"method":       req.Method,
 				"path":         req.Path,
@@ -237,14 +238,14 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, okBody))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			se := sendErr(t, c, tt.m)
-			want := outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
-			if diff := cmp.Diff(want, outcomeOf(se)); diff != "" {
+			want := providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonUnsupported}
+			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %v (-want +got):\n%s", se, diff)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("an invalid message made %d requests", n)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/tujenge"
 )
 
@@ -62,62 +63,48 @@ func TestSendTransportFailures(t *testing.T) {
 		name    string
 		base    func(t *testing.T) string
 		ctx     func() context.Context
-		want    outcome
+		want    providertest.Outcome
 		message string
 	}{
 		{
 			name: "context cancelled before sending",
 			base: func(t *testing.T) string {
-				return newFake(t, func(http.ResponseWriter, *http.Request) { t.Error("the request reached the server") }).URL
+				return providertest.NewFake(t, func(http.ResponseWriter, *http.Request) { t.Error("the request reached the server") }).URL
 			},
 			ctx: func() context.Context {
 				ctx, cancel := context.WithCancel(context.Background())
 				cancel()
 				return ctx
 			},
-			want:    outcome{Class: providers.Transient, Ambiguous: false},
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: false},
 			message: "cancelled",
 		},
 		{
 			name:    "timeout in the TLS handshake, before the request is written",
 			base:    silentTLS,
-			want:    outcome{Class: providers.Transient, Ambiguous: false},
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: false},
 			message: "timed out",
 		},
 		{
-			name: "connection refused",
-			base: func(t *testing.T) string {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ln.Close()
-				return "http://" + ln.Addr().String()
-			},
-			want:    outcome{Class: providers.Transient, Ambiguous: false},
+			name:    "connection refused",
+			base:    func(t *testing.T) string { return providertest.RefusedURL(t) },
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: false},
 			message: "connection failed",
 		},
 		{
 			name: "server reads the request then hangs past the timeout",
 			base: func(t *testing.T) string {
-				return newFake(t, func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }).URL
+				return providertest.NewFake(t, providertest.Hang).URL
 			},
-			want:    outcome{Class: providers.Transient, Ambiguous: true},
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 			message: "timed out",
 		},
 		{
 			name: "server reads the request then drops the connection",
 			base: func(t *testing.T) string {
-				return newFake(t, func(w http.ResponseWriter, _ *http.Request) {
-					conn, _, err := http.NewResponseController(w).Hijack()
-					if err != nil {
-						t.Errorf("hijack: %v", err)
-						return
-					}
-					conn.Close()
-				}).URL
+				return providertest.NewFake(t, providertest.Drop(t)).URL
 			},
-			want:    outcome{Class: providers.Transient, Ambiguous: true},
+			want:    providertest.Outcome{Class: providers.Transient, Ambiguous: true},
 			message: "connection failed",
 		},
 	}
@@ -129,9 +116,9 @@ func TestSendTransportFailures(t *testing.T) {
 			if tt.ctx != nil {
 				ctx = tt.ctx()
 			}
-			r, err := c.Send(ctx, msg(textMsg))
-			se := asSendError(t, r, err)
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			_, err := c.Send(ctx, msg(textMsg))
+			se := providertest.AsSendError(t, err)
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", se, diff)
 			}
 			if se.Message != tt.message {
@@ -146,7 +133,7 @@ func TestSendTransportFailures(t *testing.T) {
 
 func TestSendCancelledKeepsContextError(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, reply(http.StatusOK, okBody))
+	f := providertest.NewFake(t, providertest.Respond(http.StatusOK, okBody))
 	c := newClient(t, tujenge.Config{BaseURL: f.URL})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

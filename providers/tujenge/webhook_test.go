@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/providertest"
 	"github.com/wabulk/wabulk/providers/tujenge"
 )
 
@@ -33,18 +34,18 @@ func TestSetWebhookRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			// Tujenge echoes the configuration back.
-			f := newFake(t, reply(http.StatusOK, `{"url":"https://hooks.example/wa?t=7","headers":{"Authorization":"`+hookAuth+`"}}`))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{"url":"https://hooks.example/wa?t=7","headers":{"Authorization":"`+hookAuth+`"}}`))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL + "/base"})
 			if err := c.SetWebhook(context.Background(), "https://hooks.example/wa?t=7", tt.headers); err != nil {
 				t.Fatalf("SetWebhook: %v", err)
 			}
-			req := f.only(t)
+			req := f.Only(t)
 			got := map[string]string{"method": req.Method, "path": req.Path, "key": req.Header.Get("WA-API-KEY"), "type": req.Header.Get("Content-Type")}
 			want := map[string]string{"method": http.MethodPost, "path": "/base/v1/configs/webhook", "key": testKey, "type": "application/json"}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
-			if diff := jsonDiff(t, tt.want, req.Body); diff != "" {
+			if diff := providertest.JSONDiff(t, tt.want, req.Body); diff != "" {
 				t.Errorf("request body (-want +got):\n%s", diff)
 			}
 		})
@@ -57,44 +58,44 @@ func TestSetWebhookErrors(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   outcome
+		want   providertest.Outcome
 	}{
 		{
 			name:   "gateway 400 echoing the secrets",
 			status: 400,
 			body:   gatewayError(400, "url rejected; headers were Authorization: "+hookAuth+" for "+testKey),
-			want:   outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400},
+			want:   providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400},
 		},
 		{
 			name:   "401",
 			status: 401,
 			body:   gatewayError(401, "invalid api key"),
-			want:   outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401},
+			want:   providertest.Outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 401},
 		},
 		{
 			name:   "gateway 500",
 			status: 500,
 			body:   `{"meta":{"success":false,"http_code":500,"developer_message":"internal"}}`,
-			want:   outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500},
+			want:   providertest.Outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500},
 		},
 		{
 			name:   "200 with success false",
 			status: 200,
 			body:   gatewayError(400, "bad url"),
-			want:   outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 200},
+			want:   providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 200},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(tt.status, tt.body))
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			err := c.SetWebhook(context.Background(), "https://hooks.example/wa", map[string]string{"Authorization": hookAuth})
 			var se *providers.SendError
 			if !errors.As(err, &se) {
 				t.Fatalf("SetWebhook error %v is not a *providers.SendError", err)
 			}
-			if diff := cmp.Diff(tt.want, outcomeOf(se)); diff != "" {
+			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
 				t.Errorf("error %q (-want +got):\n%s", err, diff)
 			}
 			if containsKey(err.Error()) || strings.Contains(err.Error(), hookAuth) {
@@ -109,14 +110,14 @@ func TestSetWebhookRefusesBadURL(t *testing.T) {
 	for _, u := range []string{"", "/webhook", "hooks.example/wa", "ftp://hooks.example/wa", "http://[::1"} {
 		t.Run(u, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, reply(http.StatusOK, `{}`))
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{}`))
 			c := newClient(t, tujenge.Config{BaseURL: f.URL})
 			err := c.SetWebhook(context.Background(), u, nil)
 			var se *providers.SendError
 			if !errors.As(err, &se) || se.Class != providers.Permanent {
 				t.Errorf("SetWebhook(%q) = %v, want a permanent *providers.SendError", u, err)
 			}
-			if n := len(f.requests()); n != 0 {
+			if n := len(f.Requests()); n != 0 {
 				t.Errorf("a bad url made %d requests", n)
 			}
 		})
