@@ -54,7 +54,7 @@ func (s *Simulator) serveSend(w http.ResponseWriter, r *http.Request) {
 	a := s.decide(send, d.roll, now)
 	if a.code == http.StatusOK {
 		seq := s.seq.Add(1)
-		a.id = s.format.messageID(s.nonce, seq)
+		a.id, a.to = s.format.messageID(s.nonce, seq), send.to
 		s.accept(send.to) // before replying: a client that saw 200 finds it counted
 		s.receipts(a.id, send.to, seq, now)
 	}

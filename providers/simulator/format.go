@@ -103,6 +103,7 @@ type route struct {
 type answer struct {
 	code       int           // 200 accepts
 	id         string        // provider message id, on accept
+	to         string        // the recipient's digits, on accept
 	title      string        // overrides the format's title for code
 	details    string        // free text for the error body
 	retryAfter time.Duration // sent as Retry-After when > 0

@@ -183,7 +183,14 @@ func (metaFormat) messageID(nonce string, seq uint64) string {
 
 type metaAccepted struct {
 	MessagingProduct string            `json:"messaging_product"`
+	Contacts         []metaContactIn   `json:"contacts,omitempty"`
 	Messages         []metaAcceptedMsg `json:"messages"`
+}
+
+// metaContactIn is the accept's echo of the recipient.
+type metaContactIn struct {
+	Input string `json:"input"`
+	WaID  string `json:"wa_id"`
 }
 
 type metaAcceptedMsg struct {
@@ -212,10 +219,11 @@ type metaErrorData struct {
 
 func (metaFormat) write(w http.ResponseWriter, a answer) {
 	if a.code == http.StatusOK {
-		writeJSON(w, http.StatusOK, metaAccepted{
-			MessagingProduct: "whatsapp",
-			Messages:         []metaAcceptedMsg{{ID: a.id, MessageStatus: "accepted"}},
-		})
+		ok := metaAccepted{MessagingProduct: "whatsapp", Messages: []metaAcceptedMsg{{ID: a.id, MessageStatus: "accepted"}}}
+		if a.to != "" {
+			ok.Contacts = []metaContactIn{{Input: a.to, WaID: a.to}}
+		}
+		writeJSON(w, http.StatusOK, ok)
 		return
 	}
 	e, ok := metaErrors[a.code]

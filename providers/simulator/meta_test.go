@@ -508,7 +508,11 @@ func metaPost(t *testing.T, method, url, token, body string) (int, http.Header, 
 // metaWire is any Graph answer as a client reads it.
 type metaWire struct {
 	MessagingProduct string `json:"messaging_product"`
-	Messages         []struct {
+	Contacts         []struct {
+		Input string `json:"input"`
+		WaID  string `json:"wa_id"`
+	} `json:"contacts"`
+	Messages []struct {
 		ID            string `json:"id"`
 		MessageStatus string `json:"message_status"`
 	} `json:"messages"`
@@ -536,6 +540,9 @@ func TestMetaWireShapes(t *testing.T) {
 	url := base + "/v21.0/" + metaPhoneID + "/messages"
 
 	status, _, w := metaPost(t, http.MethodPost, url, metaToken, metaBody("255712345678", "text", `{"body":"Habari"}`))
+	if len(w.Contacts) != 1 || w.Contacts[0].WaID != "255712345678" {
+		t.Errorf("accept contacts = %+v, want the recipient echoed", w.Contacts)
+	}
 	if status != 200 || w.MessagingProduct != "whatsapp" || len(w.Messages) != 1 || !strings.HasPrefix(w.Messages[0].ID, "wamid.") ||
 		w.Messages[0].MessageStatus != "accepted" || w.Error != nil {
 		t.Errorf("accept: %d %s", status, w.raw)

@@ -172,6 +172,7 @@ func (socnetFormat) messageID(nonce string, seq uint64) string {
 // socnetChannel1 is the accept of channel 1 (WhatsApp Web).
 type socnetChannel1 struct {
 	Sent        string `json:"sent"`
+	From        string `json:"from,omitempty"`
 	MessageType string `json:"message_type"`
 	MessageID   string `json:"messageId"`
 	Cost        string `json:"cost"`
@@ -180,6 +181,7 @@ type socnetChannel1 struct {
 // socnetChannel2 is the accept of channel 2 (WhatsApp's Cloud API).
 type socnetChannel2 struct {
 	MessagingProduct string             `json:"messaging_product"`
+	Contacts         []metaContactIn    `json:"contacts,omitempty"`
 	Messages         []socnetCloudMsgID `json:"messages"`
 	Cost             int                `json:"cost"`
 }
@@ -200,11 +202,18 @@ func (socnetFormat) write(w http.ResponseWriter, a answer) {
 	switch a.code {
 	case http.StatusOK:
 		if strings.HasPrefix(a.id, "wamid.") {
-			writeJSON(w, http.StatusOK, socnetChannel2{MessagingProduct: "whatsapp",
-				Messages: []socnetCloudMsgID{{ID: a.id, MessageStatus: "accepted"}}})
+			ch := socnetChannel2{MessagingProduct: "whatsapp", Messages: []socnetCloudMsgID{{ID: a.id, MessageStatus: "accepted"}}}
+			if a.to != "" {
+				ch.Contacts = []metaContactIn{{Input: a.to, WaID: a.to}}
+			}
+			writeJSON(w, http.StatusOK, ch)
 			return
 		}
-		writeJSON(w, http.StatusOK, socnetChannel1{Sent: "true", MessageType: "chat", MessageID: a.id, Cost: "90"})
+		from := ""
+		if a.to != "" {
+			from = a.to + "@c.us"
+		}
+		writeJSON(w, http.StatusOK, socnetChannel1{Sent: "true", From: from, MessageType: "chat", MessageID: a.id, Cost: "90"})
 		return
 	case socnetUnregistered:
 		writeJSON(w, http.StatusOK, struct {

@@ -358,10 +358,10 @@ func TestSocnetWire(t *testing.T) {
 	// Accepts alternate between the two channels.
 	status, h, body := post(http.MethodPost, url, send("256701234550", ""))
 	id := socnetBetween(body, `"messageId":"`, `"`)
-	check("channel 1", got{200, `{"sent":"true","message_type":"chat","messageId":"` + id + `","cost":"90"}`, ""}, status, h, body)
+	check("channel 1", got{200, `{"sent":"true","from":"256701234550@c.us","message_type":"chat","messageId":"` + id + `","cost":"90"}`, ""}, status, h, body)
 	status, h, body = post(http.MethodPost, url, send("256701234551", `,"template":"otp"`))
 	id2 := socnetBetween(body, `"id":"`, `"`)
-	check("channel 2", got{200, `{"messaging_product":"whatsapp","messages":[{"id":"` + id2 + `","message_status":"accepted"}],"cost":0}`, ""}, status, h, body)
+	check("channel 2", got{200, `{"messaging_product":"whatsapp","contacts":[{"input":"256701234551","wa_id":"256701234551"}],"messages":[{"id":"` + id2 + `","message_status":"accepted"}],"cost":0}`, ""}, status, h, body)
 	if len(id) != 22 || !strings.HasPrefix(id, "3EB0") || !strings.HasPrefix(id2, "wamid.") {
 		t.Errorf("ids %q, %q: want 3EB0 and 18 hex digits, then wamid.", id, id2)
 	}
