@@ -46,13 +46,45 @@ func parseAnswer(b []byte) (a answer, ok bool) {
 // a code, and no success answer carries either.
 func (a *answer) failed() bool { return a.Name != "" || a.Code.set }
 
-// id is the message id as a decimal string, or "" when the answer names no
-// usable one (absent, not a whole number, or not positive).
-func (a *answer) id() string {
-	if a.MessageID.ok && a.MessageID.n > 0 {
-		return strconv.FormatInt(a.MessageID.n, 10)
+// id is the message id as wabulk keeps it (see messageID), or "" when the
+// answer names none.
+func (a *answer) id() string { return messageID(a.MessageID) }
+
+// messageID is a message id as wabulk keeps it: a whole number (sent as a
+// number or a string) in its decimal form, anything else as sent, trimmed
+// ("0f8e2b4c-…", "554.5"). The document promises only a "unique random
+// identifier", so the only ids refused ("") are a missing, null, empty or
+// non-scalar one, and a number that is zero or negative: no identifier is
+// that.
+func messageID(v number) string {
+	switch {
+	case !v.set || v.raw == "":
+		return ""
+	case v.ok:
+		if v.n <= 0 {
+			return ""
+		}
+		return strconv.FormatInt(v.n, 10)
 	}
-	return ""
+	if f, err := strconv.ParseFloat(v.raw, 64); err == nil && f <= 0 {
+		return "" // a zero or negative fraction, or a negative beyond int64
+	}
+	return v.raw
+}
+
+// isDecimal reports whether s is a positive whole number in canonical
+// decimal digits (no sign, no leading zero), which JSON can carry as a
+// number exactly as written.
+func isDecimal(s string) bool {
+	if s == "" || s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // problem is an error answer reduced to what classification needs.
@@ -192,12 +224,19 @@ func (v *number) UnmarshalJSON(b []byte) error {
 			v.n, v.ok = int64(f), true
 		}
 	case string:
-		v.raw = strings.TrimSpace(x)
-		if n, err := strconv.ParseInt(v.raw, 10, 64); err == nil {
-			v.n, v.ok = n, true
-		}
+		*v = numberText(x)
 	}
 	return nil
+}
+
+// numberText is the number a string holds: raw is s trimmed, and n is
+// filled when that is a whole number.
+func numberText(s string) number {
+	v := number{set: true, raw: strings.TrimSpace(s)}
+	if n, err := strconv.ParseInt(v.raw, 10, 64); err == nil {
+		v.n, v.ok = n, true
+	}
+	return v
 }
 
 // text is provider prose sent as a string or an array of strings; anything

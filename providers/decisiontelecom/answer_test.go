@@ -181,6 +181,14 @@ func TestSendReadsSuccess(t *testing.T) {
 		{"exponent", 200, `{"message_id":5.54e2}`, "554"},
 		{"large", 200, `{"message_id":9007199254740993}`, "9007199254740993"},
 		{"201 with more fields", 201, `{"message_id":555,"status":6}`, "555"},
+		// The document promises only a "unique random identifier": any
+		// non-empty id that is not zero or negative is kept as given.
+		{"uuid", 200, `{"message_id":"0f8e2b4c-6d1a-4c3e-9b7f-2a5d8c1e4f60"}`, "0f8e2b4c-6d1a-4c3e-9b7f-2a5d8c1e4f60"},
+		{"word", 200, `{"message_id":"abc"}`, "abc"},
+		{"word with padding", 200, `{"message_id":" wamid.HBgM "}`, "wamid.HBgM"},
+		{"digits beyond int64, as a string", 200, `{"message_id":"99999999999999999999"}`, "99999999999999999999"},
+		{"digits beyond int64, as a number", 200, `{"message_id":99999999999999999999}`, "99999999999999999999"},
+		{"fraction", 200, `{"message_id":554.5}`, "554.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,8 +222,12 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 		{"null message_id", 200, `{"message_id":null}`},
 		{"zero message_id", 200, `{"message_id":0}`},
 		{"negative message_id", 200, `{"message_id":-1}`},
-		{"fractional message_id", 200, `{"message_id":554.5}`},
-		{"word message_id", 200, `{"message_id":"abc"}`},
+		{"zero message_id as a string", 200, `{"message_id":"0"}`},
+		{"negative message_id as a string", 200, `{"message_id":"-5"}`},
+		{"negative fraction", 200, `{"message_id":-0.5}`},
+		{"empty message_id", 200, `{"message_id":""}`},
+		{"blank message_id", 200, `{"message_id":"  "}`},
+		{"boolean message_id", 200, `{"message_id":true}`},
 		{"object message_id", 200, `{"message_id":{"id":554}}`},
 		{"an array", 200, `[{"message_id":554}]`},
 		{"trailing comma", 200, `{"message_id":554,}`},

@@ -49,7 +49,7 @@ func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, e
 		if err := json.Unmarshal(raw, &n); err != nil {
 			return nil, fmt.Errorf("decisiontelecom callback: %w", err)
 		}
-		id := (&answer{MessageID: n.MessageID}).id()
+		id := messageID(n.MessageID)
 		s, known := lookupStatus(n.Status)
 		if id == "" || !known {
 			continue // well-formed, but nothing wabulk uses

@@ -25,7 +25,10 @@
 // base64(key)). DecisionTelecom's own SDKs send base64(key) without the
 // colon; a Basic-auth server that reads the user name as the access token
 // — the error shape {name, message, code, status} is Yii2's, whose
-// HttpBasicAuth does exactly that — reads both the same.
+// HttpBasicAuth does exactly that — reads both the same, and so does
+// wabulk's simulator (providers/simulator). The document's own curl
+// samples ("Authorization: Basic api key", the key not base64-encoded)
+// are read as a placeholder, not as a third form.
 //
 // send-whatsapp gets one flat object:
 //
@@ -56,10 +59,14 @@
 // # Answers
 //
 // A 2xx {"message_id":554} is a Receipt with status accepted and
-// ProviderMessageID "554"; the id may also come as a string ("554") or a
-// whole float (554.0), and is normalised to its decimal form. A 2xx that is
-// not JSON, or names no positive whole message_id, is Transient, Reason
-// Malformed and Ambiguous: DecisionTelecom may have sent the message.
+// ProviderMessageID "554". The document promises only that each message
+// gets a "unique random identifier", so any id is kept: a whole number,
+// sent as a number, a numeric string ("554", " 00554 ") or a whole float
+// (554.0), in its decimal form ("554"); anything else as sent, trimmed
+// ("0f8e2b4c-6d1a-4c3e-9b7f-2a5d8c1e4f60", "554.5"). A 2xx that is not
+// JSON, or whose message_id is missing, null, empty, not a string or a
+// number, zero or negative, is Transient, Reason Malformed and Ambiguous:
+// DecisionTelecom may have sent the message.
 //
 // Errors come as the document's object, with their own HTTP status or
 // inside an HTTP 200 (DecisionTelecom's SDKs look for it in 2xx answers
@@ -115,11 +122,15 @@
 //
 // # Status polling
 //
-// PollStatus posts {"message_id":554} (a number) to receive-whatsapp and
-// reads {"message_id":554,"status":N} into an Event. Errors are classified
-// as above but never Ambiguous (a query changes nothing); a 2xx without a
-// known status, or about another message id, is Transient Malformed. An id
-// that is not a positive whole number is refused before any request.
+// PollStatus posts the id back to receive-whatsapp as DecisionTelecom gave
+// it — a JSON number when it is decimal digits ({"message_id":554}, as the
+// document writes it), else a JSON string ({"message_id":"0f8e2b4c-…"}) —
+// and reads {"message_id":554,"status":N} into an Event. The id is read as
+// in answers (" 0554 " is 554); the answer's message_id, when present, must
+// be the same id. Errors are classified as above but never Ambiguous (a
+// query changes nothing); a 2xx without a known status, or about another
+// message id, is Transient Malformed. An empty, zero or negative id is
+// refused before any request (Permanent).
 //
 //	status  word       wabulk     note
 //	0       sent       sent
@@ -129,19 +140,21 @@
 //	4       failed     failed     ErrorCode "failed"
 //	5       deleted    delivered  WhatsApp's "deleted": the recipient deleted it, so it had arrived
 //	6       pending    accepted   queued at DecisionTelecom
-//	7       seen       read
+//	7       seen       read       also read as WhatsApp's word "read"
 //
-// Event.ProviderStatus is the document's word.
+// The status may come as the number, a numeric string or the word (any
+// case). Event.ProviderStatus is the document's word ("seen" for "read").
 //
 // # Callbacks
 //
 // The document says only that callback_url receives message status
 // changes. ParseCallback reads it as the receive-whatsapp answer it
 // mirrors — {"message_id":554,"status":1}, or an array of such objects —
-// with the status as the number, a numeric string or the word, and the
-// recipient when the object carries destination_addr. An object without a
-// positive message id or with a status the table does not list yields no
-// event and no error; a body that is not a JSON object or an array of
+// with the message id read as in answers (a number or any string), the
+// status as the number, a numeric string or the word, and the recipient
+// when the object carries destination_addr. An object whose message id is
+// missing, empty, zero or negative, or with a status the table does not
+// list, yields no event and no error; a body that is not a JSON object or an array of
 // objects is an error (the receiver answers 400). DecisionTelecom
 // documents no inbound messages, so there are no inbound events: the
 // 24-hour window cannot be tracked from DecisionTelecom's side, and code 7
@@ -156,8 +169,10 @@
 //     and such a body is unreadable.
 //   - Status 4 for code 1 in the document is read as a typo for 400; the
 //     code decides either way.
-//   - message_id 0 is not an id (DecisionTelecom's ids are positive);
-//     a 2xx carrying it is malformed.
+//   - The document's ids are numbers (554), but it calls them "unique
+//     random" identifiers: an id that is not a number (a UUID) is read as
+//     an id, not as a malformed answer. 0 and negative numbers are not
+//     ids; a 2xx carrying one is malformed.
 //   - Text.PreviewURL has no field at DecisionTelecom and is not sent:
 //     the text arrives whole, only WhatsApp's link preview may differ.
 //   - An image URL's extension is the extension of its path; a query

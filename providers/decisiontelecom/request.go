@@ -118,5 +118,8 @@ func buildTemplate(t *message.Template) template {
 
 // pollRequest is the body of POST receive-whatsapp.
 type pollRequest struct {
-	MessageID json.Number `json:"message_id"`
+	// MessageID is the id as DecisionTelecom gave it: a json.Number when it
+	// is a whole number in decimal digits, as the document writes it
+	// ({"message_id":554}), else a string.
+	MessageID any `json:"message_id"`
 }

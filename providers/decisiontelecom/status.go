@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/wabulk/wabulk/message"
@@ -31,12 +30,14 @@ var statuses = map[int64]messageStatus{
 	7: {"seen", message.Read},
 }
 
-// statusByWord is statuses keyed by word, for callbacks that spell it out.
+// statusByWord is statuses keyed by word, for callbacks that spell it
+// out: the document's words, and WhatsApp's "read" for its "seen".
 var statusByWord = func() map[string]int64 {
-	m := make(map[string]int64, len(statuses))
+	m := make(map[string]int64, len(statuses)+1)
 	for code, s := range statuses {
 		m[s.word] = code
 	}
+	m["read"] = 7
 	return m
 }()
 
@@ -71,12 +72,16 @@ func statusEvent(id string, s messageStatus) providers.Event {
 // *providers.SendError classified like a send failure, never Ambiguous (a
 // status query changes nothing at DecisionTelecom).
 func (c *Client) PollStatus(ctx context.Context, providerMessageID string) (providers.Event, error) {
-	id := strings.TrimSpace(providerMessageID)
-	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 || strconv.FormatInt(n, 10) != id {
+	id := messageID(numberText(providerMessageID))
+	if id == "" {
 		return providers.Event{}, &providers.SendError{Class: providers.Permanent,
-			Message: fmt.Sprintf("%q is not a DecisionTelecom message id (a positive whole number)", providerMessageID)}
+			Message: fmt.Sprintf("%q is not a DecisionTelecom message id (empty, zero or negative)", providerMessageID)}
 	}
-	body, err := json.Marshal(pollRequest{MessageID: json.Number(id)})
+	req := pollRequest{MessageID: id}
+	if isDecimal(id) {
+		req.MessageID = json.Number(id)
+	}
+	body, err := json.Marshal(req)
 	if err != nil {
 		return providers.Event{}, &providers.SendError{Class: providers.Permanent, Message: "building the request", Err: err}
 	}

@@ -32,6 +32,45 @@ func TestPollStatusRequest(t *testing.T) {
 	}
 }
 
+// TestPollStatusSendsTheIDBack: the id goes back as DecisionTelecom gave
+// it: a JSON number when it is a whole number in decimal digits, else a
+// JSON string; the event carries it.
+func TestPollStatusSendsTheIDBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		id     string // as passed to PollStatus
+		answer string // the message_id in the answer
+		body   string // the request body
+		event  string // the event's ProviderMessageID
+	}{
+		{"554", `554`, `{"message_id":554}`, "554"},
+		{"0f8e2b4c-6d1a-4c3e-9b7f-2a5d8c1e4f60", `"0f8e2b4c-6d1a-4c3e-9b7f-2a5d8c1e4f60"`,
+			`{"message_id":"0f8e2b4c-6d1a-4c3e-9b7f-2a5d8c1e4f60"}`, "0f8e2b4c-6d1a-4c3e-9b7f-2a5d8c1e4f60"},
+		{"wamid.HBgM", `"wamid.HBgM"`, `{"message_id":"wamid.HBgM"}`, "wamid.HBgM"},
+		{"99999999999999999999", `99999999999999999999`, `{"message_id":99999999999999999999}`, "99999999999999999999"},
+		{"554.5", `554.5`, `{"message_id":"554.5"}`, "554.5"},
+		{" 0554 ", `554`, `{"message_id":554}`, "554"}, // a whole number is read as its decimal form, as in answers
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			t.Parallel()
+			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{"message_id":`+tt.answer+`,"status":1}`))
+			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
+			ev, err := c.PollStatus(context.Background(), tt.id)
+			if err != nil {
+				t.Fatalf("PollStatus: %v", err)
+			}
+			if got := string(f.Only(t).Body); got != tt.body {
+				t.Errorf("body = %s, want %s", got, tt.body)
+			}
+			want := providers.Event{Kind: providers.EventStatus, ProviderMessageID: tt.event, Status: message.Delivered, ProviderStatus: "delivered"}
+			if diff := cmp.Diff(want, ev); diff != "" {
+				t.Errorf("event (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestPollStatusMapsEveryStatus covers the document's status table.
 func TestPollStatusMapsEveryStatus(t *testing.T) {
 	t.Parallel()
@@ -48,7 +87,14 @@ func TestPollStatusMapsEveryStatus(t *testing.T) {
 		{"6", providers.Event{Status: message.Accepted, ProviderStatus: "pending"}},
 		{"7", providers.Event{Status: message.Read, ProviderStatus: "seen"}},
 		{`"7"`, providers.Event{Status: message.Read, ProviderStatus: "seen"}},
+		{`"sent"`, providers.Event{Status: message.Sent, ProviderStatus: "sent"}},
 		{`"delivered"`, providers.Event{Status: message.Delivered, ProviderStatus: "delivered"}},
+		{`"rejected"`, providers.Event{Status: message.Failed, ProviderStatus: "rejected", ErrorCode: "rejected"}},
+		{`"failed"`, providers.Event{Status: message.Failed, ProviderStatus: "failed", ErrorCode: "failed"}},
+		{`"pending"`, providers.Event{Status: message.Accepted, ProviderStatus: "pending"}},
+		{`"seen"`, providers.Event{Status: message.Read, ProviderStatus: "seen"}},
+		{`"read"`, providers.Event{Status: message.Read, ProviderStatus: "seen"}}, // WhatsApp's word for 7
+		{`"READ"`, providers.Event{Status: message.Read, ProviderStatus: "seen"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.status, func(t *testing.T) {
@@ -114,6 +160,10 @@ func TestPollStatusErrors(t *testing.T) {
 			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
 		{"another message", 200, `{"message_id":555,"status":1}`,
 			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
+		{"another message by a word", 200, `{"message_id":"abc","status":1}`,
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
+		{"an empty message id", 200, `{"message_id":"","status":1}`,
+			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, Code: "200", HTTPStatus: 200}},
 		{"error object naming the id is still not ambiguous", 200, `{"message_id":554,"name":"Internal server error","message":"oops","code":2,"status":500}`,
 			providertest.Outcome{Class: providers.Transient, Code: "2", HTTPStatus: 200}},
 	}
@@ -134,9 +184,11 @@ func TestPollStatusErrors(t *testing.T) {
 	}
 }
 
-func TestPollStatusRefusesForeignIDs(t *testing.T) {
+// TestPollStatusRefusesNonIDs: only an empty, zero or negative id is not
+// one DecisionTelecom can have given.
+func TestPollStatusRefusesNonIDs(t *testing.T) {
 	t.Parallel()
-	for _, id := range []string{"", "0", "-5", "0554", "wamid.HBgM", "554.0", "99999999999999999999"} {
+	for _, id := range []string{"", "  ", "0", "000", "-5", "-0.5"} {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
 			f := providertest.NewFake(t, providertest.Respond(http.StatusOK, `{"message_id":554,"status":1}`))

@@ -117,8 +117,9 @@ type inboundMedia struct {
 // Statuses map sent → sent, delivered → delivered, read and played (a voice
 // message was played) → read, failed → failed with the first error's code;
 // other states (deleted, warning, ...) yield no event. Messages of every
-// type but "system" are inbound events. Changes whose field is not
-// "messages" (template status updates, account updates, ...) and objects
+// type but "system" are inbound events. A change without a field is read
+// as a messages change; changes that name another field (template status
+// updates, account updates, ...) and objects
 // other than whatsapp_business_account yield no events. A body that is not
 // a JSON object, or whose fields have the wrong types, is an error.
 func (c *Client) ParseCallback(h http.Header, body []byte) ([]providers.Event, error) {
@@ -145,7 +146,9 @@ func parseNotification(body []byte) ([]providers.Event, error) {
 	var out []providers.Event
 	for _, e := range n.Entry {
 		for _, ch := range e.Changes {
-			if ch.Field != "messages" {
+			// A change without a field (or with an empty one) is read as a
+			// messages change; only a named other field is skipped.
+			if f := strings.TrimSpace(ch.Field); f != "" && !strings.EqualFold(f, "messages") {
 				continue
 			}
 			v := ch.Value

@@ -75,7 +75,23 @@ func TestParseCallbackWithoutAppSecret(t *testing.T) {
 		},
 		{name: "empty object", body: `{}`},
 		{name: "no entries", body: `{"object":"whatsapp_business_account","entry":[]}`},
-		{name: "change without a field", body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.x","status":"sent"}]}}]}]}`},
+		{
+			name: "change without a field is a messages change",
+			body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.x","status":"sent"}]}}]}]}`,
+			want: []providers.Event{{Kind: providers.EventStatus, ProviderMessageID: "wamid.x", Status: message.Sent, ProviderStatus: "sent"}},
+		},
+		{
+			name: "change with an empty field is a messages change",
+			body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"","value":{
+				"metadata":{"display_phone_number":"15550783881"},
+				"messages":[{"from":"255712345678","id":"wamid.e","timestamp":"1739321024","type":"text","text":{"body":"hi"}}]}}]}]}`,
+			want: []providers.Event{{Kind: providers.EventInbound, InboundID: "wamid.e", From: "+255712345678", To: "+15550783881", Text: "hi", Time: at}},
+		},
+		{
+			name: "template status update is skipped even with statuses in it",
+			body: `{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"message_template_status_update","value":{
+				"event":"APPROVED","message_template_id":12345,"statuses":[{"id":"wamid.t","status":"sent"}]}}]}]}`,
+		},
 		{name: "account update", body: `{"object":"whatsapp_business_account","entry":[{"id":"1","time":1739321024,"changes":[{"field":"account_update","value":{"phone_number":"15550783881","event":"VERIFIED_ACCOUNT"}}]}]}`},
 		{name: "phone number quality update", body: `{"object":"whatsapp_business_account","entry":[{"id":"1","time":1739321024,"changes":[{"field":"phone_number_quality_update","value":{"display_phone_number":"15550783881","event":"FLAGGED","current_limit":"TIER_10K"}}]}]}`},
 	}

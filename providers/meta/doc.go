@@ -127,8 +127,10 @@
 //     MediaKind contacts, Text = the formatted names; button → the button's
 //     text; interactive → the button_reply or list_reply title, or the
 //     nfm_reply (Flow) body; reaction → the emoji (empty when removed).
-//   - changes whose field is not "messages" (message_template_status_update,
-//     account_update, phone_number_quality_update, ...), value.errors
+//   - a change without "field" (or with an empty one) is read as a
+//     "messages" change; changes that name another field
+//     (message_template_status_update, account_update,
+//     phone_number_quality_update, ...), value.errors
 //     (system-level errors), and objects other than
 //     whatsapp_business_account yield no events and no error.
 //
@@ -162,6 +164,11 @@
 //     ErrSignatureMalformed, ErrSignatureMismatch); without an AppSecret it
 //     trusts the receiver to have called VerifySignature on the raw body.
 //     The signature covers the raw bytes: never re-encode the body first.
+//   - A change with no "field" is read as "messages": Meta always names
+//     the field, but a relay or a fake that leaves it out still carries
+//     statuses and messages, and dropping them would lose delivery reports
+//     and inbound messages silently. Only a field that is present and
+//     different (matched case-insensitively) is skipped.
 //   - Messages of type "system" (the user changed number) are WhatsApp's
 //     notices, not the user writing: no event. Every other type, including
 //     "unsupported", "order" and ones added later, is an inbound event (with

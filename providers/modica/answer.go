@@ -16,7 +16,8 @@ import (
 
 // answer is any body the gateway returns, decoded leniently: a success is
 // the new message's id (documented as a bare array holding one number,
-// [123]); an error is a JSON object in one of the shapes listed in doc.go.
+// [123], and read in the other shapes listed in doc.go); an error is a
+// JSON object in one of the shapes listed in doc.go.
 type answer struct {
 	json bool   // the body is JSON at all
 	obj  object // the body, when it is a JSON object
@@ -51,7 +52,8 @@ func decodeJSON(b []byte) (any, bool) {
 }
 
 // idOf finds a message id in v: a number or string; the first element of
-// an array; an object's "id". depth guards against silly nesting.
+// an array that names one; an object's id (see objectID). depth guards
+// against silly nesting.
 func idOf(v any, depth int) string {
 	if depth > 3 {
 		return ""
@@ -66,9 +68,49 @@ func idOf(v any, depth int) string {
 			}
 		}
 	case map[string]any:
-		switch id := object(v).get("id").(type) {
+		return objectID(v, depth)
+	}
+	return ""
+}
+
+// idMembers hold a message id as a number or string, in the order they
+// are tried: the gateway's and the WhatsApp API's "id", then the spellings
+// other APIs use.
+var idMembers = []string{"id", "message_id", "messageId"}
+
+// holderMembers hold the new message as an object, or the new messages as
+// an array of objects: the Cloud API's "messages", a framework's "data".
+var holderMembers = []string{"messages", "data"}
+
+// objectID finds the message id an object names: one of idMembers, else
+// the id of the first object under one of holderMembers. A scalar under a
+// holder is not an id ({"data": "Created"} is prose).
+func objectID(o object, depth int) string {
+	if depth > 3 {
+		return ""
+	}
+	for _, k := range idMembers {
+		switch id := o.get(k).(type) {
 		case json.Number, string:
-			return scalar(id)
+			if s := scalar(id); s != "" {
+				return s
+			}
+		}
+	}
+	for _, k := range holderMembers {
+		var held []any
+		switch h := o.get(k).(type) {
+		case map[string]any:
+			held = []any{h}
+		case []any:
+			held = h
+		}
+		for _, e := range held {
+			if m, ok := e.(map[string]any); ok {
+				if id := objectID(m, depth+1); id != "" {
+					return id
+				}
+			}
 		}
 	}
 	return ""

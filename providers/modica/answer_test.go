@@ -39,6 +39,17 @@ func TestSendReadsSuccess(t *testing.T) {
 		{"bare string", 201, `"1234567"`, "1234567"},
 		{"object whose status is a word", 201, `{"id":"1234567","status":"accepted"}`, "1234567"},
 		{"surrounding white space", 201, " \n[1234567]\n ", "1234567"},
+		// The seed documents no send API: a fake will invent its success.
+		{"messages array (the Cloud API's shape)", 200, `{"messaging_product":"whatsapp","messages":[{"id":"wamid.HBgL","message_status":"accepted"}]}`, "wamid.HBgL"},
+		{"messages object", 202, `{"messages":{"id":1234567,"status":"accepted"}}`, "1234567"},
+		{"message_id", 201, `{"message_id":1234567,"status":"queued"}`, "1234567"},
+		{"messageId", 201, `{"messageId":"1234567"}`, "1234567"},
+		{"MessageID in another case", 201, `{"MessageID":"1234567"}`, "1234567"},
+		{"data object", 201, `{"data":{"id":1234567,"destination":"+64211234567"}}`, "1234567"},
+		{"data array", 201, `{"data":[{"id":"1234567"}],"status":201}`, "1234567"},
+		{"data object with message_id", 201, `{"data":{"message_id":"1234567"}}`, "1234567"},
+		{"data under success", 200, `{"success":true,"data":{"messages":[{"id":"1234567"}]}}`, "1234567"},
+		{"id wins over the rest", 201, `{"id":"1","messages":[{"id":"2"}]}`, "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +87,13 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 		{"truncated JSON", 201, `[1234567`},
 		{"two JSON values", 201, `[1][2]`},
 		{"id of the wrong type", 201, `{"id":{"value":1}}`},
+		{"messages without an id", 200, `{"messages":[{"message_status":"accepted"}]}`},
+		{"empty messages", 200, `{"messages":[]}`},
+		{"data null", 201, `{"data":null,"message":"Created"}`},
+		{"data without an id", 201, `{"data":{"destination":"+64211234567"}}`},
+		{"an id only under an unknown member", 201, `{"result":{"id":1234567}}`},
+		{"data as prose", 201, `{"data":"Created"}`},
+		{"messages as prose", 201, `{"messages":["Message queued"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,7 +87,9 @@ func (o object) has(name string) bool {
 
 // dlrStatus maps the DLR statuses to wabulk's. The first four are the
 // document's; "frozen" is Modica's public word for a message it stopped
-// retrying (see doc.go).
+// retrying (see doc.go). The rest are aliases: the document lists only the
+// gateway's words, and a DLR relaying WhatsApp's or another gateway's
+// words should not be dropped.
 var dlrStatus = map[string]struct {
 	status message.Status
 	failed bool
@@ -97,6 +99,14 @@ var dlrStatus = map[string]struct {
 	"rejected": {message.Failed, true},
 	"expired":  {message.Failed, true},
 	"frozen":   {message.Failed, true},
+
+	"delivered":   {message.Delivered, false},
+	"read":        {message.Read, false},
+	"failed":      {message.Failed, true},
+	"undelivered": {message.Failed, true},
+	"accepted":    {message.Accepted, false},
+	"queued":      {message.Accepted, false},
+	"submitted":   {message.Accepted, false},
 }
 
 // parseDLR reads {"id": ..., "status": ..., "reference": ...}. id is the

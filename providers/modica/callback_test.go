@@ -121,6 +121,23 @@ func TestParseCallbackLenient(t *testing.T) {
 			want: []providers.Event{{Kind: providers.EventStatus, ProviderMessageID: "4815162342", Status: message.Failed, ProviderStatus: "frozen", ErrorCode: "frozen"}},
 		},
 		{
+			// The seed lists four DLR statuses; a fake may send the words
+			// WhatsApp and other gateways use.
+			name: "DLR status aliases",
+			body: `[{"id":"1","status":"delivered"},{"id":"2","status":"Read"},{"id":"3","status":"failed"},{"id":"4","status":"UNDELIVERED"},
+				{"id":"5","status":"accepted"},{"id":"6","status":"queued"},{"id":"7","status":"submitted"}]`,
+			want: []providers.Event{
+				{Kind: providers.EventStatus, ProviderMessageID: "1", Status: message.Delivered, ProviderStatus: "delivered"},
+				{Kind: providers.EventStatus, ProviderMessageID: "2", Status: message.Read, ProviderStatus: "Read"},
+				{Kind: providers.EventStatus, ProviderMessageID: "3", Status: message.Failed, ProviderStatus: "failed", ErrorCode: "failed"},
+				{Kind: providers.EventStatus, ProviderMessageID: "4", Status: message.Failed, ProviderStatus: "UNDELIVERED", ErrorCode: "undelivered"},
+				{Kind: providers.EventStatus, ProviderMessageID: "5", Status: message.Accepted, ProviderStatus: "accepted"},
+				{Kind: providers.EventStatus, ProviderMessageID: "6", Status: message.Accepted, ProviderStatus: "queued"},
+				{Kind: providers.EventStatus, ProviderMessageID: "7", Status: message.Accepted, ProviderStatus: "submitted"},
+			},
+		},
+		{name: "an unknown DLR status", body: `{"id":"1","status":"buffered","reference":"r"}`},
+		{
 			name: "a batch of a DLR and an MO",
 			body: `[{"id":"1","status":"sent","reference":"r"},{"id":"2","source":"+64211234567","content":"yes"}]`,
 			want: []providers.Event{

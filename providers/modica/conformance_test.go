@@ -132,7 +132,7 @@ func documentedCallbacks() []providertest.CallbackCase {
 			Want: status("4815162342", message.Delivered, "received", "")},
 		{Name: "dlr status in capitals", Body: `{"id":"4815162342","status":"Received","reference":""}`,
 			Want: status("4815162342", message.Delivered, "Received", "")},
-		{Name: "dlr unknown status", Body: `{"id":"4815162342","status":"submitted","reference":"x"}`},
+		{Name: "dlr unknown status", Body: `{"id":"4815162342","status":"buffered","reference":"x"}`},
 		{Name: "dlr without id", Body: `{"status":"received","reference":"c:+64211234567"}`, WantErr: true},
 
 		// MO callback: the document's shape, content a WhatsApp notification.

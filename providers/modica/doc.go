@@ -64,10 +64,22 @@
 // # Answers
 //
 // A 2xx whose body names a message id is a Receipt with status accepted.
-// The id is read leniently: a bare array ([123], ["123"], [{"id": ...}]),
-// a single number or string, or an object's "id"; numbers become their
-// decimal string. A 2xx that is not JSON or names no id is Transient,
-// Reason Malformed and Ambiguous: Modica may have queued the message. A 2xx
+// The id is read leniently, as the seed documents no send API and the
+// public one only [123]:
+//
+//	[123], ["123"], [{"id": ...}]                            a bare array (documented)
+//	123, "123"                                               a bare number or string
+//	{"id": ...}                                              an object's id
+//	{"message_id": ...}, {"messageId": ...}                  the same, other spellings
+//	{"messages": [{"id": ...}]}, {"messages": {"id": ...}}   the Cloud API's shape
+//	{"data": {"id": ...}}, {"data": [{"id": ...}]}           a framework's envelope
+//
+// The members are tried in that order, in any letter case; under
+// "messages" and "data" only objects count (and may nest once more, as in
+// {"data": {"messages": [...]}}), so {"data": "Created"} names no id.
+// Numbers become their decimal string. A 2xx that is not JSON or names no
+// id anywhere is Transient, Reason Malformed and Ambiguous: Modica may have
+// queued the message. A 2xx
 // whose body names an error ("error", "errors", or status/statusCode ≥ 400)
 // is that error, Ambiguous when it names an id too.
 //
@@ -127,6 +139,14 @@
 //	expired   → failed, ErrorCode "expired"      "unable to deliver ... in a specified amount of time"
 //	frozen    → failed, ErrorCode "frozen"       Modica's public DLR page: no further retries
 //
+// and, as aliases for words the document does not list (see
+// Interpretations):
+//
+//	delivered                      → delivered
+//	read                           → read
+//	failed, undelivered            → failed, ErrorCode the word (lower-cased)
+//	accepted, queued, submitted    → accepted
+//
 // Statuses match in any case; ProviderStatus keeps Modica's word. An
 // unknown status yields nothing; a DLR without an id is an error.
 // reference echoes Message.ID, which Send sent as reference; an Event has no
@@ -168,6 +188,15 @@
 //     "reference"); its length limit, if any, is not documented.
 //   - The DLR id is the id of Send's answer: the REST overview says to store
 //     the message id returned and reconcile delivery receipts with it.
+//   - The seed gives no send API, so a success shape other than the public
+//     API's [123] is read wherever a message id plausibly sits ("id",
+//     "message_id", "messageId", "messages", "data"); only a 2xx with no id
+//     anywhere is malformed.
+//   - The seed lists four DLR statuses (sent, received, rejected,
+//     expired). WhatsApp's words (delivered, read, failed) and common
+//     gateway words (undelivered; accepted, queued, submitted for a message
+//     taken but not yet sent) are read as aliases rather than dropped, so
+//     a status is not lost when the gateway relays them.
 //   - The "base64" value's member name is not given; "encoding" is read,
 //     as Modica's SMS MO callbacks name it.
 //   - 429 and Retry-After are not documented by Modica; both are honoured.

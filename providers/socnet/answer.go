@@ -66,16 +66,39 @@ func (a *answer) id() string {
 	return ""
 }
 
-// okWords are status values that do not describe a failure: 0 is the
-// document's "OK", "valid" its authentication success; the rest are what a
-// "status/sent" string (Response Data parameters) plausibly says on success.
-var okWords = map[string]bool{"": true, "0": true, "valid": true, "ok": true, "success": true, "sent": true, "true": true, "accepted": true}
+// failure reports whether a "status" value (lower-cased) names a failure,
+// whatever else the answer says: the document's FAIL (1), a code of 300 or
+// more (its 401, 403, 404, 422, 500, 503, and any like them), its
+// unregistered "invalid", and the words "error", "false" and any starting
+// with "fail". The document types status loosely ("Int/ Str", the
+// "status/sent" of Response Data), so nothing else is read as a failure.
+func failure(s string) bool {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n == 1 || n >= 300
+	}
+	return s == codeInvalid || s == "error" || s == "false" || strings.HasPrefix(s, "fail")
+}
+
+// success reports whether a "status" value (lower-cased) says a send
+// succeeded: the document's OK (0), an HTTP-like 2xx, or a word a PHP API
+// plausibly writes for it. "valid" is not among them: it answers
+// Authentication, not a send.
+func success(s string) bool {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n == 0 || (n >= 200 && n <= 299)
+	}
+	switch s {
+	case "ok", "success", "sent", "true", "accepted":
+		return true
+	}
+	return false
+}
 
 // errorCode is the failure the body describes, whatever the HTTP status: a
-// non-zero "status" ("1", "401", "invalid", ...), or "not_sent" for
-// channel 1's "sent":"false"; "" when the body names no failure.
+// failing "status" ("1", "401", "invalid", "failed", ...), or "not_sent"
+// for channel 1's "sent":"false"; "" when the body names no failure.
 func (a *answer) errorCode() string {
-	if s := strings.ToLower(string(a.Status)); !okWords[s] {
+	if s := strings.ToLower(string(a.Status)); failure(s) {
 		return s
 	}
 	if strings.EqualFold(string(a.Sent), "false") {
@@ -84,14 +107,18 @@ func (a *answer) errorCode() string {
 	return ""
 }
 
+// sent reports whether the answer says the message went out: channel 1's
+// "sent":"true".
+func (a *answer) sent() bool { return strings.EqualFold(string(a.Sent), "true") }
+
 // Codes of our own for failures Socnet names with a word, not a number.
 const (
 	codeInvalid = "invalid"  // {"status":"invalid"}: not on WhatsApp
 	codeNotSent = "not_sent" // channel 1 with "sent":"false"
 )
 
-// receipt reads the answer to a send.
-func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
+// receipt reads the answer to the send of m.
+func (c *Client) receipt(resp *providers.Response, m *message.Message) (providers.Receipt, error) {
 	a, ok := parseAnswer(resp.Body)
 	code := a.errorCode()
 	if code == "" && resp.Status/100 != 2 {
@@ -100,22 +127,29 @@ func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 	if code != "" {
 		return providers.Receipt{}, c.failure(resp, a, ok, code)
 	}
+	// Channel 1 says the message went out; channel 2 and the general
+	// success pass on an acceptance. Socnet sends no callbacks, so this is
+	// the last word either way.
+	st := message.Accepted
+	if a.sent() {
+		st = message.Sent
+	}
 	if id := a.id(); id != "" {
-		// Channel 1 says the message went out; channel 2 passes on
-		// WhatsApp's acceptance ("message_status":"accepted"). Socnet
-		// sends no callbacks, so this is the last word either way.
-		st := message.Accepted
-		if strings.EqualFold(string(a.Sent), "true") {
-			st = message.Sent
-		}
+		// Any "status" beside an id that is not a failure (0, 2xx,
+		// "submitted", "queued", ...) is a success: the id says Socnet
+		// took the message.
 		return providers.Receipt{ProviderMessageID: id, Status: st}, nil
 	}
+	if a.sent() || success(strings.ToLower(string(a.Status))) {
+		// The general success {"message":"... submitted
+		// successfully.","status":0} names no message. No callback will
+		// ever need Socnet's id to find the record, so the receipt keys
+		// on ours.
+		return providers.Receipt{ProviderMessageID: idPrefix + m.ID, Status: st}, nil
+	}
 	why := "answer carries no message id"
-	switch {
-	case !ok:
+	if !ok {
 		why = "answer is not JSON"
-	case a.Status == "0":
-		why = "socnet reported success (status 0) but named no message id"
 	}
 	if s := c.prose(string(resp.Body)); s != "" {
 		why += ": " + s
@@ -129,6 +163,10 @@ func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 		Message:    why,
 	}
 }
+
+// idPrefix marks a receipt id made from our own message id, for a success
+// that names no Socnet id ("socnet:camp-1:+256701234567").
+const idPrefix = "socnet:"
 
 // failure turns an error answer into a *SendError classified by classify.
 // a is resp.Body parsed (zero, ok false, when it is not JSON); code is the

@@ -37,6 +37,51 @@ func TestSendReadsSuccess(t *testing.T) {
 		{"channel 2 with status \"0\"", 200, `{"messages":[{"id":"wamid.3"}],"status":"0"}`, providers.Receipt{ProviderMessageID: "wamid.3", Status: message.Accepted}},
 		{"a numeric id", 200, `{"sent":"true","messageId":12345}`, providers.Receipt{ProviderMessageID: "12345", Status: message.Sent}},
 		{"an id without sent", 200, `{"messageId":"3EB0AD"}`, providers.Receipt{ProviderMessageID: "3EB0AD", Status: message.Accepted}},
+		// "status" is typed loosely (Int/ Str, "status/sent"): beside an
+		// id, only a failure code or word is a failure.
+		{"an id with status 200", 200, `{"status":200,"messageId":"3EB0"}`, providers.Receipt{ProviderMessageID: "3EB0", Status: message.Accepted}},
+		{"an id with status \"201\"", 201, `{"status":"201","messages":[{"id":"wamid.4"}]}`, providers.Receipt{ProviderMessageID: "wamid.4", Status: message.Accepted}},
+		{"an id with status submitted", 200, `{"status":"submitted","messageId":"3EB0","message":"Message submitted successfully."}`, providers.Receipt{ProviderMessageID: "3EB0", Status: message.Accepted}},
+		{"an id with status Queued", 200, `{"status":"Queued","messages":[{"id":"wamid.5"}]}`, providers.Receipt{ProviderMessageID: "wamid.5", Status: message.Accepted}},
+		{"an id with status 2", 200, `{"status":2,"messageId":"3EB0"}`, providers.Receipt{ProviderMessageID: "3EB0", Status: message.Accepted}},
+		{"an id with status valid and sent", 200, `{"status":"valid","sent":"true","messageId":"3EB0"}`, providers.Receipt{ProviderMessageID: "3EB0", Status: message.Sent}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
+			c := newClient(t, socnet.Config{URL: endpoint(f)})
+			r, err := c.Send(context.Background(), msg(textMsg))
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, r); diff != "" {
+				t.Errorf("receipt (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSendGeneralSuccessWithoutID: the document's "General Success
+// Response" names no message. Socnet sends no callbacks, so no later event
+// needs Socnet's id: the receipt keys on our own message id.
+func TestSendGeneralSuccessWithoutID(t *testing.T) {
+	t.Parallel()
+	const id = "socnet:camp-1:" + ugandan
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   providers.Receipt
+	}{
+		{"the document's general success", 200, `{"message":"Message submitted successfully.","status":0}`, providers.Receipt{ProviderMessageID: id, Status: message.Accepted}},
+		{"status \"0\"", 200, `{"status":"0"}`, providers.Receipt{ProviderMessageID: id, Status: message.Accepted}},
+		{"under 201", 201, `{"message":"Message submitted successfully.","status":0}`, providers.Receipt{ProviderMessageID: id, Status: message.Accepted}},
+		{"status 200", 200, `{"message":"Message submitted successfully.","status":200}`, providers.Receipt{ProviderMessageID: id, Status: message.Accepted}},
+		{"status success", 200, `{"status":"Success"}`, providers.Receipt{ProviderMessageID: id, Status: message.Accepted}},
+		{"channel 1 without an id", 200, `{"sent":"true","from":"256701234567@c.us","message_type":"chat","cost":"90"}`, providers.Receipt{ProviderMessageID: id, Status: message.Sent}},
+		{"sent as a boolean, status 0", 200, `{"sent":true,"status":0}`, providers.Receipt{ProviderMessageID: id, Status: message.Sent}},
+		{"sent, with an id we cannot read", 200, `{"sent":"true","messageId":{"id":"x"}}`, providers.Receipt{ProviderMessageID: id, Status: message.Sent}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,13 +309,14 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 		{"empty", 200, "", "not JSON"},
 		{"204", 204, "", "not JSON"},
 		{"truncated JSON", 200, `{"sent":"true","messageId":"3EB0`, "not JSON"},
-		{"general success without an id", 200, `{"message":"Message submitted successfully.","status":0}`, "status 0"},
 		{"authentication success", 200, `{"status":"valid"}`, "no message id"},
-		{"sent without an id", 200, `{"sent":"true","from":"256701234567@c.us"}`, "no message id"},
+		{"an unknown word without an id", 200, `{"status":"submitted","message":"Request received"}`, "no message id"},
+		{"status 2 without an id", 200, `{"status":2}`, "no message id"},
+		{"no status, sent or id", 200, `{"unexpected":true}`, "no message id"},
+		{"JSON array", 200, `[{"messageId":"3EB0"}]`, "not JSON"},
 		{"empty messages", 200, `{"messaging_product":"whatsapp","messages":[]}`, "no message id"},
 		{"message without id", 200, `{"messages":[{"id":"","message_status":"accepted"}]}`, "no message id"},
 		{"messages of the wrong type", 200, `{"messages":"wamid.1"}`, "no message id"},
-		{"id as an object", 200, `{"sent":"true","messageId":{"id":"x"}}`, "no message id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,6 +351,32 @@ func TestSendFailureWithIDIsAmbiguous(t *testing.T) {
 			providertest.Outcome{Class: providers.Transient, Code: "500", HTTPStatus: 200, Ambiguous: true}},
 		{"sent false beside an id", 200, `{"sent":"false","messageId":"3EB0AE"}`,
 			providertest.Outcome{Class: providers.Permanent, Code: "not_sent", HTTPStatus: 200, Ambiguous: true}},
+		{"status 1 beside an id", 200, `{"status":1,"messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Permanent, Code: "1", HTTPStatus: 200, Ambiguous: true}},
+		{"status invalid beside an id", 200, `{"status":"invalid","messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "invalid", HTTPStatus: 200, Ambiguous: true}},
+		{"status failed beside an id", 200, `{"status":"Failed","messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Permanent, Code: "failed", HTTPStatus: 200, Ambiguous: true}},
+		{"status failure beside an id", 200, `{"status":"failure","messages":[{"id":"wamid.6"}]}`,
+			providertest.Outcome{Class: providers.Permanent, Code: "failure", HTTPStatus: 200, Ambiguous: true}},
+		{"status error beside an id", 200, `{"status":"error","messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Permanent, Code: "error", HTTPStatus: 200, Ambiguous: true}},
+		{"status false beside an id", 200, `{"status":false,"messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Permanent, Code: "false", HTTPStatus: 200, Ambiguous: true}},
+		{"status 300 beside an id", 200, `{"status":300,"messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Account, Reason: providers.ReasonConfig, Code: "300", HTTPStatus: 200, Ambiguous: true}},
+		{"status 401 beside an id", 200, `{"status":"401","messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200, Ambiguous: true}},
+		{"status 403 beside an id", 200, `{"status":403,"messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Account, Reason: providers.ReasonBalance, Code: "403", HTTPStatus: 200, Ambiguous: true}},
+		{"status 404 beside an id", 200, `{"status":404,"message":"Contact not found","messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Permanent, Code: "404", HTTPStatus: 200, Ambiguous: true}},
+		{"status 422 beside an id", 200, `{"status":422,"message":"The msg field is required.","messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Permanent, Code: "422", HTTPStatus: 200, Ambiguous: true}},
+		{"status 503 beside an id", 200, `{"status":"503","messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Transient, Code: "503", HTTPStatus: 200, Ambiguous: true}},
+		{"HTTP 500, status 200 beside an id", 500, `{"status":200,"messageId":"3EB0"}`,
+			providertest.Outcome{Class: providers.Transient, Code: "500", HTTPStatus: 500, Ambiguous: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,7 +439,7 @@ func TestSendErrorsNeverCarryTheKey(t *testing.T) {
 		{"plain text body", 500, "Fatal error: api.php line 12 api_key=" + testKey},
 		{"long plain text body", 503, long + testKey},
 		{"non-JSON 200", 200, "accepted for " + testKey},
-		{"JSON 200 without id", 200, `{"status":0,"echo":{"api_key":"` + testKey + `"}}`},
+		{"JSON 200 without id", 200, `{"result":"queued","echo":{"api_key":"` + testKey + `"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

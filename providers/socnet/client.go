@@ -76,7 +76,9 @@ func New(cfg Config) (*Client, error) {
 // Send posts m to the Socnet URL. On success the Receipt carries Socnet's
 // message id, with status sent when Socnet says the message went out
 // ("sent":"true") and accepted when it passes on WhatsApp's acceptance
-// (the "messages" shape); every failure is a *providers.SendError. A message
+// (the "messages" shape, or the general success, which names no id: the
+// receipt id is then "socnet:" + m.ID); every failure is a
+// *providers.SendError. A message
 // Socnet cannot carry, or one to a number outside Uganda, is refused before
 // any request is made.
 func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
@@ -101,7 +103,7 @@ func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receip
 	if err != nil {
 		return providers.Receipt{}, err
 	}
-	return c.receipt(resp)
+	return c.receipt(resp, m)
 }
 
 // post sends body to the account's URL. A failure to get an answer is a

@@ -71,7 +71,6 @@ func TestConformance(t *testing.T) {
 		// Socnet documents no rate limit; the HTTP Retry-After is honoured.
 		Throttle: providertest.Reply{Status: 429, Header: http.Header{"Retry-After": {"7"}}, Body: `{"message":"Too many requests","status":429}`},
 		Unsupported: []message.Content{
-			{Text: &message.Text{Body: "See https://socnet.example", PreviewURL: true}},
 			{Image: media},
 			{Video: &message.Media{URL: "https://cdn.example/v.mp4"}},
 			{Audio: &message.Media{URL: "https://cdn.example/a.ogg"}},

@@ -27,33 +27,46 @@
 //
 // What goes out, by content kind:
 //
-//	text            msg = the body
+//	text            msg = the body (PreviewURL is not sent: no field)
 //	template        template = the name, msg = its one body parameter
 //	everything else refused: Permanent, Reason Unsupported, no request
 //
 // # Answers
 //
 // Both documented success shapes are read; the API "chooses one of the two
-// channels", so either may come for any message:
+// channels", so either may come for any message. The General Success
+// Response names no message and is read too:
 //
 //	channel 1: {"sent":"true","messageId":"3EB002BAE9545124A5B7B2",...}       → Receipt{id, Sent}
 //	channel 2: {"messages":[{"id":"...","message_status":"accepted"}],...}   → Receipt{id, Accepted}
+//	general:   {"message":"... submitted successfully.","status":0}          → Receipt{"socnet:"+Message.ID, Accepted}
 //
 // Channel 1 says the message went out ("sent"), so its receipt is
 // message.Sent. Channel 2 is WhatsApp's Cloud API answer passed through;
 // "accepted" there means WhatsApp took the request, not that it reached
 // the handset, so its receipt is message.Accepted. Neither moves further:
 // Socnet sends no delivery reports. "sent" may be a string or a boolean;
-// "messages" an array or one object. A 2xx with no message id (including
-// the general success {"message":"... submitted successfully.","status":0})
-// or one that is not JSON is Transient, Reason Malformed and Ambiguous:
-// Socnet may have sent the message and the worker must not resend blindly.
+// "messages" an array or one object.
+//
+// Beside a message id, "status" is a failure only when it names one (see
+// Classification): 0, any 2xx, and any other word ("submitted", "queued")
+// leave the answer a success. Without an id, a 2xx is a success when it
+// says so: "status" 0, a 2xx, "ok", "success", "sent", "true" or
+// "accepted", or "sent":"true" (Receipt status Sent). Its receipt id is
+// "socnet:" + Message.ID: Socnet has no callbacks, so no later event has to
+// be matched to Socnet's id. Any other 2xx (no status or sent at all, an
+// unknown word, the authentication answer "valid", an array) or one that is
+// not JSON is Transient, Reason Malformed and Ambiguous: Socnet may have
+// sent the message and the worker must not resend blindly.
 //
 // Failures come in the general response format {"message":"...",
 // "status":N}, where status is an int or a string, with the code as the
-// HTTP status, in the body, or both. The body's code wins (a non-zero
-// status, "invalid", or "sent":"false"); a 2xx whose body names a failure
-// is that failure; otherwise the HTTP status is the code. SendError.Code
+// HTTP status, in the body, or both. The body's code wins (a failing
+// status, or "sent":"false"); a 2xx whose body names a failure is that
+// failure; otherwise the HTTP status is the code. A failing status is 1,
+// a number of 300 or more, "invalid", "error", "false", or a word starting
+// with "fail"; nothing else, as the document types status loosely
+// ("Int/ Str", "status/sent"). SendError.Code
 // is that code ("401", "1", "invalid", "not_sent"), HTTPStatus the HTTP
 // status, Message the body's "message" (or a non-JSON body, or the
 // document's description of the code), redacted and cut to one line.
@@ -86,7 +99,8 @@
 //	503                                transient  -                  doc SC "Service unavailable"
 //	other 5xx, 408                     transient  -                  providers.ClassifyHTTPStatus
 //	other 4xx, 3xx                     as providers.ClassifyHTTPStatus (4xx permanent; 402 balance; 3xx config)
-//	another word or number in a 2xx    permanent  -                  Socnet refused this request as it stands
+//	"error", "false", "fail…" in a 2xx permanent  -                  Socnet refused this request as it stands
+//	other number ≥ 600 in a 2xx        permanent  -                  likewise
 //
 // Transport failures come from providers.Do: Transient, Ambiguous when the
 // request had been written (a timeout waiting for the answer), not when it
@@ -101,8 +115,12 @@
 //     and location, "also ... by URL", but Message Sending gives one
 //     request shape: msisdn, msg, template. Only what that shape carries
 //     is sent: text, and templates as below. Images, videos, audio,
-//     documents, stickers, location, contacts, and text with PreviewURL
-//     set are refused as unsupported rather than sent as something else.
+//     documents, stickers, location and contacts are refused as
+//     unsupported rather than sent as something else.
+//   - Preview URL. The Audience lists "Text (also with preview URL)", so
+//     text with PreviewURL set is sent, as text; the request has no field
+//     for the flag, which is dropped, and Socnet decides how a link
+//     renders.
 //   - Templates. "template" is the approved template's name; "msg" is
 //     mandatory and, per the OTP note, carries the template's parameter
 //     ("if msg contains "1234" then the user receives: **1234** is your
@@ -112,20 +130,32 @@
 //     refused as unsupported. Socnet adds an OTP template's copy-code
 //     button itself. There is no language field: Socnet resolves the name;
 //     Template.Language and Namespace are not sent.
-//   - Receipt status: channel 1 → sent, channel 2 → accepted (see
-//     Answers). Both are final, as Socnet documents no callbacks; cost is
-//     not kept.
+//   - Receipt status: channel 1 → sent, channel 2 and the general
+//     success → accepted (see Answers). All are final, as Socnet documents
+//     no callbacks; cost is not kept.
 //   - The method is POST: the document sends a JSON body to one URL and
 //     answers 405 for a wrong method.
-//   - The general success ({"status":0} without an id) names no message:
-//     it is read as malformed and ambiguous, not as a receipt, because a
-//     receipt keys on the provider's id.
+//   - The general success ({"status":0} without an id) names no message.
+//     It is still a success: reading it as malformed would fail a message
+//     Socnet sent. The receipt's ProviderMessageID is "socnet:" +
+//     Message.ID, which is enough because Socnet sends no callbacks that
+//     would have to be matched by Socnet's id. The same holds for any 2xx
+//     that says it succeeded without an id ("sent":"true", "status":200,
+//     "success", ...); an id we cannot read beside such a word does not
+//     change it.
 //   - 404 has two documented meanings ("There is no text in the image",
 //     "[Resource] not found"), both about the request: permanent when the
 //     answer is Socnet's JSON. A 404 without Socnet's JSON (an HTML page)
 //     means the URL is wrong, as for every adapter.
-//   - A status word other than 0, "valid", "ok", "success", "sent", "true"
-//     or "accepted" is a failure code in its own right (lower-cased).
+//   - "status" is typed "Int/ Str" and Response Data names it
+//     "status/sent", so a fake or a later Socnet may put anything there.
+//     Only 1, numbers of 300 or more (the documented 401, 403, 404, 422,
+//     500, 503 among them), "invalid", "error", "false" and words starting
+//     with "fail" are failures (lower-cased, the code in its own right).
+//     Beside a message id, anything else (0, 2xx, "submitted") is a
+//     success; without one, only 0, 2xx and "ok", "success", "sent",
+//     "true", "accepted" are, and another word is malformed and
+//     ambiguous, neither a success nor a failure we can name.
 //   - The API key is not checked for 32 bytes: a wrong key is Socnet's to
 //     refuse (401, account-level), not a reason to refuse to start.
 //
@@ -144,4 +174,6 @@
 //		...
 //	}
 //	// r.Status is message.Sent or message.Accepted, and final.
+//	// r.ProviderMessageID is Socnet's id, or "socnet:otp-42" when the
+//	// answer named none.
 package socnet

@@ -34,6 +34,11 @@ func TestSendRequestBody(t *testing.T) {
 			want:    `{"api_key":"` + testKey + `","msisdn":"256772000111","msg":"Pay at https://pay.example/42"}`,
 		},
 		{
+			name:    "text with a preview asked: the text goes out, the flag does not",
+			content: message.Content{Text: &message.Text{Body: "Pay at https://pay.example/42", PreviewURL: true}},
+			want:    `{"api_key":"` + testKey + `","msisdn":"256701234567","msg":"Pay at https://pay.example/42"}`,
+		},
+		{
 			name:    "OTP template: msg is only the code",
 			content: message.Content{Template: &message.Template{Name: "otp_verification", Language: "en", Body: []string{"1234"}}},
 			want:    `{"api_key":"` + testKey + `","msisdn":"256701234567","msg":"1234","template":"otp_verification"}`,
@@ -121,7 +126,6 @@ func TestSendRefusesUnsupportedContent(t *testing.T) {
 		{"sticker", message.Content{Sticker: &message.Media{URL: "https://cdn.example/s.webp"}}, "sticker messages are not supported by socnet"},
 		{"location", message.Content{Location: &message.Location{Latitude: 0.3476, Longitude: 32.5825}}, "location messages are not supported by socnet"},
 		{"contacts", message.Content{Contacts: []message.Contact{{Name: message.ContactName{FormattedName: "Okello"}}}}, "contacts messages are not supported by socnet"},
-		{"text with preview", message.Content{Text: &message.Text{Body: "https://x.example", PreviewURL: true}}, "link preview"},
 		{"template without parameters", message.Content{Template: &message.Template{Name: "hello_world", Language: "en"}}, "0 body parameters"},
 		{"template with two parameters", message.Content{Template: &message.Template{Name: "t", Language: "en", Body: []string{"a", "b"}}}, "2 body parameters"},
 		{"template header", message.Content{Template: &message.Template{Name: "t", Language: "en", Body: []string{"a"},

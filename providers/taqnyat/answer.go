@@ -15,20 +15,31 @@ import (
 
 // answer is any body Taqnyat returns. A send is answered like a delivery
 // report ({"type":"whatsapp","statuses":[{"message_id":...,"state":"queued",
-// ...}]}); an error carries {"message":..., "reason"|"details":...}, where
-// message may be a code ("401") or words ("Validation error"). The decoding
-// is lenient: a field in an unexpected shape is dropped rather than failing
-// the whole answer.
+// ...}]}), or in a WhatsApp-style shape ({"messages":[{"id":...}]}, a
+// top-level "message_id" or "id"); an error carries {"message":...,
+// "reason"|"details":...}, where message may be a code ("401") or words
+// ("Validation error"). The decoding is lenient: a field in an unexpected
+// shape is dropped rather than failing the whole answer.
 type answer struct {
-	Type     string       `json:"type"`
-	Statuses statusList   `json:"statuses"`
-	Message  flexString   `json:"message"`
-	Code     flexString   `json:"code"`
-	Reason   texts        `json:"reason"`
-	Details  texts        `json:"details"`
-	Title    texts        `json:"title"`
-	Error    texts        `json:"error"`
-	Failed   []flexString `json:"failedToOptInNumbers"`
+	Type      string        `json:"type"`
+	Statuses  statusList    `json:"statuses"`
+	Messages  list[sentRef] `json:"messages"`
+	MessageID flexString    `json:"message_id"`
+	ID        flexString    `json:"id"`
+	Message   flexString    `json:"message"`
+	Code      flexString    `json:"code"`
+	Reason    texts         `json:"reason"`
+	Details   texts         `json:"details"`
+	Title     texts         `json:"title"`
+	Error     texts         `json:"error"`
+	Failed    []flexString  `json:"failedToOptInNumbers"`
+}
+
+// sentRef is one entry of a WhatsApp-style "messages": {"id":"wamid..."}
+// (message_id is read too).
+type sentRef struct {
+	ID        flexString `json:"id"`
+	MessageID flexString `json:"message_id"`
 }
 
 // deliveryStatus is one entry of "statuses": the document's delivery report
@@ -92,6 +103,33 @@ func (a *answer) words() string {
 	return join(w)
 }
 
+// messageID is the message id of an answer in a WhatsApp-style shape: the
+// first id in "messages", else the top-level "message_id", else the
+// top-level "id"; "" when there is none. A delivery report's message_id is
+// read by status, before this.
+func (a *answer) messageID() string {
+	for _, m := range a.Messages {
+		for _, id := range []flexString{m.ID, m.MessageID} {
+			if s := strings.TrimSpace(string(id)); s != "" {
+				return s
+			}
+		}
+	}
+	for _, id := range []flexString{a.MessageID, a.ID} {
+		if s := strings.TrimSpace(string(id)); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// namesErrorCode reports whether the answer names an error code (300 and
+// up), as in {"message":"401","reason":"Unauthorized bot"}.
+func (a *answer) namesErrorCode() bool {
+	n, err := strconv.Atoi(a.code())
+	return err == nil && n >= 300
+}
+
 // isError reports whether a 2xx answer without a delivery report is an
 // error envelope: it names an error code (300 and up), or names none and
 // explains itself beyond a bare message. {"message":"Message sent"} or
@@ -133,6 +171,14 @@ func (c *Client) receipt(resp *providers.Response, waID string) (providers.Recei
 		if id := strings.TrimSpace(string(st.MessageID)); id != "" {
 			return providers.Receipt{ProviderMessageID: id, Status: receiptStatus(string(st.State))}, nil
 		}
+	}
+	// An error code beats a bare id, which may name the request rather
+	// than a message (failure marks the error Ambiguous).
+	if a.namesErrorCode() {
+		return providers.Receipt{}, c.failure(resp, a, waID)
+	}
+	if id := a.messageID(); id != "" {
+		return providers.Receipt{ProviderMessageID: id, Status: message.Accepted}, nil
 	}
 	if a.isError() {
 		return providers.Receipt{}, c.failure(resp, a, waID)
@@ -242,7 +288,10 @@ func (c *Client) failure(resp *providers.Response, a answer, waID string) *provi
 		Code:       code,
 		HTTPStatus: resp.Status,
 		RetryAfter: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		Message:    c.prose(text),
+		// A 2xx that names an error and a message id is contradictory:
+		// the message may have gone out.
+		Ambiguous: resp.Status/100 == 2 && a.messageID() != "",
+		Message:   c.prose(text),
 	}
 }
 

@@ -46,6 +46,9 @@ func TestSendClassifiesErrors(t *testing.T) {
 			providertest.Outcome{Class: P, Code: "400", HTTPStatus: 400}, "Validation error: Field [to] can not be empty."},
 		{"400 with title and reason", 400, `{"title":"Bad request","reason":"Unknown template"}`,
 			providertest.Outcome{Class: P, Code: "400", HTTPStatus: 400}, "Bad request: Unknown template"},
+		// An error code beats a bare id, but the id makes it ambiguous.
+		{"401 code in a 200 with an id", 200, `{"message":"401","reason":"Unauthorized bot","id":"req-1"}`,
+			providertest.Outcome{Class: A, Reason: providers.ReasonAuth, Code: "401", HTTPStatus: 200, Ambiguous: true}, "Unauthorized bot"},
 		{"400 code in a 200", 200, `{"message":"400","reason":"Template not found"}`,
 			providertest.Outcome{Class: P, Code: "400", HTTPStatus: 200}, "Template not found"},
 		{"error envelope without a code in a 200", 200, apiError("Validation error", "language is not supported"),
@@ -198,6 +201,28 @@ func TestSendReadsSuccess(t *testing.T) {
 			providers.Receipt{ProviderMessageID: "m-3", Status: message.Accepted}},
 		{"numeric id", 201, `{"statuses":[{"message_id":98765,"state":"queued"}]}`,
 			providers.Receipt{ProviderMessageID: "98765", Status: message.Accepted}},
+		// WhatsApp-style answers (Cloud and on-premises API), which a
+		// gateway or a fake may send instead of a delivery report.
+		{"messages array", 200, `{"messaging_product":"whatsapp","contacts":[{"input":"966501234567","wa_id":"966501234567"}],"messages":[{"id":"wamid.HBgM"}]}`,
+			providers.Receipt{ProviderMessageID: "wamid.HBgM", Status: message.Accepted}},
+		{"messages object", 201, `{"messages":{"id":"gBEGkYiEB1VXAglK1ZEqA1YKPrU"}}`,
+			providers.Receipt{ProviderMessageID: "gBEGkYiEB1VXAglK1ZEqA1YKPrU", Status: message.Accepted}},
+		{"messages entry without id, then message_id", 201, `{"messages":[{}],"message_id":"m-4"}`,
+			providers.Receipt{ProviderMessageID: "m-4", Status: message.Accepted}},
+		{"top-level message_id", 201, `{"message_id":"m-5","message":"Message sent"}`,
+			providers.Receipt{ProviderMessageID: "m-5", Status: message.Accepted}},
+		{"top-level id", 200, `{"id":"m-6","status":"queued"}`,
+			providers.Receipt{ProviderMessageID: "m-6", Status: message.Accepted}},
+		{"top-level numeric id", 200, `{"id":4711}`,
+			providers.Receipt{ProviderMessageID: "4711", Status: message.Accepted}},
+		{"a report without id, then an id", 201, `{"statuses":[{"status":"success","state":"queued"}],"id":"m-7"}`,
+			providers.Receipt{ProviderMessageID: "m-7", Status: message.Accepted}},
+		{"statuses come first", 201, `{"statuses":[{"message_id":"m-s","state":"sent"}],"messages":[{"id":"m-m"}],"message_id":"m-t","id":"m-i"}`,
+			providers.Receipt{ProviderMessageID: "m-s", Status: message.Sent}},
+		{"messages before message_id before id", 201, `{"id":"m-i","message_id":"m-t","messages":[{"id":"m-m"}]}`,
+			providers.Receipt{ProviderMessageID: "m-m", Status: message.Accepted}},
+		{"message_id before id", 201, `{"id":"m-i","message_id":"m-t"}`,
+			providers.Receipt{ProviderMessageID: "m-t", Status: message.Accepted}},
 		{"the recipient's report among others", 201, `{"statuses":[` +
 			`{"message_id":"m-other","recipient":"966500000000","status":"failure","state":"no_opt_in"},` +
 			`{"message_id":"m-ours","recipient":"966501234567","status":"success","state":"queued"}]}`,
@@ -237,6 +262,9 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 		{"statuses as a string", 201, `{"type":"template","statuses":"PENDING"}`},
 		{"a bare message", 200, `{"message":"Message sent"}`},
 		{"a success code", 200, `{"message":"201","reason":"success"}`},
+		{"messages without id", 201, `{"messages":[{"message_status":"accepted"}]}`},
+		{"empty ids", 201, `{"messages":[{"id":""}],"message_id":"","id":" "}`},
+		{"id in another shape", 201, `{"id":{"value":"m-1"},"messages":"m-2"}`},
 		{"truncated JSON", 201, `{"statuses":[{"message_id":"m-1"}`},
 	}
 	for _, tt := range tests {

@@ -35,14 +35,15 @@ type notification struct {
 	Timestamp flexString `json:"timestamp"`
 }
 
-// inbound is the message object of a notification, by type: text (body),
+// inbound is the message object of a notification, by type: text (body,
+// else text as a string or the Cloud API's {"body":...}),
 // button (text, payload), image, video, document, audio, voice, sticker
 // (url, mime_type, caption, filename), location (lat/lng or
 // latitude/longitude, name, address), contacts (contact cards).
 type inbound struct {
 	Type      flexString `json:"type"`
 	Body      texts      `json:"body"`
-	Text      texts      `json:"text"`
+	Text      textField  `json:"text"`
 	Payload   flexString `json:"payload"`
 	URL       flexString `json:"url"`
 	Caption   texts      `json:"caption"`
@@ -162,8 +163,11 @@ func inboundEvent(n *notification) (providers.Event, bool) {
 		Time:      parseTime(string(n.Timestamp)),
 	}
 	switch kind {
-	case "text":
+	case "text": // body, else text ("..." or the Cloud API's {"body":"..."})
 		ev.Text = join(m.Body)
+		if ev.Text == "" {
+			ev.Text = join(m.Text)
+		}
 	case "button": // a quick-reply button: its text, else its payload
 		ev.Text = join(m.Text)
 		if ev.Text == "" {
@@ -212,12 +216,22 @@ func msisdn(s string) string {
 	return s
 }
 
+// timeLayouts are the ISO-8601 forms parseTime reads: RFC 3339, an offset
+// without a colon (+0300), and no zone at all (UTC).
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05Z0700",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05",
+}
+
 // parseTime reads the document's ISO-8601 timestamps; a time without a
 // zone is UTC, and a bare number is Unix seconds (or milliseconds). An
 // unreadable or missing timestamp is the zero time.
 func parseTime(s string) time.Time {
 	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05"} {
+	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC()
 		}
@@ -264,6 +278,24 @@ func (l *list[T]) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// textField is a message's "text": a string, an array of strings, or the
+// Cloud API's object {"body":"..."}; anything else decodes as empty.
+type textField []string
+
+func (t *textField) UnmarshalJSON(b []byte) error {
+	*t = nil
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		var o struct {
+			Body texts `json:"body"`
+		}
+		if json.Unmarshal(b, &o) == nil {
+			*t = textField(o.Body)
+		}
+		return nil
+	}
+	return (*texts)(t).UnmarshalJSON(b)
 }
 
 // coord is a coordinate sent as a JSON number or a numeric string; ok is

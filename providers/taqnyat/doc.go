@@ -56,10 +56,16 @@
 // numbers or strings. The report for the recipient (else the first) gives
 // the Receipt: its message_id, status accepted (queued, dispatched) or
 // further along if its state says so. A 2xx whose report says failure (or a
-// failed state) is that failure. A 2xx with no report but an error envelope
-// is that error. Anything else in a 2xx (not JSON, no message id, a
-// "PENDING" string) is Transient, Reason Malformed and Ambiguous: Taqnyat
-// may have queued the message.
+// failed state) is that failure. A 2xx with no report (or a report without
+// message_id) is read in the WhatsApp-style shapes a gateway or a fake may
+// answer with, in this order: {"messages":[{"id":"wamid..."}]} ("messages"
+// an array or a single object), a top-level "message_id", a top-level "id"
+// (each a string or a number); the first id found is the Receipt, status
+// accepted. An error code (300 and up) in such a 2xx is that error, even
+// beside an id (then Ambiguous: the id may be the message's). A 2xx with no
+// id anywhere but an error envelope is that error. Anything else in a 2xx
+// (not JSON, no message id, a "PENDING" string) is Transient, Reason
+// Malformed and Ambiguous: Taqnyat may have queued the message.
 //
 // Errors are read in the shape the API uses, {"message":"Validation
 // error","details":"..."} or {"message":"401","reason":"Unauthorized bot"}
@@ -95,6 +101,10 @@
 //	429                            transient  throttled          providers.ClassifyHTTPStatus; Retry-After honoured
 //	500, 502, 503, 504, other 5xx  transient  -                  providers.ClassifyHTTPStatus (non-JSON bodies too)
 //	2xx error envelope, no code    permanent  -                  Taqnyat refused the request as it stands
+//	  and no message id
+//	2xx with a message id, no      success    -                  messages[].id, message_id or id: the WhatsApp-style answers
+//	  report and no error code                                      (Cloud, on-premises) a gateway or fake may send
+//	2xx, no message id, no error   transient  malformed          Ambiguous: Taqnyat may have queued the message
 //
 // Transport failures come from providers.Do: Transient, Ambiguous when the
 // request had been written, not when it had not. An answer over
@@ -114,14 +124,17 @@
 // no_opt_in → failed (code "no_opt_in"), no_capability → failed (code
 // "no_capability"). ProviderStatus is the state as Taqnyat wrote it, Error
 // the report's details (failures only), Recipient the recipient in E.164,
-// Time the ISO-8601 timestamp in UTC (a timestamp without a zone is read
-// as UTC, a bare number as Unix time, an unreadable one as zero). A report
+// Time the ISO-8601 timestamp in UTC (RFC 3339, or with an offset without
+// a colon such as "+0300", fractional seconds or not; a timestamp without a
+// zone is read as UTC, a bare number as Unix time, an unreadable one as
+// zero). A report
 // in a state not in the table is dropped, unless its status is "failure":
 // then it is failed with the state as its code.
 //
 // Each notification with a sender becomes an inbound event: From in E.164,
 // To the receiving bot (E.164 when it is a number), InboundID the
-// message_id, Time the timestamp. By message type: text → Text (body);
+// message_id, Time the timestamp. By message type: text → Text (body,
+// else "text" as a string, else the Cloud API's text.body);
 // button → Text (its text, else its payload); image, video, document,
 // audio, sticker → MediaKind and MediaRef (the url), Text the caption;
 // voice → audio; location → MediaKind location, MediaRef "geo:lat,lng"
@@ -186,6 +199,14 @@
 //     most 20 per request (the document's limit on "to"); a 2xx is success
 //     unless its body reports a failure. Opting in twice is harmless, so a
 //     failed call may be repeated whole.
+//   - Send answers in WhatsApp's shapes. The document shows no answer
+//     body; besides the delivery report of the API it reproduces, a 2xx
+//     carrying messages[].id, message_id or id is a success with that id,
+//     so a gateway or a fake that answers like the WhatsApp Cloud or
+//     on-premises API does not fail every message as malformed.
+//   - Inbound text. The API the document reproduces puts a text message's
+//     words in message.body; message.text (a string) and message.text.body
+//     (the Cloud API's shape) are read when body is empty.
 //   - Recipients in callbacks are written as E.164 when they are plain
 //     international numbers (with or without "+" or 00); a national number
 //     (leading 0) or a bot name is kept as Taqnyat wrote it.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,13 +20,19 @@ var _ providers.CallbackParser = (*Client)(nil)
 // webhook is the on-premises WhatsApp Business API notification Tujenge
 // forwards to the configured webhook: statuses of sent messages, and
 // inbound messages with their contacts. One body may carry both.
+//
+// The decoding is lenient field by field: timestamps and coordinates take
+// every shape seen (see timestamp, coord), and a value of the wrong JSON
+// type anywhere else is dropped (encoding/json skips it and decodes the
+// rest; parseCallback ignores the *json.UnmarshalTypeError). Only a body
+// that is not a JSON object, or not JSON, is refused.
 type webhook struct {
 	Statuses []struct {
-		ID          string      `json:"id"`
-		RecipientID string      `json:"recipient_id"`
-		Status      string      `json:"status"`
-		Timestamp   json.Number `json:"timestamp"`
-		Errors      []apiError  `json:"errors"`
+		ID          string     `json:"id"`
+		RecipientID string     `json:"recipient_id"`
+		Status      string     `json:"status"`
+		Timestamp   timestamp  `json:"timestamp"`
+		Errors      []apiError `json:"errors"`
 	} `json:"statuses"`
 	Messages []inbound `json:"messages"`
 	// Errors is a system-level notification (no message concerned).
@@ -35,7 +42,7 @@ type webhook struct {
 type inbound struct {
 	From      string                 `json:"from"`
 	ID        string                 `json:"id"`
-	Timestamp json.Number            `json:"timestamp"`
+	Timestamp timestamp              `json:"timestamp"`
 	Type      string                 `json:"type"`
 	Text      *struct{ Body string } `json:"text"`
 	Image     *inboundMedia          `json:"image"`
@@ -45,10 +52,10 @@ type inbound struct {
 	Document  *inboundMedia          `json:"document"`
 	Sticker   *inboundMedia          `json:"sticker"`
 	Location  *struct {
-		Latitude  float64 `json:"latitude"`
-		Longitude float64 `json:"longitude"`
-		Name      string  `json:"name"`
-		Address   string  `json:"address"`
+		Latitude  coord  `json:"latitude"`
+		Longitude coord  `json:"longitude"`
+		Name      string `json:"name"`
+		Address   string `json:"address"`
 	} `json:"location"`
 	Button *struct {
 		Text    string `json:"text"`
@@ -71,7 +78,9 @@ type inboundMedia struct {
 // notification. Status states map as: sent → sent, delivered → delivered,
 // read → read, failed → failed with the first error's code; "deleted" (the
 // user deleted the message on the phone) and unknown states carry no
-// outcome and yield no event. Timestamps are Unix seconds.
+// outcome and yield no event. Timestamps are Unix seconds (a string or a
+// number) or RFC 3339 strings. A value in an unexpected shape is dropped,
+// not the body; a body that is not a JSON object is an error.
 func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, error) {
 	return parseCallback(body)
 }
@@ -82,10 +91,13 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 		return nil, errors.New("tujenge callback: body is not a JSON object")
 	}
 	var w webhook
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("tujenge callback: %w", err)
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&w); err != nil {
+		// A value of the wrong JSON type: encoding/json skipped that field
+		// and decoded everything else, so only that value is lost.
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			return nil, fmt.Errorf("tujenge callback: %w", err)
+		}
 	}
 	var out []providers.Event
 	for _, s := range w.Statuses {
@@ -94,7 +106,7 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 			continue
 		}
 		ev := providers.Event{Kind: providers.EventStatus, ProviderMessageID: s.ID, Status: st, ProviderStatus: s.Status,
-			Recipient: e164(s.RecipientID), Time: unixTime(s.Timestamp)}
+			Recipient: e164(s.RecipientID), Time: time.Time(s.Timestamp)}
 		if st == message.Failed && len(s.Errors) > 0 {
 			ev.ErrorCode = string(s.Errors[0].Code)
 			ev.Error = strings.TrimSpace(strings.Join(append(s.Errors[0].Title, s.Errors[0].Details...), " "))
@@ -105,7 +117,7 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 		if m.From == "" {
 			continue
 		}
-		ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: e164(m.From), Time: unixTime(m.Timestamp)}
+		ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: e164(m.From), Time: time.Time(m.Timestamp)}
 		media := func(k message.Kind, md *inboundMedia) {
 			ev.MediaKind, ev.Text = k, md.Caption
 			ev.MediaRef = md.ID
@@ -129,8 +141,12 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 		case m.Sticker != nil:
 			media(message.KindSticker, m.Sticker)
 		case m.Location != nil:
+			l := m.Location
 			ev.MediaKind = message.KindLocation
-			ev.Text = strings.TrimSpace(m.Location.Name + " " + m.Location.Address)
+			ev.Text = strings.TrimSpace(l.Name + " " + l.Address)
+			if l.Latitude.ok && l.Longitude.ok {
+				ev.MediaRef = "geo:" + l.Latitude.String() + "," + l.Longitude.String()
+			}
 		case m.Button != nil:
 			ev.Text = m.Button.Text
 		case m.Interactive != nil && m.Interactive.ButtonReply != nil:
@@ -164,10 +180,61 @@ func e164(waID string) string {
 	return "+" + waID
 }
 
-func unixTime(n json.Number) time.Time {
-	s, err := strconv.ParseInt(string(n), 10, 64)
-	if err != nil || s <= 0 {
-		return time.Time{}
-	}
-	return time.Unix(s, 0).UTC()
+// timestamp is a notification's time: Unix seconds as a JSON number or a
+// string ("1518694700", 1518694700, 1518694700.5), or an RFC 3339 string.
+// Anything else, and a time at or before the epoch, reads as the zero time
+// and never fails the body.
+type timestamp time.Time
+
+func (t *timestamp) UnmarshalJSON(b []byte) error {
+	*t = timestamp(parseTime(b))
+	return nil
 }
+
+func parseTime(b []byte) time.Time {
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		s = string(b) // a JSON number, or something parseTime cannot read
+	}
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n <= 0 {
+			return time.Time{}
+		}
+		return time.Unix(n, 0).UTC()
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if !(f > 0 && f < maxUnixSeconds) { // NaN and ±Inf fail this too
+			return time.Time{}
+		}
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC()
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC()
+	}
+	return time.Time{}
+}
+
+// maxUnixSeconds bounds fractional Unix times (year 33658): beyond it a
+// float no longer converts to an int64 of seconds safely.
+const maxUnixSeconds = 1e12
+
+// coord is a coordinate sent as a JSON number or a numeric string; ok is
+// false when it is absent or unreadable, and it never fails the body.
+type coord struct {
+	v  float64
+	ok bool
+}
+
+func (c *coord) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		s = string(b)
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	*c = coord{v: v, ok: err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)}
+	return nil
+}
+
+func (c coord) String() string { return strconv.FormatFloat(c.v, 'f', -1, 64) }

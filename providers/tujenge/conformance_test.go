@@ -74,7 +74,52 @@ func callbackCases() []providertest.CallbackCase {
 				{Kind: providers.EventInbound, InboundID: "m1", From: "+255712345678", Text: "my receipt", MediaKind: message.KindImage, MediaRef: "b1c68f38-8734-4ad3-b4a1-ef0c10d683", Time: at},
 				{Kind: providers.EventInbound, InboundID: "m2", From: "+255712345678", Text: "Yes please", Time: at},
 			}},
+		// Timestamps: Unix seconds as a string or a number, or RFC 3339.
+		{Name: "timestamps in every shape", Body: `{"statuses":[
+			{"id":"s1","recipient_id":"255712345678","status":"sent","timestamp":1518694700},
+			{"id":"s2","recipient_id":"255712345678","status":"delivered","timestamp":"2018-02-15T11:38:20Z"},
+			{"id":"s3","recipient_id":"255712345678","status":"read","timestamp":"2018-02-15T14:38:20.000+03:00"}],
+			"messages":[
+			{"from":"255712345678","id":"m1","timestamp":" 1518694700 ","type":"text","text":{"body":"a"}},
+			{"from":"255712345678","id":"m2","timestamp":"2018-02-15T11:38:20Z","type":"text","text":{"body":"b"}},
+			{"from":"255712345678","id":"m3","timestamp":1518694700.0,"type":"text","text":{"body":"c"}}]}`,
+			Want: []providers.Event{
+				{Kind: providers.EventStatus, ProviderMessageID: "s1", Status: message.Sent, ProviderStatus: "sent", Recipient: "+255712345678", Time: at},
+				{Kind: providers.EventStatus, ProviderMessageID: "s2", Status: message.Delivered, ProviderStatus: "delivered", Recipient: "+255712345678", Time: at},
+				{Kind: providers.EventStatus, ProviderMessageID: "s3", Status: message.Read, ProviderStatus: "read", Recipient: "+255712345678", Time: at},
+				{Kind: providers.EventInbound, InboundID: "m1", From: "+255712345678", Text: "a", Time: at},
+				{Kind: providers.EventInbound, InboundID: "m2", From: "+255712345678", Text: "b", Time: at},
+				{Kind: providers.EventInbound, InboundID: "m3", From: "+255712345678", Text: "c", Time: at},
+			}},
+		{Name: "location as numbers or numeric strings", Body: `{"messages":[
+			{"from":"255712345678","id":"l1","timestamp":"1518694700","type":"location","location":{"latitude":-6.7924,"longitude":39.2083,"name":"Dar","address":"Kivukoni"}},
+			{"from":"255712345678","id":"l2","timestamp":"1518694700","type":"location","location":{"latitude":"-6.7924","longitude":" 39.2083"}}]}`,
+			Want: []providers.Event{
+				{Kind: providers.EventInbound, InboundID: "l1", From: "+255712345678", Text: "Dar Kivukoni", MediaKind: message.KindLocation, MediaRef: "geo:-6.7924,39.2083", Time: at},
+				{Kind: providers.EventInbound, InboundID: "l2", From: "+255712345678", MediaKind: message.KindLocation, MediaRef: "geo:-6.7924,39.2083", Time: at},
+			}},
+		// A value Tujenge should not send drops that value, not the body.
+		{Name: "malformed values drop only themselves", Body: `{"statuses":[
+			{"id":"s1","recipient_id":255712345678,"status":"sent","timestamp":"yesterday"},
+			{"id":"s2","recipient_id":"255712345678","status":"failed","timestamp":{"s":1},"errors":"oops"},
+			{"id":"s3","recipient_id":"255712345678","status":"read","timestamp":"1518694700"}],
+			"messages":[
+			{"from":"255712345678","id":"m1","timestamp":true,"type":"text","text":{"body":5}},
+			{"from":"255712345678","id":"m2","timestamp":"1518694700","type":"location","location":{"latitude":"north","longitude":39.2,"name":"Dar"}},
+			{"from":"255712345678","id":"m3","timestamp":"1518694700","type":"image","image":"not an object"},
+			{"from":"255712345678","id":"m4","timestamp":[1],"type":"button","button":{"text":"Yes","payload":7}}],
+			"errors":{"code":1}}`,
+			Want: []providers.Event{
+				{Kind: providers.EventStatus, ProviderMessageID: "s1", Status: message.Sent, ProviderStatus: "sent"},
+				{Kind: providers.EventStatus, ProviderMessageID: "s2", Status: message.Failed, ProviderStatus: "failed", Recipient: "+255712345678"},
+				{Kind: providers.EventStatus, ProviderMessageID: "s3", Status: message.Read, ProviderStatus: "read", Recipient: "+255712345678", Time: at},
+				{Kind: providers.EventInbound, InboundID: "m1", From: "+255712345678"},
+				{Kind: providers.EventInbound, InboundID: "m2", From: "+255712345678", Text: "Dar", MediaKind: message.KindLocation, Time: at},
+				{Kind: providers.EventInbound, InboundID: "m3", From: "+255712345678", MediaKind: message.KindImage, Time: at},
+				{Kind: providers.EventInbound, InboundID: "m4", From: "+255712345678", Text: "Yes"},
+			}},
 		{Name: "system error notification", Body: `{"errors":[{"code":1014,"title":"Internal error"}]}`, Want: nil},
 		{Name: "not an object", Body: `[{"statuses":[]}]`, WantErr: true},
+		{Name: "truncated", Body: `{"statuses":[{"id":"s1","status":"sent"`, WantErr: true},
 	}
 }

@@ -6,7 +6,8 @@
 // message.Content carries (text, image, video, audio, document, sticker,
 // location, contacts, template), the reading of Tujenge's answers in both
 // documented error shapes, the classification of each failure into a
-// *providers.SendError, and POST /v1/configs/webhook. It must never retry,
+// *providers.SendError, POST /v1/configs/webhook, and the parsing of the
+// notifications Tujenge forwards to that webhook. It must never retry,
 // sleep, log, or put the API key (or webhook header values) in an error:
 // the worker decides what happens next from the SendError alone.
 //
@@ -73,6 +74,38 @@
 // Ambiguous for a 2xx. An invalid message is Permanent, Reason
 // Unsupported, and no request is made.
 //
+// # Callbacks
+//
+// ParseCallback reads the on-premises notification Tujenge forwards:
+// {"statuses":[{"id","recipient_id","status","timestamp","errors"}],
+// "contacts":[...],"messages":[{"from","id","timestamp","type",...}],
+// "errors":[...]}, both lists in one body if need be.
+//
+//   - statuses: sent → sent, delivered → delivered, read → read, failed →
+//     failed with ErrorCode = errors[0].code and Error = its title and
+//     details; deleted and unknown states yield nothing. Recipient is
+//     recipient_id in E.164.
+//   - messages: one inbound event per message with a sender, From in E.164,
+//     InboundID the message id. text → Text; image, video, audio, voice,
+//     document, sticker → MediaKind, MediaRef = the media id (else its
+//     link), Text = caption; location → MediaKind location, MediaRef
+//     "geo:<lat>,<long>" when both are readable, Text = name and address;
+//     button → its text; interactive → the button_reply or list_reply title.
+//   - top-level errors (system notifications) yield nothing.
+//
+// Time is the timestamp in UTC: Unix seconds as a JSON string or number
+// (fractions kept), or an RFC 3339 string; anything else is the zero time.
+// Latitude and longitude may be JSON numbers or numeric strings.
+//
+// The decoding is lenient field by field: a value in a shape that cannot be
+// read (an unreadable timestamp, a numeric recipient_id, "errors" as an
+// object, a media field that is not an object) loses that value only; the
+// rest of the body still yields its events. A body that is not a JSON
+// object, or not valid JSON, is an error (the receiver answers 400). The
+// document names no callback signature: the optional webhook headers set
+// with SetWebhook are for the receiver to check; ParseCallback ignores
+// headers.
+//
 // # Interpretations
 //
 //   - 1000 covers both "Failed to generate processed file path" (the
@@ -92,6 +125,14 @@
 //   - Codes documented only by WhatsApp (1005, 1011, 1013, 1015, 1016, 1026,
 //     1031, 471) are classified as WhatsApp documents them; Tujenge proxies
 //     the on-premises API unchanged.
+//   - Callback timestamps. The on-premises API sends Unix seconds as a
+//     string; the document shows no callback body, so a relay or a fake
+//     that writes ISO-8601 (RFC 3339) or a JSON number is read too, rather
+//     than refusing the whole notification and losing its other reports.
+//   - A malformed value drops that value, not the body: a 400 makes
+//     Tujenge retry a body that will never parse, and every other status
+//     and message in it would be lost. A string field sent as a number
+//     (e.g. a numeric recipient_id) is such a value and reads as empty.
 //   - SetWebhook accepts any absolute http(s) URL; Tujenge's own advice is
 //     HTTPS with a complete certificate chain, no redirects, and an
 //     immediate 200 from the receiver.
