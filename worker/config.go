@@ -36,6 +36,19 @@ type Config struct {
 	// AccountRetryDelay is how long messages wait after an account-level
 	// failure (bad credentials, no credit) before trying again. Defaults to 1m.
 	AccountRetryDelay time.Duration
+	// BreakerMinRequests, BreakerFailureRatio: a provider account's breaker
+	// opens when, within BreakerWindow, at least BreakerMinRequests sends
+	// were made and at least BreakerFailureRatio of them failed transiently.
+	// Default 20, 0.5, 10s.
+	BreakerMinRequests  int
+	BreakerFailureRatio float64
+	BreakerWindow       time.Duration
+	// BreakerOpenFor is how long an open breaker makes every pod wait
+	// before trying again. Defaults to 30s.
+	BreakerOpenFor time.Duration
+	// AccountStateTTL is how long a pod trusts its copy of an account's
+	// shared state (pause, open breaker). Defaults to 1s.
+	AccountStateTTL time.Duration
 	// ResendAmbiguous resends a message whose earlier attempt may have
 	// reached the provider (a worker killed mid-request, a timeout after the
 	// request was written). Defaults to false: such a message ends failed
@@ -78,6 +91,21 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AccountRetryDelay <= 0 {
 		c.AccountRetryDelay = time.Minute
+	}
+	if c.BreakerMinRequests <= 0 {
+		c.BreakerMinRequests = 20
+	}
+	if c.BreakerFailureRatio <= 0 {
+		c.BreakerFailureRatio = 0.5
+	}
+	if c.BreakerWindow <= 0 {
+		c.BreakerWindow = 10 * time.Second
+	}
+	if c.BreakerOpenFor <= 0 {
+		c.BreakerOpenFor = 30 * time.Second
+	}
+	if c.AccountStateTTL <= 0 {
+		c.AccountStateTTL = time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

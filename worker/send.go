@@ -26,6 +26,7 @@ type Sender struct {
 	store     *store.Store
 	providers map[string]providers.Provider
 	limiter   Limiter
+	gate      *gate
 	log       *zap.Logger
 }
 
@@ -38,7 +39,7 @@ func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider,
 	if limiter == nil {
 		limiter = ratelimit.NewLocal(nil, cfg.Now)
 	}
-	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, log: cfg.Logger}
+	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, gate: newGate(cfg, st), log: cfg.Logger}
 }
 
 // ProcessTask runs the guards in order; see the package doc.
@@ -74,6 +75,25 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return s.deferUntil(ctx, ref, m, s.cfg.AccountRetryDelay, fmt.Errorf("unknown provider account %q", m.Account), log)
 	}
 
+	// A paused account or an open breaker: the message waits.
+	wait, why, err := s.gate.wait(ctx, m.Account)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return s.deferUntil(ctx, ref, m, wait, errors.New(why), log)
+	}
+	done, wait, ok := s.gate.allow(m.Account)
+	if !ok {
+		return s.deferUntil(ctx, ref, m, wait, errors.New("circuit breaker open in this worker"), log)
+	}
+	sent := false
+	defer func() {
+		if !sent {
+			done(errNotSent)
+		}
+	}()
+
 	r, err := s.limiter.Reserve(ctx, m.Account, s.cfg.MaxLimiterWait)
 	if err != nil {
 		return err
@@ -99,6 +119,8 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	// The request runs to completion even if asynq cancels ctx (shutdown
 	// abort, lease loss): once written, only its answer says what happened.
 	rcpt, err := prov.Send(context.WithoutCancel(ctx), m)
+	sent = true
+	done(err)
 	if err == nil {
 		st := rcpt.Status
 		if st == "" {
@@ -132,7 +154,7 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 		}
 		return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: se.Code, Error: se.Error()}, log)
 	case providers.Account:
-		log.Error("account-level failure: messages on this account wait", zap.String("reason", string(se.Reason)))
+		s.gate.pause(ctx, m.Account, se)
 		delay := max(s.cfg.AccountRetryDelay, se.RetryAfter)
 		return s.requeue(ctx, ref, m, delay, false, se, log)
 	default: // Transient

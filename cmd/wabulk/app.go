@@ -164,6 +164,10 @@ func workerConfig(cfg *Config, log *zap.Logger) worker.Config {
 		MaxLimiterWait:           time.Duration(w.MaxLimiterWait),
 		AccountRetryDelay:        time.Duration(w.AccountRetryDelay),
 		ResendAmbiguous:          w.ResendAmbiguous,
+		BreakerMinRequests:       w.BreakerMinRequests,
+		BreakerFailureRatio:      w.BreakerFailureRatio,
+		BreakerWindow:            time.Duration(w.BreakerWindow),
+		BreakerOpenFor:           time.Duration(w.BreakerOpenFor),
 		Logger:                   log,
 	}
 }

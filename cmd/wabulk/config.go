@@ -83,6 +83,10 @@ type WorkerConfig struct {
 	MaxLimiterWait           Duration       `yaml:"max_limiter_wait"`
 	AccountRetryDelay        Duration       `yaml:"account_retry_delay"`
 	ResendAmbiguous          bool           `yaml:"resend_ambiguous"`
+	BreakerMinRequests       int            `yaml:"breaker_min_requests"`
+	BreakerFailureRatio      float64        `yaml:"breaker_failure_ratio"`
+	BreakerWindow            Duration       `yaml:"breaker_window"`
+	BreakerOpenFor           Duration       `yaml:"breaker_open_for"`
 }
 
 // Duration is a time.Duration written as "1.5s", "10m", "2h".
@@ -413,6 +417,9 @@ func (c *Config) Validate() error {
 	limiterWait := cmp.Or(time.Duration(c.Worker.MaxLimiterWait), 5*time.Second)
 	if shutdown < slowest+limiterWait {
 		bad("worker.shutdown_timeout %v is shorter than the slowest provider timeout (%v) plus worker.max_limiter_wait (%v): a shutdown would cut sends off mid-request", shutdown, slowest, limiterWait)
+	}
+	if c.Worker.BreakerFailureRatio < 0 || c.Worker.BreakerFailureRatio > 1 {
+		bad("worker.breaker_failure_ratio %v: want a share between 0 and 1 (e.g. 0.5)", c.Worker.BreakerFailureRatio)
 	}
 	if c.Worker.Concurrency < 0 || c.Worker.MaxAttempts < 0 {
 		bad("worker: concurrency and max_attempts must not be negative")

@@ -30,6 +30,7 @@ func commands() []command {
 		{"worker", "send queued messages (an asynq server)", runWorker},
 		{"import", "import a campaign: spec + recipients CSV/JSONL → records + queued messages", runImport},
 		{"campaign", "campaign outcomes: list, status, report", runCampaign},
+		{"provider", "provider accounts: status, pause, resume", runProvider},
 		{"simulate", "serve a fake provider (Tujenge wire format) with latency and faults", runSimulate},
 		{"loadtest", "measure the whole pipeline in one process (optionally against bare asynq)", runLoadtest},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {

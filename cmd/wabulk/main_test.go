@@ -201,6 +201,23 @@ worker: {concurrency: 4, retry_base: 10ms, retry_max: 50ms, delayed_task_check_i
 		}
 	}
 
+	// Operators pause and resume an account.
+	if code, out, stderr := runCLI(t, ctx, "provider", "pause", "tj", "--reason", "invoice dispute", "-c", cfgPath); code != 0 || !strings.Contains(out, "tj paused") {
+		t.Fatalf("provider pause: exit %d %s %s", code, out, stderr)
+	}
+	if _, out, _ := runCLI(t, ctx, "provider", "status", "-c", cfgPath); !strings.Contains(out, "tj: PAUSED") || !strings.Contains(out, "invoice dispute") {
+		t.Errorf("provider status after pause: %q", out)
+	}
+	if code, _, _ := runCLI(t, ctx, "provider", "resume", "tj", "-c", cfgPath); code != 0 {
+		t.Errorf("provider resume: exit %d", code)
+	}
+	if _, out, _ := runCLI(t, ctx, "provider", "status", "tj", "-c", cfgPath); strings.TrimSpace(out) != "tj: sending" {
+		t.Errorf("provider status after resume: %q", out)
+	}
+	if code, _, stderr := runCLI(t, ctx, "provider", "pause", "nope", "-c", cfgPath); code != 1 || !strings.Contains(stderr, `no provider account "nope"`) {
+		t.Errorf("pause of an unknown account: exit %d %q", code, stderr)
+	}
+
 	// Re-import: nothing new is queued or sent.
 	code, out, _ = runCLI(t, ctx, "import", "-c", cfgPath, "--spec", spec, "--csv", csvPath, "--quiet")
 	if code != 0 || !strings.Contains(out, "accepted  0") || !strings.Contains(out, "already-present  3") || !strings.Contains(out, "duplicate  1") {
