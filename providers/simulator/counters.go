@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Stats is the simulator's view of what it was asked and how it answered.
@@ -32,6 +33,64 @@ type Stats struct {
 	// CallbacksDropped is callbacks never sent because the pending heap or
 	// the queue was full (the receiver is too slow for the send rate).
 	CallbacksDropped int64 `json:"callbacks_dropped"`
+	// PeakPerSecond is the most sends accepted within any one second
+	// (a sliding window at 100 ms resolution): what a rate limit is judged by.
+	PeakPerSecond int64 `json:"peak_per_second"`
+	// FirstAccept and LastAccept bound the accepted sends; zero when none.
+	FirstAccept time.Time `json:"first_accept,omitzero"`
+	LastAccept  time.Time `json:"last_accept,omitzero"`
+}
+
+// AcceptRate is the accepted sends per second between the first and the
+// last accept; 0 with fewer than two.
+func (s Stats) AcceptRate() float64 {
+	span := s.LastAccept.Sub(s.FirstAccept).Seconds()
+	if s.Accepted < 2 || span <= 0 {
+		return 0
+	}
+	return float64(s.Accepted-1) / span
+}
+
+// timeline counts accepts in 100 ms buckets, for PeakPerSecond.
+type timeline struct {
+	mu          sync.Mutex
+	buckets     map[int64]int64
+	first, last time.Time
+}
+
+func (t *timeline) add(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.buckets == nil {
+		t.buckets = map[int64]int64{}
+	}
+	t.buckets[now.UnixMilli()/100]++
+	if t.first.IsZero() || now.Before(t.first) {
+		t.first = now
+	}
+	if now.After(t.last) {
+		t.last = now
+	}
+}
+
+// peak is the largest sum over ten consecutive buckets.
+func (t *timeline) peak() (peak int64, first, last time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for b := range t.buckets {
+		var sum int64
+		for i := int64(0); i < 10; i++ {
+			sum += t.buckets[b+i]
+		}
+		peak = max(peak, sum)
+	}
+	return peak, t.first, t.last
+}
+
+func (t *timeline) reset() {
+	t.mu.Lock()
+	t.buckets, t.first, t.last = nil, time.Time{}, time.Time{}
+	t.mu.Unlock()
 }
 
 // counters holds Stats as atomics, so the hot path never takes a lock.
@@ -45,6 +104,8 @@ type counters struct {
 	callbacks        atomic.Int64
 	callbackErrors   atomic.Int64
 	callbacksDropped atomic.Int64
+
+	timeline timeline
 }
 
 func (c *counters) answered(code int) {
@@ -67,6 +128,7 @@ func (c *counters) snapshot() Stats {
 		CallbackErrors:   c.callbackErrors.Load(),
 		CallbacksDropped: c.callbacksDropped.Load(),
 	}
+	st.PeakPerSecond, st.FirstAccept, st.LastAccept = c.timeline.peak()
 	c.byCode.Range(func(k, v any) bool {
 		if n := v.(*atomic.Int64).Load(); n > 0 {
 			st.ByCode[strconv.Itoa(k.(int))] = n
@@ -77,6 +139,7 @@ func (c *counters) snapshot() Stats {
 }
 
 func (c *counters) reset() {
+	c.timeline.reset()
 	c.requests.Store(0)
 	c.accepted.Store(0)
 	c.recipients.Store(0)

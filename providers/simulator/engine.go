@@ -55,7 +55,7 @@ func (s *Simulator) serveSend(w http.ResponseWriter, r *http.Request) {
 	if a.code == http.StatusOK {
 		seq := s.seq.Add(1)
 		a.id, a.to = s.format.messageID(s.nonce, seq), send.to
-		s.accept(send.to) // before replying: a client that saw 200 finds it counted
+		s.accept(send.to, now) // before replying: a client that saw 200 finds it counted
 		s.receipts(a.id, send.to, seq, now)
 	}
 	s.reply(w, a)
@@ -160,8 +160,9 @@ func (s *Simulator) fault(code int, details string) answer {
 	return a
 }
 
-func (s *Simulator) accept(to string) {
+func (s *Simulator) accept(to string, now time.Time) {
 	s.stats.accepted.Add(1)
+	s.stats.timeline.add(now)
 	if s.counts.add(to) == 1 {
 		s.stats.recipients.Add(1)
 	} else {

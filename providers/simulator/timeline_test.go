@@ -1,0 +1,44 @@
+package simulator
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// PeakPerSecond is a sliding one-second window: a burst straddling a
+// second boundary counts whole.
+func TestPeakPerSecondSlides(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
+	s, base := newSim(t, Config{APIKey: testKey, Now: clock})
+	n := 0
+	at := func(d time.Duration, count int) {
+		set(d)
+		for range count {
+			if r := send(t, base, textTo("2557123456"+string(rune('0'+n/10%10))+string(rune('0'+n%10)))); r.status != 200 {
+				t.Fatalf("send: %d %s", r.status, r.raw)
+			}
+			n++
+		}
+	}
+	at(0, 3)
+	at(500*time.Millisecond, 2)
+	at(1200*time.Millisecond, 4)
+	st := s.Stats()
+	// [0.5 s, 1.5 s) holds 2 + 4.
+	if st.PeakPerSecond != 6 || !st.FirstAccept.Equal(t0) || !st.LastAccept.Equal(t0.Add(1200*time.Millisecond)) {
+		t.Fatalf("peak %d, first %v, last %v; want 6, t0, t0+1.2s", st.PeakPerSecond, st.FirstAccept, st.LastAccept)
+	}
+	if r := st.AcceptRate(); r < 6.6 || r > 6.7 {
+		t.Errorf("AcceptRate = %v, want 8 accepts over 1.2 s ≈ 6.67", r)
+	}
+	s.Reset()
+	if st := s.Stats(); st.PeakPerSecond != 0 || !st.FirstAccept.IsZero() {
+		t.Errorf("after Reset: %+v", st)
+	}
+}
