@@ -7,9 +7,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 const testKey = "test-key"
+
+// ignoreTimeline leaves the accept timeline (peak, first, last) out of
+// Stats comparisons that are about counts; timeline_test.go checks it.
+var ignoreTimeline = cmpopts.IgnoreFields(Stats{}, "PeakPerSecond", "FirstAccept", "LastAccept")
 
 // newSim starts s behind a real HTTP server and returns it with its URL.
 func newSim(t testing.TB, cfg Config) (*Simulator, string) {
