@@ -118,6 +118,14 @@ func (s *Simulator) decide(send parsed, roll float64, now time.Time) answer {
 		}
 		return s.fault(code, "scripted answer")
 	}
+	if until := s.outageUntil.Load(); until != nil && now.Before(*until) {
+		sc, _ := ScenarioFor(s.format.name())
+		code := http.StatusServiceUnavailable
+		if len(sc.Transient) > 0 {
+			code = sc.Transient[len(sc.Transient)-1]
+		}
+		return s.fault(code, "simulated outage")
+	}
 	if a, limited := s.rateLimited(); limited {
 		return a
 	}

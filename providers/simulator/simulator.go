@@ -41,6 +41,8 @@ type Simulator struct {
 	messages *messageStore    // accepted messages, for MessageStatus
 	cb       *callbacks       // nil without Config.CallbackURL
 
+	outageUntil atomic.Pointer[time.Time]
+
 	hookMu      sync.Mutex
 	hookURL     string
 	hookHeaders map[string]string
@@ -279,6 +281,14 @@ func (s *Simulator) closed() bool {
 	default:
 		return false
 	}
+}
+
+// Outage makes the provider fail every send for d from now (at the
+// simulator's clock) with the format's transient error (503 for most): a
+// whole-provider outage, for circuit-breaker tests and benchmarks.
+func (s *Simulator) Outage(d time.Duration) {
+	until := s.now().Add(d)
+	s.outageUntil.Store(&until)
 }
 
 // Script makes the next len(codes) valid requests to recipient `to` (E.164

@@ -42,3 +42,22 @@ func TestPeakPerSecondSlides(t *testing.T) {
 		t.Errorf("after Reset: %+v", st)
 	}
 }
+
+// Outage fails every send with the format's transient error for a while.
+func TestOutage(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, base := newSim(t, Config{APIKey: testKey, Now: clock})
+	s.Outage(30 * time.Second)
+	if r := send(t, base, textTo("255712345678")); r.status != 503 {
+		t.Fatalf("during the outage: %d %s, want 503", r.status, r.raw)
+	}
+	mu.Lock()
+	now = now.Add(31 * time.Second)
+	mu.Unlock()
+	if r := send(t, base, textTo("255712345678")); r.status != 200 {
+		t.Fatalf("after the outage: %d %s, want 200", r.status, r.raw)
+	}
+}
