@@ -2,77 +2,223 @@ package ratelimit
 
 import (
 	"context"
+	"math"
+	"slices"
+	"sort"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Limit is a rate in events per second with a burst. A zero Rate means
-// unlimited.
-type Limit struct {
-	Rate  float64
-	Burst int
-}
-
-// Reservation is a limiter's answer.
-type Reservation struct {
-	// OK means a slot is reserved: wait Wait, then send.
-	OK bool
-	// Wait is how long to wait before sending (OK), or how long until a
-	// slot would be free (not OK): the natural deferral.
-	Wait time.Duration
-}
-
-// Local is a process-local limiter keyed by account, on golang.org/x/time/rate.
+// Local is the single-process limiter: the same rules and the same answers
+// as Shared, with the state in memory and the time from its clock. It
+// serves the embedded default, tests and single-pod deployments.
 type Local struct {
 	now    func() time.Time
-	mu     sync.Mutex
-	limits map[string]Limit
-	lims   map[string]*rate.Limiter
+	limits table
+
+	mu       sync.Mutex
+	accounts map[string]*account
 }
 
-// NewLocal returns a limiter with one bucket per key of limits; keys not in
-// limits are unlimited. now defaults to time.Now.
-func NewLocal(limits map[string]Limit, now func() time.Time) *Local {
+// NewLocal returns a limiter for the accounts in limits (an account not in
+// limits gets the defaults). now defaults to time.Now.
+func NewLocal(limits map[string]Limits, now func() time.Time) *Local {
 	if now == nil {
 		now = time.Now
 	}
-	return &Local{now: now, limits: limits, lims: map[string]*rate.Limiter{}}
+	return &Local{now: now, limits: newTable(limits), accounts: map[string]*account{}}
 }
 
-func (l *Local) limiter(key string) *rate.Limiter {
+// account is one account's state; times are Unix nanoseconds.
+type account struct {
+	mu sync.Mutex
+
+	// Rate: GCRA, the theoretical arrival time kept as anchor + n*interval
+	// (see reserve.lua). interval 0: no state yet.
+	anchor   int64
+	n        int64
+	interval float64
+
+	// Adaptive back-off: the last Throttled left the factor at f0 at since.
+	throttled bool
+	f0        float64
+	since     int64
+
+	pairs  pairs
+	budget budget
+}
+
+func (l *Local) account(name string) *account {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if lim, ok := l.lims[key]; ok {
-		return lim
+	a, ok := l.accounts[name]
+	if !ok {
+		a = &account{}
+		l.accounts[name] = a
 	}
-	lm, ok := l.limits[key]
-	var lim *rate.Limiter
-	if !ok || lm.Rate <= 0 {
-		lim = rate.NewLimiter(rate.Inf, 1)
-	} else {
-		b := lm.Burst
-		if b < 1 {
-			b = 1
-		}
-		lim = rate.NewLimiter(rate.Limit(lm.Rate), b)
-	}
-	l.lims[key] = lim
-	return lim
+	return a
 }
 
-// Reserve reserves one send for key if it can go within maxWait.
-func (l *Local) Reserve(_ context.Context, key string, maxWait time.Duration) (Reservation, error) {
-	now := l.now()
-	r := l.limiter(key).ReserveN(now, 1)
-	if !r.OK() {
-		return Reservation{Wait: maxWait}, nil
+// Reserve reserves one send for r if every rule lets it go within maxWait.
+// Not OK means nothing was taken; Wait then says when a slot would be free.
+func (l *Local) Reserve(_ context.Context, r Request, maxWait time.Duration) (Reservation, error) {
+	lim := l.limits.of(r.Account)
+	rate, pair, budget := lim.rules(r)
+	if !rate && !pair && !budget {
+		return Reservation{OK: true}, nil
 	}
-	d := r.DelayFrom(now)
-	if d > maxWait {
-		r.CancelAt(now)
-		return Reservation{Wait: d}, nil
+	a := l.account(r.Account)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := l.now().UnixNano()
+	at, reason := now, ""
+
+	var anchor, n, tat int64
+	var T float64
+	if rate {
+		T = 1e9 / (lim.Rate * a.factor(now, lim.Recovery))
+		anchor, n = a.anchor, a.n
+		switch {
+		case a.interval == 0:
+			anchor, n = now, 0
+		case a.interval != T || n >= 1<<20: // keep n*T exact in a float64
+			anchor, n = anchor+round(float64(n)*a.interval), 0
+		}
+		tat = anchor + round(float64(n)*T)
+		if e := tat - round(float64(lim.Burst-1)*T); e > at {
+			at, reason = e, ReasonRate
+		}
 	}
-	return Reservation{OK: true, Wait: d}, nil
+	if pair {
+		if e, ok := a.pairs.next[r.Recipient]; ok && e > at {
+			at, reason = e, ReasonPair
+		}
+	}
+	counted := true
+	window := int64(BudgetWindow)
+	if budget {
+		a.budget.prune(now - window)
+		if _, ok := a.budget.first[r.Recipient]; !ok {
+			counted = false
+			if k := len(a.budget.order) - lim.DailyBudget; k >= 0 {
+				if e := a.budget.order[k].at + window; e > at {
+					at, reason = e, ReasonBudget
+				}
+			}
+		}
+	}
+
+	wait := time.Duration(at - now)
+	if wait > maxWait {
+		return Reservation{Wait: wait, Reason: reason}, nil
+	}
+	if rate {
+		if tat < at {
+			anchor, n = at, 0
+		}
+		a.anchor, a.n, a.interval = anchor, n+1, T
+	}
+	if pair {
+		a.pairs.set(r.Recipient, at+int64(lim.PairEvery), now)
+	}
+	if !counted {
+		a.budget.add(r.Recipient, at)
+	}
+	if wait <= 0 {
+		return Reservation{OK: true}, nil
+	}
+	return Reservation{OK: true, Wait: wait, Reason: reason}, nil
+}
+
+// Throttled lowers the account's effective rate: the factor is multiplied
+// by Backoff (floor MinFactor) and recovers linearly to 1 over Recovery.
+func (l *Local) Throttled(_ context.Context, account string) error {
+	lim := l.limits.of(account)
+	if lim.Recovery <= 0 {
+		return nil
+	}
+	a := l.account(account)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := l.now().UnixNano()
+	if a.throttled && now-a.since < int64(lim.HoldOff) {
+		return nil // the same burst of answers to sends already in flight
+	}
+	cur := a.factor(now, lim.Recovery)
+	a.throttled, a.f0, a.since = true, min(cur, max(lim.MinFactor, cur*lim.Backoff)), now
+	return nil
+}
+
+// Factor is the account's current effective-rate factor (1: full rate).
+func (l *Local) Factor(_ context.Context, account string) (float64, error) {
+	lim := l.limits.of(account)
+	a := l.account(account)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.factor(l.now().UnixNano(), lim.Recovery), nil
+}
+
+func (a *account) factor(now int64, recovery time.Duration) float64 {
+	if !a.throttled {
+		return 1
+	}
+	return factorAt(a.f0, time.Duration(now-a.since), recovery)
+}
+
+func round(f float64) int64 { return int64(math.Round(f)) }
+
+// pairs holds each recipient's next allowed time. Entries in the past
+// constrain nothing; a sweep drops them whenever the map has doubled, so it
+// holds about Rate*PairEvery live entries at most.
+type pairs struct {
+	next    map[string]int64
+	sweepAt int
+}
+
+func (p *pairs) set(who string, next, now int64) {
+	if p.next == nil {
+		p.next = map[string]int64{}
+	}
+	p.next[who] = next
+	if len(p.next) < p.sweepAt {
+		return
+	}
+	for k, t := range p.next {
+		if t <= now {
+			delete(p.next, k)
+		}
+	}
+	p.sweepAt = max(1024, 2*len(p.next))
+}
+
+// budget is the rolling window of template recipients: each one's first
+// send time, in a map and in time order.
+type budget struct {
+	first map[string]int64
+	order []stamp
+}
+
+type stamp struct {
+	at  int64
+	who string
+}
+
+// prune drops the recipients at or before cut.
+func (b *budget) prune(cut int64) {
+	i := 0
+	for ; i < len(b.order) && b.order[i].at <= cut; i++ {
+		if s := b.order[i]; b.first[s.who] == s.at {
+			delete(b.first, s.who)
+		}
+	}
+	b.order = b.order[i:]
+}
+
+func (b *budget) add(who string, at int64) {
+	if b.first == nil {
+		b.first = map[string]int64{}
+	}
+	b.first[who] = at
+	i := sort.Search(len(b.order), func(i int) bool { return b.order[i].at > at })
+	b.order = slices.Insert(b.order, i, stamp{at: at, who: who})
 }

@@ -15,10 +15,20 @@ import (
 	"github.com/wabulk/wabulk/store"
 )
 
-// Limiter is what the send pipeline needs of a rate limiter.
+// Limiter is what the send pipeline needs of a rate limiter
+// (ratelimit.Local in one process, ratelimit.Shared across pods).
 type Limiter interface {
-	Reserve(ctx context.Context, key string, maxWait time.Duration) (ratelimit.Reservation, error)
+	Reserve(ctx context.Context, r ratelimit.Request, maxWait time.Duration) (ratelimit.Reservation, error)
+	Throttled(ctx context.Context, account string) error
 }
+
+// unlimited is the Limiter of a Sender given none.
+type unlimited struct{}
+
+func (unlimited) Reserve(context.Context, ratelimit.Request, time.Duration) (ratelimit.Reservation, error) {
+	return ratelimit.Reservation{OK: true}, nil
+}
+func (unlimited) Throttled(context.Context, string) error { return nil }
 
 // Sender is the send handler: one task in, one outcome recorded.
 type Sender struct {
@@ -33,11 +43,11 @@ type Sender struct {
 var _ asynq.Handler = (*Sender)(nil)
 
 // NewSender returns the send handler. providers maps account names to
-// adapters; limiter may be nil (no limits).
+// adapters; limiter may be nil (no limits at all).
 func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider, limiter Limiter) *Sender {
 	cfg = cfg.WithDefaults()
 	if limiter == nil {
-		limiter = ratelimit.NewLocal(nil, cfg.Now)
+		limiter = unlimited{}
 	}
 	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, gate: newGate(cfg, st), log: cfg.Logger}
 }
@@ -94,12 +104,12 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 	}()
 
-	r, err := s.limiter.Reserve(ctx, m.Account, s.cfg.MaxLimiterWait)
+	r, err := s.limiter.Reserve(ctx, ratelimit.Request{Account: m.Account, Recipient: m.To, Template: !m.Content.FreeForm()}, s.cfg.MaxLimiterWait)
 	if err != nil {
 		return err
 	}
 	if !r.OK {
-		return s.deferUntil(ctx, ref, m, r.Wait, errors.New("rate limit"), log)
+		return s.deferUntil(ctx, ref, m, r.Wait, fmt.Errorf("%s limit", r.Reason), log)
 	}
 	if r.Wait > 0 {
 		if m.Expired(now.Add(r.Wait)) {
@@ -166,7 +176,12 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 		}
 		delay := max(backoff(attempt, s.cfg.RetryBase, s.cfg.RetryMax), se.RetryAfter)
 		// The provider's rate limit is a deferral: it says nothing about
-		// this message, so it burns no attempt.
+		// this message, so it burns no attempt; and every pod slows down.
+		if se.Reason == providers.ReasonThrottled {
+			if err := s.limiter.Throttled(ctx, m.Account); err != nil {
+				log.Warn("could not lower the account's rate", zap.Error(err))
+			}
+		}
 		return s.requeue(ctx, ref, m, delay, se.Reason != providers.ReasonThrottled, se, log)
 	}
 }

@@ -286,7 +286,7 @@ func TestRestartMidCampaignSendsNothingTwice(t *testing.T) {
 func TestConcurrentRunsOfOneTaskSendOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, simulator.Config{Latency: 300 * time.Millisecond})
-	lim := ratelimit.NewLocal(map[string]ratelimit.Limit{account: {Rate: 10, Burst: 1}}, nil)
+	lim := ratelimit.NewLocal(map[string]ratelimit.Limits{account: {Rate: 10, Burst: 1, PairEvery: -1}}, nil)
 	sender := worker.NewSender(e.config(), e.st, e.provs, lim)
 	m := e.msg("template", 40)
 	if _, err := e.st.Create(context.Background(), []store.NewRecord{{ID: m.ID, CampaignID: "c", Account: account, To: m.To}}); err != nil {
@@ -432,7 +432,7 @@ func TestGuardsAndRetryDecisions(t *testing.T) {
 		}
 	})
 	t.Run("rate limit beyond the bound defers without burning an attempt", func(t *testing.T) {
-		lim := ratelimit.NewLocal(map[string]ratelimit.Limit{account: {Rate: 0.1, Burst: 1}}, e.clock.Now)
+		lim := ratelimit.NewLocal(map[string]ratelimit.Limits{account: {Rate: 0.1, Burst: 1, PairEvery: -1}}, e.clock.Now)
 		s := worker.NewSender(cfg, e.st, e.provs, lim)
 		a, b := e.msg("template", 34), e.msg("template", 35)
 		create(a)

@@ -137,12 +137,21 @@ func buildProvider(p ProviderConfig) (providers.Provider, error) {
 	return nil, fmt.Errorf("unknown kind %q", p.Kind)
 }
 
-func limits(cfg *Config) map[string]ratelimit.Limit {
-	out := map[string]ratelimit.Limit{}
+func limits(cfg *Config) map[string]ratelimit.Limits {
+	out := map[string]ratelimit.Limits{}
 	for _, p := range cfg.Providers {
-		out[p.Name] = ratelimit.Limit{Rate: p.Rate, Burst: p.Burst}
+		out[p.Name] = ratelimit.Limits{Rate: p.Rate, Burst: p.Burst, PairEvery: time.Duration(p.PairEvery), DailyBudget: p.DailyBudget}
 	}
 	return out
+}
+
+// limiter is the fleet-wide limiter on a real Redis (every pod shares the
+// provider's limits), the process-local one on the embedded Redis.
+func limiter(cfg *Config, c *conn) worker.Limiter {
+	if cfg.Redis.URL == "embedded" {
+		return ratelimit.NewLocal(limits(cfg), nil)
+	}
+	return ratelimit.NewShared(c.rdb, cfg.Redis.Prefix, limits(cfg))
 }
 
 func workerConfig(cfg *Config, log *zap.Logger) worker.Config {
@@ -190,7 +199,7 @@ func newPipeline(cfg *Config, c *conn, provs map[string]providers.Provider, log 
 	}
 	if provs != nil {
 		wc := workerConfig(cfg, log)
-		sender := worker.NewSender(wc, st, provs, ratelimit.NewLocal(limits(cfg), nil))
+		sender := worker.NewSender(wc, st, provs, limiter(cfg, c))
 		p.server = worker.NewServer(c.rdb, wc, sender)
 	}
 	return p

@@ -78,8 +78,23 @@ under a fresh prefix and are removed afterwards).`, errOut)
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	kind := fs.String("provider", "tujenge", "provider kind to simulate: "+strings.Join(publicKinds(), ", "))
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run to this file (go tool pprof)")
+	workers := fs.Int("workers", 0, "fleet mode: run this many `wabulk worker` processes on --redis against a simulator that enforces --rate like the provider, and report how exactly the fleet held it")
+	burst := fs.Int("burst", 0, "fleet mode: the account's (and the provider's) burst (default rate/20)")
+	outage := fs.Duration("outage", 0, "fleet mode: the provider fails every send for this long (e.g. 30s)")
+	outageAfter := fs.Duration("outage-after", 5*time.Second, "fleet mode: when the outage starts, after the import")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *workers > 0 {
+		if *rateLimit <= 0 {
+			return usagef("--workers needs --rate: the provider limit the fleet must hold")
+		}
+		prog := errOut
+		if *quiet {
+			prog = io.Discard
+		}
+		return runFleet(ctx, fleetOptions{kind: *kind, redisURL: *redisURL, workers: *workers, n: *n, conc: *conc,
+			rate: *rateLimit, burst: *burst, outage: *outage, outageAfter: *outageAfter, timeout: *timeout, quiet: *quiet}, out, prog)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -114,7 +129,7 @@ under a fresh prefix and are removed afterwards).`, errOut)
 
 	cfg := &Config{
 		Redis: RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: demoRegion(*kind), Log: LogConfig{Level: "error", Format: "console"},
-		Providers: []ProviderConfig{{Name: "lt", Kind: *kind, Rate: *rateLimit, Timeout: Duration(10 * time.Second), MaxConns: *conc * 2}},
+		Providers: []ProviderConfig{{Name: "lt", Kind: *kind, Rate: unlimitedIfZero(*rateLimit), PairEvery: Off, Timeout: Duration(10 * time.Second), MaxConns: *conc * 2}},
 		Worker: WorkerConfig{Concurrency: *conc, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(200 * time.Millisecond), RetryMax: Duration(2 * time.Second)},
 	}
@@ -211,6 +226,14 @@ under a fresh prefix and are removed afterwards).`, errOut)
 		return fmt.Errorf("%d recipients lost, %d sent twice", rep.Lost, rep.Duplicates)
 	}
 	return nil
+}
+
+// unlimitedIfZero maps a flag's 0 ("no limit") to the config's -1.
+func unlimitedIfZero(r float64) float64 {
+	if r <= 0 {
+		return -1
+	}
+	return r
 }
 
 // recipientsCSV streams n generated recipients without holding them.

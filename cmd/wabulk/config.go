@@ -64,10 +64,12 @@ type ProviderConfig struct {
 	Source        string `yaml:"source"`          // decisiontelecom: source_addr
 	CallbackURL   string `yaml:"callback_url"`    // decisiontelecom: callback_url sent with each message
 
-	Rate     float64  `yaml:"rate"`
-	Burst    int      `yaml:"burst"`
-	Timeout  Duration `yaml:"timeout"`
-	MaxConns int      `yaml:"max_conns"`
+	Rate        float64  `yaml:"rate"`         // messages/s per account; default 80 (Meta's standard); -1 unlimited
+	Burst       int      `yaml:"burst"`        // default rate/10
+	PairEvery   Duration `yaml:"pair_every"`   // one message per recipient per this; default 6s; "off"
+	DailyBudget int      `yaml:"daily_budget"` // unique template recipients per 24 h (250, 2000, 10000, 100000); 0 unlimited
+	Timeout     Duration `yaml:"timeout"`
+	MaxConns    int      `yaml:"max_conns"`
 }
 
 // WorkerConfig tunes the worker.
@@ -92,8 +94,15 @@ type WorkerConfig struct {
 // Duration is a time.Duration written as "1.5s", "10m", "2h".
 type Duration time.Duration
 
-// UnmarshalYAML reads a Go duration string.
+// Off is the Duration written "off": the rule it sets is turned off.
+const Off = Duration(-1)
+
+// UnmarshalYAML reads a Go duration string, or "off".
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if strings.EqualFold(strings.TrimSpace(n.Value), "off") {
+		*d = Off
+		return nil
+	}
 	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
 	if err != nil {
 		return fmt.Errorf("line %d: %q is not a duration (write e.g. 500ms, 15s, 10m, 2h)", n.Line, n.Value)
@@ -103,6 +112,14 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// MarshalYAML writes d as it is read ("1.5s", "off").
+func (d Duration) MarshalYAML() (any, error) {
+	if d == Off {
+		return "off", nil
+	}
+	return time.Duration(d).String(), nil
 }
 
 // Secret is a credential: it prints as [redacted] wherever it goes.
@@ -323,6 +340,9 @@ func (c *Config) applyDefaults() {
 		if p.Timeout == 0 {
 			p.Timeout = Duration(15 * time.Second)
 		}
+		if p.Rate == 0 {
+			p.Rate = 80 // Meta's standard throughput per sender number
+		}
 		if p.Burst == 0 && p.Rate > 0 {
 			p.Burst = max(1, int(p.Rate/10))
 		}
@@ -388,8 +408,8 @@ func (c *Config) Validate() error {
 				bad("%s: base_url %q must be an absolute http(s) URL", where, p.BaseURL)
 			}
 		}
-		if p.Rate < 0 || p.Burst < 0 {
-			bad("%s: rate and burst must not be negative", where)
+		if (p.Rate < 0 && p.Rate != -1) || p.Burst < 0 || p.DailyBudget < 0 {
+			bad("%s: rate must be positive (or -1: unlimited), burst and daily_budget not negative", where)
 		}
 	}
 	for q, w := range c.Worker.Queues {

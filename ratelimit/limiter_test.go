@@ -1,0 +1,400 @@
+package ratelimit_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wabulk/wabulk/ratelimit"
+)
+
+// The behaviour every limiter shares, run against Local and Shared on a
+// fake clock.
+
+func TestSpacesSendsExactlyAtTheRate(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		// Meta's standard: 80/s with the default burst of 8, then one every 12.5 ms.
+		l := newLimiter(map[string]ratelimit.Limits{acct: {}}, c.now)
+		var got, want []time.Duration
+		for i := range 40 {
+			got = append(got, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
+			want = append(want, time.Duration(max(0, i-7))*12500*time.Microsecond)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("waits at 80/s burst 8 (-want +got):\n%s", diff)
+		}
+
+		// A rate whose interval is not a whole number of microseconds
+		// (333333.33 µs) does not drift over a long stream.
+		l = newLimiter(map[string]ratelimit.Limits{acct: {Rate: 3, Burst: 1}}, c.now)
+		const n = 1000
+		for i := range n {
+			r := reserve(t, l, ratelimit.Request{Account: acct}, 2*hour)
+			want := time.Duration(i) * time.Second / 3
+			if !r.OK || !near(r.Wait, want, time.Microsecond) {
+				t.Fatalf("reservation %d at 3/s = %+v, want wait %v", i, r, want)
+			}
+			if (r.Reason == ratelimit.ReasonRate) != (i > 0) {
+				t.Fatalf("reservation %d reason %q", i, r.Reason)
+			}
+		}
+	})
+}
+
+func TestBurstRefillsAtTheRate(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 5}}, c.now)
+		waits := func(n int) (w []time.Duration) {
+			for range n {
+				w = append(w, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
+			}
+			return w
+		}
+		ms := time.Millisecond
+		if diff := cmp.Diff([]time.Duration{0, 0, 0, 0, 0, 100 * ms, 200 * ms}, waits(7)); diff != "" {
+			t.Errorf("a full burst (-want +got):\n%s", diff)
+		}
+		// 700 ms later the queue of 2 has drained and 5 slots came back.
+		c.add(700 * ms)
+		if diff := cmp.Diff([]time.Duration{0, 0, 0, 0, 0, 100 * ms}, waits(6)); diff != "" {
+			t.Errorf("after 700 ms (-want +got):\n%s", diff)
+		}
+		// 250 ms later: 2.5 intervals came back, one whole slot and half
+		// of the next.
+		c.add(250 * ms)
+		if diff := cmp.Diff([]time.Duration{0, 50 * ms, 150 * ms}, waits(3)); diff != "" {
+			t.Errorf("after 250 ms more (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestRefusalBeyondMaxWaitTakesNoSlot(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 2}}, c.now)
+		req := ratelimit.Request{Account: acct, Recipient: "+255700000001", Template: true}
+		ms := time.Millisecond
+		for i, want := range []time.Duration{0, 0, 100 * ms} {
+			req.Recipient = string(rune('a' + i))
+			if r := reserve(t, l, req, time.Second); !r.OK || r.Wait != want {
+				t.Fatalf("reservation %d = %+v, want OK wait %v", i, r, want)
+			}
+		}
+		// Over the bound: not reserved, and the hint says how long.
+		req.Recipient = "z"
+		for range 3 {
+			r := reserve(t, l, req, 150*ms)
+			if diff := cmp.Diff(ratelimit.Reservation{Wait: 200 * ms, Reason: ratelimit.ReasonRate}, r); diff != "" {
+				t.Fatalf("over the bound (-want +got):\n%s", diff)
+			}
+		}
+		// The refusals took nothing: the slot is still the next one, and
+		// the recipient has no pair limit yet.
+		if r := reserve(t, l, req, time.Second); !r.OK || r.Wait != 200*ms || r.Reason != ratelimit.ReasonRate {
+			t.Fatalf("after refusals: %+v, want OK wait 200ms (rate)", r)
+		}
+		// Bound 0 takes only an immediate slot.
+		c.add(time.Second)
+		if r := reserve(t, l, ratelimit.Request{Account: acct}, 0); !r.OK || r.Wait != 0 || r.Reason != "" {
+			t.Fatalf("idle, bound 0: %+v, want OK at once", r)
+		}
+	})
+}
+
+func TestPairLimit(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {}}, c.now) // 80/s, one per recipient per 6 s
+		to := func(who string) ratelimit.Request { return ratelimit.Request{Account: acct, Recipient: who} }
+		if r := reserve(t, l, to("a"), time.Minute); !r.OK || r.Wait != 0 {
+			t.Fatalf("first to a: %+v", r)
+		}
+		if r := reserve(t, l, to("b"), time.Minute); !r.OK || r.Wait != 0 {
+			t.Fatalf("another recipient waited: %+v", r)
+		}
+		if diff := cmp.Diff(ratelimit.Reservation{Wait: 6 * time.Second, Reason: ratelimit.ReasonPair},
+			reserve(t, l, to("a"), 5*time.Second)); diff != "" {
+			t.Fatalf("second to a within 5 s (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(ratelimit.Reservation{OK: true, Wait: 6 * time.Second, Reason: ratelimit.ReasonPair},
+			reserve(t, l, to("a"), 10*time.Second)); diff != "" {
+			t.Fatalf("second to a within 10 s (-want +got):\n%s", diff)
+		}
+		// The third waits behind the second.
+		if r := reserve(t, l, to("a"), time.Minute); r.Wait != 12*time.Second || r.Reason != ratelimit.ReasonPair {
+			t.Fatalf("third to a: %+v, want 12s (pair)", r)
+		}
+		c.add(18 * time.Second)
+		if r := reserve(t, l, to("a"), 0); !r.OK || r.Wait != 0 {
+			t.Fatalf("to a after 18 s: %+v", r)
+		}
+		// A message without a recipient has no pair limit.
+		if r := reserve(t, l, to(""), 0); !r.OK || r.Wait != 0 {
+			t.Fatalf("no recipient: %+v", r)
+		}
+	})
+}
+
+// The pair interval counts from when the send actually goes, which another
+// rule may have pushed later.
+func TestPairCountsFromTheSendTime(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 1, Burst: 1, PairEvery: 2500 * time.Millisecond}}, c.now)
+		var got []ratelimit.Reservation
+		for _, who := range []string{"a", "b", "c", "b"} {
+			got = append(got, reserve(t, l, ratelimit.Request{Account: acct, Recipient: who}, time.Minute))
+		}
+		want := []ratelimit.Reservation{
+			{OK: true},
+			{OK: true, Wait: time.Second, Reason: ratelimit.ReasonRate},
+			{OK: true, Wait: 2 * time.Second, Reason: ratelimit.ReasonRate},
+			// b went at 1 s, so not before 3.5 s (the rate alone says 3 s).
+			{OK: true, Wait: 3500 * time.Millisecond, Reason: ratelimit.ReasonPair},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		// The rate slot went at 3.5 s too: the next waits until 4.5 s.
+		if r := reserve(t, l, ratelimit.Request{Account: acct, Recipient: "d"}, time.Minute); r.Wait != 4500*time.Millisecond {
+			t.Errorf("after the pair-delayed send: %+v, want 4.5s", r)
+		}
+	})
+}
+
+func TestDailyBudget(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: -1, PairEvery: -1, DailyBudget: 3}}, c.now)
+		tmpl := func(who string) ratelimit.Request {
+			return ratelimit.Request{Account: acct, Recipient: who, Template: true}
+		}
+		for _, who := range []string{"r1", "r2", "r3"} {
+			if r := reserve(t, l, tmpl(who), 0); !r.OK || r.Wait != 0 {
+				t.Fatalf("%s within the budget: %+v", who, r)
+			}
+		}
+		c.add(hour)
+		// The 4th unique recipient waits until the window rolls past the first.
+		if diff := cmp.Diff(ratelimit.Reservation{Wait: 23 * hour, Reason: ratelimit.ReasonBudget},
+			reserve(t, l, tmpl("r4"), time.Minute)); diff != "" {
+			t.Fatalf("4th unique recipient (-want +got):\n%s", diff)
+		}
+		// A recipient already counted costs nothing, and neither does a
+		// session (non-template) message.
+		if r := reserve(t, l, tmpl("r2"), 0); !r.OK || r.Wait != 0 {
+			t.Fatalf("repeat recipient: %+v", r)
+		}
+		if r := reserve(t, l, ratelimit.Request{Account: acct, Recipient: "r4"}, 0); !r.OK || r.Wait != 0 {
+			t.Fatalf("session message to a new recipient: %+v", r)
+		}
+		// The refusal above counted nothing.
+		if r := reserve(t, l, tmpl("r4"), time.Minute); r.OK || r.Wait != 23*hour {
+			t.Fatalf("4th again: %+v", r)
+		}
+		// When the window has rolled past r1..r3, new recipients go.
+		c.add(23 * hour)
+		for _, who := range []string{"r4", "r5", "r1"} {
+			if r := reserve(t, l, tmpl(who), 0); !r.OK || r.Wait != 0 {
+				t.Fatalf("%s in the next window: %+v", who, r)
+			}
+		}
+		if r := reserve(t, l, tmpl("r6"), 48*hour); !r.OK || r.Wait != day || r.Reason != ratelimit.ReasonBudget {
+			t.Fatalf("r6 after the budget is spent again: %+v, want OK wait 24h (budget)", r)
+		}
+	})
+}
+
+// A send reserved into the next window holds its place there.
+func TestDailyBudgetAcrossTheWindowEdge(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: -1, PairEvery: -1, DailyBudget: 1}}, c.now)
+		tmpl := func(who string) ratelimit.Request {
+			return ratelimit.Request{Account: acct, Recipient: who, Template: true}
+		}
+		reserve(t, l, tmpl("a"), 0)
+		c.add(day - time.Second)
+		if r := reserve(t, l, tmpl("b"), 5*time.Second); !r.OK || r.Wait != time.Second || r.Reason != ratelimit.ReasonBudget {
+			t.Fatalf("b a second before the edge: %+v, want OK wait 1s (budget)", r)
+		}
+		// b holds the only place from the edge on, for 24 h.
+		if r := reserve(t, l, tmpl("c"), 5*time.Second); r.OK || r.Wait != day+time.Second {
+			t.Fatalf("c: %+v, want refused, wait 24h1s", r)
+		}
+		c.add(2 * time.Second)
+		if r := reserve(t, l, tmpl("b"), 0); !r.OK || r.Wait != 0 {
+			t.Fatalf("b again: %+v", r)
+		}
+		if r := reserve(t, l, tmpl("c"), 0); r.OK || r.Wait != day-time.Second {
+			t.Fatalf("c after the edge: %+v, want refused, wait 23h59m59s", r)
+		}
+	})
+}
+
+func TestThrottledBacksOffAndRecovers(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		ctx := context.Background()
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{
+			acct:    {Rate: 10, Burst: 1}, // recovery 60 s, back-off 0.5, floor 0.05, hold-off 2 s
+			"eager": {Rate: 10, Burst: 1, HoldOff: -1},
+			"fixed": {Rate: 10, Burst: 1, Recovery: -1},
+		}, c.now)
+		if f := factor(t, l, acct); f != 1 {
+			t.Fatalf("factor before any throttling = %v", f)
+		}
+		if err := l.Throttled(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		if f := factor(t, l, acct); f != 0.5 {
+			t.Fatalf("factor after a 429 = %v, want 0.5", f)
+		}
+		// More 429s within the hold-off answer sends already in flight: they
+		// count as the same one.
+		for range 5 {
+			if err := l.Throttled(ctx, acct); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f := factor(t, l, acct); f != 0.5 {
+			t.Fatalf("factor after a burst of 429s = %v, want still 0.5", f)
+		}
+		// Half the rate: 200 ms apart instead of 100 ms.
+		ms := time.Millisecond
+		var got []time.Duration
+		for range 4 {
+			got = append(got, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
+		}
+		if diff := cmp.Diff([]time.Duration{0, 200 * ms, 400 * ms, 600 * ms}, got); diff != "" {
+			t.Errorf("waits at half rate (-want +got):\n%s", diff)
+		}
+		// Linear recovery: halfway through Recovery, 0.75.
+		c.add(30 * time.Second)
+		if f := factor(t, l, acct); !nearF(f, 0.75) {
+			t.Fatalf("factor 30 s later = %v, want 0.75", f)
+		}
+		got = got[:0]
+		for range 3 {
+			got = append(got, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
+		}
+		T := time.Duration(float64(100*ms) / 0.75)
+		for i, want := range []time.Duration{0, T, 2 * T} {
+			if !near(got[i], want, time.Microsecond) {
+				t.Errorf("wait %d at factor 0.75 = %v, want %v", i, got[i], want)
+			}
+		}
+		c.add(30 * time.Second)
+		if f := factor(t, l, acct); f != 1 {
+			t.Fatalf("factor after Recovery = %v, want 1", f)
+		}
+		// Back-offs that count compound down to the floor.
+		var fs []float64
+		for range 6 {
+			if err := l.Throttled(ctx, "eager"); err != nil {
+				t.Fatal(err)
+			}
+			fs = append(fs, factor(t, l, "eager"))
+		}
+		if diff := cmp.Diff([]float64{0.5, 0.25, 0.125, 0.0625, 0.05, 0.05}, fs); diff != "" {
+			t.Errorf("compounding factors (-want +got):\n%s", diff)
+		}
+		// An account with the back-off switched off ignores 429s.
+		if err := l.Throttled(ctx, "fixed"); err != nil {
+			t.Fatal(err)
+		}
+		if f := factor(t, l, "fixed"); f != 1 {
+			t.Errorf("factor with Recovery<0 = %v, want 1", f)
+		}
+	})
+}
+
+// Many goroutines at once get distinct slots, exactly 1/L apart.
+func TestConcurrentReservationsAreExact(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 50, Burst: 4}}, c.now)
+		const goroutines, each = 16, 25
+		var mu sync.Mutex
+		var got []time.Duration
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for range each {
+					r, err := l.Reserve(context.Background(), ratelimit.Request{Account: acct}, time.Hour)
+					if err != nil || !r.OK {
+						t.Errorf("reserve: %+v %v", r, err)
+						return
+					}
+					mu.Lock()
+					got = append(got, r.Wait)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		slices.Sort(got)
+		want := make([]time.Duration, goroutines*each)
+		for i := range want {
+			want[i] = time.Duration(max(0, i-3)) * 20 * time.Millisecond
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("sorted waits (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestAccountsAndDefaults(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{"slow": {Rate: 1}, "open": ratelimit.Unlimited}, c.now)
+		for i := range 100 {
+			if r := reserve(t, l, ratelimit.Request{Account: "open", Recipient: "a", Template: true}, 0); !r.OK || r.Wait != 0 {
+				t.Fatalf("unlimited account, reservation %d: %+v", i, r)
+			}
+		}
+		reserve(t, l, ratelimit.Request{Account: "slow"}, time.Minute)
+		if r := reserve(t, l, ratelimit.Request{Account: "slow"}, time.Minute); r.Wait != time.Second {
+			t.Fatalf("slow account: %+v, want 1s", r)
+		}
+		// An account not configured gets the defaults: 80/s, burst 8.
+		var got []time.Duration
+		for range 10 {
+			got = append(got, reserve(t, l, ratelimit.Request{Account: "unknown"}, time.Minute).Wait)
+		}
+		us := time.Microsecond
+		if diff := cmp.Diff([]time.Duration{0, 0, 0, 0, 0, 0, 0, 0, 12500 * us, 25000 * us}, got); diff != "" {
+			t.Errorf("unconfigured account (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestLimitsWithDefaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		in   ratelimit.Limits
+		want ratelimit.Limits
+	}{
+		{"zero", ratelimit.Limits{}, ratelimit.Limits{Rate: 80, Burst: 8, PairEvery: 6 * time.Second,
+			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second}},
+		{"slow", ratelimit.Limits{Rate: 5, DailyBudget: 250}, ratelimit.Limits{Rate: 5, Burst: 1, PairEvery: 6 * time.Second,
+			DailyBudget: 250, Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second}},
+		{"unlimited", ratelimit.Unlimited, ratelimit.Limits{Rate: -1, Burst: 1, PairEvery: -1,
+			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second}},
+		{"out of range", ratelimit.Limits{Rate: 1000, Burst: -3, DailyBudget: -1, Backoff: 2, MinFactor: -1, Recovery: -1},
+			ratelimit.Limits{Rate: 1000, Burst: 100, PairEvery: 6 * time.Second, Backoff: 0.5, MinFactor: 0.05, Recovery: -1, HoldOff: 2 * time.Second}},
+	} {
+		if diff := cmp.Diff(tc.want, tc.in.WithDefaults()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func nearF(got, want float64) bool { return got > want-1e-9 && got < want+1e-9 }

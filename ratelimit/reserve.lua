@@ -1,0 +1,87 @@
+-- reserve: one send, every rule, one call. Computes the earliest time each
+-- rule allows the send, takes the latest (at); beyond the caller's bound it
+-- writes nothing, else it records the send at `at` in every rule.
+--
+-- KEYS[1] rate    hash a, n, i: GCRA theoretical arrival time = a + n*i;
+--                 f, s: the adaptive factor and since when (throttle.lua)
+-- KEYS[2] pair    string: the pair's theoretical arrival time
+-- KEYS[3] budget  zset recipient -> time of its first template send in the window
+-- ARGV[1] clock ('' = Redis TIME)  ARGV[2] rate/s (<= 0: rule off)
+-- ARGV[3] burst                    ARGV[4] recovery µs (<= 0: no back-off)
+-- ARGV[5] pair interval µs (<= 0: rule off)
+-- ARGV[6] budget (<= 0: rule off)  ARGV[7] budget window µs
+-- ARGV[8] recipient                ARGV[9] max wait µs
+-- Returns {ok 0|1, wait µs, reason}.
+local now = clock(ARGV[1])
+local rate, burst, recovery = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local pair, budget, window = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local who, maxwait = ARGV[8], tonumber(ARGV[9])
+
+local at, reason = now, ''
+
+-- Rate: GCRA with burst tolerance (burst-1)*T. The TAT is kept as an anchor
+-- plus n intervals, so a steady stream is an exact arithmetic sequence
+-- (adding T to a float TAT would round at every step). A new interval (the
+-- factor moved) re-anchors at the old TAT.
+local a, n, T, tat, backoff
+if rate > 0 then
+  local st = redis.call('HMGET', KEYS[1], 'a', 'n', 'i', 'f', 's')
+  a, n = tonumber(st[1]), tonumber(st[2])
+  local i, f0, since = tonumber(st[3]), tonumber(st[4]), tonumber(st[5])
+  if f0 ~= nil and since ~= nil and recovery > 0 then backoff = since + recovery - now end
+  T = 1000000 / (rate * factorAt(f0, since, now, recovery))
+  if a == nil or n == nil or i == nil then
+    a, n, i = now, 0, T
+  end
+  if i ~= T then a, n = a + n * i, 0 end
+  tat = a + n * T
+  local e = tat - (burst - 1) * T
+  if e > at then at, reason = e, 'rate' end
+end
+
+-- Pair: GCRA with burst 1, so the TAT itself.
+if pair > 0 then
+  local e = tonumber(redis.call('GET', KEYS[2]))
+  if e ~= nil and e > at then at, reason = e, 'pair' end
+end
+
+-- Budget: a rolling window. A recipient already in it costs nothing; a new
+-- one while `budget` are in it waits until enough of them age out. Members
+-- at or before now-window are out (pruned only when writing); they have
+-- the lowest scores, so the member whose leaving frees a place is at index
+-- ZCARD-budget.
+local counted = true
+if budget > 0 then
+  local s = tonumber(redis.call('ZSCORE', KEYS[3], who))
+  if s == nil or s <= now - window then
+    counted = false
+    local c = redis.call('ZCOUNT', KEYS[3], '(' .. num(now - window), '+inf')
+    if c >= budget then
+      local k = string.format('%d', redis.call('ZCARD', KEYS[3]) - budget)
+      local e = tonumber(redis.call('ZRANGE', KEYS[3], k, k, 'WITHSCORES')[2]) + window
+      if e > at then at, reason = e, 'budget' end
+    end
+  end
+end
+
+local wait = at - now
+if wait > maxwait then return {0, num(wait), reason} end
+
+if rate > 0 then
+  if tat < at then a, n = at, 0 end -- idle: the stream starts again at this send
+  n = n + 1
+  redis.call('HSET', KEYS[1], 'a', num(a), 'n', num(n), 'i', num(T))
+  local ttl = a + n * T - now
+  if backoff ~= nil and backoff > ttl then ttl = backoff end -- keep a back-off until it has recovered
+  redis.call('PEXPIRE', KEYS[1], ms(ttl))
+end
+if pair > 0 then
+  redis.call('SET', KEYS[2], num(at + pair), 'PX', ms(at + pair - now))
+end
+if not counted then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', num(now - window))
+  redis.call('ZADD', KEYS[3], num(at), who)
+  local last = tonumber(redis.call('ZRANGE', KEYS[3], '-1', '-1', 'WITHSCORES')[2])
+  redis.call('PEXPIRE', KEYS[3], ms(last + window - now))
+end
+return {1, num(wait), reason}
