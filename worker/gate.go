@@ -103,6 +103,12 @@ func (g *gate) allow(account string) (done func(error), wait time.Duration, ok b
 	return d, 0, true
 }
 
+// open reports whether this pod's breaker for account is open now: a send
+// that waited for its rate-limit slot looks again before going.
+func (g *gate) open(account string) bool {
+	return g.breaker(account).State() == gobreaker.StateOpen
+}
+
 func (g *gate) breaker(account string) *gobreaker.TwoStepCircuitBreaker[struct{}] {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -118,6 +118,15 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := sleep(ctx, r.Wait); err != nil {
 			return err
 		}
+		// The provider may have failed while this send waited its turn.
+		if wait, why, err := s.gate.wait(ctx, m.Account); err != nil {
+			return err
+		} else if wait > 0 {
+			return s.deferUntil(ctx, ref, m, wait, errors.New(why), log)
+		}
+		if s.gate.open(m.Account) {
+			return s.deferUntil(ctx, ref, m, s.cfg.BreakerOpenFor, errors.New("circuit breaker opened while waiting for the rate limit"), log)
+		}
 	}
 
 	// The record guard and the claim: queued → sending, or nothing is sent.
