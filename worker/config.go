@@ -49,6 +49,10 @@ type Config struct {
 	// AccountStateTTL is how long a pod trusts its copy of an account's
 	// shared state (pause, open breaker). Defaults to 1s.
 	AccountStateTTL time.Duration
+	// MaxInFlight caps the sends in flight to one provider account from
+	// this worker process (the provider's concurrency limit, divided by the
+	// number of workers). 0: no cap beyond Concurrency.
+	MaxInFlight int
 	// ResendAmbiguous resends a message whose earlier attempt may have
 	// reached the provider (a worker killed mid-request, a timeout after the
 	// request was written). Defaults to false: such a message ends failed

@@ -35,6 +35,7 @@ type gate struct {
 	mu       sync.Mutex
 	breakers map[string]*gobreaker.TwoStepCircuitBreaker[struct{}]
 	cache    map[string]cachedAccount
+	inFlight map[string]chan struct{} // per-account concurrency cap
 }
 
 type cachedAccount struct {
@@ -48,7 +49,8 @@ var errNotSent = errors.New("not sent")
 
 func newGate(cfg Config, st *store.Store) *gate {
 	return &gate{cfg: cfg, store: st, log: cfg.Logger,
-		breakers: map[string]*gobreaker.TwoStepCircuitBreaker[struct{}]{}, cache: map[string]cachedAccount{}}
+		breakers: map[string]*gobreaker.TwoStepCircuitBreaker[struct{}]{}, cache: map[string]cachedAccount{},
+		inFlight: map[string]chan struct{}{}}
 }
 
 // wait returns how long sends on account must wait (0: they may go now)
@@ -101,6 +103,37 @@ func (g *gate) allow(account string) (done func(error), wait time.Duration, ok b
 		return nil, g.cfg.BreakerOpenFor, false
 	}
 	return d, 0, true
+}
+
+// acquire takes one of account's in-flight slots (Config.MaxInFlight, per
+// worker process), waiting at most maxWait; release gives it back. ok is
+// false when none freed up in time: the send is deferred.
+func (g *gate) acquire(ctx context.Context, account string, maxWait time.Duration) (release func(), ok bool) {
+	if g.cfg.MaxInFlight <= 0 {
+		return func() {}, true
+	}
+	g.mu.Lock()
+	sem, found := g.inFlight[account]
+	if !found {
+		sem = make(chan struct{}, g.cfg.MaxInFlight)
+		g.inFlight[account] = sem
+	}
+	g.mu.Unlock()
+	release = func() { <-sem }
+	select {
+	case sem <- struct{}{}:
+		return release, true
+	default:
+	}
+	t := time.NewTimer(maxWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return release, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
 }
 
 // open reports whether this pod's breaker for account is open now: a send

@@ -134,3 +134,45 @@ func TestBreakerOpensAndEveryPodWaits(t *testing.T) {
 		t.Errorf("after the open period: %s, want accepted", r.Status)
 	}
 }
+
+// The per-account concurrency cap: with one slot and a slow provider, a
+// second send at the same time is deferred, not sent alongside.
+func TestConcurrencyCapDefers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, simulator.Config{Latency: 400 * time.Millisecond})
+	cfg := e.config()
+	cfg.MaxInFlight = 1
+	cfg.MaxLimiterWait = 50 * time.Millisecond
+	s := worker.NewSender(cfg, e.st, e.provs, nil)
+	first, second := e.msg("template", 90), e.msg("template", 91)
+	done := make(chan error, 1)
+	go func() { done <- processDirect(t, e, s, first) }()
+	for e.sim.Stats().Requests == 0 { // the first send is in flight
+		time.Sleep(time.Millisecond)
+	}
+	err := processDirect(t, e, s, second)
+	if err == nil || worker.IsFailure(err) {
+		t.Fatalf("second send while the cap is full: err = %v, want a deferral", err)
+	}
+	must(t, <-done)
+	if r := e.record(second); r.Status != message.Queued || r.Attempts != 0 {
+		t.Errorf("second: %s with %d attempts, want queued with none", r.Status, r.Attempts)
+	}
+}
+
+// A deferral that would outlive the message's TTL ends it expired instead.
+func TestDeferralPastTheTTLExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, simulator.Config{})
+	cfg := e.config()
+	cfg.Now = e.clock.Now
+	s := worker.NewSender(cfg, e.st, e.provs, nil)
+	must(t, e.st.PauseAccount(ctx, account, "operator"))
+	m := e.msg("template", 92)
+	m.ExpiresAt = e.clock.Now().Add(30 * time.Second) // the pause defers for AccountRetryDelay (1 min)
+	must(t, processDirect(t, e, s, m))
+	if r := e.record(m); r.Status != message.Expired || e.sim.Stats().Requests != 0 {
+		t.Errorf("record %s, %d requests; want expired, none", r.Status, e.sim.Stats().Requests)
+	}
+}

@@ -129,6 +129,12 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 
+	release, ok := s.gate.acquire(ctx, m.Account, s.cfg.MaxLimiterWait)
+	if !ok {
+		return s.deferUntil(ctx, ref, m, s.cfg.RetryBase, errors.New("the account's concurrency cap is full"), log)
+	}
+	defer release()
+
 	// The record guard and the claim: queued → sending, or nothing is sent.
 	// Exactly one run of a task gets past it, even when asynq runs the task
 	// twice at once (a lease it thinks lost).

@@ -177,6 +177,7 @@ func workerConfig(cfg *Config, log *zap.Logger) worker.Config {
 		BreakerFailureRatio:      w.BreakerFailureRatio,
 		BreakerWindow:            time.Duration(w.BreakerWindow),
 		BreakerOpenFor:           time.Duration(w.BreakerOpenFor),
+		MaxInFlight:              w.MaxInFlight,
 		Logger:                   log,
 	}
 }

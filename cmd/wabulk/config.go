@@ -89,6 +89,7 @@ type WorkerConfig struct {
 	BreakerFailureRatio      float64        `yaml:"breaker_failure_ratio"`
 	BreakerWindow            Duration       `yaml:"breaker_window"`
 	BreakerOpenFor           Duration       `yaml:"breaker_open_for"`
+	MaxInFlight              int            `yaml:"max_in_flight"`
 }
 
 // Duration is a time.Duration written as "1.5s", "10m", "2h".
