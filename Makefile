@@ -34,7 +34,12 @@ loadtest: build ## whole pipeline vs bare asynq on embedded miniredis (N=20000)
 loadtest-redis: build ## the same on a real Redis (REDIS_URL=redis://127.0.0.1:6379/0)
 	./$(BIN) loadtest -n $(N) --bare --redis $(REDIS_URL)
 
+bench-limits: build ## 3 worker processes on a real Redis hold a provider's rate limit (REDIS_URL), then ride out a 30 s outage
+	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 500 -n 15000 --concurrency 50
+	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 80 -n 2400 --concurrency 20
+	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 500 -n 25000 --concurrency 50 --outage 30s --outage-after 5s
+
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
 
-.PHONY: help build demo test lint bench loadtest loadtest-redis clean
+.PHONY: help build demo test lint bench bench-limits loadtest loadtest-redis clean
