@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -184,18 +183,7 @@ func runFleet(ctx context.Context, opt fleetOptions, out, prog io.Writer) error 
 		rep.Outcomes[string(s)] = v
 	}
 	rep.Lost = int64(opt.n) - counts.Outcomes()
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
-		return err
-	}
-	switch {
-	case drainErr != nil:
-		return drainErr
-	case rep.Lost != 0 || rep.Duplicates != 0:
-		return fmt.Errorf("%d recipients lost, %d sent twice", rep.Lost, rep.Duplicates)
-	}
-	return nil
+	return report(out, rep, rep.Lost, rep.Duplicates, drainErr)
 }
 
 // fleetConfig is the config the worker processes (and the import) use.

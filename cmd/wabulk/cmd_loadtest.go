@@ -214,18 +214,7 @@ under a fresh prefix and are removed afterwards).`, errOut)
 			"throughput": round(rep.SentPerSec / b.ProcessedPerSec),
 		}
 	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
-		return err
-	}
-	switch {
-	case drainErr != nil:
-		return drainErr
-	case rep.Lost != 0 || rep.Duplicates != 0:
-		return fmt.Errorf("%d recipients lost, %d sent twice", rep.Lost, rep.Duplicates)
-	}
-	return nil
+	return report(out, rep, rep.Lost, rep.Duplicates, drainErr)
 }
 
 // unlimitedIfZero maps a flag's 0 ("no limit") to the config's -1.
@@ -379,4 +368,21 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// report prints a load test's JSON summary, and fails the command when the
+// campaign did not drain or a recipient was lost or sent twice.
+func report(out io.Writer, rep any, lost, duplicates int64, drainErr error) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return err
+	}
+	switch {
+	case drainErr != nil:
+		return drainErr
+	case lost != 0 || duplicates != 0:
+		return fmt.Errorf("%d recipients lost, %d sent twice", lost, duplicates)
+	}
+	return nil
 }
