@@ -140,7 +140,8 @@ func buildProvider(p ProviderConfig) (providers.Provider, error) {
 func limits(cfg *Config) map[string]ratelimit.Limits {
 	out := map[string]ratelimit.Limits{}
 	for _, p := range cfg.Providers {
-		out[p.Name] = ratelimit.Limits{Rate: p.Rate, Burst: p.Burst, PairEvery: time.Duration(p.PairEvery), DailyBudget: p.DailyBudget}
+		out[p.Name] = ratelimit.Limits{Rate: p.Rate, Burst: p.Burst, PairEvery: time.Duration(p.PairEvery),
+			DailyBudget: p.DailyBudget, Recovery: time.Duration(p.BackoffRecovery)}
 	}
 	return out
 }

@@ -83,7 +83,8 @@ reports) go to --out.`, errOut)
 		DefaultRegion: demoRegion(*kind),
 		Log:           LogConfig{Level: *logLevel, Format: "console"},
 		Providers: []ProviderConfig{{Name: demoAccount, Kind: *kind,
-			Rate: *rateLimit, Burst: max(1, int(*rateLimit/10)), PairEvery: Duration(time.Second), Timeout: Duration(5 * time.Second)}},
+			Rate: *rateLimit, Burst: max(1, int(*rateLimit/10)), PairEvery: Duration(time.Second), BackoffRecovery: Duration(3 * time.Second),
+			Timeout: Duration(5 * time.Second)}},
 		Worker: WorkerConfig{Concurrency: 40, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(300 * time.Millisecond), RetryMax: Duration(3 * time.Second), MaxAttempts: 8},
 	}

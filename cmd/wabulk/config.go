@@ -68,8 +68,11 @@ type ProviderConfig struct {
 	Burst       int      `yaml:"burst"`        // default rate/10
 	PairEvery   Duration `yaml:"pair_every"`   // one message per recipient per this; default 6s; "off"
 	DailyBudget int      `yaml:"daily_budget"` // unique template recipients per 24 h (250, 2000, 10000, 100000); 0 unlimited
-	Timeout     Duration `yaml:"timeout"`
-	MaxConns    int      `yaml:"max_conns"`
+	// BackoffRecovery is how long the rate takes to come back after the
+	// provider's 429 halved it; default 60s; "off" ignores 429s.
+	BackoffRecovery Duration `yaml:"backoff_recovery"`
+	Timeout         Duration `yaml:"timeout"`
+	MaxConns        int      `yaml:"max_conns"`
 }
 
 // WorkerConfig tunes the worker.
