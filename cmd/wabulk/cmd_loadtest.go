@@ -65,7 +65,18 @@ counted them).
 --bare then pushes the same N tasks through bare asynq (same enqueuers, same
 concurrency, a no-op handler) in the same run and reports pipeline/bare.
 Runs on an embedded miniredis unless --redis names a real one (its keys go
-under a fresh prefix and are removed afterwards).`, errOut)
+under a fresh prefix and are removed afterwards). --provider picks the wire
+format (tujenge by default).
+
+Fleet mode (--workers N --redis URL --rate L): starts N real "wabulk worker"
+processes sharing that Redis and a simulated provider that enforces L itself
+(answering its rate-limit error beyond it), imports N recipients, and prints
+how exactly the fleet held the limit: achieved rate / L, the busiest
+one-second window (goal ≤ L + burst), the provider's 429s (goal 0), lost and
+duplicates. --outage 30s makes the provider fail every send for that long
+(--outage-after into the run): no message may end failed.
+
+Exits non-zero when a recipient was lost or sent twice.`, errOut)
 	n := fs.Int("n", 20000, "recipients")
 	redisURL := fs.String("redis", "", "Redis URL (default: embedded miniredis)")
 	conc := fs.Int("concurrency", 50, "worker concurrency")

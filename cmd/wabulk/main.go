@@ -31,8 +31,8 @@ func commands() []command {
 		{"import", "import a campaign: spec + recipients CSV/JSONL → records + queued messages", runImport},
 		{"campaign", "campaign outcomes: list, status, report", runCampaign},
 		{"provider", "provider accounts: status, pause, resume", runProvider},
-		{"simulate", "serve a fake provider (Tujenge wire format) with latency and faults", runSimulate},
-		{"loadtest", "measure the whole pipeline in one process (optionally against bare asynq)", runLoadtest},
+		{"simulate", "serve fake providers (any of the six wire formats) with latency, faults, limits and receipts", runSimulate},
+		{"loadtest", "measure the pipeline against bare asynq, or a fleet of workers against a provider's limit", runLoadtest},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			fmt.Fprintln(out, "wabulk", version)
 			return nil
