@@ -109,7 +109,10 @@ func (l *Local) Reserve(_ context.Context, r Request, maxWait time.Duration) (Re
 	}
 
 	wait := time.Duration(at - now)
-	if wait > maxWait {
+	// A wait set by the pair or the budget is this recipient's, not the
+	// account's: reserving it would move the account's rate clock and hold
+	// up every other recipient. Nothing is reserved; the caller defers.
+	if wait > maxWait || (wait > 0 && reason != ReasonRate) {
 		return Reservation{Wait: wait, Reason: reason}, nil
 	}
 	if rate {

@@ -65,7 +65,10 @@ if budget > 0 then
 end
 
 local wait = at - now
-if wait > maxwait then return {0, num(wait), reason} end
+-- A wait set by the pair or the budget is this recipient's, not the
+-- account's: reserving it would move the account's rate clock and hold up
+-- every other recipient. Nothing is reserved; the caller defers.
+if wait > maxwait or (wait > 0 and reason ~= 'rate') then return {0, num(wait), reason} end
 
 if rate > 0 then
   if tat < at then a, n = at, 0 end -- idle: the stream starts again at this send

@@ -136,12 +136,6 @@ func (g *gate) acquire(ctx context.Context, account string, maxWait time.Duratio
 	return nil, false
 }
 
-// open reports whether this pod's breaker for account is open now: a send
-// that waited for its rate-limit slot looks again before going.
-func (g *gate) open(account string) bool {
-	return g.breaker(account).State() == gobreaker.StateOpen
-}
-
 func (g *gate) breaker(account string) *gobreaker.TwoStepCircuitBreaker[struct{}] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -153,9 +147,11 @@ func (g *gate) breaker(account string) *gobreaker.TwoStepCircuitBreaker[struct{}
 		MaxRequests: 3,
 		Interval:    g.cfg.BreakerWindow,
 		Timeout:     g.cfg.BreakerOpenFor,
+		// Judged on sends that got an answer: excluded calls (deferred
+		// before sending) and calls still in flight are not evidence.
 		ReadyToTrip: func(c gobreaker.Counts) bool {
-			return c.Requests >= uint32(g.cfg.BreakerMinRequests) &&
-				float64(c.TotalFailures) >= g.cfg.BreakerFailureRatio*float64(c.Requests)
+			n := c.TotalSuccesses + c.TotalFailures
+			return n >= uint32(g.cfg.BreakerMinRequests) && float64(c.TotalFailures) >= g.cfg.BreakerFailureRatio*float64(n)
 		},
 		IsSuccessful: func(err error) bool { return !countsAsFailure(err) },
 		IsExcluded:   func(err error) bool { return errors.Is(err, errNotSent) },
@@ -164,10 +160,16 @@ func (g *gate) breaker(account string) *gobreaker.TwoStepCircuitBreaker[struct{}
 			if to == gobreaker.StateOpen {
 				until := g.cfg.Now().Add(g.cfg.BreakerOpenFor)
 				reason := fmt.Sprintf("transient failures reached %.0f%% of sends", 100*g.cfg.BreakerFailureRatio)
-				if err := g.store.OpenBreaker(context.Background(), name, until, reason); err != nil {
-					g.log.Error("could not share the open breaker", zap.String("account", name), zap.Error(err))
-				}
-				g.forget(name)
+				// Not under gobreaker's lock: a slow Redis must not hold up
+				// every send of this account in this pod.
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					if err := g.store.OpenBreaker(ctx, name, until, reason); err != nil {
+						g.log.Error("could not share the open breaker", zap.String("account", name), zap.Error(err))
+					}
+					g.forget(name)
+				}()
 			}
 		},
 	})

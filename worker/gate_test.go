@@ -107,7 +107,13 @@ func TestBreakerOpensAndEveryPodWaits(t *testing.T) {
 			t.Fatalf("503 #%d: err = %v, want a retry", i, err)
 		}
 	}
-	st, _ := e.st.Account(ctx, account)
+	// The open state is shared in the background: wait for it to land.
+	var st store.AccountState
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if st, _ = e.st.Account(ctx, account); !st.OpenUntil.IsZero() {
+			break
+		}
+	}
 	if want := e.clock.Now().Add(30 * time.Second); st.OpenUntil.Sub(want).Abs() > time.Second {
 		t.Fatalf("shared open until = %v, want ≈ %v", st.OpenUntil, want)
 	}

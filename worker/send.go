@@ -93,16 +93,13 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if wait > 0 {
 		return s.deferUntil(ctx, ref, m, wait, errors.New(why), log)
 	}
-	done, wait, ok := s.gate.allow(m.Account)
+	// The account's in-flight cap comes before the rate slot, so a slot is
+	// never taken by a send that then cannot go.
+	release, ok := s.gate.acquire(ctx, m.Account, s.cfg.MaxLimiterWait)
 	if !ok {
-		return s.deferUntil(ctx, ref, m, wait, errors.New("circuit breaker open in this worker"), log)
+		return s.deferUntil(ctx, ref, m, s.cfg.RetryBase, errors.New("the account's concurrency cap is full"), log)
 	}
-	sent := false
-	defer func() {
-		if !sent {
-			done(errNotSent)
-		}
-	}()
+	defer release()
 
 	r, err := s.limiter.Reserve(ctx, ratelimit.Request{Account: m.Account, Recipient: m.To, Template: !m.Content.FreeForm()}, s.cfg.MaxLimiterWait)
 	if err != nil {
@@ -124,16 +121,18 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		} else if wait > 0 {
 			return s.deferUntil(ctx, ref, m, wait, errors.New(why), log)
 		}
-		if s.gate.open(m.Account) {
-			return s.deferUntil(ctx, ref, m, s.cfg.BreakerOpenFor, errors.New("circuit breaker opened while waiting for the rate limit"), log)
-		}
 	}
-
-	release, ok := s.gate.acquire(ctx, m.Account, s.cfg.MaxLimiterWait)
+	// This pod's breaker, asked right before the send it will judge.
+	done, wait, ok := s.gate.allow(m.Account)
 	if !ok {
-		return s.deferUntil(ctx, ref, m, s.cfg.RetryBase, errors.New("the account's concurrency cap is full"), log)
+		return s.deferUntil(ctx, ref, m, wait, errors.New("circuit breaker open in this worker"), log)
 	}
-	defer release()
+	sent := false
+	defer func() {
+		if !sent {
+			done(errNotSent)
+		}
+	}()
 
 	// The record guard and the claim: queued → sending, or nothing is sent.
 	// Exactly one run of a task gets past it, even when asynq runs the task
@@ -185,19 +184,24 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 	default: // Transient
 		n, _ := asynq.GetRetryCount(ctx)
 		attempt := n + 1
+		if se.Reason == providers.ReasonThrottled {
+			// The provider's rate limit is a deferral: it says nothing about
+			// this message, so it burns no attempt, never fails it, and every
+			// pod slows down — unless it was the pair limit (one recipient,
+			// Meta 131056), which says nothing about the account's rate.
+			if se.Code != "131056" {
+				if err := s.limiter.Throttled(ctx, m.Account); err != nil {
+					log.Warn("could not lower the account's rate", zap.Error(err))
+				}
+			}
+			return s.requeue(ctx, ref, m, max(backoff(attempt, s.cfg.RetryBase, s.cfg.RetryMax), se.RetryAfter), false, se, log)
+		}
 		if attempt >= s.cfg.MaxAttempts {
 			return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: se.Code,
 				Error: fmt.Sprintf("gave up after %d transient failures: %v", attempt, se)}, log)
 		}
 		delay := max(backoff(attempt, s.cfg.RetryBase, s.cfg.RetryMax), se.RetryAfter)
-		// The provider's rate limit is a deferral: it says nothing about
-		// this message, so it burns no attempt; and every pod slows down.
-		if se.Reason == providers.ReasonThrottled {
-			if err := s.limiter.Throttled(ctx, m.Account); err != nil {
-				log.Warn("could not lower the account's rate", zap.Error(err))
-			}
-		}
-		return s.requeue(ctx, ref, m, delay, se.Reason != providers.ReasonThrottled, se, log)
+		return s.requeue(ctx, ref, m, delay, true, se, log)
 	}
 }
 

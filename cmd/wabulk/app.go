@@ -139,9 +139,14 @@ func buildProvider(p ProviderConfig) (providers.Provider, error) {
 
 func limits(cfg *Config) map[string]ratelimit.Limits {
 	out := map[string]ratelimit.Limits{}
+	maxWait := workerConfig(cfg, zap.NewNop()).WithDefaults().MaxLimiterWait
 	for _, p := range cfg.Providers {
 		out[p.Name] = ratelimit.Limits{Rate: p.Rate, Burst: p.Burst, PairEvery: time.Duration(p.PairEvery),
-			DailyBudget: p.DailyBudget, Recovery: time.Duration(p.BackoffRecovery)}
+			DailyBudget: p.DailyBudget, Recovery: time.Duration(p.BackoffRecovery),
+			// 429s keep coming while sends reserved at the old rate (up to
+			// max_limiter_wait ahead) and requests in flight land: one burst
+			// of them is one back-off.
+			HoldOff: maxWait + time.Duration(p.Timeout)}
 	}
 	return out
 }
