@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // AccountState is what every pod must know about a provider account: an
@@ -20,11 +22,19 @@ type AccountState struct {
 
 func (s *Store) accountKey(account string) string { return s.prefix + "account:" + account }
 
+// pauseScript pauses an account unless it already is: the first reason
+// (an operator's, or the first failure's) stays.
+var pauseScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'paused') == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'paused', '1', 'pause_reason', ARGV[1], 'paused_at', ARGV[2])
+return 1
+`)
+
 // PauseAccount pauses account: its messages wait (deferred, not failed)
-// until ResumeAccount. reason says why, for operators.
+// until ResumeAccount. reason says why, for operators; pausing an account
+// already paused keeps the first reason.
 func (s *Store) PauseAccount(ctx context.Context, account, reason string) error {
-	err := s.rdb.HSet(ctx, s.accountKey(account), "paused", "1", "pause_reason", reason, "paused_at", ms(s.now())).Err()
-	if err != nil {
+	if err := pauseScript.Run(ctx, s.rdb, []string{s.accountKey(account)}, reason, ms(s.now())).Err(); err != nil {
 		return fmt.Errorf("pause account %s: %w", account, err)
 	}
 	return nil
@@ -39,15 +49,19 @@ func (s *Store) ResumeAccount(ctx context.Context, account string) error {
 	return nil
 }
 
+// openScript extends an account's open-until, never shortens it.
+var openScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')
+if cur >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'open_until', ARGV[1], 'open_reason', ARGV[2])
+return 1
+`)
+
 // OpenBreaker tells every pod that account's provider is failing: sends
-// wait until until. A later until extends it; an earlier one is ignored.
+// wait until until. A later until extends it; an earlier one is ignored,
+// atomically, so pods racing never shorten it.
 func (s *Store) OpenBreaker(ctx context.Context, account string, until time.Time, reason string) error {
-	key := s.accountKey(account)
-	cur, err := s.rdb.HGet(ctx, key, "open_until").Int64()
-	if err == nil && cur >= ms(until) {
-		return nil
-	}
-	if err := s.rdb.HSet(ctx, key, "open_until", ms(until), "open_reason", reason).Err(); err != nil {
+	if err := openScript.Run(ctx, s.rdb, []string{s.accountKey(account)}, ms(until), reason).Err(); err != nil {
 		return fmt.Errorf("open breaker of %s: %w", account, err)
 	}
 	return nil

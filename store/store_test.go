@@ -223,3 +223,24 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The first pause reason stays; an open-until is only ever extended.
+func TestAccountPauseAndOpenUntil(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	st := newStore(t, func() time.Time { return t0 })
+	must(t, st.PauseAccount(ctx, "a", "operator: invoice dispute"))
+	must(t, st.PauseAccount(ctx, "a", "auth: 401"))
+	must(t, st.OpenBreaker(ctx, "a", t0.Add(time.Minute), "outage"))
+	must(t, st.OpenBreaker(ctx, "a", t0.Add(time.Second), "shorter"))
+	got, err := st.Account(ctx, "a")
+	must(t, err)
+	if !got.Paused || got.PauseReason != "operator: invoice dispute" || !got.OpenUntil.Equal(t0.Add(time.Minute)) || got.OpenReason != "outage" {
+		t.Fatalf("account state %+v", got)
+	}
+	must(t, st.ResumeAccount(ctx, "a"))
+	if got, _ := st.Account(ctx, "a"); got.Paused || !got.OpenUntil.IsZero() {
+		t.Fatalf("after resume: %+v", got)
+	}
+}

@@ -16,7 +16,9 @@ Provider accounts' shared state, for operators.
 
   status [NAME]          pause, open circuit breaker, for one account or all
   pause NAME [--reason]  stop sending on NAME: its messages wait (they do not fail)
-  resume NAME            send again (also closes a shared open breaker)
+  resume NAME            send again (also clears the shared open-breaker time;
+                         a worker whose own breaker opened waits out its
+                         breaker_open_for)
 
 An account-level failure (bad credentials, no credit, a spam block, a wrong
 base_url) pauses an account by itself; fix the cause, then resume it.`
