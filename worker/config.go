@@ -16,6 +16,17 @@ type Config struct {
 	Concurrency int
 	// LaneWeights weighs the lanes' queues. Defaults to high 6, normal 3, low 1.
 	LaneWeights map[message.Lane]int
+	// EventsWeight weighs the queue of provider callback events
+	// (message.EventsQueue) against the lanes, so receipts and inbound
+	// messages never wait behind a campaign. Defaults to 5.
+	EventsWeight int
+	// EventHoldDelay is how long a receipt waits before it is tried again
+	// when its provider message id is not recorded yet (the callback beat
+	// the send's own write). Defaults to 2s.
+	EventHoldDelay time.Duration
+	// EventHoldFor is how long after the callback was received such a
+	// receipt is held before it is dropped with a warning. Defaults to 2m.
+	EventHoldFor time.Duration
 	// StrictPriority drains higher lanes completely first. Defaults to false.
 	StrictPriority bool
 	// DelayedTaskCheckInterval is how often due retries and scheduled tasks
@@ -74,6 +85,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if len(c.LaneWeights) == 0 {
 		c.LaneWeights = map[message.Lane]int{message.LaneHigh: 6, message.LaneNormal: 3, message.LaneLow: 1}
+	}
+	if c.EventsWeight <= 0 {
+		c.EventsWeight = 5
+	}
+	if c.EventHoldDelay <= 0 {
+		c.EventHoldDelay = 2 * time.Second
+	}
+	if c.EventHoldFor <= 0 {
+		c.EventHoldFor = 2 * time.Minute
 	}
 	if c.DelayedTaskCheckInterval <= 0 {
 		c.DelayedTaskCheckInterval = time.Second

@@ -1,5 +1,6 @@
 // Package worker is wabulk's asynq side: the send pipeline that turns a
-// queued task into exactly one outcome, and the server that runs it.
+// queued task into exactly one outcome, the event processor that applies
+// provider callbacks, and the server that runs both.
 //
 // The send handler reads top to bottom as its guards:
 //
@@ -24,6 +25,17 @@
 // and rate limits are deferrals that burn no attempt (IsFailure false);
 // an ambiguous failure (the provider may have acted) is not resent unless
 // ResendAmbiguous says so.
+//
+// The event processor (Events, task type message.TypeEvents on its own
+// queue, weighed by EventsWeight so receipts never wait behind a campaign)
+// moves a record to a receipt's status through the store, which refuses
+// backward moves: duplicates and late receipts change nothing, and campaign
+// counters follow. A receipt that beat the send's own write (its provider
+// message id not recorded yet) is held: the batch is deferred and tried
+// again whole (applying is idempotent) until EventHoldFor after the
+// callback arrived, then dropped with a warning. An inbound message opens
+// the contact's 24-hour window. Events tasks need a MaxRetry above 0: with
+// MaxRetry 0, asynq archives a deferred task (its default of 25 is fine).
 //
 // The worker never creates records or tasks and never parses config files.
 package worker

@@ -11,7 +11,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 )
 
-// Server runs the send handler on asynq.
+// Server runs the send handler and the event handler on asynq.
 type Server struct {
 	cfg    Config
 	srv    *asynq.Server
@@ -19,11 +19,12 @@ type Server struct {
 	sender *Sender
 }
 
-// NewServer builds an asynq server on rdb for the lanes' queues under
-// cfg.Prefix, with wabulk's retry semantics.
+// NewServer builds an asynq server on rdb for the lanes' queues and the
+// callback events' queue under cfg.Prefix, with wabulk's retry semantics.
+// Events are applied to the sender's store.
 func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 	cfg = cfg.WithDefaults()
-	queues := map[string]int{}
+	queues := map[string]int{message.EventsQueue(cfg.Prefix): cfg.EventsWeight}
 	for lane, w := range cfg.LaneWeights {
 		if w > 0 {
 			queues[message.QueueName(cfg.Prefix, lane)] = w
@@ -42,6 +43,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(message.TypeSend, sender)
+	mux.Handle(message.TypeEvents, NewEvents(cfg, sender.store))
 	return &Server{cfg: cfg, srv: srv, mux: mux, sender: sender}
 }
 

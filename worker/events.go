@@ -1,0 +1,180 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/store"
+)
+
+// Events is the event handler: one callback's events (a
+// providers.EventBatch, task type message.TypeEvents) applied to the store.
+//
+// Applying a batch is idempotent: the store only moves a record forward
+// (a duplicate is "same", a late receipt is refused) and only moves a
+// last-inbound time later. So a batch is always retried whole; events it
+// applied before are applied again harmlessly.
+type Events struct {
+	cfg   Config
+	store *store.Store
+	log   *zap.Logger
+}
+
+var _ asynq.Handler = (*Events)(nil)
+
+// NewEvents returns the event handler.
+func NewEvents(cfg Config, st *store.Store) *Events {
+	cfg = cfg.WithDefaults()
+	return &Events{cfg: cfg, store: st, log: cfg.Logger}
+}
+
+// ProcessTask applies every event of the batch in order. A receipt whose
+// provider message id is not recorded yet holds the batch: it is deferred
+// (not a failure) by EventHoldDelay and tried again, until EventHoldFor
+// after the callback was received; then such receipts are dropped with a
+// warning. A payload that cannot be read is archived with the reason.
+func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	b, err := decodeEvents(t.Payload())
+	if err != nil {
+		h.log.Warn("archiving unusable events task", zap.Error(err))
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	log := h.log.With(zap.String("account", b.Account))
+	var held []*providers.Event
+	for i := range b.Events {
+		ev := &b.Events[i]
+		switch ev.Kind {
+		case providers.EventStatus:
+			applied, err := h.applyStatus(ctx, b.Account, ev, log)
+			if err != nil {
+				return err
+			}
+			if !applied {
+				held = append(held, ev)
+			}
+		case providers.EventInbound:
+			if err := h.applyInbound(ctx, b, ev, log); err != nil {
+				return err
+			}
+		default:
+			log.Warn("ignoring an event of unknown kind", zap.String("kind", string(ev.Kind)))
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	left := b.Received.Add(h.cfg.EventHoldFor).Sub(h.cfg.Now())
+	if left <= 0 {
+		for _, ev := range held {
+			log.Warn("dropping a receipt for a provider message id never recorded",
+				zap.String("provider_message_id", ev.ProviderMessageID), zap.String("status", string(ev.Status)),
+				zap.Duration("held_for", h.cfg.EventHoldFor))
+		}
+		return nil
+	}
+	return deferFor(min(h.cfg.EventHoldDelay, left),
+		fmt.Errorf("holding %d receipts until their provider message ids are recorded (first %s)", len(held), held[0].ProviderMessageID))
+}
+
+// applyStatus moves the record a receipt names to the receipt's status and
+// reports whether it is done with the event; false means the provider
+// message id is not recorded yet and the event is held.
+func (h *Events) applyStatus(ctx context.Context, account string, ev *providers.Event, log *zap.Logger) (done bool, err error) {
+	log = log.With(zap.String("provider_message_id", ev.ProviderMessageID), zap.String("status", string(ev.Status)))
+	if ev.ProviderMessageID == "" || !receiptStatus(ev.Status) {
+		log.Warn("ignoring a receipt without a provider message id or with a status a receipt cannot set",
+			zap.String("provider_status", ev.ProviderStatus))
+		return true, nil
+	}
+	id, err := h.store.MessageByProviderID(ctx, account, ev.ProviderMessageID)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Debug("receipt for a provider message id not recorded yet; holding it")
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rec, err := h.store.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Warn("receipt for a message whose record is gone; dropped", zap.String("message", id))
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var u store.Update
+	if ev.Status == message.Failed {
+		u = store.Update{ErrorCode: ev.ErrorCode, Error: ev.Error}
+		if u.Error == "" && ev.ProviderStatus != "" {
+			u.Error = "provider reported " + ev.ProviderStatus
+		}
+	}
+	prev, err := h.store.Transition(ctx, store.Ref{ID: rec.ID, CampaignID: rec.CampaignID}, ev.Status, u)
+	log = log.With(zap.String("message", rec.ID), zap.String("was", string(prev)))
+	switch {
+	case err == nil:
+		log.Debug("receipt applied")
+	case store.IsTransitionError(err):
+		log.Debug("late receipt; the record keeps its status", zap.Error(err))
+	case errors.Is(err, store.ErrNotFound):
+		log.Warn("receipt for a message whose record is gone; dropped")
+	default:
+		return false, err
+	}
+	return true, nil
+}
+
+// applyInbound opens the contact's 24-hour window: for the account's
+// default sender, and for the business number it wrote to when the
+// provider names one (the send guard keys the window by message.From).
+func (h *Events) applyInbound(ctx context.Context, b *providers.EventBatch, ev *providers.Event, log *zap.Logger) error {
+	if !message.IsE164(ev.From) {
+		log.Warn("ignoring an inbound message from a sender that is not an E.164 number",
+			zap.String("from", ev.From), zap.String("inbound_id", ev.InboundID))
+		return nil
+	}
+	// The provider's time, never later than the callback's arrival: a
+	// provider clock running ahead must not keep the window open longer.
+	t := ev.Time
+	if t.IsZero() || t.After(b.Received) {
+		t = b.Received
+	}
+	if err := h.store.SetLastInbound(ctx, b.Account, "", ev.From, t); err != nil {
+		return err
+	}
+	if message.IsE164(ev.To) {
+		if err := h.store.SetLastInbound(ctx, b.Account, ev.To, ev.From, t); err != nil {
+			return err
+		}
+	}
+	log.Debug("inbound message; window open", zap.String("from", ev.From), zap.String("to", ev.To), zap.Time("at", t))
+	return nil
+}
+
+// receiptStatus reports whether a receipt may move a record to s.
+func receiptStatus(s message.Status) bool {
+	return s.ProviderTook() || s == message.Failed
+}
+
+// decodeEvents reads an events task's payload. Every error means the
+// payload will never become usable.
+func decodeEvents(p []byte) (*providers.EventBatch, error) {
+	var b providers.EventBatch
+	if err := json.Unmarshal(p, &b); err != nil {
+		return nil, fmt.Errorf("bad events payload: not JSON: %w", err)
+	}
+	if b.Account == "" {
+		return nil, errors.New("bad events payload: no account")
+	}
+	if b.Received.IsZero() {
+		return nil, errors.New("bad events payload: no received time")
+	}
+	return &b, nil
+}
