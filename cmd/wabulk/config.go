@@ -26,6 +26,7 @@ type Config struct {
 	Log           LogConfig        `yaml:"log"`
 	Providers     []ProviderConfig `yaml:"providers"`
 	Worker        WorkerConfig     `yaml:"worker"`
+	Serve         ServeConfig      `yaml:"serve"`
 
 	unsetCredentials []string // ${VAR}s in credential fields that were not set
 }
@@ -64,6 +65,18 @@ type ProviderConfig struct {
 	Source        string `yaml:"source"`          // decisiontelecom: source_addr
 	CallbackURL   string `yaml:"callback_url"`    // decisiontelecom: callback_url sent with each message
 
+	// How `wabulk serve` authenticates this account's callbacks at
+	// /webhooks/{name}: one way, the one the provider can use.
+	WebhookSecretHeader string `yaml:"webhook_secret_header"` // a header the provider sends with every callback (Tujenge: webhook config headers)...
+	WebhookSecret       Secret `yaml:"webhook_secret"`        // ...carrying exactly this value
+	WebhookUser         string `yaml:"webhook_user"`          // HTTP Basic (Modica: https://user:password@host/webhooks/name)
+	WebhookPassword     Secret `yaml:"webhook_password"`
+	// AppSecret above authenticates Meta's signed callbacks.
+	VerifyToken Secret `yaml:"verify_token"` // meta: the GET hub.challenge handshake
+	// WebhookInsecure accepts this account's callbacks unauthenticated:
+	// only behind a network that nothing but the provider can reach.
+	WebhookInsecure bool `yaml:"webhook_insecure"`
+
 	Rate        float64  `yaml:"rate"`         // messages/s per account; default 80 (Meta's standard); -1 unlimited
 	Burst       int      `yaml:"burst"`        // default rate/10
 	PairEvery   Duration `yaml:"pair_every"`   // one message per recipient per this; default 6s; "off"
@@ -93,6 +106,13 @@ type WorkerConfig struct {
 	BreakerWindow            Duration       `yaml:"breaker_window"`
 	BreakerOpenFor           Duration       `yaml:"breaker_open_for"`
 	MaxInFlight              int            `yaml:"max_in_flight"`
+}
+
+// ServeConfig configures `wabulk serve`, the webhook receiver.
+type ServeConfig struct {
+	// Listen is the address the HTTP server listens on; default
+	// 127.0.0.1:8080 (put a TLS-terminating proxy or ingress in front).
+	Listen string `yaml:"listen"`
 }
 
 // Duration is a time.Duration written as "1.5s", "10m", "2h".
@@ -183,7 +203,8 @@ func LoadConfig(path string) (*Config, error) {
 // credentialKeys are the fields holding secrets. A ${VAR} in one of them
 // may be unset for commands that never talk to a provider (import,
 // campaign): RequireCredentials checks them where they are needed.
-var credentialKeys = map[string]bool{"api_key": true, "token": true, "password": true, "app_secret": true}
+var credentialKeys = map[string]bool{"api_key": true, "token": true, "password": true, "app_secret": true,
+	"webhook_secret": true, "webhook_password": true, "verify_token": true}
 
 // ParseConfig parses a config, expanding ${VAR} and ${VAR:-default} in
 // every value with lookup, and validates it. Credentials may be missing
@@ -212,6 +233,9 @@ func ParseConfig(b []byte, lookup func(string) (string, bool)) (*Config, error) 
 	}
 	return cfg, nil
 }
+
+// headerName is an HTTP header field name (an RFC 9110 token).
+var headerName = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
 
 var unknownField = regexp.MustCompile(`field (\S+) not found in type`)
 
@@ -339,6 +363,9 @@ func (c *Config) applyDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = "console"
 	}
+	if c.Serve.Listen == "" {
+		c.Serve.Listen = "127.0.0.1:8080"
+	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
 		if p.Timeout == 0 {
@@ -415,6 +442,15 @@ func (c *Config) Validate() error {
 		if (p.Rate < 0 && p.Rate != -1) || p.Burst < 0 || p.DailyBudget < 0 {
 			bad("%s: rate must be positive (or -1: unlimited), burst and daily_budget not negative", where)
 		}
+		if p.Kind != "meta" && (p.AppSecret != "" || p.VerifyToken != "") {
+			bad("%s: app_secret and verify_token are Meta's webhook settings (kind meta); for kind %s use webhook_secret_header + webhook_secret or webhook_user + webhook_password", where, p.Kind)
+		}
+		if p.WebhookSecretHeader != "" && !headerName.MatchString(p.WebhookSecretHeader) {
+			bad("%s: webhook_secret_header %q is not an HTTP header name (e.g. X-Webhook-Secret)", where, p.WebhookSecretHeader)
+		}
+		if strings.Contains(p.WebhookUser, ":") {
+			bad("%s: webhook_user must not contain ':' (HTTP Basic cannot carry it)", where)
+		}
 	}
 	for q, w := range c.Worker.Queues {
 		if _, err := message.ParseLane(q); err != nil || q == "" {
@@ -441,6 +477,9 @@ func (c *Config) Validate() error {
 	limiterWait := cmp.Or(time.Duration(c.Worker.MaxLimiterWait), 5*time.Second)
 	if shutdown < slowest+limiterWait {
 		bad("worker.shutdown_timeout %v is shorter than the slowest provider timeout (%v) plus worker.max_limiter_wait (%v): a shutdown would cut sends off mid-request", shutdown, slowest, limiterWait)
+	}
+	if _, _, err := net.SplitHostPort(c.Serve.Listen); err != nil {
+		bad("serve.listen %q: want host:port, e.g. 127.0.0.1:8080 or :8080", c.Serve.Listen)
 	}
 	if c.Worker.BreakerFailureRatio < 0 || c.Worker.BreakerFailureRatio > 1 {
 		bad("worker.breaker_failure_ratio %v: want a share between 0 and 1 (e.g. 0.5)", c.Worker.BreakerFailureRatio)

@@ -28,6 +28,7 @@ func commands() []command {
 	return []command{
 		{"demo", "run a whole campaign end to end on embedded Redis and the simulator", runDemo},
 		{"worker", "send queued messages (an asynq server)", runWorker},
+		{"serve", "receive provider callbacks (receipts, inbound messages) at /webhooks/ACCOUNT", runServe},
 		{"import", "import a campaign: spec + recipients CSV/JSONL → records + queued messages", runImport},
 		{"campaign", "campaign outcomes: list, status, report", runCampaign},
 		{"provider", "provider accounts: status, pause, resume", runProvider},
