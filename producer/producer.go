@@ -75,13 +75,18 @@ type Options struct {
 }
 
 // Progress counts an import's rows so far. Every row read ends in exactly
-// one of Accepted, Duplicate, Rejected and AlreadyPresent.
+// one of Accepted, Duplicate, Rejected, AlreadyPresent and OptedOut.
 type Progress struct {
 	Lines          int64 // data rows read so far (not counting the header)
 	Accepted       int64 // new records created and enqueued
 	Duplicate      int64 // repeated within this input (skipped)
 	Rejected       int64 // bad rows (written to Rejects)
 	AlreadyPresent int64 // already imported by an earlier run (skipped — nothing is sent twice)
+	// OptedOut counts good rows whose recipient is on the account's
+	// suppression list (store.OptOut). They are skipped: no record, no
+	// task, nothing in Rejects (the row is fine; the contact said no). An
+	// opted-out row wins over Duplicate and AlreadyPresent.
+	OptedOut int64
 	// Requeued counts, of AlreadyPresent, records still queued whose task
 	// was missing (e.g. the earlier run died between record and task) and
 	// has been enqueued again. A task that is still there is left alone.
@@ -99,7 +104,9 @@ type Result struct {
 // reads the header (a missing phone or placeholder column fails before
 // any row), then saves the campaign: a campaign with the same id and a
 // different spec is an error, the same spec resumes it. Rows that cannot
-// be used go to opt.Rejects and the import goes on; a failure of Redis
+// be used go to opt.Rejects and the import goes on; rows whose recipient
+// opted out of the account are skipped and counted (Progress.OptedOut),
+// checked once per batch; a failure of Redis
 // stops it with an error that names the line it got to. Re-running the
 // same import is always safe: rows already imported are skipped, and
 // queued records whose task went missing are enqueued again.
@@ -179,6 +186,7 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		Duplicate:      imp.res.Duplicate,
 		Rejected:       imp.res.Rejected,
 		AlreadyPresent: imp.res.AlreadyPresent,
+		OptedOut:       imp.res.OptedOut,
 	})
 	if err == nil {
 		err = stErr
@@ -355,8 +363,9 @@ type job struct {
 	requeue bool // an earlier run's queued record, not a new one
 }
 
-// flush stores the batch in one round trip and enqueues the tasks of new
-// records and of earlier runs' still-queued records. A batch runs to its
+// flush drops the batch's opted-out recipients (one round trip), stores
+// the rest in one round trip and enqueues the tasks of new records and of
+// earlier runs' still-queued records. A batch runs to its
 // end even when ctx is cancelled meanwhile: cancellation is honoured
 // between batches.
 func (imp *importRun) flush(ctx context.Context) error {
@@ -368,6 +377,13 @@ func (imp *importRun) flush(ctx context.Context) error {
 	}
 	defer func() { imp.batch = imp.batch[:0] }()
 	bctx := context.WithoutCancel(ctx)
+	first := imp.batch[0].line
+	if err := imp.dropOptedOut(bctx); err != nil {
+		return imp.stopped(first, err)
+	}
+	if len(imp.batch) == 0 {
+		return nil
+	}
 	imp.recs = imp.recs[:0]
 	for _, pd := range imp.batch {
 		m := &pd.msg
@@ -403,6 +419,29 @@ func (imp *importRun) flush(ctx context.Context) error {
 	if err != nil {
 		return imp.stopped(imp.batch[0].line, err)
 	}
+	return nil
+}
+
+// dropOptedOut removes from the batch, and counts, the rows whose
+// recipient opted out of the campaign's account.
+func (imp *importRun) dropOptedOut(ctx context.Context) error {
+	tos := make([]string, len(imp.batch))
+	for i := range imp.batch {
+		tos[i] = imp.batch[i].msg.To
+	}
+	out, err := imp.p.st.OptedOutMany(ctx, imp.spec.Account, tos)
+	if err != nil {
+		return err
+	}
+	kept := imp.batch[:0]
+	for i, pd := range imp.batch {
+		if out[i] {
+			imp.res.OptedOut++
+			continue
+		}
+		kept = append(kept, pd)
+	}
+	imp.batch = kept
 	return nil
 }
 

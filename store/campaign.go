@@ -26,6 +26,7 @@ type ImportStats struct {
 	Duplicate      int64 `json:"duplicate"`
 	Rejected       int64 `json:"rejected"`
 	AlreadyPresent int64 `json:"already_present"`
+	OptedOut       int64 `json:"opted_out"`
 }
 
 // saveCampaignScript creates a campaign record and lists it, only if absent,
@@ -82,6 +83,7 @@ func (s *Store) AddImportStats(ctx context.Context, id string, st ImportStats) e
 	pipe.HIncrBy(ctx, key, "import_duplicate", st.Duplicate)
 	pipe.HIncrBy(ctx, key, "import_rejected", st.Rejected)
 	pipe.HIncrBy(ctx, key, "import_already_present", st.AlreadyPresent)
+	pipe.HIncrBy(ctx, key, "import_opted_out", st.OptedOut)
 	pipe.HIncrBy(ctx, key, "import_runs", 1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("record import stats of %s: %w", id, err)
@@ -91,7 +93,7 @@ func (s *Store) AddImportStats(ctx context.Context, id string, st ImportStats) e
 
 // CampaignImportStats returns the import counts summed over all runs.
 func (s *Store) CampaignImportStats(ctx context.Context, id string) (ImportStats, int64, error) {
-	v, err := s.rdb.HMGet(ctx, s.campaignKey(id), "import_accepted", "import_duplicate", "import_rejected", "import_already_present", "import_runs").Result()
+	v, err := s.rdb.HMGet(ctx, s.campaignKey(id), "import_accepted", "import_duplicate", "import_rejected", "import_already_present", "import_runs", "import_opted_out").Result()
 	if err != nil {
 		return ImportStats{}, 0, fmt.Errorf("read import stats of %s: %w", id, err)
 	}
@@ -100,7 +102,7 @@ func (s *Store) CampaignImportStats(ctx context.Context, id string) (ImportStats
 		x, _ := strconv.ParseInt(s, 10, 64)
 		return x
 	}
-	return ImportStats{Accepted: n(0), Duplicate: n(1), Rejected: n(2), AlreadyPresent: n(3)}, n(4), nil
+	return ImportStats{Accepted: n(0), Duplicate: n(1), Rejected: n(2), AlreadyPresent: n(3), OptedOut: n(5)}, n(4), nil
 }
 
 // Counts is the number of a campaign's messages in each state.

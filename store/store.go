@@ -73,6 +73,8 @@ func (s *Store) inboundKey(account, sender string) string {
 	return s.prefix + "inbound:" + account + ":" + sender
 }
 
+func (s *Store) optOutKey(account string) string { return s.prefix + "optout:" + account }
+
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time {

@@ -27,6 +27,12 @@ type Config struct {
 	// EventHoldFor is how long after the callback was received such a
 	// receipt is held before it is dropped with a warning. Defaults to 2m.
 	EventHoldFor time.Duration
+	// OptOutKeywords are the inbound texts that put the contact on the
+	// account's suppression list (store.OptOut); OptInKeywords take it off
+	// again. A text matches when, trimmed, it equals a keyword ignoring
+	// case: the whole message, never a word within it. Default to
+	// DefaultOptOutKeywords and DefaultOptInKeywords.
+	OptOutKeywords, OptInKeywords []string
 	// StrictPriority drains higher lanes completely first. Defaults to false.
 	StrictPriority bool
 	// DelayedTaskCheckInterval is how often due retries and scheduled tasks
@@ -75,6 +81,14 @@ type Config struct {
 	Logger *zap.Logger
 }
 
+// DefaultOptOutKeywords are the opt-out keywords when Config gives none:
+// English, Arabic, Swahili and Russian.
+var DefaultOptOutKeywords = []string{"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
+	"إلغاء", "توقف", "ACHA", "SITISHA", "СТОП", "ОТПИСАТЬСЯ"}
+
+// DefaultOptInKeywords are the opt-in keywords when Config gives none.
+var DefaultOptInKeywords = []string{"START", "UNSTOP", "SUBSCRIBE", "ANZA", "СТАРТ", "اشتراك"}
+
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
 	if c.Prefix == "" {
@@ -94,6 +108,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.EventHoldFor <= 0 {
 		c.EventHoldFor = 2 * time.Minute
+	}
+	if len(c.OptOutKeywords) == 0 {
+		c.OptOutKeywords = DefaultOptOutKeywords
+	}
+	if len(c.OptInKeywords) == 0 {
+		c.OptInKeywords = DefaultOptInKeywords
 	}
 	if c.DelayedTaskCheckInterval <= 0 {
 		c.DelayedTaskCheckInterval = time.Second

@@ -6,6 +6,7 @@
 //
 //	decode payload      → bad payload: record invalid, task archived with the reason
 //	TTL                 → expired, never sent
+//	opt-out             → recipient on the account's suppression list: opted_out
 //	24-hour window      → free-form message without a recent inbound: window_closed
 //	rate limit          → sleep the reserved wait; a longer wait is a deferral
 //	record + claim      → queued → sending in one compare-and-set: a message a
@@ -34,7 +35,10 @@
 // message id not recorded yet) is held: the batch is deferred and tried
 // again whole (applying is idempotent) until EventHoldFor after the
 // callback arrived, then dropped with a warning. An inbound message opens
-// the contact's 24-hour window. Events tasks need a MaxRetry above 0: with
+// the contact's 24-hour window; one whose whole text is an opt-out keyword
+// (STOP, UNSUBSCRIBE, ACHA, СТОП, … — Config.OptOutKeywords) puts the
+// contact on the account's suppression list, an opt-in keyword (START, …)
+// takes it off. Events tasks need a MaxRetry above 0: with
 // MaxRetry 0, asynq archives a deferred task (its default of 25 is fine).
 //
 // The worker never creates records or tasks and never parses config files.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -155,7 +156,39 @@ func (h *Events) applyInbound(ctx context.Context, b *providers.EventBatch, ev *
 		}
 	}
 	log.Debug("inbound message; window open", zap.String("from", ev.From), zap.String("to", ev.To), zap.Time("at", t))
+	return h.applyKeyword(ctx, b.Account, ev, log)
+}
+
+// applyKeyword opts the contact out of (or back into) the account's
+// messages when its whole text is an opt-out (opt-in) keyword.
+func (h *Events) applyKeyword(ctx context.Context, account string, ev *providers.Event, log *zap.Logger) error {
+	text := strings.TrimSpace(ev.Text)
+	if text == "" {
+		return nil
+	}
+	switch {
+	case isKeyword(text, h.cfg.OptOutKeywords):
+		if err := h.store.OptOut(ctx, account, ev.From, "keyword "+text); err != nil {
+			return err
+		}
+		log.Info("contact opted out", zap.String("from", ev.From), zap.String("keyword", text))
+	case isKeyword(text, h.cfg.OptInKeywords):
+		if err := h.store.OptIn(ctx, account, ev.From); err != nil {
+			return err
+		}
+		log.Info("contact opted in", zap.String("from", ev.From), zap.String("keyword", text))
+	}
 	return nil
+}
+
+// isKeyword reports whether text (trimmed) is one of keywords, ignoring case.
+func isKeyword(text string, keywords []string) bool {
+	for _, k := range keywords {
+		if strings.EqualFold(text, strings.TrimSpace(k)) {
+			return true
+		}
+	}
+	return false
 }
 
 // receiptStatus reports whether a receipt may move a record to s.

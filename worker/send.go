@@ -69,6 +69,12 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if m.Expired(now) {
 		return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passed before sending"}, log)
 	}
+	if out, err := s.store.OptedOut(ctx, m.Account, m.To); err != nil {
+		return err
+	} else if out {
+		return s.settle(ctx, ref, m, message.OptedOut, store.Update{ErrorCode: "opted_out",
+			Error: "the recipient opted out of this account's messages"}, log)
+	}
 	if m.Content.FreeForm() {
 		open, err := s.store.WindowOpen(ctx, m.Account, m.From, m.To, now)
 		if err != nil {

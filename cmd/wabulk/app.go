@@ -184,6 +184,8 @@ func workerConfig(cfg *Config, log *zap.Logger) worker.Config {
 		BreakerWindow:            time.Duration(w.BreakerWindow),
 		BreakerOpenFor:           time.Duration(w.BreakerOpenFor),
 		MaxInFlight:              w.MaxInFlight,
+		OptOutKeywords:           w.OptOutKeywords,
+		OptInKeywords:            w.OptInKeywords,
 		Logger:                   log,
 	}
 }

@@ -130,8 +130,12 @@ func campaignStatus(ctx context.Context, args []string, out, errOut io.Writer) e
 		return err
 	}
 	fmt.Fprintf(out, "campaign %s  account %s  created %s\n", id, c.Account, c.CreatedAt.Local().Format(time.DateTime))
-	fmt.Fprintf(out, "imported in %d run(s): %d accepted, %d duplicate, %d rejected, %d already present\n\n",
+	fmt.Fprintf(out, "imported in %d run(s): %d accepted, %d duplicate, %d rejected, %d already present",
 		runs, imp.Accepted, imp.Duplicate, imp.Rejected, imp.AlreadyPresent)
+	if imp.OptedOut > 0 {
+		fmt.Fprintf(out, ", %d opted out (skipped)", imp.OptedOut)
+	}
+	fmt.Fprint(out, "\n\n")
 	printCounts(out, counts)
 	return nil
 }

@@ -119,6 +119,9 @@ func printImportSummary(out io.Writer, id string, res producer.Result, rej *lazy
 	fmt.Fprintf(tw, "duplicate\t%d\t\n", res.Duplicate)
 	fmt.Fprintf(tw, "rejected\t%d\t\n", res.Rejected)
 	fmt.Fprintf(tw, "already-present\t%d\t\n", res.AlreadyPresent)
+	if res.OptedOut > 0 {
+		fmt.Fprintf(tw, "opted_out\t%d\t\n", res.OptedOut)
+	}
 	_ = tw.Flush()
 	if res.Requeued > 0 {
 		fmt.Fprintf(out, "(%d already-present messages were still queued and were queued again)\n", res.Requeued)

@@ -106,6 +106,10 @@ type WorkerConfig struct {
 	BreakerWindow            Duration       `yaml:"breaker_window"`
 	BreakerOpenFor           Duration       `yaml:"breaker_open_for"`
 	MaxInFlight              int            `yaml:"max_in_flight"`
+	// OptOutKeywords and OptInKeywords replace worker.DefaultOptOutKeywords
+	// and worker.DefaultOptInKeywords when set.
+	OptOutKeywords []string `yaml:"opt_out_keywords"`
+	OptInKeywords  []string `yaml:"opt_in_keywords"`
 }
 
 // ServeConfig configures `wabulk serve`, the webhook receiver.

@@ -32,6 +32,7 @@ func commands() []command {
 		{"import", "import a campaign: spec + recipients CSV/JSONL → records + queued messages", runImport},
 		{"campaign", "campaign outcomes: list, status, report", runCampaign},
 		{"provider", "provider accounts: status, pause, resume", runProvider},
+		{"optout", "a provider account's suppression list: add, remove, list", runOptOut},
 		{"simulate", "serve fake providers (any of the six wire formats) with latency, faults, limits and receipts", runSimulate},
 		{"loadtest", "measure the pipeline against bare asynq, or a fleet of workers against a provider's limit", runLoadtest},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
