@@ -296,35 +296,6 @@ func TestSendErrorsNeverCarryTheKey(t *testing.T) {
 	}
 }
 
-// TestSendOversizedAnswer: a 2xx over providers.MaxBodyBytes may still have
-// been a success; an oversized error is still classified by its status.
-func TestSendOversizedAnswer(t *testing.T) {
-	t.Parallel()
-	pad := strings.Repeat("x", providers.MaxBodyBytes)
-	tests := []struct {
-		name   string
-		status int
-		body   string
-		want   providertest.Outcome
-	}{
-		{"200", http.StatusOK, `{"message_id":554,"pad":"` + pad + `"}`,
-			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
-		{"502", http.StatusBadGateway, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
-		{"400", http.StatusBadRequest, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
-			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
-			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
-				t.Errorf("error %q (-want +got):\n%s", se, diff)
-			}
-		})
-	}
-}
-
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {

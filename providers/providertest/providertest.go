@@ -198,10 +198,26 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 
-	t.Run("oversized-success-is-ambiguous", func(t *testing.T) {
-		se := sendErr(t, h, serve(t, Reply{Status: 200, Body: strings.Repeat(" ", providers.MaxBodyBytes+10) + h.Accept.Body}).URL, &errs)
-		if !se.Ambiguous {
-			t.Errorf("%q: want ambiguous", se)
+	t.Run("oversized-answers", func(t *testing.T) {
+		// Reading stops at MaxBodyBytes: a 2xx that large may still have
+		// been a success (ambiguous); an oversized error is still
+		// classified by its status.
+		pad := strings.Repeat(" ", providers.MaxBodyBytes+10)
+		status := h.Accept.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		se := sendErr(t, h, serve(t, Reply{Status: status, Body: pad + h.Accept.Body}).URL, &errs)
+		if !se.Ambiguous || se.Class != providers.Transient || se.Reason != providers.ReasonMalformed {
+			t.Errorf("oversized %d: %q; want transient, malformed, ambiguous", status, se)
+		}
+		se = sendErr(t, h, serve(t, Reply{Status: http.StatusBadGateway, Header: http.Header{"Content-Type": {"text/plain"}}, Body: pad + "x"}).URL, &errs)
+		if se.Class != providers.Transient || se.Ambiguous || se.HTTPStatus != http.StatusBadGateway {
+			t.Errorf("oversized 502: %q; want transient, not ambiguous", se)
+		}
+		se = sendErr(t, h, serve(t, Reply{Status: http.StatusBadRequest, Header: http.Header{"Content-Type": {"text/plain"}}, Body: pad + "x"}).URL, &errs)
+		if se.Class == providers.Transient || se.Ambiguous || se.HTTPStatus != http.StatusBadRequest {
+			t.Errorf("oversized 400: %q; want a refusal by its status, not a retry", se)
 		}
 	})
 

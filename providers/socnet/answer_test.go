@@ -391,36 +391,6 @@ func TestSendFailureWithIDIsAmbiguous(t *testing.T) {
 	}
 }
 
-// TestSendOversizedAnswer: providers.Do stops reading at MaxBodyBytes; a 2xx
-// that large may still have been a success, while an oversized error is
-// still classified by its status.
-func TestSendOversizedAnswer(t *testing.T) {
-	t.Parallel()
-	pad := strings.Repeat("x", providers.MaxBodyBytes)
-	tests := []struct {
-		name   string
-		status int
-		body   string
-		want   providertest.Outcome
-	}{
-		{"200", http.StatusOK, `{"sent":"true","messageId":"3EB0AF","pad":"` + pad + `"}`,
-			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 200, Ambiguous: true}},
-		{"503", http.StatusServiceUnavailable, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "503", HTTPStatus: 503}},
-		{"422", http.StatusUnprocessableEntity, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "422", HTTPStatus: 422}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
-			c := newClient(t, socnet.Config{URL: endpoint(f)})
-			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
-				t.Errorf("error %q (-want +got):\n%s", se, diff)
-			}
-		})
-	}
-}
-
 // TestSendErrorsNeverCarryTheKey: the key travels in the request body, and a
 // PHP API may echo it back; no error may show it, whole or cut.
 func TestSendErrorsNeverCarryTheKey(t *testing.T) {

@@ -281,36 +281,6 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 	}
 }
 
-// TestSendOversizedAnswer: providers.Do stops reading at MaxBodyBytes; a 2xx
-// that large may still have been a success, while an oversized error is
-// still classified by its status.
-func TestSendOversizedAnswer(t *testing.T) {
-	t.Parallel()
-	pad := strings.Repeat("x", providers.MaxBodyBytes)
-	tests := []struct {
-		name   string
-		status int
-		body   string
-		want   providertest.Outcome
-	}{
-		{"201", http.StatusCreated, `{"statuses":[{"message_id":"m-1"}],"pad":"` + pad + `"}`,
-			providertest.Outcome{Class: providers.Transient, Reason: providers.ReasonMalformed, HTTPStatus: 201, Ambiguous: true}},
-		{"502", http.StatusBadGateway, pad + "x", providertest.Outcome{Class: providers.Transient, Code: "502", HTTPStatus: 502}},
-		{"400", http.StatusBadRequest, pad + "x", providertest.Outcome{Class: providers.Permanent, Code: "400", HTTPStatus: 400}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
-			c := newClient(t, taqnyat.Config{BaseURL: f.URL})
-			se := sendErr(t, c, msg(textMsg))
-			if diff := cmp.Diff(tt.want, providertest.OutcomeOf(se)); diff != "" {
-				t.Errorf("error %q (-want +got):\n%s", se, diff)
-			}
-		})
-	}
-}
-
 func TestSendErrorsNeverCarryTheToken(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 190) // providers.Snippet cuts at 200 bytes: mid-token
