@@ -106,6 +106,12 @@ type WorkerConfig struct {
 	BreakerWindow            Duration       `yaml:"breaker_window"`
 	BreakerOpenFor           Duration       `yaml:"breaker_open_for"`
 	MaxInFlight              int            `yaml:"max_in_flight"`
+	// EventsWeight weighs the callback events queue against the lanes
+	// (default 5); EventHoldDelay and EventHoldFor: how often and how long
+	// a receipt for a provider id not recorded yet is retried (2s, 2m).
+	EventsWeight   int      `yaml:"events_weight"`
+	EventHoldDelay Duration `yaml:"event_hold_delay"`
+	EventHoldFor   Duration `yaml:"event_hold_for"`
 	// OptOutKeywords and OptInKeywords replace worker.DefaultOptOutKeywords
 	// and worker.DefaultOptInKeywords when set.
 	OptOutKeywords []string `yaml:"opt_out_keywords"`
@@ -487,6 +493,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.BreakerFailureRatio < 0 || c.Worker.BreakerFailureRatio > 1 {
 		bad("worker.breaker_failure_ratio %v: want a share between 0 and 1 (e.g. 0.5)", c.Worker.BreakerFailureRatio)
+	}
+	if c.Worker.EventsWeight < 0 {
+		bad("worker.events_weight must not be negative")
+	}
+	if c.Worker.EventHoldDelay < 0 || c.Worker.EventHoldFor < 0 {
+		bad("worker.event_hold_delay and worker.event_hold_for cannot be off (receipts that beat their send must be held)")
 	}
 	if c.Worker.Concurrency < 0 || c.Worker.MaxAttempts < 0 {
 		bad("worker: concurrency and max_attempts must not be negative")
