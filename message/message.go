@@ -19,6 +19,10 @@ type Message struct {
 	From    string  `json:"from,omitempty"`
 	To      string  `json:"to"`
 	Content Content `json:"content"`
+	// Fallback, when set, is the template sent instead of a free-form
+	// Content when the contact's 24-hour window is closed (a campaign's
+	// fallback_template). Only a template may go out outside the window.
+	Fallback *Template `json:"fallback,omitempty"`
 	// ExpiresAt is when the message stops being worth sending; zero means never.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
@@ -41,7 +45,29 @@ func (m *Message) Validate() error {
 	if err := m.Content.Validate(); err != nil {
 		return fmt.Errorf("message: %w", err)
 	}
+	if m.Fallback != nil {
+		if !m.Content.FreeForm() {
+			return errors.New("message: a fallback template is only for free-form content (this message is a template already)")
+		}
+		fb := Content{Template: m.Fallback}
+		if err := fb.Validate(); err != nil {
+			return fmt.Errorf("message: fallback: %w", err)
+		}
+	}
 	return nil
+}
+
+// WithFallback returns a copy of m that carries its fallback template as
+// its content, for sending when the 24-hour window is closed. ok is false
+// when m has no fallback.
+func (m *Message) WithFallback() (fb *Message, ok bool) {
+	if m.Fallback == nil {
+		return m, false
+	}
+	c := *m
+	c.Content = Content{Template: m.Fallback}
+	c.Fallback = nil
+	return &c, true
 }
 
 // Expired reports whether m's TTL has passed at now.

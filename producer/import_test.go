@@ -609,3 +609,35 @@ func TestCleanImportWritesNoRejects(t *testing.T) {
 		t.Errorf("rejects got %q from a clean import", rej.String())
 	}
 }
+
+// A fallback template's placeholders are filled from the same row, and a
+// column only the fallback uses is required like any other.
+func TestFallbackTemplateIsRenderedPerRow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	spec, err := producer.ParseSpec([]byte(`
+id: fb
+account: a
+message: {text: {body: "Hi {{name}}, your order shipped"}}
+fallback_template: {name: order_shipped, language: en, body: ["{{name}}", "{{order}}"]}
+`))
+	must(t, err)
+	in := "phone,name,order\n+255712000001,Amina,A-1\n+255712000002,Juma,\n"
+	res, err := h.producer(producer.Config{}).Import(bg, spec, strings.NewReader(in), producer.Options{Format: producer.FormatCSV})
+	must(t, err)
+	if res.Accepted != 1 || res.Rejected != 1 {
+		t.Fatalf("result = %+v, want 1 accepted and the row without an order rejected", res)
+	}
+	got := h.pending(t, message.LaneNormal)
+	if len(got) != 1 {
+		t.Fatalf("%d tasks, want 1", len(got))
+	}
+	m := got[0]
+	if m.Content.Text == nil || m.Content.Text.Body != "Hi Amina, your order shipped" {
+		t.Errorf("content = %+v", m.Content)
+	}
+	want := &message.Template{Name: "order_shipped", Language: "en", Body: []string{"Amina", "A-1"}}
+	if diff := cmp.Diff(want, m.Fallback); diff != "" {
+		t.Errorf("fallback (-want +got):\n%s", diff)
+	}
+}

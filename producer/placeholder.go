@@ -26,9 +26,16 @@ type template struct {
 	size int      // total literal length, to size the render buffer
 }
 
-// compileTemplate compiles c's placeholders.
-func compileTemplate(c *message.Content) (*template, error) {
-	b, err := json.Marshal(c)
+// body is what one row renders: the message and its optional fallback
+// template, compiled together so both may use the row's columns.
+type body struct {
+	Message  message.Content   `json:"message"`
+	Fallback *message.Template `json:"fallback,omitempty"`
+}
+
+// compileTemplate compiles the placeholders of b's message and fallback.
+func compileTemplate(b0 *body) (*template, error) {
+	b, err := json.Marshal(b0)
 	if err != nil {
 		return nil, fmt.Errorf("encode message: %w", err)
 	}
@@ -63,7 +70,7 @@ func compileTemplate(c *message.Content) (*template, error) {
 }
 
 // render fills the placeholders with values (aligned with t.cols).
-func (t *template) render(values []string) (message.Content, error) {
+func (t *template) render(values []string) (body, error) {
 	n := t.size
 	for _, r := range t.refs {
 		n += len(values[r]) + 8
@@ -74,7 +81,7 @@ func (t *template) render(values []string) (message.Content, error) {
 		buf = appendJSONEscaped(buf, values[r])
 	}
 	buf = append(buf, t.lits[len(t.lits)-1]...)
-	var c message.Content
+	var c body
 	if err := json.Unmarshal(buf, &c); err != nil {
 		// Cannot happen for a template compiled from a Content: every value
 		// is escaped. Reported rather than hidden all the same.
@@ -85,7 +92,7 @@ func (t *template) render(values []string) (message.Content, error) {
 
 // dummy renders t with every placeholder replaced by "x", for validating a
 // spec before any row is read.
-func (t *template) dummy() (message.Content, error) {
+func (t *template) dummy() (body, error) {
 	v := make([]string, len(t.cols))
 	for i := range v {
 		v[i] = "x"

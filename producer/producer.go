@@ -132,7 +132,7 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		}
 	}
 	lane, _ := message.ParseLane(s.Priority)
-	tmpl, err := compileTemplate(&s.Message)
+	tmpl, err := compileTemplate(&body{Message: s.Message, Fallback: s.FallbackTemplate})
 	if err != nil {
 		return Result{}, fmt.Errorf("message: %w", err)
 	}
@@ -294,7 +294,7 @@ func (imp *importRun) add(r *row) error {
 			return imp.reject(r, fmt.Sprintf("%s %q is empty (the message uses {{%s}})", imp.src.valueNoun(), imp.tmpl.cols[i], imp.tmpl.cols[i]))
 		}
 	}
-	content, err := imp.tmpl.render(r.values)
+	rendered, err := imp.tmpl.render(r.values)
 	if err != nil {
 		return imp.reject(r, err.Error())
 	}
@@ -305,7 +305,8 @@ func (imp *importRun) add(r *row) error {
 		Account:    imp.spec.Account,
 		From:       imp.spec.Sender,
 		To:         to,
-		Content:    content,
+		Content:    rendered.Message,
+		Fallback:   rendered.Fallback,
 		CreatedAt:  now,
 	}
 	m.ExpiresAt = imp.expiresAt(now)

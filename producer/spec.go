@@ -23,14 +23,17 @@ const DefaultTTL = 24 * time.Hour
 
 // Spec is a campaign spec, read from YAML.
 type Spec struct {
-	ID            string          `yaml:"id" json:"id"`                                             // required; [A-Za-z0-9._-]{1,64}
-	Account       string          `yaml:"account" json:"account"`                                   // provider account name from the config; required
-	Sender        string          `yaml:"sender,omitempty" json:"sender,omitempty"`                 // business number, E.164; optional
-	Message       message.Content `yaml:"message" json:"message"`                                   // any content kind; string fields may hold {{column}} placeholders filled per row
-	TTL           Duration        `yaml:"ttl,omitempty" json:"ttl,omitempty"`                       // how long after send time a message is still worth sending; defaults to 24h
-	SendAt        time.Time       `yaml:"send_at,omitempty" json:"send_at,omitzero"`                // optional RFC 3339; messages are scheduled then; TTL counts from it
-	Priority      string          `yaml:"priority,omitempty" json:"priority,omitempty"`             // high|normal|low, default normal
-	DefaultRegion string          `yaml:"default_region,omitempty" json:"default_region,omitempty"` // overrides Config.DefaultRegion for this campaign
+	ID      string          `yaml:"id" json:"id"`                             // required; [A-Za-z0-9._-]{1,64}
+	Account string          `yaml:"account" json:"account"`                   // provider account name from the config; required
+	Sender  string          `yaml:"sender,omitempty" json:"sender,omitempty"` // business number, E.164; optional
+	Message message.Content `yaml:"message" json:"message"`                   // any content kind; string fields may hold {{column}} placeholders filled per row
+	// FallbackTemplate is sent instead of a free-form message when the
+	// contact's 24-hour window is closed; placeholders work as in message.
+	FallbackTemplate *message.Template `yaml:"fallback_template,omitempty" json:"fallback_template,omitempty"`
+	TTL              Duration          `yaml:"ttl,omitempty" json:"ttl,omitempty"`                       // how long after send time a message is still worth sending; defaults to 24h
+	SendAt           time.Time         `yaml:"send_at,omitempty" json:"send_at,omitzero"`                // optional RFC 3339; messages are scheduled then; TTL counts from it
+	Priority         string            `yaml:"priority,omitempty" json:"priority,omitempty"`             // high|normal|low, default normal
+	DefaultRegion    string            `yaml:"default_region,omitempty" json:"default_region,omitempty"` // overrides Config.DefaultRegion for this campaign
 }
 
 var specIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -144,8 +147,11 @@ func (s *Spec) Validate() error {
 			add("default_region: %v", err)
 		}
 	}
-	if err := validateContent(&s.Message); err != nil {
-		add("message: %v", err)
+	if s.FallbackTemplate != nil && !s.Message.FreeForm() {
+		add("fallback_template: the message is a template already, which may go out outside the 24-hour window; a fallback is for free-form messages")
+	}
+	if err := validateContent(&body{Message: s.Message, Fallback: s.FallbackTemplate}); err != nil {
+		add("%v", err)
 	}
 	if len(probs) > 0 {
 		return fmt.Errorf("invalid spec: %s", strings.Join(probs, "; "))
@@ -153,22 +159,42 @@ func (s *Spec) Validate() error {
 	return nil
 }
 
-func validateContent(c *message.Content) error {
-	where, urls := templatedMedia(c)
+// validateContent checks b's message and fallback with every placeholder
+// filled; its errors name which of the two is wrong.
+func validateContent(b *body) error {
+	where, urls := templatedMedia(&b.Message)
+	for i := range where {
+		where[i] = "message: " + where[i]
+	}
+	if b.Fallback != nil {
+		w, u := templatedMedia(&message.Content{Template: b.Fallback})
+		for i := range w {
+			where, urls = append(where, "fallback_"+w[i]), append(urls, u[i])
+		}
+	}
 	for i, u := range urls {
 		if !literalScheme(u) {
 			return fmt.Errorf("%s: url %q must start with http:// or https:// before any placeholder", where[i], u)
 		}
 	}
-	t, err := compileTemplate(c)
+	t, err := compileTemplate(b)
 	if err != nil {
-		return err
+		return fmt.Errorf("message: %w", err)
 	}
 	d, err := t.dummy()
 	if err != nil {
-		return err
+		return fmt.Errorf("message: %w", err)
 	}
-	return d.Validate()
+	if err := d.Message.Validate(); err != nil {
+		return fmt.Errorf("message: %w", err)
+	}
+	if d.Fallback != nil {
+		fb := message.Content{Template: d.Fallback}
+		if err := fb.Validate(); err != nil {
+			return fmt.Errorf("fallback_template: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkRegion reports whether region is an ISO 3166 code phone numbers know.

@@ -144,6 +144,12 @@ func TestParseSpecNamesEveryProblem(t *testing.T) {
 			"invalid spec: message: template: language is required (e.g. en, en_US)"},
 		{"location out of range", head + "message: {location: {latitude: 91, longitude: 0}}\n",
 			"invalid spec: message: location: latitude 91 is outside -90..90"},
+		{"fallback for a template", head + "message: {template: {name: t, language: en}}\nfallback_template: {name: f, language: en}\n",
+			"invalid spec: fallback_template: the message is a template already, which may go out outside the 24-hour window; a fallback is for free-form messages"},
+		{"fallback without language", head + text + "fallback_template: {name: f, body: [\"{{name}}\"]}\n",
+			"invalid spec: fallback_template: template: language is required (e.g. en, en_US)"},
+		{"fallback header link without scheme", head + text + "fallback_template: {name: f, language: en, header: {image: {url: \"{{pic}}\"}}}\n",
+			`invalid spec: fallback_template: header image: url "{{pic}}" must start with http:// or https:// before any placeholder`},
 		{"several problems", "account: a\npriority: top\nmessage: {contacts: [{name: {first_name: X}}]}\n",
 			`invalid spec: id is required; priority "top": want high, normal or low; message: contacts[0]: name.formatted_name is required`},
 	} {

@@ -137,6 +137,9 @@ func (s *Store) CampaignCounts(ctx context.Context, id string) (Counts, error) {
 	}
 	out := Counts{}
 	for k, v := range h {
+		if k == fallbackField {
+			continue
+		}
 		n, _ := strconv.ParseInt(v, 10, 64)
 		if n != 0 {
 			out[message.Status(k)] = n
@@ -181,4 +184,21 @@ func (s *Store) EachMember(ctx context.Context, id string, batch int, fn func([]
 			return nil
 		}
 	}
+}
+
+// fallbackField is the campaign counts hash field counting messages sent as
+// their fallback template; it is not a state, so Counts leaves it out.
+const fallbackField = "+fallback"
+
+// CampaignFallbacks is how many of campaign id's messages went out as the
+// campaign's fallback template because the contact's window was closed.
+func (s *Store) CampaignFallbacks(ctx context.Context, id string) (int64, error) {
+	n, err := s.rdb.HGet(ctx, s.countsKey(id), fallbackField).Int64()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read fallback count of %s: %w", id, err)
+	}
+	return n, nil
 }

@@ -22,8 +22,11 @@ type Record struct {
 	ErrorCode         string
 	Error             string
 	ProviderMessageID string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// Fallback: the message went out as its fallback template because the
+	// contact's 24-hour window was closed.
+	Fallback  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NewRecord is a record to create.
@@ -147,6 +150,7 @@ func parseRecord(h map[string]string) *Record {
 		ErrorCode:         h["code"],
 		Error:             h["error"],
 		ProviderMessageID: h["pmid"],
+		Fallback:          h["fallback"] == "1",
 		CreatedAt:         fromMS(atoi("created")),
 		UpdatedAt:         fromMS(atoi("updated")),
 	}

@@ -29,6 +29,9 @@ type Update struct {
 	// From, when set, is a precondition: the move happens only if the
 	// record is in this state (compare-and-set); otherwise a *TransitionError.
 	From message.Status
+	// Fallback marks the record as sent with its fallback template (the
+	// 24-hour window was closed) and counts it once in its campaign.
+	Fallback bool
 }
 
 // TransitionError is returned when a move is not allowed from the record's
@@ -67,6 +70,9 @@ if ARGV[6] ~= '' then
 end
 redis.call('HINCRBY', KEYS[2], cur, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if ARGV[9] == '1' and redis.call('HSETNX', KEYS[1], 'fallback', '1') == 1 then
+  redis.call('HINCRBY', KEYS[2], '` + fallbackField + `', 1)
+end
 return {'ok', cur}
 `)
 
@@ -99,9 +105,12 @@ func luaAllowed() string {
 // has is a no-op that returns that status and no error. A move the table
 // forbids returns a *TransitionError; a missing record, ErrNotFound.
 func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Update) (message.Status, error) {
-	inc := "0"
+	inc, fb := "0", "0"
 	if u.IncAttempts {
 		inc = "1"
+	}
+	if u.Fallback {
+		fb = "1"
 	}
 	pidKey := s.prefix + "pmid:-"
 	if u.ProviderMessageID != "" {
@@ -113,7 +122,7 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 	v, err := transitionScript.Run(ctx, s.rdb,
 		[]string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), pidKey},
 		string(to), strconv.FormatInt(ms(s.now()), 10), inc, u.ErrorCode, u.Error,
-		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10), string(u.From)).StringSlice()
+		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10), string(u.From), fb).StringSlice()
 	if err != nil {
 		return "", fmt.Errorf("move message %s to %s: %w", ref.ID, to, err)
 	}

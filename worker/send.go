@@ -75,14 +75,22 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return s.settle(ctx, ref, m, message.OptedOut, store.Update{ErrorCode: "opted_out",
 			Error: "the recipient opted out of this account's messages"}, log)
 	}
+	fallback := false
 	if m.Content.FreeForm() {
 		open, err := s.store.WindowOpen(ctx, m.Account, m.From, m.To, now)
 		if err != nil {
 			return err
 		}
 		if !open {
-			return s.settle(ctx, ref, m, message.WindowClosed, store.Update{ErrorCode: "window",
-				Error: "free-form message and no inbound message from the contact in the last 24 h"}, log)
+			fb, ok := m.WithFallback()
+			if !ok {
+				return s.settle(ctx, ref, m, message.WindowClosed, store.Update{ErrorCode: "window",
+					Error: "free-form message and no inbound message from the contact in the last 24 h"}, log)
+			}
+			// Outside the window only a template may go: the campaign's
+			// fallback goes instead, under every guard that follows.
+			m, fallback = fb, true
+			log = log.With(zap.Bool("fallback", true))
 		}
 	}
 	prov, ok := s.providers[m.Account]
@@ -156,7 +164,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if st == "" {
 			st = message.Accepted
 		}
-		return s.finish(ctx, ref, st, store.Update{ProviderMessageID: rcpt.ProviderMessageID}, log)
+		return s.finish(ctx, ref, st, store.Update{ProviderMessageID: rcpt.ProviderMessageID, Fallback: fallback}, log)
 	}
 	return s.onSendError(ctx, ref, m, providers.AsSendError(err), log)
 }
@@ -170,8 +178,15 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 	switch se.Class {
 	case providers.Permanent:
 		if se.Reason == providers.ReasonWindowClosed {
-			if err := s.store.CloseWindow(ctx, m.Account, m.From, m.To); err != nil {
+			err := s.store.CloseWindow(ctx, m.Account, m.From, m.To)
+			if err != nil {
 				log.Warn("could not mark the window closed", zap.Error(err))
+			}
+			if m.Fallback != nil && err == nil {
+				// The next run finds the window closed and sends the
+				// fallback template; the refusal burns no attempt.
+				log.Debug("provider says the window is closed; sending the fallback template instead")
+				return s.requeue(ctx, ref, m, 0, false, se, log)
 			}
 			return s.finish(ctx, ref, message.WindowClosed, store.Update{ErrorCode: se.Code, Error: se.Error()}, log)
 		}

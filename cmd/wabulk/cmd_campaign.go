@@ -137,6 +137,11 @@ func campaignStatus(ctx context.Context, args []string, out, errOut io.Writer) e
 	}
 	fmt.Fprint(out, "\n\n")
 	printCounts(out, counts)
+	if n, err := st.CampaignFallbacks(ctx, id); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(out, "%d sent as the fallback template (24-hour window closed)\n", n)
+	}
 	return nil
 }
 
@@ -162,13 +167,15 @@ func pct(n, total int64) string {
 	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64) + "%"
 }
 
-var reportHeader = []string{"message_id", "campaign_id", "recipient", "provider", "status", "error_code", "error", "attempts", "provider_message_id", "updated_at"}
+var reportHeader = []string{"message_id", "campaign_id", "recipient", "provider", "status", "error_code", "error", "attempts", "provider_message_id", "updated_at", "fallback"}
 
 func campaignReport(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flags("campaign report", "ID [--format csv|jsonl] [-o FILE]", `
 Writes one row per recipient, in import order: message_id, campaign_id,
 recipient, provider, status, error_code, error, attempts (requests made to
-the provider), provider_message_id, updated_at (RFC 3339, UTC).
+the provider), provider_message_id, updated_at (RFC 3339, UTC), fallback
+(true when the campaign's fallback_template went instead of the free-form
+message because the contact's 24-hour window was closed).
 
 error_code is the provider's code (e.g. 470, 2001, 503), or one of wabulk's
 own: ttl (expired before it could be sent), window (free-form message with
@@ -214,7 +221,7 @@ func writeReport(ctx context.Context, st *store.Store, id, format string, w io.W
 			}
 			if format == "csv" {
 				if err := cw.Write([]string{r.ID, r.CampaignID, r.To, r.Account, string(r.Status), r.ErrorCode, r.Error,
-					strconv.Itoa(r.Attempts), r.ProviderMessageID, updated}); err != nil {
+					strconv.Itoa(r.Attempts), r.ProviderMessageID, updated, strconv.FormatBool(r.Fallback)}); err != nil {
 					return err
 				}
 				continue
@@ -222,7 +229,7 @@ func writeReport(ctx context.Context, st *store.Store, id, format string, w io.W
 			if err := enc.Encode(map[string]any{
 				"message_id": r.ID, "campaign_id": r.CampaignID, "recipient": r.To, "provider": r.Account,
 				"status": r.Status, "error_code": r.ErrorCode, "error": r.Error, "attempts": r.Attempts,
-				"provider_message_id": r.ProviderMessageID, "updated_at": updated,
+				"provider_message_id": r.ProviderMessageID, "updated_at": updated, "fallback": r.Fallback,
 			}); err != nil {
 				return err
 			}
