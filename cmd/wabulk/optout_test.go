@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
@@ -65,7 +66,7 @@ providers:
 		code int
 		want string
 	}{
-		{[]string{"optout", "add", "tj"}, 2, "a provider account name and a contact"},
+		{[]string{"optout", "add", "tj"}, 2, "a provider account name and at least one contact"},
 		{[]string{"optout", "add", "nope", "+255712345601"}, 1, `no provider account "nope"`},
 		{[]string{"optout", "add", "tj", "12345"}, 2, "contact"},
 		{[]string{"optout", "frob", "tj"}, 2, `unknown subcommand "frob"`},
@@ -74,5 +75,85 @@ providers:
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want exit %d mentioning %q", c.args, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// For Taqnyat, add and remove also call its opt-in API (DELETE and POST
+// /provision/optin/), here the simulator's; --local-only does not.
+func TestCLIOptOutKeepsTaqnyatsListInStep(t *testing.T) {
+	t.Parallel()
+	r := storetest.New(t)
+	sim, err := simulator.New(simulator.Config{Kind: "taqnyat", APIKey: "tq-token-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	dir := t.TempDir()
+	config := func(name, token string) string {
+		p := filepath.Join(dir, name)
+		cfg := fmt.Sprintf(`
+redis: {url: "redis://%s/%d", prefix: %q}
+default_region: SA
+log: {level: error}
+providers:
+  - {name: tq, kind: taqnyat, base_url: %q, token: %q}
+`, r.Addr, r.Opt.DB, r.Prefix, base, token)
+		if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	noToken := config("no-token.yaml", "${WABULK_TEST_UNSET_TQ_TOKEN}")
+	cfgPath := config("wabulk.yaml", "tq-token-secret")
+	ctx := context.Background()
+	a, b := "+966501234561", "+966501234562"
+
+	// No token: nothing changes, and the error says why and what to do.
+	code, _, stderr := runCLI(t, ctx, "optout", "add", "tq", a, "-c", noToken)
+	if code == 0 || !strings.Contains(stderr, "token is required") || !strings.Contains(stderr, "--local-only") {
+		t.Fatalf("add without a token: exit %d, %q", code, stderr)
+	}
+	if code, out, _ := runCLI(t, ctx, "optout", "list", "tq", "-c", cfgPath); code != 0 || out != "" {
+		t.Fatalf("a refused add changed the list: %q", out)
+	}
+
+	code, out, stderr := runCLI(t, ctx, "optout", "add", "tq", a, "0501234562", "-c", cfgPath)
+	if code != 0 || !strings.Contains(out, "tq's opt-out list updated for 2 contact(s)") {
+		t.Fatalf("add: exit %d, %q %q", code, out, stderr)
+	}
+	for _, n := range []string{a, b} {
+		if in, ins, outs := sim.TaqnyatOptIns(n); in || ins != 0 || outs != 1 {
+			t.Errorf("%s at Taqnyat: opted in %v, %d opt-ins, %d opt-outs; want one opt-out", n, in, ins, outs)
+		}
+	}
+	if code, out, _ = runCLI(t, ctx, "optout", "remove", "tq", a, "-c", cfgPath); code != 0 || !strings.Contains(out, "opt-in list updated for 1") {
+		t.Fatalf("remove: exit %d, %q", code, out)
+	}
+	if in, ins, _ := sim.TaqnyatOptIns(a); !in || ins != 1 {
+		t.Errorf("%s at Taqnyat after remove: opted in %v, %d opt-ins; want opted in", a, in, ins)
+	}
+	if code, out, _ = runCLI(t, ctx, "optout", "list", "tq", "-c", cfgPath); code != 0 || out != b+"\n" {
+		t.Errorf("list: exit %d, %q; want only %s", code, out, b)
+	}
+	if code, _, _ = runCLI(t, ctx, "optout", "remove", "tq", b, "--local-only", "-c", cfgPath); code != 0 {
+		t.Fatalf("remove --local-only: exit %d", code)
+	}
+	if _, ins, _ := sim.TaqnyatOptIns(b); ins != 0 {
+		t.Errorf("--local-only called Taqnyat: %d opt-ins", ins)
+	}
+
+	// Taqnyat down: wabulk's list changes, the command fails and says so,
+	// without the token.
+	_ = sim.Close()
+	code, _, stderr = runCLI(t, ctx, "optout", "add", "tq", b, "-c", cfgPath)
+	if code == 0 || !strings.Contains(stderr, "wabulk's list is changed, but tq's opt-out API failed") || strings.Contains(stderr, "tq-token-secret") {
+		t.Errorf("add with Taqnyat down: exit %d, %q", code, stderr)
+	}
+	if code, out, _ = runCLI(t, ctx, "optout", "list", "tq", "-c", cfgPath); out != b+"\n" {
+		t.Errorf("list after a failed provider call: %q, want %s listed", out, b)
 	}
 }
