@@ -54,3 +54,37 @@ func TestImportSkipsOptedOutRecipients(t *testing.T) {
 		t.Errorf("import stats (-want +got):\n%s", diff)
 	}
 }
+
+// A record an earlier, crashed import left queued without its task, whose
+// recipient opted out meanwhile, ends opted_out at re-import instead of
+// staying queued forever; the campaign still drains.
+func TestReimportSettlesAStrandedRecordOfAnOptedOutRecipient(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n"
+	_, err := h.producer(producer.Config{}).Import(bg, textSpec("strand"), strings.NewReader(input), producer.Options{})
+	must(t, err)
+	lost := message.CampaignMessageID("strand", "+255712345679")
+	must(t, h.insp.DeleteTask(h.queue(message.LaneNormal), lost))
+	must(t, h.st.OptOut(bg, "tujenge-main", "+255712345679", "STOP"))
+
+	res, err := h.producer(producer.Config{}).Import(bg, textSpec("strand"), strings.NewReader(input), producer.Options{})
+	must(t, err)
+	want := producer.Result{Progress: producer.Progress{Lines: 2, AlreadyPresent: 1, OptedOut: 1}}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Errorf("re-import (-want +got):\n%s", diff)
+	}
+	rec, err := h.st.Get(bg, lost)
+	must(t, err)
+	if rec.Status != message.OptedOut || rec.ErrorCode != "opted_out" {
+		t.Errorf("stranded record %s/%s, want opted_out", rec.Status, rec.ErrorCode)
+	}
+	counts, err := h.st.CampaignCounts(bg, "strand")
+	must(t, err)
+	if counts[message.Queued] != 1 || counts[message.OptedOut] != 1 {
+		t.Errorf("counts %v, want 1 queued (its task still there) and 1 opted_out", counts)
+	}
+	if n := len(h.pending(t, message.LaneNormal)); n != 1 {
+		t.Errorf("%d tasks, want only the first recipient's", n)
+	}
+}

@@ -424,7 +424,9 @@ func (imp *importRun) flush(ctx context.Context) error {
 }
 
 // dropOptedOut removes from the batch, and counts, the rows whose
-// recipient opted out of the campaign's account.
+// recipient opted out of the campaign's account. A record an earlier run
+// left queued for such a recipient (its task lost in a crash, so no worker
+// will settle it) ends opted_out here, so the campaign still drains.
 func (imp *importRun) dropOptedOut(ctx context.Context) error {
 	tos := make([]string, len(imp.batch))
 	for i := range imp.batch {
@@ -438,6 +440,12 @@ func (imp *importRun) dropOptedOut(ctx context.Context) error {
 	for i, pd := range imp.batch {
 		if out[i] {
 			imp.res.OptedOut++
+			m := &pd.msg
+			_, err := imp.p.st.Transition(ctx, store.Ref{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account}, message.OptedOut,
+				store.Update{From: message.Queued, ErrorCode: "opted_out", Error: "the recipient opted out of this account's messages"})
+			if err != nil && !errors.Is(err, store.ErrNotFound) && !store.IsTransitionError(err) {
+				return err
+			}
 			continue
 		}
 		kept = append(kept, pd)
