@@ -158,6 +158,13 @@ func printCounts(out io.Writer, counts store.Counts) {
 	fmt.Fprintf(tw, "total\t%d\t\t\n", total)
 	_ = tw.Flush()
 	fmt.Fprintf(out, "done: %d of %d have an outcome (%s)\n", counts.Outcomes(), total, pct(counts.Outcomes(), total))
+	// Receipts: of the messages the provider took, how many reached the
+	// phone and how many were read (a failed receipt counts as failed).
+	took := counts[message.Accepted] + counts[message.Sent] + counts[message.Delivered] + counts[message.Read]
+	if reached := counts[message.Delivered] + counts[message.Read]; reached > 0 || counts[message.Sent] > 0 {
+		fmt.Fprintf(out, "receipts: %d delivered (%s of %d the provider took), %d read (%s)\n",
+			reached, pct(reached, took), took, counts[message.Read], pct(counts[message.Read], took))
+	}
 }
 
 func pct(n, total int64) string {
