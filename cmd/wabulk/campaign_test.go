@@ -32,3 +32,22 @@ func TestPrintCountsShowsDeliveryAndReadRates(t *testing.T) {
 		}
 	}
 }
+
+// simulate --callback-header takes "Name: value" and refuses anything else.
+func TestHeaderFlag(t *testing.T) {
+	t.Parallel()
+	var h headerFlag
+	for _, ok := range []string{"X-Webhook-Token: s3cret", "Authorization: Basic dTpw"} {
+		if err := h.Set(ok); err != nil {
+			t.Errorf("Set(%q): %v", ok, err)
+		}
+	}
+	if h.m["X-Webhook-Token"] != "s3cret" || h.m["Authorization"] != "Basic dTpw" {
+		t.Errorf("headers = %v", h.m)
+	}
+	for _, bad := range []string{"no colon", ": value", "Two Words: v"} {
+		if err := h.Set(bad); err == nil {
+			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}

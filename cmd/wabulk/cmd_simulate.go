@@ -47,6 +47,8 @@ Stops on SIGINT/SIGTERM and prints the final counts.`, errOut)
 	window := fs.Bool("window", false, "refuse free-form messages to contacts who did not write in the last 24 h (see /_sim/inbound)")
 	callbackURL := fs.String("callback-url", "", "POST delivery receipts and inbound messages here (loopback)")
 	callbackSecret := fs.String("callback-secret", "", "sign callbacks with this secret where the provider signs them (meta: X-Hub-Signature-256)")
+	var callbackHeaders headerFlag
+	fs.Var(&callbackHeaders, "callback-header", `add "Name: value" to every callback (repeatable), e.g. the shared secret wabulk serve checks; "Authorization: Basic ..." for Basic`)
 	outOfOrder := fs.Float64("out-of-order", 0, "probability that a message's receipts arrive shuffled")
 	duplicate := fs.Float64("duplicate", 0, "probability that a receipt is delivered twice")
 	seed := fs.Int64("seed", 0, "random seed for faults and latency (0: time-based)")
@@ -75,7 +77,7 @@ Stops on SIGINT/SIGTERM and prints the final counts.`, errOut)
 		}
 		sim, err := simulator.New(simulator.Config{Kind: kind, APIKey: *apiKey, Latency: *latency, LatencyP99: *latencyP99,
 			Jitter: *jitter, Faults: f, RetryAfter: *retryAfter, Rate: *rateLimit, Burst: *burst, PairInterval: *pair,
-			Window: *window, CallbackURL: *callbackURL, CallbackSecret: *callbackSecret, OutOfOrder: *outOfOrder,
+			Window: *window, CallbackURL: *callbackURL, CallbackSecret: *callbackSecret, CallbackHeaders: callbackHeaders.m, OutOfOrder: *outOfOrder,
 			Duplicate: *duplicate, Seed: *seed})
 		if err != nil {
 			return err
@@ -111,4 +113,22 @@ func publicKinds() []string {
 		}
 	}
 	return out
+}
+
+// headerFlag collects repeated "Name: value" flags.
+type headerFlag struct{ m map[string]string }
+
+func (h *headerFlag) String() string { return "" }
+
+func (h *headerFlag) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return fmt.Errorf("want \"Name: value\", got %q", v)
+	}
+	if h.m == nil {
+		h.m = map[string]string{}
+	}
+	h.m[name] = value
+	return nil
 }
