@@ -70,6 +70,10 @@ type Config struct {
 	// this worker process (the provider's concurrency limit, divided by the
 	// number of workers). 0: no cap beyond Concurrency.
 	MaxInFlight int
+	// PollFirstAfter is how long after a provider without push receipts
+	// (providers.StatusPoller) accepted a message its status is first
+	// polled (store.SchedulePoll; package scheduler polls). Defaults to 10s.
+	PollFirstAfter time.Duration
 	// ResendAmbiguous resends a message whose earlier attempt may have
 	// reached the provider (a worker killed mid-request, a timeout after the
 	// request was written). Defaults to false: such a message ends failed
@@ -150,6 +154,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AccountStateTTL <= 0 {
 		c.AccountStateTTL = time.Second
+	}
+	if c.PollFirstAfter <= 0 {
+		c.PollFirstAfter = 10 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now

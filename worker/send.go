@@ -164,7 +164,11 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if st == "" {
 			st = message.Accepted
 		}
-		return s.finish(ctx, ref, st, store.Update{ProviderMessageID: rcpt.ProviderMessageID, Fallback: fallback}, log)
+		err := s.finish(ctx, ref, st, store.Update{ProviderMessageID: rcpt.ProviderMessageID, Fallback: fallback}, log)
+		if err == nil {
+			s.schedulePoll(ctx, m, prov, rcpt.ProviderMessageID, log)
+		}
+		return err
 	}
 	return s.onSendError(ctx, ref, m, providers.AsSendError(err), log)
 }

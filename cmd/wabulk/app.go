@@ -187,6 +187,7 @@ func workerConfig(cfg *Config, log *zap.Logger) worker.Config {
 		EventsWeight:             w.EventsWeight,
 		EventHoldDelay:           time.Duration(w.EventHoldDelay),
 		EventHoldFor:             time.Duration(w.EventHoldFor),
+		PollFirstAfter:           time.Duration(w.PollFirstAfter),
 		OptOutKeywords:           w.OptOutKeywords,
 		OptInKeywords:            w.OptInKeywords,
 		Logger:                   log,

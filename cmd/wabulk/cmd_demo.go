@@ -88,6 +88,10 @@ reports) go to --out.`, errOut)
 		Worker: WorkerConfig{Concurrency: 40, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(300 * time.Millisecond), RetryMax: Duration(3 * time.Second), MaxAttempts: 8},
 	}
+	if pollKinds[*kind] { // receipts are polled: as fast as the account sends, soon after
+		cfg.Providers[0].PollRate = *rateLimit
+		cfg.Worker.PollFirstAfter = Duration(time.Second)
+	}
 	p, closeAll, err := startInProcess(rdb, simulator.Config{Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
 		Faults: map[int]float64{sc.Transient[len(sc.Transient)-1]: 0.01, sc.Throttle: 0.005}, RetryAfter: time.Second, Seed: int64(*seed)}, cfg)
 	if err != nil {
@@ -122,6 +126,13 @@ reports) go to --out.`, errOut)
 	ids := []string{"demo-promo", "demo-followup", "demo-flash"}
 	if err := watch(ctx, p.store, ids, total, *timeout, errOut); err != nil {
 		return err
+	}
+	if len(p.pollers) > 0 {
+		// First polled PollFirstAfter after acceptance: wait that and a little.
+		bound := workerConfig(cfg, nil).WithDefaults().PollFirstAfter + 5*time.Second
+		if err := waitPolled(ctx, p.store, ids, bound, out, errOut); err != nil {
+			return err
+		}
 	}
 
 	// Re-import: nothing new, nothing sent twice.

@@ -86,6 +86,11 @@ type ProviderConfig struct {
 	BackoffRecovery Duration `yaml:"backoff_recovery"`
 	Timeout         Duration `yaml:"timeout"`
 	MaxConns        int      `yaml:"max_conns"`
+
+	// Status polling, for kinds without push receipts (decisiontelecom):
+	// every worker polls, sharing one rate.
+	PollRate   float64  `yaml:"poll_rate"`    // status requests/s for this account, across every worker; default 10
+	PollMaxAge Duration `yaml:"poll_max_age"` // stop polling a message this long after it was accepted; default 24h
 }
 
 // WorkerConfig tunes the worker.
@@ -112,6 +117,9 @@ type WorkerConfig struct {
 	EventsWeight   int      `yaml:"events_weight"`
 	EventHoldDelay Duration `yaml:"event_hold_delay"`
 	EventHoldFor   Duration `yaml:"event_hold_for"`
+	// PollFirstAfter: how long after acceptance a message of a provider
+	// without push receipts (decisiontelecom) is first polled; default 10s.
+	PollFirstAfter Duration `yaml:"poll_first_after"`
 	// OptOutKeywords and OptInKeywords replace worker.DefaultOptOutKeywords
 	// and worker.DefaultOptInKeywords when set.
 	OptOutKeywords []string `yaml:"opt_out_keywords"`
@@ -461,6 +469,9 @@ func (c *Config) Validate() error {
 		if strings.Contains(p.WebhookUser, ":") {
 			bad("%s: webhook_user must not contain ':' (HTTP Basic cannot carry it)", where)
 		}
+		if err := p.checkPoll(where); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for q, w := range c.Worker.Queues {
 		if _, err := message.ParseLane(q); err != nil || q == "" {
@@ -496,6 +507,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.EventsWeight < 0 {
 		bad("worker.events_weight must not be negative")
+	}
+	if c.Worker.PollFirstAfter < 0 {
+		bad("worker.poll_first_after cannot be off (set the account's poll_max_age to limit polling)")
 	}
 	if c.Worker.EventHoldDelay < 0 || c.Worker.EventHoldFor < 0 {
 		bad("worker.event_hold_delay and worker.event_hold_for cannot be off (receipts that beat their send must be held)")

@@ -6,13 +6,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/scheduler"
 )
 
 // inProcess is what demo and loadtest run in one process: a simulator, and
 // a pipeline whose single provider account (cfg.Providers[0]) points at it.
 type inProcess struct {
-	sim    *simulator.Simulator
-	simURL string
+	sim     *simulator.Simulator
+	simURL  string
+	pollers []*scheduler.Poller // status pollers, run beside the worker
 	*pipeline
 }
 
@@ -72,15 +74,21 @@ func startInProcess(rdb redis.UniversalClient, simCfg simulator.Config, cfg *Con
 		return fail(err)
 	}
 	p := newPipeline(cfg, &conn{rdb: rdb}, provs, log)
-	return &inProcess{sim: sim, simURL: url, pipeline: p}, func() { _ = p.client.Close(); _ = sim.Close() }, nil
+	pollers, err := newPollers(cfg, p.store, p.client, provs, log)
+	if err != nil {
+		_ = p.client.Close()
+		return fail(err)
+	}
+	return &inProcess{sim: sim, simURL: url, pollers: pollers, pipeline: p}, func() { _ = p.client.Close(); _ = sim.Close() }, nil
 }
 
-// startWorker runs the pipeline's worker until the returned stop is called;
-// stop waits for a graceful shutdown. The worker outlives ctx's
-// cancellation so that stop decides when it ends.
+// startWorker runs the pipeline's worker, and its status pollers, until
+// the returned stop is called; stop waits for a graceful shutdown. The
+// worker outlives ctx's cancellation so that stop decides when it ends.
 func (ip *inProcess) startWorker(ctx context.Context) (stop func()) {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { _ = ip.server.Run(wctx); close(done) }()
-	return func() { cancel(); <-done }
+	stopPolls := runPollers(wctx, ip.pollers)
+	return func() { cancel(); stopPolls(); <-done }
 }

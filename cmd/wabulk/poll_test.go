@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/store/storetest"
+)
+
+func TestPollConfig(t *testing.T) {
+	t.Parallel()
+	const dt = "providers:\n  - {name: d, kind: decisiontelecom, api_key: k, source: S"
+	for _, c := range []struct{ name, yaml, want string }{
+		{"negative rate", dt + ", poll_rate: -1}\n", "poll_rate -1: want a positive number of status requests per second"},
+		{"max age off", dt + ", poll_max_age: \"off\"}\n", "poll_max_age cannot be off"},
+		{"bad max age", dt + ", poll_max_age: soon}\n", `"soon" is not a duration`},
+		{"not a polled kind", "providers:\n  - {name: a, kind: tujenge, api_key: x, poll_rate: 5}\n",
+			"poll_rate and poll_max_age are for kinds whose statuses are polled (decisiontelecom); kind tujenge pushes its receipts"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(c.yaml), func(string) (string, bool) { return "", false })
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+
+	for _, c := range []struct {
+		yaml   string
+		rate   float64
+		maxAge time.Duration
+	}{
+		{dt + "}\n", 10, 24 * time.Hour},
+		{dt + ", poll_rate: 2.5, poll_max_age: 72h}\n", 2.5, 72 * time.Hour},
+	} {
+		cfg, err := ParseConfig([]byte(c.yaml), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc := pollerConfig(cfg, &cfg.Providers[0], nil, zap.NewNop()).WithDefaults()
+		if pc.Rate != c.rate || pc.MaxAge != c.maxAge || pc.Prefix != "wabulk:" || pc.PollTimeout != 15*time.Second {
+			t.Errorf("%q: poller rate %v, max age %v, prefix %q, timeout %v; want %v, %v, wabulk:, the provider's 15s",
+				c.yaml, pc.Rate, pc.MaxAge, pc.Prefix, pc.PollTimeout, c.rate, c.maxAge)
+		}
+	}
+}
+
+// pollKinds names exactly the kinds whose adapters poll statuses.
+func TestPollKindsAreTheStatusPollers(t *testing.T) {
+	t.Parallel()
+	for _, kind := range sortedKeys(providerKinds) {
+		p := ProviderConfig{Name: "a", Kind: kind, Timeout: Duration(time.Second)}
+		simAccount(&p, "http://127.0.0.1:1")
+		prov, err := buildProvider(p)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if _, ok := prov.(providers.StatusPoller); ok != pollKinds[kind] {
+			t.Errorf("%s: adapter polls statuses: %v; pollKinds says %v", kind, ok, pollKinds[kind])
+		}
+	}
+}
+
+// `wabulk worker` polls DecisionTelecom's receipts: a campaign it sends
+// ends read, with nothing but receive-whatsapp to tell it.
+func TestWorkerPollsReceipts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the first poll comes 10s after a message is accepted")
+	}
+	t.Parallel()
+	r := storetest.New(t)
+	const key = "dt-cli-key-0123456789"
+	sim, err := simulator.New(simulator.Config{Kind: "decisiontelecom", APIKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cfgPath := write("wabulk.yaml", fmt.Sprintf(`
+redis: {url: "redis://%s/%d", prefix: %q}
+default_region: UA
+log: {level: error}
+providers:
+  - {name: dt, kind: decisiontelecom, base_url: "%s/v1/api", api_key: %q, source: wabulk, poll_rate: 50}
+worker: {concurrency: 4, delayed_task_check_interval: 100ms}
+`, r.Addr, r.Opt.DB, r.Prefix, base, key))
+	spec := write("c.yaml", "id: poll-1\naccount: dt\nmessage:\n  template: {name: promo, language: uk}\n")
+	csvPath := write("r.csv", "phone\n+380631234501\n+380631234502\n+380631234503\n")
+
+	ctx := context.Background()
+	if code, _, stderr := runCLI(t, ctx, "import", "-c", cfgPath, "--spec", spec, "--csv", csvPath, "--quiet"); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	go func() { c, _, _ := runCLI(t, wctx, "worker", "-c", cfgPath); done <- c }()
+	deadline := time.Now().Add(60 * time.Second)
+	var out string
+	for !strings.Contains(out, "3 read (100.0%)") {
+		if time.Now().After(deadline) {
+			stop()
+			<-done
+			t.Fatalf("receipts not polled:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+		_, out, _ = runCLI(t, ctx, "campaign", "status", "poll-1", "-c", cfgPath)
+	}
+	stop()
+	if code := <-done; code != 0 {
+		t.Errorf("worker exit %d after SIGTERM-like cancel", code)
+	}
+}
+
+// The demo over a provider whose receipts are polled waits for them: its
+// outcome table shows messages read, none left accepted.
+func TestDemoWaitsForPolledReceipts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the first poll comes 10s after a message is accepted")
+	}
+	t.Parallel()
+	code, out, stderr := runCLI(t, context.Background(), "demo", "--provider", "decisiontelecom", "--recipients", "100", "--out", t.TempDir())
+	if code != 0 {
+		t.Fatalf("demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"waiting up to 15s for receipts", ", 0 still waiting", "    read  "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q\n%s", want, out)
+		}
+	}
+}
