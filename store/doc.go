@@ -1,8 +1,11 @@
 // Package store is everything wabulk remembers in Redis besides the asynq
 // queue: message records (state, attempts, provider message id, error,
 // timestamps), campaign records and their per-state counters, the index
-// from provider message id to message, and the time of each contact's last
-// inbound message (the 24-hour customer-service window).
+// from provider message id to message, the time of each contact's last
+// inbound message (the 24-hour customer-service window), each account's
+// suppression list (opt-outs), shared account state (pause, open breaker),
+// and the due-set of provider message ids whose status is polled
+// (SchedulePoll, ClaimPolls: claimed under a fleet-wide rate with a lease).
 //
 // Every state change goes through one Lua script that checks the move
 // against message's transition table and updates the record and its

@@ -7,13 +7,16 @@
 //	decode payload      → bad payload: record invalid, task archived with the reason
 //	TTL                 → expired, never sent
 //	opt-out             → recipient on the account's suppression list: opted_out
-//	24-hour window      → free-form message without a recent inbound: window_closed
+//	24-hour window      → free-form message without a recent inbound: window_closed,
+//	                      or its fallback template goes instead (Message.Fallback)
 //	rate limit          → sleep the reserved wait; a longer wait is a deferral
 //	record + claim      → queued → sending in one compare-and-set: a message a
 //	                      provider already took is never sent again, one an
 //	                      earlier run was sending is settled as ambiguous, and
 //	                      of two runs at once exactly one gets past
-//	provider send       → accepted, or the failure classified below
+//	provider send       → accepted, or the failure classified below; an
+//	                      acceptance by a provider without push receipts
+//	                      schedules its status polls (store.SchedulePoll)
 //
 // The guards before the claim settle a message only while its record is
 // queued, so they can run before the record is read: reading and claiming
@@ -41,5 +44,6 @@
 // takes it off. Events tasks need a MaxRetry above 0: with
 // MaxRetry 0, asynq archives a deferred task (its default of 25 is fine).
 //
-// The worker never creates records or tasks and never parses config files.
+// The worker never creates records or send tasks and never parses config
+// files.
 package worker
