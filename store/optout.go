@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -14,20 +15,52 @@ import (
 // OptIn. reason says why (a keyword the contact sent, an operator's note).
 // Opting out again replaces the reason and time.
 func (s *Store) OptOut(ctx context.Context, account, contact, reason string) error {
-	v := strconv.FormatInt(ms(s.now()), 10) + "|" + reason
-	if err := s.rdb.HSet(ctx, s.optOutKey(account), contact, v).Err(); err != nil {
-		return fmt.Errorf("opt out %s on %s: %w", contact, account, err)
-	}
-	return nil
+	_, err := s.OptOutAt(ctx, account, contact, reason, s.now())
+	return err
 }
 
 // OptIn takes contact off account's suppression list; a contact not on it
 // is no error.
 func (s *Store) OptIn(ctx context.Context, account, contact string) error {
-	if err := s.rdb.HDel(ctx, s.optOutKey(account), contact).Err(); err != nil {
-		return fmt.Errorf("opt in %s on %s: %w", contact, account, err)
+	_, err := s.OptInAt(ctx, account, contact, s.now())
+	return err
+}
+
+// OptOutAt is OptOut for a request made at at (e.g. when the contact sent
+// STOP): it applies only if no later opt-out or opt-in of contact was
+// recorded, so a redelivered or late keyword never undoes a newer one.
+// applied says whether it changed anything.
+func (s *Store) OptOutAt(ctx context.Context, account, contact, reason string, at time.Time) (applied bool, err error) {
+	applied, err = s.optChange(ctx, account, contact, "out", strconv.FormatInt(ms(at), 10)+"|"+reason, at)
+	if err != nil {
+		return false, fmt.Errorf("opt out %s on %s: %w", contact, account, err)
 	}
-	return nil
+	return applied, nil
+}
+
+// OptInAt is OptIn for a request made at at, ordered like OptOutAt.
+func (s *Store) OptInAt(ctx context.Context, account, contact string, at time.Time) (applied bool, err error) {
+	applied, err = s.optChange(ctx, account, contact, "in", "", at)
+	if err != nil {
+		return false, fmt.Errorf("opt in %s on %s: %w", contact, account, err)
+	}
+	return applied, nil
+}
+
+// optChangeScript applies an opt-out (ARGV[2] "out", value ARGV[3]) or an
+// opt-in at time ARGV[4] unless a later change of the contact is recorded.
+var optChangeScript = redis.NewScript(`
+local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if tonumber(ARGV[4]) < last then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+if ARGV[2] == 'out' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) else redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1
+`)
+
+func (s *Store) optChange(ctx context.Context, account, contact, op, value string, at time.Time) (bool, error) {
+	n, err := optChangeScript.Run(ctx, s.rdb, []string{s.optOutKey(account), s.prefix + "optout-changed:" + account},
+		contact, op, value, ms(at)).Int()
+	return n == 1, err
 }
 
 // OptedOut reports whether contact is on account's suppression list.

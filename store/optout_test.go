@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -55,5 +56,74 @@ func TestOptOutAddRemoveListMany(t *testing.T) {
 	}
 	if many, err := st.OptedOutMany(ctx, "acct", nil); err != nil || len(many) != 0 {
 		t.Errorf("OptedOutMany(nil) = %v, %v", many, err)
+	}
+}
+
+// Opt-out changes are ordered by when they were asked for: an older one
+// arriving late changes nothing.
+func TestOptOutAtKeepsTheLatestChange(t *testing.T) {
+	t.Parallel()
+	st := newStore(t, nil)
+	ctx := context.Background()
+	const c = "+255712000009"
+	t0 := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	steps := []struct {
+		out         bool
+		at          time.Duration
+		wantApplied bool
+		wantOut     bool
+	}{
+		{true, 0, true, true},
+		{false, time.Minute, true, false},
+		{true, 0, false, false},                // the STOP again, late
+		{true, 30 * time.Second, false, false}, // older than the START
+		{true, 2 * time.Minute, true, true},
+		{false, time.Minute, false, true},
+	}
+	for i, s := range steps {
+		var applied bool
+		var err error
+		if s.out {
+			applied, err = st.OptOutAt(ctx, "acct", c, "STOP", t0.Add(s.at))
+		} else {
+			applied, err = st.OptInAt(ctx, "acct", c, t0.Add(s.at))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := st.OptedOut(ctx, "acct", c)
+		if err != nil || applied != s.wantApplied || out != s.wantOut {
+			t.Errorf("step %d: applied %v, opted out %v (%v); want %v, %v", i, applied, out, err, s.wantApplied, s.wantOut)
+		}
+	}
+}
+
+// A window error reported at t closes a window opened before t only.
+func TestCloseWindowBefore(t *testing.T) {
+	t.Parallel()
+	st := newStore(t, nil)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	const early, late, never = "+255712000011", "+255712000012", "+255712000013"
+	if err := st.SetLastInbound(ctx, "acct", "", early, t0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetLastInbound(ctx, "acct", "", late, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		contact string
+		closed  bool
+	}{{early, true}, {late, false}, {never, false}} {
+		closed, err := st.CloseWindowBefore(ctx, "acct", "", c.contact, t0)
+		if err != nil || closed != c.closed {
+			t.Errorf("%s: closed %v, %v; want %v", c.contact, closed, err, c.closed)
+		}
+	}
+	if _, ok, _ := st.LastInbound(ctx, "acct", "", early); ok {
+		t.Error("the early window is still recorded")
+	}
+	if _, ok, _ := st.LastInbound(ctx, "acct", "", late); !ok {
+		t.Error("the window opened after the error was closed")
 	}
 }

@@ -59,6 +59,25 @@ func (s *Store) CloseWindow(ctx context.Context, account, sender, contact string
 	return nil
 }
 
+// closeBeforeScript forgets the last inbound time only if it is before ARGV[2].
+var closeBeforeScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if cur > 0 and cur < tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], ARGV[1]) return 1 end
+return 0
+`)
+
+// CloseWindowBefore is CloseWindow for a window error the provider reported
+// at t (a failed receipt, 470 or 131047): an inbound message recorded at or
+// after t opened a new window, which stays open. closed says whether it
+// closed one.
+func (s *Store) CloseWindowBefore(ctx context.Context, account, sender, contact string, t time.Time) (closed bool, err error) {
+	n, err := closeBeforeScript.Run(ctx, s.rdb, []string{s.inboundKey(account, sender)}, contact, ms(t)).Int()
+	if err != nil {
+		return false, fmt.Errorf("close window of %s: %w", contact, err)
+	}
+	return n == 1, nil
+}
+
 // WindowOpen reports whether a free-form message from sender to contact may
 // go out at now.
 func (s *Store) WindowOpen(ctx context.Context, account, sender, contact string, now time.Time) (bool, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -53,7 +54,7 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		ev := &b.Events[i]
 		switch ev.Kind {
 		case providers.EventStatus:
-			applied, err := h.applyStatus(ctx, b.Account, ev, log)
+			applied, err := h.applyStatus(ctx, b.Account, b.Received, ev, log)
 			if err != nil {
 				return err
 			}
@@ -87,7 +88,7 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 // applyStatus moves the record a receipt names to the receipt's status and
 // reports whether it is done with the event; false means the provider
 // message id is not recorded yet and the event is held.
-func (h *Events) applyStatus(ctx context.Context, account string, ev *providers.Event, log *zap.Logger) (done bool, err error) {
+func (h *Events) applyStatus(ctx context.Context, account string, received time.Time, ev *providers.Event, log *zap.Logger) (done bool, err error) {
 	log = log.With(zap.String("provider_message_id", ev.ProviderMessageID), zap.String("status", string(ev.Status)))
 	if ev.ProviderMessageID == "" || !receiptStatus(ev.Status) {
 		log.Warn("ignoring a receipt without a provider message id or with a status a receipt cannot set",
@@ -115,6 +116,20 @@ func (h *Events) applyStatus(ctx context.Context, account string, ev *providers.
 		u = store.Update{ErrorCode: ev.ErrorCode, Error: ev.Error}
 		if u.Error == "" && ev.ProviderStatus != "" {
 			u.Error = "provider reported " + ev.ProviderStatus
+		}
+	}
+	if ev.Status == message.Failed && windowCodes[ev.ErrorCode] {
+		// The provider refused it for the window: the next free-form
+		// message to the contact ends window_closed without a request,
+		// unless the contact wrote after this was reported.
+		at := ev.Time
+		if at.IsZero() || at.After(received) {
+			at = received
+		}
+		if closed, err := h.store.CloseWindowBefore(ctx, account, "", rec.To, at); err != nil {
+			return false, err
+		} else if closed {
+			log.Debug("window closed by the provider's receipt", zap.String("contact", rec.To))
 		}
 	}
 	prev, err := h.store.Transition(ctx, store.Ref{ID: rec.ID, CampaignID: rec.CampaignID}, ev.Status, u)
@@ -156,30 +171,43 @@ func (h *Events) applyInbound(ctx context.Context, b *providers.EventBatch, ev *
 		}
 	}
 	log.Debug("inbound message; window open", zap.String("from", ev.From), zap.String("to", ev.To), zap.Time("at", t))
-	return h.applyKeyword(ctx, b.Account, ev, log)
+	return h.applyKeyword(ctx, b.Account, ev, t, log)
 }
 
 // applyKeyword opts the contact out of (or back into) the account's
-// messages when its whole text is an opt-out (opt-in) keyword.
-func (h *Events) applyKeyword(ctx context.Context, account string, ev *providers.Event, log *zap.Logger) error {
+// messages when its whole text is an opt-out (opt-in) keyword. The change
+// is ordered by when the contact wrote (at): a STOP redelivered, or
+// applied again with a held batch, after a later START changes nothing.
+func (h *Events) applyKeyword(ctx context.Context, account string, ev *providers.Event, at time.Time, log *zap.Logger) error {
 	text := strings.TrimSpace(ev.Text)
 	if text == "" {
 		return nil
 	}
+	var applied bool
+	var err error
 	switch {
 	case isKeyword(text, h.cfg.OptOutKeywords):
-		if err := h.store.OptOut(ctx, account, ev.From, "keyword "+text); err != nil {
-			return err
-		}
-		log.Info("contact opted out", zap.String("from", ev.From), zap.String("keyword", text))
+		applied, err = h.store.OptOutAt(ctx, account, ev.From, "keyword "+text, at)
 	case isKeyword(text, h.cfg.OptInKeywords):
-		if err := h.store.OptIn(ctx, account, ev.From); err != nil {
-			return err
-		}
-		log.Info("contact opted in", zap.String("from", ev.From), zap.String("keyword", text))
+		applied, err = h.store.OptInAt(ctx, account, ev.From, at)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if applied {
+		log.Info("contact changed its opt-out", zap.String("from", ev.From), zap.String("keyword", text), zap.Time("at", at))
+	} else {
+		log.Debug("keyword older than the contact's last opt-out change; ignored", zap.String("from", ev.From), zap.String("keyword", text))
 	}
 	return nil
 }
+
+// windowCodes are the WhatsApp error codes of a message sent outside the
+// 24-hour window (on-premises 470, Cloud API 131047), which resellers pass
+// on in failed receipts.
+var windowCodes = map[string]bool{"470": true, "131047": true}
 
 // isKeyword reports whether text (trimmed) is one of keywords, ignoring case.
 func isKeyword(text string, keywords []string) bool {

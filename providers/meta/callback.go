@@ -22,9 +22,19 @@ import (
 //	    "contacts":[...],"messages":[...],"statuses":[...],"errors":[...]}}]}]}
 //
 // Only what wabulk uses is modelled; every other field is ignored.
+//
+// The on-premises WhatsApp Business API (Meta's, sunset for the Cloud API)
+// posts the same statuses and messages at the top level instead:
+// {"contacts":[...],"messages":[...],"statuses":[...]}. Those are read too
+// (with no business number): a relay or an account still on that API
+// would otherwise have every receipt and inbound message answered 200 and
+// silently dropped.
 type notification struct {
 	Object string `json:"object"`
-	Entry  []struct {
+	// Statuses and Messages at the top level: the on-premises shape.
+	Statuses []status  `json:"statuses"`
+	Messages []inbound `json:"messages"`
+	Entry    []struct {
 		Changes []struct {
 			Field string `json:"field"`
 			Value struct {
@@ -120,7 +130,8 @@ type inboundMedia struct {
 // type but "system" are inbound events. A change without a field is read
 // as a messages change; changes that name another field (template status
 // updates, account updates, ...) and objects
-// other than whatsapp_business_account yield no events. A body that is not
+// other than whatsapp_business_account yield no events. Statuses and
+// messages at the top level (the on-premises API's shape) are read too. A body that is not
 // a JSON object, or whose fields have the wrong types, is an error.
 func (c *Client) ParseCallback(h http.Header, body []byte) ([]providers.Event, error) {
 	if c.appSecret != "" {
@@ -144,6 +155,16 @@ func parseNotification(body []byte) ([]providers.Event, error) {
 		return nil, nil // another product's webhook (page, instagram ...): nothing for wabulk
 	}
 	var out []providers.Event
+	for _, s := range n.Statuses {
+		if ev, ok := s.event(); ok {
+			out = append(out, ev)
+		}
+	}
+	for _, m := range n.Messages {
+		if ev, ok := m.event(""); ok {
+			out = append(out, ev)
+		}
+	}
 	for _, e := range n.Entry {
 		for _, ch := range e.Changes {
 			// A change without a field (or with an empty one) is read as a

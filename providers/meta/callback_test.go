@@ -73,6 +73,20 @@ func TestParseCallbackWithoutAppSecret(t *testing.T) {
 				"messages":[{"from":"US.13491208655302741918","id":"wamid.b","timestamp":"1739321024","type":"text","text":{"body":"hi"}},
 				            {"from":"12","id":"wamid.short","timestamp":"1739321024","type":"text","text":{"body":"hi"}}]}}]}]}`,
 		},
+		{
+			name: "the on-premises API's shape: statuses and messages at the top level",
+			body: `{"contacts":[{"profile":{"name":"Kerry Fisher"},"wa_id":"255712345678"}],
+				"messages":[{"from":"255712345678","id":"ABGGFlA5FpafAgo6EhoL2ZR7Nr0y","timestamp":"1739321024","text":{"body":"STOP"},"type":"text"}],
+				"statuses":[{"id":"gBEGkYiEB1VXAglK1ZEqA1YKPrU","recipient_id":"255712345678","status":"read","timestamp":"1739321024"},
+				            {"errors":[{"code":470,"title":"Message failed to send because more than 24 hours have passed since the customer last replied to this number"}],
+				             "id":"gBEGkYiEB1VXAglK1ZEqA1YKPrV","recipient_id":"255712345678","status":"failed","timestamp":"1739321024"}]}`,
+			want: []providers.Event{
+				{Kind: providers.EventStatus, ProviderMessageID: "gBEGkYiEB1VXAglK1ZEqA1YKPrU", Status: message.Read, ProviderStatus: "read", Recipient: "+255712345678", Time: at},
+				{Kind: providers.EventStatus, ProviderMessageID: "gBEGkYiEB1VXAglK1ZEqA1YKPrV", Status: message.Failed, ProviderStatus: "failed", Recipient: "+255712345678", Time: at,
+					ErrorCode: "470", Error: "Message failed to send because more than 24 hours have passed since the customer last replied to this number"},
+				{Kind: providers.EventInbound, InboundID: "ABGGFlA5FpafAgo6EhoL2ZR7Nr0y", From: "+255712345678", Text: "STOP", Time: at},
+			},
+		},
 		{name: "empty object", body: `{}`},
 		{name: "no entries", body: `{"object":"whatsapp_business_account","entry":[]}`},
 		{

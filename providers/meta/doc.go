@@ -110,7 +110,9 @@
 // "changes":[{"field":"messages","value":{"messaging_product":"whatsapp",
 // "metadata":{"display_phone_number","phone_number_id"},"contacts":[...],
 // "messages":[...],"statuses":[...]}}]}]}, signed with the app secret in
-// X-Hub-Signature-256. ParseCallback reads every entry and every change:
+// X-Hub-Signature-256. ParseCallback reads every entry and every change
+// (and the on-premises API's shape, statuses and messages at the top level,
+// as resellers relaying it send):
 //
 //   - statuses: sent → sent, delivered → delivered, read → read, played (a
 //     voice message was played) → read, failed → failed with ErrorCode =

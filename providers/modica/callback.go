@@ -202,6 +202,12 @@ func parseMO(o object) (*providers.Event, error) {
 // readContent fills ev from a WhatsApp message object. It reports false
 // when the object is not a contact's message (see notMessages).
 func readContent(c object, ev *providers.Event) bool {
+	if inner, whole := unwrapNotification(c, 0); whole {
+		if inner == nil {
+			return false // statuses only: not a contact's message
+		}
+		c = inner
+	}
 	typ := strings.ToLower(scalar(c.get("type")))
 	if typ == "" {
 		for _, k := range contentKeys {
@@ -269,6 +275,44 @@ func readContent(c object, ev *providers.Event) bool {
 	// reaction, order, request_welcome, unsupported, and types not yet
 	// known: the contact wrote, which is what the 24-hour window needs.
 	return true
+}
+
+// unwrapNotification finds the message in a content that is a whole
+// WhatsApp notification rather than one message object: the Cloud API's
+// value ({"contacts":[...],"messages":[...],"statuses":[...]}) or its
+// envelope ({"entry":[{"changes":[{"value":...}]}]}). The document calls
+// content a "Whatsapp Message Notification", which a relay may pass on
+// whole. whole is false when c is not such a notification; inner is its
+// first message, or nil when it carries none (statuses only).
+func unwrapNotification(c object, depth int) (inner object, whole bool) {
+	if depth > 3 {
+		return nil, false
+	}
+	first := func(v any) object {
+		if l, ok := v.([]any); ok && len(l) > 0 {
+			if o, ok := l[0].(map[string]any); ok {
+				return o
+			}
+		}
+		return nil
+	}
+	switch {
+	case c.has("entry"):
+		change := first(first(c.get("entry")).get("changes"))
+		value, _ := change.get("value").(map[string]any)
+		if value == nil {
+			return nil, true
+		}
+		if inner, whole := unwrapNotification(value, depth+1); whole {
+			return inner, true
+		}
+		return nil, true
+	case c.has("messages"):
+		return first(c.get("messages")), true
+	case c.has("statuses"):
+		return nil, true
+	}
+	return nil, false
 }
 
 // isBase64 reports whether an "encoding" member says "base64".

@@ -62,6 +62,25 @@ func TestParseCallbackLenient(t *testing.T) {
 			want: []providers.Event{in(providers.Event{InboundID: "wamid.A1", From: "+64211234567", To: "+6498870000", Text: "hi", Time: time.Unix(1718000000, 0).UTC()})},
 		},
 		{
+			name: "content that is a whole Cloud API notification value: its first message, not its contacts",
+			body: `{"id":"77","source":"+64211234567","Destination":"+6498870000","content":{"messaging_product":"whatsapp",
+				"metadata":{"display_phone_number":"6498870000","phone_number_id":"1"},
+				"contacts":[{"profile":{"name":"Aroha"},"wa_id":"64211234567"}],
+				"messages":[{"from":"64211234567","id":"wamid.A2","timestamp":"1718000000","type":"text","text":{"body":"STOP"}}]}}`,
+			want: []providers.Event{in(providers.Event{InboundID: "77", From: "+64211234567", To: "+6498870000", Text: "STOP", Time: time.Unix(1718000000, 0).UTC()})},
+		},
+		{
+			name: "content that is a whole Cloud API envelope",
+			body: `{"id":"77","source":"+64211234567","Destination":"+6498870000","content":{"object":"whatsapp_business_account",
+				"entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"from":"64211234567","id":"wamid.A3","timestamp":"1718000000","type":"button","button":{"text":"STOP","payload":"stop"}}]}}]}]}}`,
+			want: []providers.Event{in(providers.Event{InboundID: "77", From: "+64211234567", To: "+6498870000", Text: "STOP", Time: time.Unix(1718000000, 0).UTC()})},
+		},
+		{
+			name: "content that is a notification of statuses only is no message",
+			body: `[{"id":"77","source":"+64211234567","Destination":"+6498870000","content":{"statuses":[{"id":"wamid.S","status":"read","recipient_id":"64211234567"}]}},
+				{"id":"78","source":"+64211234567","Destination":"+6498870000","content":{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.S","status":"read"}]}}]}]}}]`,
+		},
+		{
 			name: "millisecond and RFC 3339 timestamps",
 			body: `[{"id":"1","source":"+64211234567","content":{"type":"text","text":{"body":"a"},"timestamp":"1718000000123"}},
 				{"id":"2","source":"+64211234567","timestamp":"2024-06-10T06:13:20+12:00","content":"b"}]`,

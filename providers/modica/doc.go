@@ -156,7 +156,9 @@
 // InboundID = id (else content.id), From = source (else content.from) in
 // E.164 with "+", To = Destination (E.164 with "+" when it is a phone
 // number, a short code as is), Time = content.timestamp (Unix seconds, UTC).
-// content is read as a WhatsApp message object: text.body → Text; image,
+// content is read as a WhatsApp message object — or, when it is a whole
+// WhatsApp notification ({"contacts","messages"} or the Cloud API
+// envelope), as the first message inside it: text.body → Text; image,
 // video, audio (and voice), document, sticker → MediaKind, MediaRef (the
 // media id, else link/url) and the caption as Text; button → its text (else
 // payload); interactive → button_reply / list_reply title (else id);

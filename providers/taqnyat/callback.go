@@ -56,6 +56,41 @@ type inbound struct {
 	Contacts  list[card] `json:"contacts"`
 }
 
+// UnmarshalJSON reads the message object; a message that is a bare string
+// ("message":"STOP") is read as that text, and any other non-object as a
+// message without content (still the user writing).
+func (m *inbound) UnmarshalJSON(b []byte) error {
+	*m = inbound{}
+	b = bytes.TrimSpace(b)
+	if !bytes.HasPrefix(b, []byte("{")) {
+		var s string
+		if json.Unmarshal(b, &s) == nil && strings.TrimSpace(s) != "" {
+			m.Type, m.Body = "text", texts{s}
+		}
+		return nil
+	}
+	type plain inbound
+	return json.Unmarshal(b, (*plain)(m))
+}
+
+// kind is the message's type, or, when it names none (the document lists
+// the message object's fields for sending, not for inbound messages), the
+// type its fields show: a text (body or text), a location, contact cards.
+func (m *inbound) kind() string {
+	if k := strings.ToLower(strings.TrimSpace(string(m.Type))); k != "" {
+		return k
+	}
+	switch {
+	case join(m.Body) != "" || join(m.Text) != "":
+		return "text"
+	case (m.Lat.ok && m.Lng.ok) || (m.Latitude.ok && m.Longitude.ok):
+		return "location"
+	case len(m.Contacts) > 0:
+		return "contacts"
+	}
+	return ""
+}
+
 type card struct {
 	Name struct {
 		FormattedName string `json:"formatted_name"`
@@ -117,6 +152,14 @@ func statusEvent(s *deliveryStatus) (providers.Event, bool) {
 		return providers.Event{}, false
 	}
 	state := stateOf(string(s.State))
+	if state == "" {
+		// The document's status is "either success or failure"; a report
+		// without a state that puts the state's word there instead
+		// ("status":"delivered") is read by that word.
+		if w := stateOf(string(s.Status)); states[w].status != "" {
+			state = w
+		}
+	}
 	st, known := states[state]
 	if !known {
 		if !strings.EqualFold(string(s.Status), "failure") {
@@ -147,7 +190,7 @@ func statusEvent(s *deliveryStatus) (providers.Event, bool) {
 
 func inboundEvent(n *notification) (providers.Event, bool) {
 	m := &n.Message
-	kind := strings.ToLower(string(m.Type))
+	kind := m.kind()
 	if kind == "error" || kind == "group_event" {
 		return providers.Event{}, false // about the API or a group, not a message from a user
 	}

@@ -129,7 +129,9 @@
 // zone is read as UTC, a bare number as Unix time, an unreadable one as
 // zero). A report
 // in a state not in the table is dropped, unless its status is "failure":
-// then it is failed with the state as its code.
+// then it is failed with the state as its code. A report without "state"
+// whose "status" is itself a state word ("status":"delivered") is read as
+// that state.
 //
 // Each notification with a sender becomes an inbound event: From in E.164,
 // To the receiving bot (E.164 when it is a number), InboundID the
@@ -141,7 +143,9 @@
 // (lat/lng or latitude/longitude), Text "name, address"; contacts →
 // MediaKind contacts, Text the cards' formatted names. A notification of a
 // type not listed is still a message from the user (it opens the 24-hour
-// window) and is kept without text; "error" and "group_event"
+// window) and is kept without text. A notification without a type gets
+// the one its fields show ({"text":"STOP"} is a text), and a "message"
+// that is a bare string is that text; "error" and "group_event"
 // notifications, which are not from a user, are dropped. The callback
 // "contacts" (sender profiles), replying_to, forwarded and referral carry
 // nothing wabulk records.

@@ -37,6 +37,24 @@ type webhook struct {
 	Messages []inbound `json:"messages"`
 	// Errors is a system-level notification (no message concerned).
 	Errors []apiError `json:"errors"`
+
+	// Entry is the Cloud API's envelope, {"object":"whatsapp_business_account",
+	// "entry":[{"changes":[{"field":"messages","value":{...}}]}]}, whose
+	// values carry the same statuses and messages (with the business number
+	// in metadata). Tujenge's document shows no callback body and says its
+	// API is "direct-like" WhatsApp's: a gateway on the Cloud API forwards
+	// Meta's webhooks as they are, and reading only the top level would
+	// answer them 200 and drop every receipt and inbound message in them.
+	Entry []struct {
+		Changes []struct {
+			Field string  `json:"field"`
+			Value webhook `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+	// Metadata names the business number, in a Cloud API value.
+	Metadata struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+	} `json:"metadata"`
 }
 
 type inbound struct {
@@ -80,7 +98,11 @@ type inboundMedia struct {
 // user deleted the message on the phone) and unknown states carry no
 // outcome and yield no event. Timestamps are Unix seconds (a string or a
 // number) or RFC 3339 strings. A value in an unexpected shape is dropped,
-// not the body; a body that is not a JSON object is an error.
+// not the body; a body that is not a JSON object is an error. The same
+// statuses and messages inside the Cloud API's envelope
+// (entry[].changes[].value) are read too, To then being the value's
+// metadata.display_phone_number; "system" messages (a number change) are
+// not the user writing and yield nothing.
 func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, error) {
 	return parseCallback(body)
 }
@@ -99,6 +121,24 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 			return nil, fmt.Errorf("tujenge callback: %w", err)
 		}
 	}
+	out := w.events()
+	for _, e := range w.Entry {
+		for _, ch := range e.Changes {
+			// As Meta's: a change naming another field (template status,
+			// account updates) carries no receipts or messages.
+			if f := strings.TrimSpace(ch.Field); f != "" && !strings.EqualFold(f, "messages") {
+				continue
+			}
+			out = append(out, ch.Value.events()...)
+		}
+	}
+	return out, nil
+}
+
+// events reads the statuses and messages of one notification (the
+// on-premises body, or one Cloud API value).
+func (w *webhook) events() []providers.Event {
+	business := displayNumber(w.Metadata.DisplayPhoneNumber)
 	var out []providers.Event
 	for _, s := range w.Statuses {
 		st, ok := statusOf(s.Status)
@@ -114,10 +154,12 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 		out = append(out, ev)
 	}
 	for _, m := range w.Messages {
-		if m.From == "" {
+		if m.From == "" || strings.EqualFold(m.Type, "system") {
+			// "system": WhatsApp's notice that the user changed number (or
+			// identity), not something the user wrote; it opens no window.
 			continue
 		}
-		ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: e164(m.From), Time: time.Time(m.Timestamp)}
+		ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: e164(m.From), To: business, Time: time.Time(m.Timestamp)}
 		media := func(k message.Kind, md *inboundMedia) {
 			ev.MediaKind, ev.Text = k, md.Caption
 			ev.MediaRef = md.ID
@@ -156,7 +198,7 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 		}
 		out = append(out, ev)
 	}
-	return out, nil
+	return out
 }
 
 func statusOf(s string) (message.Status, bool) {
@@ -178,6 +220,21 @@ func e164(waID string) string {
 		return waID
 	}
 	return "+" + waID
+}
+
+// displayNumber is a Cloud API display number ("15550783881", "+1
+// 555-078-3881") in E.164; "" when it holds no digits.
+func displayNumber(s string) string {
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+	if digits == "" {
+		return ""
+	}
+	return "+" + digits
 }
 
 // timestamp is a notification's time: Unix seconds as a JSON number or a

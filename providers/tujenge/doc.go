@@ -79,7 +79,11 @@
 // ParseCallback reads the on-premises notification Tujenge forwards:
 // {"statuses":[{"id","recipient_id","status","timestamp","errors"}],
 // "contacts":[...],"messages":[{"from","id","timestamp","type",...}],
-// "errors":[...]}, both lists in one body if need be.
+// "errors":[...]}, both lists in one body if need be. A gateway that relays
+// the Cloud API's envelope instead ({"object","entry":[{"changes":[{"value":
+// {...}}]}]}) is read the same way, each change's value as one such body,
+// To from metadata.display_phone_number; changes to other fields are
+// skipped.
 //
 //   - statuses: sent → sent, delivered → delivered, read → read, failed →
 //     failed with ErrorCode = errors[0].code and Error = its title and
@@ -91,7 +95,9 @@
 //     link), Text = caption; location → MediaKind location, MediaRef
 //     "geo:<lat>,<long>" when both are readable, Text = name and address;
 //     button → its text; interactive → the button_reply or list_reply title.
-//   - top-level errors (system notifications) yield nothing.
+//   - top-level errors (system notifications) yield nothing, and so do
+//     messages of type "system" (the user changed number): the user did not
+//     write, so the 24-hour window stays as it was.
 //
 // Time is the timestamp in UTC: Unix seconds as a JSON string or number
 // (fractions kept), or an RFC 3339 string; anything else is the zero time.
