@@ -35,7 +35,7 @@ func parseAnswer(b []byte) (a answer, ok bool) {
 	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
 		return answer{}, false
 	}
-	if err := json.Unmarshal(b, &a); err != nil {
+	if err := unmarshal(b, &a); err != nil {
 		return answer{}, false
 	}
 	return a, true

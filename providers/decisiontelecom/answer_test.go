@@ -189,6 +189,9 @@ func TestSendReadsSuccess(t *testing.T) {
 		{"digits beyond int64, as a string", 200, `{"message_id":"99999999999999999999"}`, "99999999999999999999"},
 		{"digits beyond int64, as a number", 200, `{"message_id":99999999999999999999}`, "99999999999999999999"},
 		{"fraction", 200, `{"message_id":554.5}`, "554.5"},
+		// The document's own examples end with a trailing comma.
+		{"trailing comma, as in the document", 200, "{\n\"message_id\":554,\n}", "554"},
+		{"comma inside a string kept", 200, `{"message_id":"a,}",}`, "a,}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,8 +233,8 @@ func TestSendMalformedSuccessIsAmbiguous(t *testing.T) {
 		{"boolean message_id", 200, `{"message_id":true}`},
 		{"object message_id", 200, `{"message_id":{"id":554}}`},
 		{"an array", 200, `[{"message_id":554}]`},
-		{"trailing comma", 200, `{"message_id":554,}`},
 		{"truncated", 200, `{"message_id":55`},
+		{"comma then nothing", 200, `{"message_id":554,`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, e
 	case bytes.HasPrefix(body, []byte("{")):
 		raws = []json.RawMessage{body}
 	case bytes.HasPrefix(body, []byte("[")):
-		if err := json.Unmarshal(body, &raws); err != nil {
+		if err := unmarshal(body, &raws); err != nil {
 			return nil, fmt.Errorf("decisiontelecom callback: %w", err)
 		}
 	default:
@@ -46,7 +46,7 @@ func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, e
 			return nil, fmt.Errorf("decisiontelecom callback: item %d is not a JSON object", i)
 		}
 		var n notification
-		if err := json.Unmarshal(raw, &n); err != nil {
+		if err := unmarshal(raw, &n); err != nil {
 			return nil, fmt.Errorf("decisiontelecom callback: %w", err)
 		}
 		id := messageID(n.MessageID)

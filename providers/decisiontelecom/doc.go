@@ -165,8 +165,10 @@
 //   - An image's caption goes in "text" with message_type 2: the document's
 //     request is one flat object and "text" is its only text field.
 //   - The document's example answer {"message_id":554,"status":1,} has a
-//     trailing comma; that is read as a typo (no JSON encoder writes it),
-//     and such a body is unreadable.
+//     trailing comma. No JSON encoder writes it, but a body copied from the
+//     document would: answers and callbacks are read with such commas
+//     (before } or ], outside strings) ignored. Anything else that is not
+//     JSON is still unreadable.
 //   - Status 4 for code 1 in the document is read as a typo for 400; the
 //     code decides either way.
 //   - The document's ids are numbers (554), but it calls them "unique
