@@ -22,6 +22,28 @@ type callback struct {
 	Type          string             `json:"type"` // "will always be whatsapp"
 	Statuses      statusList         `json:"statuses"`
 	Notifications list[notification] `json:"notifications"`
+	// Messages are inbound messages in the WhatsApp Business API's own
+	// shape ({"from","id","timestamp","type","text":{...}}), which the
+	// document's structure follows; read like notifications.
+	Messages list[waMessage] `json:"messages"`
+}
+
+// waMessage is an inbound message in the WhatsApp Business API's shape:
+// the message object itself carries from, id and timestamp.
+type waMessage struct{ notification }
+
+func (w *waMessage) UnmarshalJSON(b []byte) error {
+	var head struct {
+		From      flexString `json:"from"`
+		To        flexString `json:"to"`
+		ID        flexString `json:"id"`
+		Timestamp flexString `json:"timestamp"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	w.From, w.To, w.MessageID, w.Timestamp = head.From, head.To, head.ID, head.Timestamp
+	return json.Unmarshal(b, &w.Message)
 }
 
 // notification is one inbound message (MO): from, to, message_id,
@@ -123,6 +145,11 @@ func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, e
 	}
 	for i := range cb.Notifications {
 		if ev, ok := inboundEvent(&cb.Notifications[i]); ok {
+			evs = append(evs, ev)
+		}
+	}
+	for i := range cb.Messages {
+		if ev, ok := inboundEvent(&cb.Messages[i].notification); ok {
 			evs = append(evs, ev)
 		}
 	}

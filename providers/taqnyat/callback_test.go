@@ -70,6 +70,12 @@ func TestParseCallbackReadersShapes(t *testing.T) {
 			want: []providers.Event{text("in-1", "STOP")},
 		},
 		{
+			name: "messages in the WhatsApp Business API's own shape",
+			body: `{"type":"whatsapp","messages":[{"from":"966501234567","to":"taqnyatbot","id":"in-1","timestamp":"` + ts + `","type":"text","text":{"body":"STOP"}},
+				{"from":"966501234567","to":"taqnyatbot","id":"in-2","timestamp":"` + ts + `","type":"text","text":{"body":"hello"}}]}`,
+			want: []providers.Event{text("in-1", "STOP"), text("in-2", "hello")},
+		},
+		{
 			name: "a message of another JSON type is still the user writing",
 			body: `{"type":"whatsapp","notifications":[` + notification("in-1", `42`) + `,` + notification("in-2", `null`) + `]}`,
 			want: []providers.Event{text("in-1", ""), text("in-2", "")},

@@ -133,7 +133,10 @@
 // whose "status" is itself a state word ("status":"delivered") is read as
 // that state.
 //
-// Each notification with a sender becomes an inbound event: From in E.164,
+// Each notification with a sender becomes an inbound event (and so does
+// each item of a "messages" list in the WhatsApp Business API's own shape,
+// {"from","id","timestamp","type",...}, which a reader following the API
+// the document reproduces may send): From in E.164,
 // To the receiving bot (E.164 when it is a number), InboundID the
 // message_id, Time the timestamp. By message type: text → Text (body,
 // else "text" as a string, else the Cloud API's text.body);
