@@ -143,7 +143,7 @@ func TestDemoWaitsForPolledReceipts(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
-	for _, want := range []string{"waiting up to 15s for receipts", ", 0 still waiting", "    read  "} {
+	for _, want := range []string{"waiting up to 6s for receipts", ", 0 still waiting", "    read  "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q\n%s", want, out)
 		}
