@@ -52,6 +52,12 @@ var transitionScript = redis.NewScript(luaAllowed() + `
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'missing', ''} end
 if ARGV[8] ~= '' and cur ~= ARGV[8] then return {'refused', cur} end
+-- A claim (the move to sending) reads its campaign's state in the same
+-- step: once a pause or cancel has returned, nothing more is claimed.
+if ARGV[1] == 'sending' then
+  local st = redis.call('HGET', KEYS[4], 'state')
+  if st == 'paused' or st == 'cancelled' then return {'held', st} end
+end
 if cur == ARGV[1] then return {'same', cur} end
 local ok = ALLOWED[cur]
 if not ok or not ok[ARGV[1]] then
@@ -119,8 +125,12 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		}
 		pidKey = s.pidKey(ref.Account, u.ProviderMessageID)
 	}
+	campaignKey := s.prefix + "nocampaign"
+	if ref.CampaignID != "" {
+		campaignKey = s.campaignKey(ref.CampaignID)
+	}
 	v, err := transitionScript.Run(ctx, s.rdb,
-		[]string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), pidKey},
+		[]string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), pidKey, campaignKey},
 		string(to), strconv.FormatInt(ms(s.now()), 10), inc, u.ErrorCode, u.Error,
 		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10), string(u.From), fb).StringSlice()
 	if err != nil {
@@ -132,6 +142,8 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		return prev, nil
 	case "missing":
 		return "", fmt.Errorf("message %s: %w", ref.ID, ErrNotFound)
+	case "held":
+		return message.Queued, &CampaignHeldError{ID: ref.ID, Campaign: ref.CampaignID, State: CampaignState(v[1])}
 	default:
 		return prev, &TransitionError{ID: ref.ID, From: prev, To: to}
 	}

@@ -70,6 +70,9 @@ type Config struct {
 	// this worker process (the provider's concurrency limit, divided by the
 	// number of workers). 0: no cap beyond Concurrency.
 	MaxInFlight int
+	// CampaignPausedRecheck is how long a paused campaign's message waits
+	// before it looks again (no attempt burned). Defaults to 5s.
+	CampaignPausedRecheck time.Duration
 	// PollFirstAfter is how long after a provider without push receipts
 	// (providers.StatusPoller) accepted a message its status is first
 	// polled (store.SchedulePoll; package scheduler polls). Defaults to 10s.
@@ -151,6 +154,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.BreakerOpenFor <= 0 {
 		c.BreakerOpenFor = 30 * time.Second
+	}
+	if c.CampaignPausedRecheck <= 0 {
+		c.CampaignPausedRecheck = 5 * time.Second
 	}
 	if c.AccountStateTTL <= 0 {
 		c.AccountStateTTL = time.Second

@@ -37,6 +37,7 @@ type Sender struct {
 	providers map[string]providers.Provider
 	limiter   Limiter
 	gate      *gate
+	campaigns *campaigns
 	log       *zap.Logger
 }
 
@@ -49,7 +50,8 @@ func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider,
 	if limiter == nil {
 		limiter = unlimited{}
 	}
-	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, gate: newGate(cfg, st), log: cfg.Logger}
+	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, gate: newGate(cfg, st),
+		campaigns: newCampaigns(cfg, st), log: cfg.Logger}
 }
 
 // ProcessTask runs the guards in order; see the package doc.
@@ -68,6 +70,16 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	now := s.cfg.Now()
 	if m.Expired(now) {
 		return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passed before sending"}, log)
+	}
+	// A paused campaign's messages wait, a cancelled one's end cancelled;
+	// the claim below checks again atomically.
+	switch st, err := s.campaigns.state(ctx, m.CampaignID); {
+	case err != nil:
+		return err
+	case st == store.CampaignPaused:
+		return s.deferUntil(ctx, ref, m, s.cfg.CampaignPausedRecheck, errors.New("campaign paused"), log)
+	case st == store.CampaignCancelled:
+		return s.settle(ctx, ref, m, message.Cancelled, store.Update{ErrorCode: "cancelled", Error: "the campaign was cancelled"}, log)
 	}
 	if out, err := s.store.OptedOut(ctx, m.Account, m.To); err != nil {
 		return err
@@ -244,6 +256,11 @@ func (s *Sender) fromQueued(ctx context.Context, ref store.Ref, m *message.Messa
 		return true, nil
 	case errors.Is(err, store.ErrNotFound):
 		return false, fmt.Errorf("message %s has no record; nothing to update: %w", m.ID, asynq.SkipRetry)
+	case isHeld(err) == store.CampaignPaused:
+		return false, s.deferUntil(ctx, ref, m, s.cfg.CampaignPausedRecheck, errors.New("campaign paused"), log)
+	case isHeld(err) == store.CampaignCancelled:
+		_, err := s.fromQueued(ctx, ref, m, message.Cancelled, store.Update{ErrorCode: "cancelled", Error: "the campaign was cancelled"}, log)
+		return false, err
 	case !store.IsTransitionError(err):
 		return false, err
 	case prev == message.Sending:
@@ -370,4 +387,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// isHeld returns the campaign state that held a claim, or "".
+func isHeld(err error) store.CampaignState {
+	st, _ := store.IsCampaignHeld(err)
+	return st
 }

@@ -188,6 +188,7 @@ func workerConfig(cfg *Config, log *zap.Logger) worker.Config {
 		EventHoldDelay:           time.Duration(w.EventHoldDelay),
 		EventHoldFor:             time.Duration(w.EventHoldFor),
 		PollFirstAfter:           time.Duration(w.PollFirstAfter),
+		CampaignPausedRecheck:    time.Duration(w.CampaignPausedRecheck),
 		OptOutKeywords:           w.OptOutKeywords,
 		OptInKeywords:            w.OptInKeywords,
 		Logger:                   log,

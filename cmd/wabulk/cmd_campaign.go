@@ -13,7 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/store"
 )
 
@@ -23,12 +26,15 @@ Campaign outcomes.
 
   list               every campaign with its progress
   status ID          counts per state and percent done
-  report ID          one row per recipient (--format csv|jsonl, -o FILE)`
+  report ID          one row per recipient (--format csv|jsonl, -o FILE)
+  pause ID           stop sending it; queued messages wait, burning no attempt
+  resume ID          send it again from where it stopped
+  cancel ID          end every unsent message cancelled; final`
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fs := flags("campaign", "list|status|report [ID] [flags]", about, errOut)
+		fs := flags("campaign", "list|status|report|pause|resume|cancel [ID] [flags]", about, errOut)
 		fs.Usage()
 		if len(args) == 0 {
-			return usagef("which subcommand? list, status or report")
+			return usagef("which subcommand? list, status, report, pause, resume or cancel")
 		}
 		return nil
 	}
@@ -40,45 +46,69 @@ Campaign outcomes.
 		return campaignStatus(ctx, rest, out, errOut)
 	case "report":
 		return campaignReport(ctx, rest, out, errOut)
+	case "pause", "resume", "cancel":
+		return campaignControl(ctx, sub, rest, out, errOut)
 	}
-	return usagef("unknown subcommand %q (list, status, report)", sub)
+	return usagef("unknown subcommand %q (list, status, report, pause, resume, cancel)", sub)
 }
 
 // campaignStore parses flags with a config and, if needID, one campaign ID
 // (flags may come before or after it), and opens the store.
 func campaignStore(ctx context.Context, fs *flag.FlagSet, load func() (*Config, error), args []string, needID bool) (*store.Store, string, func(), error) {
-	pos, err := parseInterspersed(fs, args)
+	o, err := openCampaign(ctx, fs, load, args, needID)
 	if err != nil {
 		return nil, "", nil, err
+	}
+	return o.st, o.id, o.conn.Close, nil
+}
+
+// openedCampaign is what campaign subcommands work with.
+type openedCampaign struct {
+	cfg  *Config
+	conn *conn
+	st   *store.Store
+	id   string
+}
+
+// producer returns a producer on the campaign's Redis; close its client.
+func (o *openedCampaign) producer() (*producer.Producer, *asynq.Client) {
+	client := asynq.NewClientFromRedisClient(o.conn.rdb)
+	return producer.New(o.st, client, producer.Config{DefaultRegion: o.cfg.DefaultRegion, Prefix: o.cfg.Redis.Prefix}), client
+}
+
+func openCampaign(ctx context.Context, fs *flag.FlagSet, load func() (*Config, error), args []string, needID bool) (*openedCampaign, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, err
 	}
 	id := ""
 	if needID {
 		if len(pos) != 1 {
-			return nil, "", nil, usagef("give exactly one campaign ID")
+			return nil, usagef("give exactly one campaign ID")
 		}
 		id = pos[0]
 	} else if len(pos) != 0 {
-		return nil, "", nil, usagef("unexpected argument %q", pos[0])
+		return nil, usagef("unexpected argument %q", pos[0])
 	}
 	cfg, err := load()
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
 	c, err := openRedis(ctx, cfg.Redis, false)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
 	st := store.New(c.rdb, store.Config{Prefix: cfg.Redis.Prefix})
 	if needID {
 		if _, err := st.Campaign(ctx, id); err != nil {
 			c.Close()
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, "", nil, fmt.Errorf("no campaign %q (wabulk campaign list shows the ones there are)", id)
+				return nil, fmt.Errorf("no campaign %q (wabulk campaign list shows the ones there are)", id)
 			}
-			return nil, "", nil, err
+			return nil, err
 		}
 	}
-	return st, id, c.Close, nil
+	return &openedCampaign{cfg: cfg, conn: c, st: st, id: id}, nil
 }
 
 func campaignList(ctx context.Context, args []string, out, errOut io.Writer) error {
@@ -129,7 +159,11 @@ func campaignStatus(ctx context.Context, args []string, out, errOut io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "campaign %s  account %s  created %s\n", id, c.Account, c.CreatedAt.Local().Format(time.DateTime))
+	state, err := st.CampaignState(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "campaign %s  account %s  created %s  %s\n", id, c.Account, c.CreatedAt.Local().Format(time.DateTime), describeState(state))
 	fmt.Fprintf(out, "imported in %d run(s): %d accepted, %d duplicate, %d rejected, %d already present",
 		runs, imp.Accepted, imp.Duplicate, imp.Rejected, imp.AlreadyPresent)
 	if imp.OptedOut > 0 {

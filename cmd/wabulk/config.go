@@ -120,6 +120,9 @@ type WorkerConfig struct {
 	// PollFirstAfter: how long after acceptance a message of a provider
 	// without push receipts (decisiontelecom) is first polled; default 10s.
 	PollFirstAfter Duration `yaml:"poll_first_after"`
+	// CampaignPausedRecheck: how often a paused campaign's waiting
+	// messages look again; default 5s.
+	CampaignPausedRecheck Duration `yaml:"campaign_paused_recheck"`
 	// OptOutKeywords and OptInKeywords replace worker.DefaultOptOutKeywords
 	// and worker.DefaultOptInKeywords when set.
 	OptOutKeywords []string `yaml:"opt_out_keywords"`
@@ -507,6 +510,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Worker.EventsWeight < 0 {
 		bad("worker.events_weight must not be negative")
+	}
+	if c.Worker.CampaignPausedRecheck < 0 {
+		bad("worker.campaign_paused_recheck cannot be off")
 	}
 	if c.Worker.PollFirstAfter < 0 {
 		bad("worker.poll_first_after cannot be off (set the account's poll_max_age to limit polling)")
