@@ -35,6 +35,11 @@ type Config struct {
 	OptOutKeywords, OptInKeywords []string
 	// StrictPriority drains higher lanes completely first. Defaults to false.
 	StrictPriority bool
+	// TaskCheckInterval is how long an idle worker waits before it looks at
+	// empty queues again: the pickup delay of a message enqueued while the
+	// worker has nothing to do. Defaults to 100ms (asynq's own default is
+	// 1s, which alone puts a reminder up to a second late).
+	TaskCheckInterval time.Duration
 	// DelayedTaskCheckInterval is how often due retries and scheduled tasks
 	// move back to their queue. Defaults to 1s (asynq's own default is 5s).
 	DelayedTaskCheckInterval time.Duration
@@ -154,6 +159,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.BreakerOpenFor <= 0 {
 		c.BreakerOpenFor = 30 * time.Second
+	}
+	if c.TaskCheckInterval <= 0 {
+		c.TaskCheckInterval = 100 * time.Millisecond
 	}
 	if c.CampaignPausedRecheck <= 0 {
 		c.CampaignPausedRecheck = 5 * time.Second

@@ -38,6 +38,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 		IsFailure:                IsFailure,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		DelayedTaskCheckInterval: cfg.DelayedTaskCheckInterval,
+		TaskCheckInterval:        cfg.TaskCheckInterval,
 		Logger:                   asynqLogger{cfg.Logger.Sugar().Named("asynq")},
 		LogLevel:                 asynq.WarnLevel,
 	})

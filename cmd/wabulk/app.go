@@ -172,6 +172,7 @@ func workerConfig(cfg *Config, log *zap.Logger) worker.Config {
 		LaneWeights:              lanes,
 		StrictPriority:           w.StrictPriority,
 		DelayedTaskCheckInterval: time.Duration(w.DelayedTaskCheckInterval),
+		TaskCheckInterval:        time.Duration(w.TaskCheckInterval),
 		ShutdownTimeout:          time.Duration(w.ShutdownTimeout),
 		MaxAttempts:              w.MaxAttempts,
 		RetryBase:                time.Duration(w.RetryBase),

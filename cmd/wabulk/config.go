@@ -99,6 +99,7 @@ type WorkerConfig struct {
 	Queues                   map[string]int `yaml:"queues"`
 	StrictPriority           bool           `yaml:"strict_priority"`
 	DelayedTaskCheckInterval Duration       `yaml:"delayed_task_check_interval"`
+	TaskCheckInterval        Duration       `yaml:"task_check_interval"`
 	ShutdownTimeout          Duration       `yaml:"shutdown_timeout"`
 	MaxAttempts              int            `yaml:"max_attempts"`
 	RetryBase                Duration       `yaml:"retry_base"`
