@@ -39,7 +39,17 @@ bench-limits: build ## 3 worker processes on a real Redis hold a provider's rate
 	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 80 -n 2400 --concurrency 20
 	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 500 -n 25000 --concurrency 50 --outage 30s --outage-after 5s
 
+loadtest-webhooks: build ## webhook ingest vs an HTTP floor on a real Redis (REDIS_URL): signed Meta receipts at concurrency 16, then saturated at 64
+	./$(BIN) loadtest --webhooks --provider meta -n 50000 --concurrency 16 --bare --redis $(REDIS_URL)
+	./$(BIN) loadtest --webhooks --provider meta -n 50000 --concurrency 64 --bare --redis $(REDIS_URL)
+
+loadtest-scheduled: build ## lateness of send_at sends vs bare asynq ProcessAt: 20 rounds, spread and all at once, on miniredis then REDIS_URL
+	./$(BIN) loadtest --scheduled 1000 --rounds 20 --spread 10s
+	./$(BIN) loadtest --scheduled 2000 --rounds 20
+	./$(BIN) loadtest --scheduled 1000 --rounds 20 --spread 10s --redis $(REDIS_URL)
+	./$(BIN) loadtest --scheduled 2000 --rounds 20 --redis $(REDIS_URL)
+
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
 
-.PHONY: help build demo test lint bench bench-limits loadtest loadtest-redis clean
+.PHONY: help build demo test lint bench bench-limits loadtest loadtest-redis loadtest-webhooks loadtest-scheduled clean

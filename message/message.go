@@ -26,6 +26,10 @@ type Message struct {
 	// ExpiresAt is when the message stops being worth sending; zero means never.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
+	// QuietHours, when set, is the daily window of the recipient's local
+	// time (from their number) in which the message waits instead of going
+	// out (a campaign's quiet_hours).
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
 }
 
 // Validate reports the first thing that makes m unsendable.
@@ -52,6 +56,11 @@ func (m *Message) Validate() error {
 		fb := Content{Template: m.Fallback}
 		if err := fb.Validate(); err != nil {
 			return fmt.Errorf("message: fallback: %w", err)
+		}
+	}
+	if m.QuietHours != nil {
+		if err := m.QuietHours.Validate(); err != nil {
+			return fmt.Errorf("message: %w", err)
 		}
 	}
 	return nil

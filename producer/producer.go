@@ -144,7 +144,8 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 	if err != nil {
 		return Result{}, err
 	}
-	existing, created, err := p.st.SaveCampaign(ctx, store.Campaign{ID: s.ID, Account: s.Account, Spec: specJSON})
+	existing, created, err := p.st.SaveCampaign(ctx, store.Campaign{ID: s.ID, Account: s.Account, Spec: specJSON,
+		ErrorBudget: s.ErrorBudget.storeBudget()})
 	if err != nil {
 		return Result{}, err
 	}
@@ -235,6 +236,7 @@ type importRun struct {
 type pending struct {
 	line int64
 	msg  message.Message
+	vals []string // the row's placeholder values, kept with the record (retry-failed renders it again)
 }
 
 func (imp *importRun) loop(ctx context.Context) error {
@@ -299,24 +301,31 @@ func (imp *importRun) add(r *row) error {
 		return imp.reject(r, err.Error())
 	}
 	now := imp.p.cfg.Now()
-	m := message.Message{
-		ID:         message.CampaignMessageID(imp.spec.ID, to),
-		CampaignID: imp.spec.ID,
-		Account:    imp.spec.Account,
-		From:       imp.spec.Sender,
-		To:         to,
-		Content:    rendered.Message,
-		Fallback:   rendered.Fallback,
-		CreatedAt:  now,
-	}
+	m := imp.spec.newMessage(to, rendered, now)
 	m.ExpiresAt = imp.expiresAt(now)
 	// Message.Validate is what NewSendTask checks: a row that passes here
 	// never fails later and stops the import.
 	if err := m.Validate(); err != nil {
 		return imp.reject(r, err.Error())
 	}
-	imp.batch = append(imp.batch, pending{line: r.line, msg: m})
+	imp.batch = append(imp.batch, pending{line: r.line, msg: m, vals: append(make([]string, 0, len(r.values)), r.values...)})
 	return nil
+}
+
+// newMessage is the campaign's message to one recipient, rendered; the
+// caller sets its ExpiresAt. Import and retry-failed both build it here.
+func (s *Spec) newMessage(to string, rendered body, now time.Time) message.Message {
+	return message.Message{
+		ID:         message.CampaignMessageID(s.ID, to),
+		CampaignID: s.ID,
+		Account:    s.Account,
+		From:       s.Sender,
+		To:         to,
+		Content:    rendered.Message,
+		Fallback:   rendered.Fallback,
+		CreatedAt:  now,
+		QuietHours: s.QuietHours,
+	}
 }
 
 // expiresAt is when a message created at created stops being worth
@@ -388,7 +397,7 @@ func (imp *importRun) flush(ctx context.Context) error {
 	imp.recs = imp.recs[:0]
 	for _, pd := range imp.batch {
 		m := &pd.msg
-		imp.recs = append(imp.recs, store.NewRecord{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To, Run: imp.run})
+		imp.recs = append(imp.recs, store.NewRecord{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To, Run: imp.run, Values: pd.vals})
 	}
 	res, err := imp.p.st.Create(bctx, imp.recs)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/store"
 )
 
 // DefaultTTL is how long a campaign message stays worth sending when the
@@ -34,6 +35,40 @@ type Spec struct {
 	SendAt           time.Time         `yaml:"send_at,omitempty" json:"send_at,omitzero"`                // optional RFC 3339; messages are scheduled then; TTL counts from it
 	Priority         string            `yaml:"priority,omitempty" json:"priority,omitempty"`             // high|normal|low, default normal
 	DefaultRegion    string            `yaml:"default_region,omitempty" json:"default_region,omitempty"` // overrides Config.DefaultRegion for this campaign
+	// QuietHours, when set, holds each message while it is inside this
+	// daily window of its recipient's local time (from the number), e.g.
+	// {start: "21:00", end: "08:00"}; the TTL still applies.
+	QuietHours *message.QuietHours `yaml:"quiet_hours,omitempty" json:"quiet_hours,omitempty"`
+	// ErrorBudget, when set, pauses the campaign when too many of its
+	// messages fail, e.g. {max_failure_ratio: 0.2, min_outcomes: 50}.
+	ErrorBudget *ErrorBudget `yaml:"error_budget,omitempty" json:"error_budget,omitempty"`
+}
+
+// DefaultMinOutcomes is an error budget's min_outcomes when the spec sets
+// none.
+const DefaultMinOutcomes = 100
+
+// ErrorBudget pauses a campaign automatically (store.CampaignPaused, with
+// the ratio as the reason) when, of at least MinOutcomes messages with an
+// outcome, more than MaxFailureRatio ended failed. Workers check it after
+// each failed send; an operator resumes the campaign once the cause is
+// fixed, and the budget then counts from there.
+type ErrorBudget struct {
+	// MaxFailureRatio is the share of failures tolerated, between 0 and 1
+	// (0.2: up to 20%).
+	MaxFailureRatio float64 `yaml:"max_failure_ratio" json:"max_failure_ratio"`
+	// MinOutcomes is how many outcomes there must be before the ratio is
+	// judged, so a few early failures do not pause a campaign. Defaults to
+	// DefaultMinOutcomes.
+	MinOutcomes int64 `yaml:"min_outcomes,omitempty" json:"min_outcomes,omitempty"`
+}
+
+// storeBudget is b as the store keeps it; nil for no budget.
+func (b *ErrorBudget) storeBudget() *store.ErrorBudget {
+	if b == nil {
+		return nil
+	}
+	return &store.ErrorBudget{MaxFailureRatio: b.MaxFailureRatio, MinOutcomes: b.MinOutcomes}
 }
 
 var specIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -147,6 +182,19 @@ func (s *Spec) Validate() error {
 			add("default_region: %v", err)
 		}
 	}
+	if s.QuietHours != nil {
+		if err := s.QuietHours.Validate(); err != nil {
+			add("%v", err)
+		}
+	}
+	if b := s.ErrorBudget; b != nil {
+		if !(b.MaxFailureRatio > 0 && b.MaxFailureRatio < 1) {
+			add("error_budget: max_failure_ratio %v must be a share between 0 and 1 (e.g. 0.2 for 20%%)", b.MaxFailureRatio)
+		}
+		if b.MinOutcomes < 0 {
+			add("error_budget: min_outcomes %d must not be negative", b.MinOutcomes)
+		}
+	}
 	if s.FallbackTemplate != nil && !s.Message.FreeForm() {
 		add("fallback_template: the message is a template already, which may go out outside the 24-hour window; a fallback is for free-form messages")
 	}
@@ -221,10 +269,22 @@ func (s *Spec) normalized() Spec {
 			c.Sender = e
 		}
 	}
+	if c.ErrorBudget != nil {
+		b := *c.ErrorBudget
+		if b.MinOutcomes == 0 {
+			b.MinOutcomes = DefaultMinOutcomes
+		}
+		c.ErrorBudget = &b
+	}
 	c.Account = strings.TrimSpace(c.Account)
 	c.DefaultRegion = strings.ToUpper(strings.TrimSpace(c.DefaultRegion))
 	if !c.SendAt.IsZero() {
 		c.SendAt = c.SendAt.UTC()
+		if t := c.SendAt.Truncate(time.Second); t.Before(c.SendAt) {
+			// asynq schedules in whole seconds and moves a task as soon as
+			// its second begins: rounded up, a fraction never sends early.
+			c.SendAt = t.Add(time.Second)
+		}
 	}
 	return c
 }

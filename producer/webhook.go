@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
-	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/meta"
 )
@@ -106,7 +104,6 @@ var (
 type Webhooks struct {
 	client   *asynq.Client
 	cfg      WebhooksConfig
-	queue    string
 	accounts map[string]*webhookAccount
 	mux      *http.ServeMux
 	log      *zap.Logger
@@ -148,7 +145,6 @@ func NewWebhooks(client *asynq.Client, cfg WebhooksConfig) (*Webhooks, error) {
 	w := &Webhooks{
 		client:   client,
 		cfg:      cfg,
-		queue:    message.EventsQueue(cfg.Prefix),
 		accounts: map[string]*webhookAccount{},
 		mux:      http.NewServeMux(),
 		log:      cfg.Logger,
@@ -333,15 +329,10 @@ func (w *Webhooks) receive(rw http.ResponseWriter, r *http.Request, a *webhookAc
 		rw.WriteHeader(http.StatusOK)
 		return
 	}
-	payload, err := json.Marshal(providers.EventBatch{Account: a.name, Received: w.cfg.Now().UTC(), Events: events})
-	if err != nil { // events are plain data; cannot happen
-		w.log.Error("webhook: encode events", zap.String("account", a.name), zap.Error(err))
-		text(rw, http.StatusInternalServerError, "cannot encode events")
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), w.cfg.EnqueueTimeout)
 	defer cancel()
-	if _, err := w.client.EnqueueContext(ctx, asynq.NewTask(message.TypeEvents, payload), asynq.Queue(w.queue)); err != nil {
+	b := providers.EventBatch{Account: a.name, Received: w.cfg.Now().UTC(), Events: events}
+	if err := EnqueueEvents(ctx, w.client, w.cfg.Prefix, b); err != nil {
 		w.log.Error("webhook: events not stored; answering 503 so the provider retries",
 			zap.String("account", a.name), zap.String("remote", r.RemoteAddr), zap.Int("events", len(events)), zap.Error(err))
 		rw.Header().Set("Retry-After", "5")

@@ -18,6 +18,9 @@ type Campaign struct {
 	Account   string
 	Spec      []byte
 	CreatedAt time.Time
+	// ErrorBudget, when set, is kept in the campaign record where workers
+	// read it cheaply (CampaignBudget).
+	ErrorBudget *ErrorBudget
 }
 
 // ImportStats are the counts one import run adds to its campaign.
@@ -34,6 +37,7 @@ type ImportStats struct {
 var saveCampaignScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'account', ARGV[2], 'spec', ARGV[3], 'created', ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'budget_ratio', ARGV[5], 'budget_min', ARGV[6]) end
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 return 1
 `)
@@ -41,8 +45,12 @@ return 1
 // SaveCampaign stores c if no campaign with its ID exists and reports
 // whether it did; an existing campaign is returned as it is.
 func (s *Store) SaveCampaign(ctx context.Context, c Campaign) (existing *Campaign, created bool, err error) {
+	ratio, minOut := "", ""
+	if b := c.ErrorBudget; b != nil {
+		ratio, minOut = strconv.FormatFloat(b.MaxFailureRatio, 'g', -1, 64), strconv.FormatInt(b.MinOutcomes, 10)
+	}
 	n, err := saveCampaignScript.Run(ctx, s.rdb, []string{s.campaignKey(c.ID), s.campaignsKey()},
-		c.ID, c.Account, c.Spec, ms(s.now())).Int()
+		c.ID, c.Account, c.Spec, ms(s.now()), ratio, minOut).Int()
 	if err != nil {
 		return nil, false, fmt.Errorf("save campaign %s: %w", c.ID, err)
 	}
@@ -63,7 +71,8 @@ func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
 		return nil, fmt.Errorf("campaign %s: %w", id, ErrNotFound)
 	}
 	created, _ := strconv.ParseInt(h["created"], 10, 64)
-	return &Campaign{ID: id, Account: h["account"], Spec: []byte(h["spec"]), CreatedAt: fromMS(created)}, nil
+	return &Campaign{ID: id, Account: h["account"], Spec: []byte(h["spec"]), CreatedAt: fromMS(created),
+		ErrorBudget: parseBudget(h["budget_ratio"], h["budget_min"])}, nil
 }
 
 // Campaigns lists campaign ids, oldest first.
@@ -201,4 +210,180 @@ func (s *Store) CampaignFallbacks(ctx context.Context, id string) (int64, error)
 		return 0, fmt.Errorf("read fallback count of %s: %w", id, err)
 	}
 	return n, nil
+}
+
+func (s *Store) rateKey(campaign string, now time.Time) string {
+	if campaign == "" {
+		campaign = directCounts
+	}
+	return s.prefix + "campaign:" + campaign + ":rate:" + strconv.FormatInt(now.UnixMilli()/rateBucket.Milliseconds(), 10)
+}
+
+// The rate series: every outcome reached from a pending state is counted
+// in its campaign's bucket of rateBucket (one small hash per bucket: the
+// count and the time of its first outcome, kept rateKeep), so the rate of
+// the last minute is one pipelined read.
+const (
+	rateBucket = 10 * time.Second
+	rateKeep   = 3 * time.Minute
+)
+
+// CampaignRate is how many of campaign id's messages got an outcome per
+// second (sends, failures, expiries; not receipts) over the last window
+// (10 s to 2m50s), counted from the first outcome within it, so a campaign
+// that started 20 s ago is not averaged over a whole minute. 0 when none.
+func (s *Store) CampaignRate(ctx context.Context, id string, window time.Duration) (float64, error) {
+	window = min(max(window, rateBucket), rateKeep-rateBucket)
+	now := s.now()
+	cur := now.UnixMilli() / rateBucket.Milliseconds()
+	n := int64(window / rateBucket)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, 0, n+1)
+	for b := cur - n; b <= cur; b++ {
+		cmds = append(cmds, pipe.HMGet(ctx, s.rateKey(id, time.UnixMilli(b*rateBucket.Milliseconds())), "n", "at"))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return 0, fmt.Errorf("read rate of %s: %w", id, err)
+	}
+	var sum, first int64
+	for i, c := range cmds {
+		v := c.Val()
+		str := func(i int) string { s, _ := v[i].(string); return s }
+		k, _ := strconv.ParseInt(str(0), 10, 64)
+		if k > 0 && first == 0 {
+			if first, _ = strconv.ParseInt(str(1), 10, 64); first == 0 {
+				first = (cur - n + int64(i)) * rateBucket.Milliseconds()
+			}
+		}
+		sum += k
+	}
+	if sum == 0 {
+		return 0, nil
+	}
+	span := max(now.Sub(time.UnixMilli(first)), time.Second)
+	return float64(sum) / span.Seconds(), nil
+}
+
+// AccountPending is how many messages of account's campaigns are pending
+// (queued or sending), leaving out campaign except (may be ""): the work
+// ahead of a new campaign on that account. One pipelined round trip per
+// 500 campaigns.
+func (s *Store) AccountPending(ctx context.Context, account, except string) (int64, error) {
+	ids, err := s.Campaigns(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for start := 0; start < len(ids); start += 500 {
+		page := ids[start:min(start+500, len(ids))]
+		pipe := s.rdb.Pipeline()
+		accts := make([]*redis.StringCmd, len(page))
+		counts := make([]*redis.SliceCmd, len(page))
+		for i, id := range page {
+			accts[i] = pipe.HGet(ctx, s.campaignKey(id), "account")
+			counts[i] = pipe.HMGet(ctx, s.countsKey(id), string(message.Queued), string(message.Sending))
+		}
+		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+			return 0, fmt.Errorf("read pending messages of account %s: %w", account, err)
+		}
+		for i, id := range page {
+			if id == except || accts[i].Val() != account {
+				continue
+			}
+			for _, x := range counts[i].Val() {
+				str, _ := x.(string)
+				n, _ := strconv.ParseInt(str, 10, 64)
+				total += max(n, 0)
+			}
+		}
+	}
+	return total, nil
+}
+
+// ErrorBudget pauses a campaign when too many of its messages fail: once
+// at least MinOutcomes of them have an outcome and more than
+// MaxFailureRatio of those ended failed. Workers check it after each
+// failed send (package worker); resuming the campaign starts counting
+// afresh from the outcomes it had when the budget paused it.
+type ErrorBudget struct {
+	MaxFailureRatio float64
+	MinOutcomes     int64
+}
+
+func parseBudget(ratio, minOut string) *ErrorBudget {
+	r, err := strconv.ParseFloat(ratio, 64)
+	if err != nil || r <= 0 {
+		return nil
+	}
+	n, _ := strconv.ParseInt(minOut, 10, 64)
+	return &ErrorBudget{MaxFailureRatio: r, MinOutcomes: n}
+}
+
+// BudgetStatus is where a campaign stands against its error budget.
+type BudgetStatus struct {
+	Budget *ErrorBudget // nil: the campaign has none
+	State  CampaignState
+	// Failed and Outcomes are the campaign's counts now.
+	Failed, Outcomes int64
+	// BaseFailed and BaseOutcomes are the counts the budget last paused
+	// the campaign at (0 if it never did).
+	BaseFailed, BaseOutcomes int64
+}
+
+// Since returns the failures and outcomes the budget judges: those since
+// it last paused the campaign (all of them if it never did).
+func (b BudgetStatus) Since() (failed, outcomes int64) {
+	return max(b.Failed-b.BaseFailed, 0), max(b.Outcomes-b.BaseOutcomes, 0)
+}
+
+// CampaignBudget reads campaign id's error budget, state and counts in one
+// round trip. A campaign without a record has no budget.
+func (s *Store) CampaignBudget(ctx context.Context, id string) (BudgetStatus, error) {
+	pipe := s.rdb.Pipeline()
+	h := pipe.HMGet(ctx, s.campaignKey(id), "budget_ratio", "budget_min", "state", "budget_base_failed", "budget_base_outcomes")
+	c := pipe.HGetAll(ctx, s.countsKey(id))
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return BudgetStatus{}, fmt.Errorf("read error budget of %s: %w", id, err)
+	}
+	v := h.Val()
+	str := func(i int) string { s, _ := v[i].(string); return s }
+	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	bs := BudgetStatus{Budget: parseBudget(str(0), str(1)), State: CampaignState(str(2)), BaseFailed: num(3), BaseOutcomes: num(4)}
+	if bs.State == "" {
+		bs.State = CampaignActive
+	}
+	for k, x := range c.Val() {
+		n, _ := strconv.ParseInt(x, 10, 64)
+		st := message.Status(k)
+		if st == message.Failed {
+			bs.Failed = n
+		}
+		if st.Outcome() {
+			bs.Outcomes += n
+		}
+	}
+	return bs, nil
+}
+
+// pauseForBudgetScript pauses campaign KEYS[1] only if it is active, and
+// keeps the counts it was paused at as the budget's new baseline.
+var pauseForBudgetScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local cur = redis.call('HGET', KEYS[1], 'state')
+if cur and cur ~= '' and cur ~= 'active' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'paused', 'state_reason', ARGV[1], 'state_at', ARGV[2],
+  'budget_base_failed', ARGV[3], 'budget_base_outcomes', ARGV[4])
+return 1
+`)
+
+// PauseForBudget pauses campaign id, saying why, if it is active, and
+// reports whether this call paused it (of several workers crossing the
+// budget at once, exactly one does). failed and outcomes are the
+// campaign's total counts now: after a resume the budget counts from them.
+func (s *Store) PauseForBudget(ctx context.Context, id, reason string, failed, outcomes int64) (bool, error) {
+	n, err := pauseForBudgetScript.Run(ctx, s.rdb, []string{s.campaignKey(id)}, reason, ms(s.now()), failed, outcomes).Int()
+	if err != nil {
+		return false, fmt.Errorf("pause campaign %s for its error budget: %w", id, err)
+	}
+	return n == 1, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -24,7 +25,16 @@ type Record struct {
 	ProviderMessageID string
 	// Fallback: the message went out as its fallback template because the
 	// contact's 24-hour window was closed.
-	Fallback  bool
+	Fallback bool
+	// Retryable: the message failed after only transient failures (the
+	// worker gave up after its attempts), so retry-failed may send it again.
+	Retryable bool
+	// Retries is how many times retry-failed moved it back to queued.
+	Retries int
+	// Values are the row's placeholder values the message was rendered
+	// from (aligned with the campaign template's columns), so it can be
+	// rendered again; nil for a record created without them.
+	Values    []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -39,6 +49,11 @@ type NewRecord struct {
 	// in the same run reads as a duplicate and one from an earlier run as
 	// already present.
 	Run string
+	// Values are the placeholder values the message was rendered from,
+	// kept with the record (field "vals", JSON) so it can be rendered again
+	// (retry-failed). nil stores none. An existing record without values
+	// gets these; one with values keeps its own.
+	Values []string
 }
 
 // CreateResult is what Create found for one NewRecord.
@@ -58,10 +73,13 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   -- Claim it for this run, so a second sighting in the same input reads
   -- as a duplicate, not as already present.
   if ARGV[6] ~= '' and v[2] ~= ARGV[6] then redis.call('HSET', KEYS[1], 'run', ARGV[6]) end
+  -- A record from before values were kept gets them from a re-import.
+  if ARGV[7] ~= '' then redis.call('HSETNX', KEYS[1], 'vals', ARGV[7]) end
   return {0, v[1] or '', v[2] or ''}
 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'campaign', ARGV[2], 'account', ARGV[3], 'to', ARGV[4],
   'status', 'queued', 'attempts', 0, 'created', ARGV[5], 'updated', ARGV[5], 'run', ARGV[6])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'vals', ARGV[7]) end
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
 if ARGV[2] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[4]) end
 return {1, 'queued', ARGV[6]}
@@ -80,9 +98,17 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(recs))
 	for i, r := range recs {
+		vals := ""
+		if r.Values != nil {
+			b, err := json.Marshal(r.Values)
+			if err != nil {
+				return nil, fmt.Errorf("encode values of %s: %w", r.ID, err)
+			}
+			vals = string(b)
+		}
 		cmds[i] = createScript.EvalSha(ctx, pipe,
 			[]string{s.msgKey(r.ID), s.countsKey(r.CampaignID), s.membersKey(r.CampaignID)},
-			r.ID, r.CampaignID, r.Account, r.To, now, r.Run)
+			r.ID, r.CampaignID, r.Account, r.To, now, r.Run, vals)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create %d records: %w", len(recs), err)
@@ -140,6 +166,13 @@ func (s *Store) GetMany(ctx context.Context, ids []string) ([]*Record, error) {
 
 func parseRecord(h map[string]string) *Record {
 	atoi := func(k string) int64 { v, _ := strconv.ParseInt(h[k], 10, 64); return v }
+	var vals []string
+	if v, ok := h["vals"]; ok {
+		vals = []string{}
+		if err := json.Unmarshal([]byte(v), &vals); err != nil {
+			vals = nil
+		}
+	}
 	return &Record{
 		ID:                h["id"],
 		CampaignID:        h["campaign"],
@@ -151,6 +184,9 @@ func parseRecord(h map[string]string) *Record {
 		Error:             h["error"],
 		ProviderMessageID: h["pmid"],
 		Fallback:          h["fallback"] == "1",
+		Retryable:         h["retryable"] == "1",
+		Retries:           int(atoi("retries")),
+		Values:            vals,
 		CreatedAt:         fromMS(atoi("created")),
 		UpdatedAt:         fromMS(atoi("updated")),
 	}

@@ -32,6 +32,10 @@ type Update struct {
 	// Fallback marks the record as sent with its fallback template (the
 	// 24-hour window was closed) and counts it once in its campaign.
 	Fallback bool
+	// Retryable marks a failure that only transient errors caused (the
+	// worker gave up after its attempts): retry-failed may send it again
+	// (Requeue). Receipts never set it: a provider's failure is final.
+	Retryable bool
 }
 
 // TransitionError is returned when a move is not allowed from the record's
@@ -79,6 +83,16 @@ redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 if ARGV[9] == '1' and redis.call('HSETNX', KEYS[1], 'fallback', '1') == 1 then
   redis.call('HINCRBY', KEYS[2], '` + fallbackField + `', 1)
 end
+if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'retryable', '1') end
+-- An outcome from a pending state counts in the campaign's current
+-- 10-second bucket (CampaignRate), which keeps the time of its first;
+-- receipts moving it on do not.
+if KEYS[5] and (cur == 'queued' or cur == 'sending') and ARGV[1] ~= 'queued' and ARGV[1] ~= 'sending' then
+  if redis.call('HINCRBY', KEYS[5], 'n', 1) == 1 then
+    redis.call('HSET', KEYS[5], 'at', ARGV[2])
+    redis.call('PEXPIRE', KEYS[5], ARGV[11])
+  end
+end
 return {'ok', cur}
 `)
 
@@ -109,7 +123,9 @@ func luaAllowed() string {
 // is allowed: a record that failed with code AmbiguousCode moves to
 // accepted or beyond when the provider's answer turns up after all. Moving to the status it already
 // has is a no-op that returns that status and no error. A move the table
-// forbids returns a *TransitionError; a missing record, ErrNotFound.
+// forbids returns a *TransitionError; a missing record, ErrNotFound. A move
+// from a pending state to an outcome also counts in its campaign's rate
+// series (CampaignRate).
 func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Update) (message.Status, error) {
 	inc, fb := "0", "0"
 	if u.IncAttempts {
@@ -118,6 +134,11 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 	if u.Fallback {
 		fb = "1"
 	}
+	retryable := "0"
+	if u.Retryable {
+		retryable = "1"
+	}
+	now := s.now()
 	pidKey := s.prefix + "pmid:-"
 	if u.ProviderMessageID != "" {
 		if ref.Account == "" {
@@ -130,9 +151,10 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		campaignKey = s.campaignKey(ref.CampaignID)
 	}
 	v, err := transitionScript.Run(ctx, s.rdb,
-		[]string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), pidKey, campaignKey},
-		string(to), strconv.FormatInt(ms(s.now()), 10), inc, u.ErrorCode, u.Error,
-		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10), string(u.From), fb).StringSlice()
+		[]string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), pidKey, campaignKey, s.rateKey(ref.CampaignID, now)},
+		string(to), strconv.FormatInt(ms(now), 10), inc, u.ErrorCode, u.Error,
+		u.ProviderMessageID, strconv.FormatInt(s.pidTTL.Milliseconds(), 10), string(u.From), fb,
+		retryable, strconv.FormatInt(rateKeep.Milliseconds(), 10)).StringSlice()
 	if err != nil {
 		return "", fmt.Errorf("move message %s to %s: %w", ref.ID, to, err)
 	}

@@ -38,6 +38,7 @@ type Sender struct {
 	limiter   Limiter
 	gate      *gate
 	campaigns *campaigns
+	budget    *budget
 	log       *zap.Logger
 }
 
@@ -51,7 +52,7 @@ func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider,
 		limiter = unlimited{}
 	}
 	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, gate: newGate(cfg, st),
-		campaigns: newCampaigns(cfg, st), log: cfg.Logger}
+		campaigns: newCampaigns(cfg, st), budget: newBudget(st), log: cfg.Logger}
 }
 
 // ProcessTask runs the guards in order; see the package doc.
@@ -70,6 +71,9 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	now := s.cfg.Now()
 	if m.Expired(now) {
 		return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passed before sending"}, log)
+	}
+	if held, err := s.holdForQuietHours(ctx, ref, m, now, log); held {
+		return err
 	}
 	// A paused campaign's messages wait, a cancelled one's end cancelled;
 	// the claim below checks again atomically.
@@ -234,7 +238,7 @@ func (s *Sender) onSendError(ctx context.Context, ref store.Ref, m *message.Mess
 			return s.requeue(ctx, ref, m, max(backoff(attempt, s.cfg.RetryBase, s.cfg.RetryMax), se.RetryAfter), false, se, log)
 		}
 		if attempt >= s.cfg.MaxAttempts {
-			return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: se.Code,
+			return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: se.Code, Retryable: true,
 				Error: fmt.Sprintf("gave up after %d transient failures: %v", attempt, se)}, log)
 		}
 		delay := max(backoff(attempt, s.cfg.RetryBase, s.cfg.RetryMax), se.RetryAfter)
@@ -336,6 +340,7 @@ func (s *Sender) finish(ctx context.Context, ref store.Ref, to message.Status, u
 	}
 	if err == nil {
 		log.Debug("outcome", zap.String("status", string(to)), zap.String("code", u.ErrorCode))
+		s.budget.check(ctx, ref.CampaignID, to, log)
 	}
 	return err
 }

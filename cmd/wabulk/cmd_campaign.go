@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,16 +23,17 @@ func runCampaign(ctx context.Context, args []string, out, errOut io.Writer) erro
 Campaign outcomes.
 
   list               every campaign with its progress
-  status ID          counts per state and percent done
+  status ID          counts per state, percent done, rate and ETA (--watch: live)
   report ID          one row per recipient (--format csv|jsonl, -o FILE)
   pause ID           stop sending it; queued messages wait, burning no attempt
   resume ID          send it again from where it stopped
-  cancel ID          end every unsent message cancelled; final`
+  cancel ID          end every unsent message cancelled; final
+  retry-failed ID    send again the retryable failures and expired messages`
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fs := flags("campaign", "list|status|report|pause|resume|cancel [ID] [flags]", about, errOut)
+		fs := flags("campaign", "list|status|report|pause|resume|cancel|retry-failed [ID] [flags]", about, errOut)
 		fs.Usage()
 		if len(args) == 0 {
-			return usagef("which subcommand? list, status, report, pause, resume or cancel")
+			return usagef("which subcommand? list, status, report, pause, resume, cancel or retry-failed")
 		}
 		return nil
 	}
@@ -46,10 +45,10 @@ Campaign outcomes.
 		return campaignStatus(ctx, rest, out, errOut)
 	case "report":
 		return campaignReport(ctx, rest, out, errOut)
-	case "pause", "resume", "cancel":
+	case "pause", "resume", "cancel", "retry-failed":
 		return campaignControl(ctx, sub, rest, out, errOut)
 	}
-	return usagef("unknown subcommand %q (list, status, report, pause, resume, cancel)", sub)
+	return usagef("unknown subcommand %q (list, status, report, pause, resume, cancel, retry-failed)", sub)
 }
 
 // campaignStore parses flags with a config and, if needID, one campaign ID
@@ -140,13 +139,22 @@ func campaignList(ctx context.Context, args []string, out, errOut io.Writer) err
 }
 
 func campaignStatus(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flags("campaign status", "ID [--config FILE]", "Shows a campaign's counts per state and how much of it is done.", errOut)
+	fs := flags("campaign status", "ID [--watch [--interval 1s]] [--config FILE]", `
+Shows a campaign's counts per state, how much of it is done, and how fast it
+drains (outcomes per second over the last minute) with an ETA. --watch
+refreshes every --interval until nothing of it is pending, or Ctrl-C: a live
+bar on a terminal, one line per interval otherwise.`, errOut)
 	load := configFlag(fs)
+	watch := fs.Bool("watch", false, "refresh until nothing of the campaign is pending (Ctrl-C stops)")
+	interval := fs.Duration("interval", time.Second, "how often --watch refreshes")
 	st, id, closeFn, err := campaignStore(ctx, fs, load, args, true)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	if *watch {
+		return watchCampaign(ctx, st, id, *interval, out)
+	}
 	c, err := st.Campaign(ctx, id)
 	if err != nil {
 		return err
@@ -176,6 +184,11 @@ func campaignStatus(ctx context.Context, args []string, out, errOut io.Writer) e
 	} else if n > 0 {
 		fmt.Fprintf(out, "%d sent as the fallback template (24-hour window closed)\n", n)
 	}
+	pr, err := producer.New(st, nil, producer.Config{}).CampaignProgress(ctx, id)
+	if err != nil {
+		return err
+	}
+	printRate(out, pr)
 	return nil
 }
 
@@ -207,8 +220,6 @@ func pct(n, total int64) string {
 	}
 	return strconv.FormatFloat(100*float64(n)/float64(total), 'f', 1, 64) + "%"
 }
-
-var reportHeader = []string{"message_id", "campaign_id", "recipient", "provider", "status", "error_code", "error", "attempts", "provider_message_id", "updated_at", "fallback"}
 
 func campaignReport(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flags("campaign report", "ID [--format csv|jsonl] [-o FILE]", `
@@ -246,41 +257,7 @@ could not be read).`, errOut)
 	return writeReport(ctx, st, id, *format, w)
 }
 
+// writeReport writes campaign id's report (producer.WriteReport).
 func writeReport(ctx context.Context, st *store.Store, id, format string, w io.Writer) error {
-	cw := csv.NewWriter(w)
-	enc := json.NewEncoder(w)
-	if format == "csv" {
-		if err := cw.Write(reportHeader); err != nil {
-			return err
-		}
-	}
-	err := st.EachMember(ctx, id, 1000, func(recs []*store.Record) error {
-		for _, r := range recs {
-			updated := ""
-			if !r.UpdatedAt.IsZero() {
-				updated = r.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")
-			}
-			if format == "csv" {
-				if err := cw.Write([]string{r.ID, r.CampaignID, r.To, r.Account, string(r.Status), r.ErrorCode, r.Error,
-					strconv.Itoa(r.Attempts), r.ProviderMessageID, updated, strconv.FormatBool(r.Fallback)}); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := enc.Encode(map[string]any{
-				"message_id": r.ID, "campaign_id": r.CampaignID, "recipient": r.To, "provider": r.Account,
-				"status": r.Status, "error_code": r.ErrorCode, "error": r.Error, "attempts": r.Attempts,
-				"provider_message_id": r.ProviderMessageID, "updated_at": updated, "fallback": r.Fallback,
-			}); err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		return cw.Error()
-	})
-	cw.Flush()
-	if err != nil {
-		return err
-	}
-	return cw.Error()
+	return producer.WriteReport(ctx, st, id, producer.Format(format), w)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/wabulk/wabulk/store"
 )
 
-// campaignControl runs campaign pause, resume and cancel.
+// campaignControl runs campaign pause, resume, cancel and retry-failed.
 func campaignControl(ctx context.Context, sub string, args []string, out, errOut io.Writer) error {
 	abouts := map[string]string{
 		"pause": `
@@ -26,6 +26,7 @@ of its messages, every queued message has ended cancelled, and (up to
 --wait) the sends that were already under way have finished. Messages the
 provider already took keep their outcome. A cancelled campaign cannot be
 resumed.`,
+		"retry-failed": retryFailedAbout,
 	}
 	fs := flags("campaign "+sub, "ID [--config FILE]", abouts[sub], errOut)
 	load := configFlag(fs)
@@ -39,6 +40,8 @@ resumed.`,
 	p, client := o.producer()
 	defer client.Close()
 	switch sub {
+	case "retry-failed":
+		return campaignRetryFailed(ctx, p, o.id, out)
 	case "pause":
 		prev, err := p.PauseCampaign(ctx, o.id, *reason)
 		if err != nil {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 
+	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 )
 
@@ -26,13 +29,20 @@ twice in the file is counted as a duplicate and sent once.
 
 Re-running the same import is safe: recipients already imported are counted
 as "already present" and nothing is sent twice; an import cut off half-way
-resumes where it stopped.`, errOut)
+resumes where it stopped.
+
+Admission control: before importing a file, its rows are counted and, from
+the messages already queued for the campaign's provider account and the
+account's rate, the drain is estimated; a campaign that would not drain
+within its TTL gets a warning saying by how much (--strict refuses it).
+From stdin the estimate comes after the import.`, errOut)
 	load := configFlag(fs)
 	specPath := fs.String("spec", "", "campaign spec (YAML): id, account, sender, message, ttl, send_at, priority")
 	csvPath := fs.String("csv", "", "recipients file: CSV with a header row and a phone column (or JSONL, see --format); - reads stdin")
 	format := fs.String("format", "", "recipients format: csv or jsonl (default: from the file extension, else csv)")
 	rejects := fs.String("rejects", "", "where bad rows go (CSV with line and reason); default RECIPIENTS.rejects.csv, created only if a row is rejected")
 	quiet := fs.Bool("quiet", false, "no progress output")
+	strict := fs.Bool("strict", false, "refuse a campaign that would not drain within its TTL at its account's rate (admission control)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -47,7 +57,8 @@ resumes where it stopped.`, errOut)
 	if err != nil {
 		return err
 	}
-	if _, err := cfg.Provider(spec.Account); err != nil {
+	prov, err := cfg.Provider(spec.Account)
+	if err != nil {
 		return fmt.Errorf("campaign %s: %w", spec.ID, err)
 	}
 	c, err := openRedis(ctx, cfg.Redis, false)
@@ -93,6 +104,16 @@ resumes where it stopped.`, errOut)
 	rej := &lazyFile{path: rejPath}
 	defer rej.Close()
 
+	if *csvPath != "-" {
+		rows, err := countRows(*csvPath, fmtName)
+		if err != nil {
+			return err
+		}
+		if err := admit(ctx, p.producer, spec, rows, prov.Rate, *strict, *quiet, errOut); err != nil {
+			return err
+		}
+	}
+
 	bar := newProgress(errOut)
 	bar.percentOnly = true
 	opt := producer.Options{Format: fmtName, Rejects: rej}
@@ -109,7 +130,72 @@ resumes where it stopped.`, errOut)
 		bar.done()
 	}
 	printImportSummary(out, spec.ID, res, rej)
+	if err == nil && *csvPath == "-" {
+		// From stdin the rows could not be counted before: the estimate
+		// comes now, for what of the campaign is still to send.
+		counts, cerr := p.store.CampaignCounts(ctx, spec.ID)
+		if cerr != nil {
+			return cerr
+		}
+		if *strict {
+			fmt.Fprintln(errOut, "note: --strict cannot check a campaign read from stdin before importing it")
+		}
+		return admit(ctx, p.producer, spec, counts[message.Queued]+counts[message.Sending], prov.Rate, false, *quiet, errOut)
+	}
 	return err
+}
+
+// admit estimates when a campaign of rows messages drains at rate: it
+// warns when that is past the TTL, or refuses with strict.
+func admit(ctx context.Context, p *producer.Producer, spec *producer.Spec, rows int64, rate float64, strict, quiet bool, errOut io.Writer) error {
+	est, err := p.Admission(ctx, spec, rows, rate)
+	if err != nil {
+		return err
+	}
+	switch {
+	case est.Unlimited():
+	case !est.Fits() && strict:
+		return fmt.Errorf("campaign %s refused (--strict): %s; raise the account's rate, lengthen the ttl, split the campaign or import it later", spec.ID, est)
+	case !est.Fits():
+		fmt.Fprintf(errOut, "warning: campaign %s: %s (--strict refuses such a campaign)\n", spec.ID, est)
+	case !quiet:
+		fmt.Fprintf(errOut, "campaign %s: %s\n", spec.ID, est)
+	}
+	return nil
+}
+
+// countRows counts the data rows of a recipients file fast, by its line
+// breaks (a CSV's header is not a row; a quoted field spanning lines
+// counts more than once, blank lines count too): an estimate.
+func countRows(path string, format producer.Format) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	var lines int64
+	last := byte('\n')
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+			last = buf[n-1]
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("count rows of %s: %w", path, err)
+		}
+	}
+	if last != '\n' {
+		lines++
+	}
+	if format != producer.FormatJSONL && lines > 0 {
+		lines-- // the header
+	}
+	return lines, nil
 }
 
 func printImportSummary(out io.Writer, id string, res producer.Result, rej *lazyFile) {

@@ -76,24 +76,63 @@ one-second window (goal ≤ L + burst), the provider's 429s (goal 0), lost and
 duplicates. --outage 30s makes the provider fail every send for that long
 (--outage-after into the run): no message may end failed.
 
-Exits non-zero when a recipient was lost or sent twice.`, errOut)
-	n := fs.Int("n", 20000, "recipients")
+Webhook mode (--webhooks): starts serve's webhook receiver (the same handler
+and HTTP server) on loopback and POSTs N status receipts to it, each about
+another message, in --provider's wire format and authentication (meta:
+signed with X-Hub-Signature-256; tujenge: a secret header; the others: HTTP
+Basic), from --concurrency keep-alive connections. In the same run the same
+clients POST them to an HTTP floor (reads the body, answers 200: no
+authentication, parsing or Redis), and --bare enqueues the same events
+payloads through bare asynq without HTTP. After an unmeasured warm-up, these
+take turns on the same slices of the callbacks (up to 5 rounds), so that
+other load on the machine falls on all of them alike. It prints callbacks/s
+and p50, p95, p99 and max acknowledgement latency (request sent to 2xx
+received) for each, webhooks/floor, and durability: every message id
+answered 2xx must be in exactly one task of the events queue, read back.
+--json prints one JSON object instead of the table. socnet sends no
+callbacks.
+
+Lanes mode (--reminders R --rate L): reminders (lane high, as transactional
+messages and scheduled reminders go) are injected at R/s for 10 s alone, then
+while an -n campaign (lane normal) drains at L; it prints the reminders'
+send latency (record created → provider accepted) p50/p99/max in both
+phases side by side. The goal is p99 ≤ 2 s during the campaign.
+
+Scheduled mode (--scheduled N): how late scheduled sends go out. N recipients
+are imported as campaigns with send_at --at after the start (all at once), or
+one campaign per second over --spread; the worker sends them to the
+simulator; it prints p50/p99/max lateness (provider accepted − send_at) side
+by side with the same N bare asynq ProcessAt tasks at the same times on a
+handler that only records when it ran (the floor). --delayed-check sets
+delayed_task_check_interval for both. The goal is p99 ≤ 1.5 s.
+
+Exits non-zero when a recipient was lost or sent twice; with --webhooks,
+when a callback was not answered 2xx, or was answered 2xx without exactly
+one events task.`, errOut)
+	n := fs.Int("n", 20000, "recipients (--webhooks: callbacks)")
 	redisURL := fs.String("redis", "", "Redis URL (default: embedded miniredis)")
-	conc := fs.Int("concurrency", 50, "worker concurrency")
+	conc := fs.Int("concurrency", 50, "worker concurrency (--webhooks: concurrent HTTP connections)")
 	latency := fs.Duration("latency", 0, "simulated provider latency")
 	jitter := fs.Duration("jitter", 0, "extra random provider latency, uniform in [0, jitter)")
 	faults := fs.String("faults", "", "provider fault ratios, e.g. 503=0.01,429=0.01")
 	rateLimit := fs.Float64("rate", 0, "provider account rate limit in messages/s (0: none)")
-	bare := fs.Bool("bare", false, "also run the same N through bare asynq and print the ratio")
+	bare := fs.Bool("bare", false, "also run the same N through bare asynq and print the ratio (--webhooks: bare enqueue of the same events payloads)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	kind := fs.String("provider", "tujenge", "provider kind to simulate: "+strings.Join(publicKinds(), ", "))
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run to this file (go tool pprof)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	workers := fs.Int("workers", 0, "fleet mode: run this many `wabulk worker` processes on --redis against a simulator that enforces --rate like the provider, and report how exactly the fleet held it")
 	burst := fs.Int("burst", 0, "fleet mode: the account's (and the provider's) burst (default rate/20)")
 	outage := fs.Duration("outage", 0, "fleet mode: the provider fails every send for this long (e.g. 30s)")
 	outageAfter := fs.Duration("outage-after", 5*time.Second, "fleet mode: when the outage starts, after the import")
+	webhooks := fs.Bool("webhooks", false, "webhook mode: measure serve's webhook ingest (callbacks/s, acknowledgement latency) against an HTTP floor")
+	asJSON := fs.Bool("json", false, "webhook mode: print one JSON object instead of the table")
+	sched := addScheduledFlags(fs)
+	reminders := fs.Float64("reminders", 0, "lanes mode: inject this many reminders/s on lane high, alone and then while an -n campaign drains at --rate; report their send latency")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := webhookFlagsApply(fs, *webhooks); err != nil {
 		return err
 	}
 	if *workers > 0 {
@@ -120,6 +159,28 @@ Exits non-zero when a recipient was lost or sent twice.`, errOut)
 	}
 	if _, ok := providerKinds[*kind]; !ok {
 		return usagef("--provider %q: want one of %s", *kind, strings.Join(publicKinds(), ", "))
+	}
+	if *sched.n > 0 {
+		return runScheduledLoad(ctx, sched.options(*redisURL, *conc, *timeout, *asJSON), out, progressTo(errOut, *quiet))
+	}
+	if *reminders > 0 {
+		if *rateLimit <= 0 {
+			return usagef("--reminders needs --rate: the limit the campaign drains at")
+		}
+		prog := errOut
+		if *quiet {
+			prog = io.Discard
+		}
+		return runLanesLoad(ctx, lanesOptions{redisURL: *redisURL, n: *n, rate: *rateLimit, reminders: *reminders, conc: *conc,
+			timeout: *timeout, asJSON: *asJSON}, out, prog)
+	}
+	if *webhooks {
+		prog := errOut
+		if *quiet {
+			prog = io.Discard
+		}
+		return runWebhookLoad(ctx, webhookLoadOptions{kind: *kind, redisURL: *redisURL, n: *n, conc: *conc, bare: *bare,
+			asJSON: *asJSON, timeout: *timeout}, out, prog)
 	}
 	f, err := simulator.ParseFaultsFor(*kind, *faults)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/store"
 )
 
 // serveShutdownTimeout is how long a stopping serve lets callbacks in
@@ -24,8 +25,10 @@ const serveShutdownTimeout = 10 * time.Second
 
 func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flags("serve", "[--config FILE] [--listen ADDR]", `
-Receives provider callbacks (delivery receipts and inbound messages): an HTTP
-server with one endpoint per provider account,
+Serves, on one HTTP listener, provider callbacks and the HTTP producer API.
+
+Provider callbacks (delivery receipts and inbound messages): one endpoint
+per provider account,
 
   POST /webhooks/NAME   NAME is the account's name in the config
 
@@ -50,6 +53,30 @@ Every account authenticates its callbacks one way, the way its provider can
                                            nothing but the provider can reach
 An account with none of these stops serve from starting.
 
+The HTTP producer API, when serve.api_tokens holds a token (off otherwise;
+serve says which at start):
+
+  POST /v1/messages                     send one message (JSON; safe to
+                                        repeat with an Idempotency-Key header)
+  GET  /v1/messages/ID                  a message's status
+  POST /v1/campaigns                    import a campaign: multipart/form-data,
+                                        a spec part then a recipients part
+                                        (CSV or JSONL), streamed; the answer
+                                        has admission control's estimate
+                                        (?strict=true&rows=N refuses a
+                                        campaign that cannot drain in its TTL)
+  GET  /v1/campaigns/ID                 state, counters, import stats, rate, ETA
+  POST /v1/campaigns/ID/pause           \
+  POST /v1/campaigns/ID/resume           | as 'wabulk campaign pause|resume|
+  POST /v1/campaigns/ID/cancel           | cancel|retry-failed'
+  POST /v1/campaigns/ID/retry-failed    /
+  GET  /v1/campaigns/ID/report          one row per recipient (?format=csv|jsonl)
+  GET  /v1/openapi.yaml                 the OpenAPI document (no token needed)
+
+Every other /v1 request carries "Authorization: Bearer TOKEN"; errors are
+JSON that name the field at fault. A message that names no account goes
+through the config's only account, if it has one.
+
 Also: GET /healthz (200 while serving), GET /readyz (200 when Redis answers).
 serve never sends: it needs no provider send credentials (api_key, token,
 password), only the webhook ones. SIGINT/SIGTERM stop it gracefully. With
@@ -64,7 +91,15 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, er
 	if err != nil {
 		return err
 	}
+	tokens := apiTokens(cfg)
 	accounts, noEndpoint, err := webhookAccounts(cfg)
+	if errors.Is(err, errNothingToServe) {
+		if len(tokens) > 0 {
+			err = nil // the API alone is something to serve
+		} else {
+			err = fmt.Errorf("%w (serve.api_tokens holds no token either, so the HTTP API is off)", err)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -80,9 +115,20 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, er
 	defer c.Close()
 	client := asynq.NewClientFromRedisClient(c.rdb)
 	defer client.Close()
-	hooks, err := producer.NewWebhooks(client, producer.WebhooksConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
+	hooks, err := newWebhooks(cfg, accounts, client, log)
 	if err != nil {
-		return webhookConfigError(cfg, err)
+		return err
+	}
+	var handler http.Handler = hooks
+	if len(tokens) > 0 {
+		api, err := newAPI(cfg, c, client, tokens, log)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/v1/", api)
+		mux.Handle("/", hooks)
+		handler = mux
 	}
 
 	addr := cmp.Or(*listen, cfg.Serve.Listen)
@@ -90,14 +136,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{
-		Handler:           hooks,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          zap.NewStdLog(log.Named("http")),
-	}
+	srv := webhookServer(handler, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -118,6 +157,17 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, er
 	}
 	log.Info("serve started", fields...)
 	fmt.Fprintf(out, "wabulk serve: listening on http://%s\n", ln.Addr())
+	if len(tokens) > 0 {
+		log.Info("HTTP API on", zap.String("path", "/v1/"), zap.Int("tokens", len(tokens)), zap.String("openapi", "/v1/openapi.yaml"))
+		fmt.Fprintf(out, "wabulk serve: HTTP API at http://%s/v1/ (%d token(s); OpenAPI document at /v1/openapi.yaml)\n", ln.Addr(), len(tokens))
+	} else {
+		why := "serve.api_tokens holds no token"
+		if len(cfg.Serve.APITokens) > 0 && len(cfg.unsetCredentials) > 0 {
+			why += fmt.Sprintf(" (environment variable %s is not set)", strings.Join(cfg.unsetCredentials, ", "))
+		}
+		log.Info("HTTP API off: " + why)
+		fmt.Fprintf(out, "wabulk serve: HTTP API off: %s\n", why)
+	}
 
 	select {
 	case err := <-served:
@@ -135,6 +185,55 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, er
 	}
 	log.Info("serve stopped")
 	return nil
+}
+
+// newWebhooks is serve's receiver of accounts, storing through client.
+func newWebhooks(cfg *Config, accounts map[string]producer.WebhookAccount, client *asynq.Client, log *zap.Logger) (*producer.Webhooks, error) {
+	hooks, err := producer.NewWebhooks(client, producer.WebhooksConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
+	if err != nil {
+		return nil, webhookConfigError(cfg, err)
+	}
+	return hooks, nil
+}
+
+// apiTokens are the configured API tokens that are set.
+func apiTokens(cfg *Config) []string {
+	var out []string
+	for _, t := range cfg.Serve.APITokens {
+		if t.Reveal() != "" {
+			out = append(out, t.Reveal())
+		}
+	}
+	return out
+}
+
+// newAPI is serve's HTTP producer API, storing through client. It sends
+// through the config's accounts; a message that names none goes through
+// the only one, when there is one.
+func newAPI(cfg *Config, c *conn, client *asynq.Client, tokens []string, log *zap.Logger) (*producer.API, error) {
+	st := store.New(c.rdb, store.Config{Prefix: cfg.Redis.Prefix})
+	p := producer.New(st, client, producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix})
+	rates := map[string]float64{}
+	for _, pc := range cfg.Providers {
+		rates[pc.Name] = pc.Rate
+	}
+	def := ""
+	if len(cfg.Providers) == 1 {
+		def = cfg.Providers[0].Name
+	}
+	return producer.NewAPI(p, producer.APIConfig{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
+}
+
+// webhookServer is serve's HTTP server around h.
+func webhookServer(h http.Handler, log *zap.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
 }
 
 // webhookAccounts makes one endpoint per account whose adapter reads
@@ -166,10 +265,13 @@ func webhookAccounts(cfg *Config) (map[string]producer.WebhookAccount, []string,
 		accounts[p.Name] = a
 	}
 	if len(accounts) == 0 {
-		return nil, nil, fmt.Errorf("no provider account sends callbacks (%s: kind socnet has none): nothing to serve", strings.Join(none, ", "))
+		return accounts, none, fmt.Errorf("no provider account sends callbacks (%s: kind socnet has none): %w", strings.Join(none, ", "), errNothingToServe)
 	}
 	return accounts, none, nil
 }
+
+// errNothingToServe: no account has a webhook endpoint.
+var errNothingToServe = errors.New("nothing to serve")
 
 // unusedCredential stands in for a send credential serve was not given:
 // an adapter needs one to be built, and serve only parses callbacks.

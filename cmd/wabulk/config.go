@@ -27,6 +27,7 @@ type Config struct {
 	Providers     []ProviderConfig `yaml:"providers"`
 	Worker        WorkerConfig     `yaml:"worker"`
 	Serve         ServeConfig      `yaml:"serve"`
+	Schedules     []ScheduleConfig `yaml:"schedules"` // recurring reminder jobs (`wabulk scheduler`); see config_schedules.go
 
 	unsetCredentials []string // ${VAR}s in credential fields that were not set
 }
@@ -130,12 +131,19 @@ type WorkerConfig struct {
 	OptInKeywords  []string `yaml:"opt_in_keywords"`
 }
 
-// ServeConfig configures `wabulk serve`, the webhook receiver.
+// ServeConfig configures `wabulk serve`, the webhook receiver and the
+// HTTP producer API.
 type ServeConfig struct {
 	// Listen is the address the HTTP server listens on; default
 	// 127.0.0.1:8080 (put a TLS-terminating proxy or ingress in front).
 	Listen string `yaml:"listen"`
+	// APITokens are the bearer tokens of the HTTP API (/v1/...), usually
+	// "${VAR}"s; none (or every one unset) leaves the API off.
+	APITokens []Secret `yaml:"api_tokens"`
 }
+
+// minAPITokenLen is the shortest API token serve takes.
+const minAPITokenLen = 16
 
 // Duration is a time.Duration written as "1.5s", "10m", "2h".
 type Duration time.Duration
@@ -226,7 +234,7 @@ func LoadConfig(path string) (*Config, error) {
 // may be unset for commands that never talk to a provider (import,
 // campaign): RequireCredentials checks them where they are needed.
 var credentialKeys = map[string]bool{"api_key": true, "token": true, "password": true, "app_secret": true,
-	"webhook_secret": true, "webhook_password": true, "verify_token": true}
+	"webhook_secret": true, "webhook_password": true, "verify_token": true, "api_tokens": true}
 
 // ParseConfig parses a config, expanding ${VAR} and ${VAR:-default} in
 // every value with lookup, and validates it. Credentials may be missing
@@ -505,6 +513,16 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Serve.Listen); err != nil {
 		bad("serve.listen %q: want host:port, e.g. 127.0.0.1:8080 or :8080", c.Serve.Listen)
+	}
+	for i, tok := range c.Serve.APITokens {
+		// An unset ${VAR} leaves "": that token is off (serve says so).
+		switch t := tok.Reveal(); {
+		case t == "":
+		case len(t) < minAPITokenLen:
+			bad("serve.api_tokens[%d]: a token must be at least %d characters (e.g. openssl rand -hex 32)", i, minAPITokenLen)
+		case strings.ContainsAny(t, " \t\r\n"):
+			bad("serve.api_tokens[%d]: a token must not contain spaces", i)
+		}
 	}
 	if c.Worker.BreakerFailureRatio < 0 || c.Worker.BreakerFailureRatio > 1 {
 		bad("worker.breaker_failure_ratio %v: want a share between 0 and 1 (e.g. 0.5)", c.Worker.BreakerFailureRatio)

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wabulk/wabulk/message"
+)
+
+// requeueScript moves record KEYS[1] from ARGV[1] back to queued, for
+// retry-failed, if it may be sent again: it expired, or it failed with
+// the retryable mark, and never with the ambiguous code (the provider may
+// have it). Its campaign (KEYS[3]) must not be cancelled. The error is
+// cleared, the attempts are kept, its retries counter goes up, the
+// campaign counters (KEYS[2]) move with it, and an error budget's baseline
+// forgets the outcome it loses. Replies {result, status, retries}.
+var requeueScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {'missing', '', 0} end
+if cur ~= ARGV[1] then return {'refused', cur, 0} end
+if redis.call('HGET', KEYS[1], 'code') == '` + AmbiguousCode + `' then return {'refused', cur, 0} end
+if cur == 'failed' then
+  if redis.call('HGET', KEYS[1], 'retryable') ~= '1' then return {'refused', cur, 0} end
+elseif cur ~= 'expired' then
+  return {'refused', cur, 0}
+end
+if redis.call('HGET', KEYS[3], 'state') == 'cancelled' then return {'cancelled', cur, 0} end
+redis.call('HSET', KEYS[1], 'status', 'queued', 'updated', ARGV[2], 'code', '', 'error', '')
+redis.call('HDEL', KEYS[1], 'retryable')
+local n = redis.call('HINCRBY', KEYS[1], 'retries', 1)
+redis.call('HINCRBY', KEYS[2], cur, -1)
+redis.call('HINCRBY', KEYS[2], 'queued', 1)
+local function dec(f)
+  if tonumber(redis.call('HGET', KEYS[3], f) or '0') > 0 then redis.call('HINCRBY', KEYS[3], f, -1) end
+end
+if cur == 'failed' then dec('budget_base_failed') end
+dec('budget_base_outcomes')
+return {'ok', cur, n}
+`)
+
+// RequeueResult is what Requeue did with one record.
+type RequeueResult struct {
+	// Retries is, when the record was requeued, how many times it has
+	// been, this time included: a retry's task ID can use it to never
+	// collide with an earlier task of the message.
+	Retries int
+	// Err is nil when the record was requeued; otherwise a
+	// *TransitionError (it is not in the state asked, or may not be sent
+	// again), ErrNotFound or ErrCampaignCancelled.
+	Err error
+}
+
+// Requeue moves message ref back to queued so that it can be sent again
+// (retry-failed), if it is in state from and that is safe: it expired, or
+// it failed with Update.Retryable (only transient errors, the worker gave
+// up), and it never failed with AmbiguousCode. Nothing the provider may
+// have taken, nothing that failed for good, and nothing of a cancelled
+// campaign moves. The move is a compare-and-set with the campaign
+// counters; the error is cleared and the attempts are kept. It returns how
+// many times the record has been requeued. The caller enqueues its task.
+func (s *Store) Requeue(ctx context.Context, ref Ref, from message.Status) (retries int, err error) {
+	res, err := s.RequeueMany(ctx, []Ref{ref}, []message.Status{from})
+	if err != nil {
+		return 0, err
+	}
+	return res[0].Retries, res[0].Err
+}
+
+// RequeueMany is Requeue for many records in one pipelined round trip;
+// from[i] is the state refs[i] must be in.
+func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Status) ([]RequeueResult, error) {
+	if len(refs) != len(from) {
+		return nil, errors.New("store: requeue needs one from-state per record")
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	if err := requeueScript.Load(ctx, s.rdb).Err(); err != nil {
+		return nil, fmt.Errorf("load requeue script: %w", err)
+	}
+	now := strconv.FormatInt(ms(s.now()), 10)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(refs))
+	for i, ref := range refs {
+		campaignKey := s.prefix + "nocampaign"
+		if ref.CampaignID != "" {
+			campaignKey = s.campaignKey(ref.CampaignID)
+		}
+		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), campaignKey},
+			string(from[i]), now)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("requeue %d records: %w", len(refs), err)
+	}
+	out := make([]RequeueResult, len(refs))
+	for i, c := range cmds {
+		v, err := c.Slice()
+		if err != nil || len(v) != 3 {
+			return nil, fmt.Errorf("requeue %s: unexpected reply %v: %w", refs[i].ID, v, err)
+		}
+		res, _ := v[0].(string)
+		cur, _ := v[1].(string)
+		n, _ := v[2].(int64)
+		switch res {
+		case "ok":
+			out[i].Retries = int(n)
+		case "missing":
+			out[i].Err = fmt.Errorf("message %s: %w", refs[i].ID, ErrNotFound)
+		case "cancelled":
+			out[i].Err = fmt.Errorf("campaign %s: %w", refs[i].CampaignID, ErrCampaignCancelled)
+		default:
+			out[i].Err = &TransitionError{ID: refs[i].ID, From: message.Status(cur), To: message.Queued}
+		}
+	}
+	return out, nil
+}
