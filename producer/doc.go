@@ -25,8 +25,17 @@
 //     still queued whose task went missing is enqueued again (Requeued),
 //     with its original creation time so its TTL is not extended.
 //
-// It must never send anything, never talk to a provider, and never change
-// a record that exists: outcomes belong to package worker. Every row it
+// It also owns the operations on work already queued: single transactional
+// messages with idempotency keys (Send), the HTTP API over all of it (API,
+// documented in openapi.yaml), campaign pause, resume and cancel,
+// retry-failed (re-rendered from each row's stored values), admission
+// control (Admission: when will the account's queue drain) and progress
+// (CampaignProgress: counts, rate, ETA).
+//
+// It must never send anything and never talk to a provider. Outcomes belong
+// to package worker; the only records it changes are ones no worker can be
+// sending: queued ones a cancel ends cancelled, and failed or expired ones
+// retry-failed puts back in the queue. Every row it
 // accepts becomes a task, even one already expired at import, so that every
 // recipient ends with an outcome (the worker records it expired).
 //

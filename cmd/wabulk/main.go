@@ -28,9 +28,9 @@ func commands() []command {
 	return []command{
 		{"demo", "run a whole campaign end to end on embedded Redis and the simulator", runDemo},
 		{"worker", "send queued messages (an asynq server)", runWorker},
-		{"serve", "receive provider callbacks (receipts, inbound messages) at /webhooks/ACCOUNT", runServe},
+		{"serve", "HTTP API (/v1: messages, campaigns) and provider callbacks (/webhooks/ACCOUNT)", runServe},
 		{"import", "import a campaign: spec + recipients CSV/JSONL → records + queued messages", runImport},
-		{"campaign", "campaign outcomes: list, status, report", runCampaign},
+		{"campaign", "campaigns: list, status [--watch], report, pause, resume, cancel, retry-failed", runCampaign},
 		{"provider", "provider accounts: status, pause, resume", runProvider},
 		{"optout", "a provider account's suppression list: add, remove, list", runOptOut},
 		{"scheduler", "run recurring reminder jobs from the config's schedules (cron, time zone, audience file)", runScheduler},
