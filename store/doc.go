@@ -4,8 +4,11 @@
 // from provider message id to message, the time of each contact's last
 // inbound message (the 24-hour customer-service window), each account's
 // suppression list (opt-outs), shared account state (pause, open breaker),
-// and the due-set of provider message ids whose status is polled
-// (SchedulePoll, ClaimPolls: claimed under a fleet-wide rate with a lease).
+// the due-set of provider message ids whose status is polled
+// (SchedulePoll, ClaimPolls: claimed under a fleet-wide rate with a lease),
+// campaign states (active, paused, cancelled: the send claim reads them in
+// the same Lua step), error budgets, a per-campaign series of outcomes per
+// 10 s (CampaignRate), and the requeue of retryable failures (Requeue).
 //
 // Every state change goes through one Lua script that checks the move
 // against message's transition table and updates the record and its

@@ -22,6 +22,13 @@
 // queued, so they can run before the record is read: reading and claiming
 // are one Redis round trip.
 //
+// A campaign's state is a guard too: a paused campaign's messages wait
+// (no attempt burned) and a cancelled one's end cancelled; the claim checks
+// again atomically. A message that gives up after MaxAttempts transient
+// failures is marked retryable (for retry-failed), and a failed outcome
+// counts against the campaign's error budget, which pauses the campaign
+// when crossed.
+//
 // This package is the one place where a *providers.SendError becomes
 // asynq's vocabulary: transient failures retry with exponential backoff and
 // jitter (Retry-After honoured, never past the TTL, at most MaxAttempts);
