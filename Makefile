@@ -8,7 +8,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-19s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/wabulk
 	$(GO) build -o $(BIN) ./cmd/wabulk
@@ -49,7 +49,10 @@ loadtest-scheduled: build ## lateness of send_at sends vs bare asynq ProcessAt: 
 	./$(BIN) loadtest --scheduled 1000 --rounds 20 --spread 10s --redis $(REDIS_URL)
 	./$(BIN) loadtest --scheduled 2000 --rounds 20 --redis $(REDIS_URL)
 
+loadtest-lanes: build ## reminders (lane high) during a 100k campaign at 1000/s on a real Redis (REDIS_URL): p99 send latency
+	./$(BIN) loadtest --reminders 5 --rate 1000 -n 100000 --concurrency 50 --redis $(REDIS_URL)
+
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
 
-.PHONY: help build demo test lint bench bench-limits loadtest loadtest-redis loadtest-webhooks loadtest-scheduled clean
+.PHONY: help build demo test lint bench bench-limits loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean

@@ -267,7 +267,12 @@ func (p *Producer) prepareSend(req SendRequest) (*preparedSend, error) {
 		}
 	}
 	if !req.SendAt.IsZero() {
+		// asynq schedules in whole seconds: rounded up, a message never
+		// goes before the time asked for.
 		ps.sendAt = req.SendAt.UTC()
+		if t := ps.sendAt.Truncate(time.Second); t.Before(ps.sendAt) {
+			ps.sendAt = t.Add(time.Second)
+		}
 	}
 	ps.msg = message.Message{Account: account, From: from, To: to, Content: req.Content, Fallback: req.FallbackTemplate}
 	// What NewSendTask checks; the checks above make this pass.

@@ -1,5 +1,20 @@
-// Package scheduler is wabulk's time-driven work beside the queues: status
-// polling. Providers without push receipts (DecisionTelecom, whose
+// Package scheduler is wabulk's time-driven work beside the queues:
+// recurring reminders and status polling.
+//
+// # Recurring reminders
+//
+// Reminders runs the config's jobs through asynq's PeriodicTaskManager:
+// at each cron fire time (in the job's time zone) an occurrence task is
+// enqueued, stamped with the fire time, and expanded by the scheduler
+// process itself (it reads the audience file) into a campaign named job +
+// fire time (UTC) through producer.Import, on lane high. Message ids are
+// job + fire time + recipient and records are created only if absent, so
+// two scheduler replicas that both fire (asynq's scheduler alone
+// double-enqueues) never send a reminder twice.
+//
+// # Status polling
+//
+// Providers without push receipts (DecisionTelecom, whose
 // statuses are read from receive-whatsapp) are asked for the status of
 // every accepted message that has no final status yet, at a bounded rate,
 // and what they answer reaches the records exactly as a callback would.

@@ -458,11 +458,14 @@ func (w *rejectLog) lines() []string {
 func (r *Reminders) Run(ctx context.Context) error {
 	alog := asynqLogger{r.log.Sugar().Named("asynq")}
 	srv := asynq.NewServerFromRedisClient(r.rdb, asynq.Config{
-		Concurrency:     r.cfg.Concurrency,
-		Queues:          map[string]int{r.Queue(): 1},
-		ShutdownTimeout: 30 * time.Second,
-		Logger:          alog,
-		LogLevel:        asynq.WarnLevel,
+		Concurrency: r.cfg.Concurrency,
+		Queues:      map[string]int{r.Queue(): 1},
+		// An idle asynq server looks at its queue about once a second:
+		// a tenth of that, so an occurrence is expanded right at its fire.
+		TaskCheckInterval: 100 * time.Millisecond,
+		ShutdownTimeout:   30 * time.Second,
+		Logger:            alog,
+		LogLevel:          asynq.WarnLevel,
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeOccurrence, r)

@@ -6,6 +6,8 @@
 //
 //	decode payload      → bad payload: record invalid, task archived with the reason
 //	TTL                 → expired, never sent
+//	quiet hours         → deferred (no attempt) until the window ends at the
+//	                      recipient's local time, or expired if the TTL ends first
 //	opt-out             → recipient on the account's suppression list: opted_out
 //	24-hour window      → free-form message without a recent inbound: window_closed,
 //	                      or its fallback template goes instead (Message.Fallback)

@@ -126,7 +126,7 @@ one events task.`, errOut)
 	outage := fs.Duration("outage", 0, "fleet mode: the provider fails every send for this long (e.g. 30s)")
 	outageAfter := fs.Duration("outage-after", 5*time.Second, "fleet mode: when the outage starts, after the import")
 	webhooks := fs.Bool("webhooks", false, "webhook mode: measure serve's webhook ingest (callbacks/s, acknowledgement latency) against an HTTP floor")
-	asJSON := fs.Bool("json", false, "webhook mode: print one JSON object instead of the table")
+	asJSON := fs.Bool("json", false, "webhook, scheduled and lanes modes: print one JSON object instead of the table")
 	sched := addScheduledFlags(fs)
 	reminders := fs.Float64("reminders", 0, "lanes mode: inject this many reminders/s on lane high, alone and then while an -n campaign drains at --rate; report their send latency")
 	if err := parse(fs, args); err != nil {

@@ -82,6 +82,40 @@ without Redis.`, errOut)
 		printJobs(out, jobs, now, 3)
 		return nil
 	}
+	// --once: which occurrence, checked before Redis is reached.
+	var (
+		sched *scheduler.Schedule
+		fire  time.Time
+	)
+	if *once != "" {
+		for _, j := range jobs {
+			if j.ID == *once {
+				sched, _ = scheduler.ParseSchedule(j.Cron, j.Location) // checked above
+			}
+		}
+		if sched == nil {
+			return usagef("--once %q: no such job in the config (have: %s)", *once, jobIDs(jobs))
+		}
+		latest, ok := sched.Latest(now)
+		fire = latest
+		if *at != "" {
+			t, err := time.Parse(time.RFC3339, *at)
+			if err != nil {
+				return usagef("--at %q: want an RFC 3339 time, e.g. 2026-11-23T09:00:00+03:00", *at)
+			}
+			if t.After(now) {
+				return usagef("--at %s is in the future: the scheduler runs it then", *at)
+			}
+			if !sched.IsFire(t) {
+				return usagef("--at %s is not a fire time of job %s (cron %q in %s); its latest is %s", *at, *once, sched, sched.Location(),
+					latest.In(sched.Location()).Format(time.RFC3339))
+			}
+			fire, ok = t, true
+		}
+		if !ok {
+			return fmt.Errorf("job %s has not fired yet", *once)
+		}
+	}
 
 	c, err := openRedis(ctx, cfg.Redis, false)
 	if err != nil {
@@ -94,30 +128,7 @@ without Redis.`, errOut)
 	if err != nil {
 		return err
 	}
-
 	if *once != "" {
-		sched := r.Schedule(*once)
-		if sched == nil {
-			return usagef("--once %q: no such job in the config (have: %s)", *once, jobIDs(jobs))
-		}
-		fire, ok := sched.Latest(now)
-		if *at != "" {
-			t, err := time.Parse(time.RFC3339, *at)
-			if err != nil {
-				return usagef("--at %q: want an RFC 3339 time, e.g. 2026-11-23T09:00:00+03:00", *at)
-			}
-			if t.After(now) {
-				return usagef("--at %s is in the future: the scheduler runs it then", *at)
-			}
-			if !sched.IsFire(t) {
-				return usagef("--at %s is not a fire time of job %s (cron %q in %s); its latest is %s", *at, *once, sched, sched.Location(),
-					fire.In(sched.Location()).Format(time.RFC3339))
-			}
-			fire, ok = t, true
-		}
-		if !ok {
-			return fmt.Errorf("job %s has not fired yet", *once)
-		}
 		occ, err := r.Expand(ctx, *once, fire)
 		if err != nil {
 			return err

@@ -211,17 +211,15 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 var webhookFlags = map[string]bool{"webhooks": true, "n": true, "concurrency": true, "provider": true, "redis": true,
 	"bare": true, "json": true, "timeout": true, "quiet": true, "cpuprofile": true}
 
-// webhookFlagsApply refuses a flag set for the other mode: --json without
-// --webhooks, or a pipeline or fleet flag with it.
+// webhookFlagsApply refuses, with --webhooks, a flag of another mode.
 func webhookFlagsApply(fs *flag.FlagSet, webhooks bool) error {
+	if !webhooks {
+		return nil
+	}
 	var err error
 	fs.Visit(func(f *flag.Flag) {
-		switch {
-		case err != nil:
-		case webhooks && !webhookFlags[f.Name]:
+		if err == nil && !webhookFlags[f.Name] {
 			err = usagef("--%s does not apply to --webhooks", f.Name)
-		case !webhooks && f.Name == "json":
-			err = usagef("--json is for --webhooks (the other modes print JSON already)")
 		}
 	})
 	return err

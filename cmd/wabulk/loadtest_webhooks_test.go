@@ -93,7 +93,6 @@ func TestLoadtestWebhooksRefuses(t *testing.T) {
 		{[]string{"--webhooks", "--provider", "socnet"}, "socnet sends no callbacks"},
 		{[]string{"--webhooks", "--rate", "5"}, "--rate does not apply to --webhooks"},
 		{[]string{"--webhooks", "--workers", "3"}, "--workers does not apply to --webhooks"},
-		{[]string{"--json"}, "--json is for --webhooks"},
 		{[]string{"--webhooks", "-n", "0"}, "must be positive"},
 	} {
 		code, _, stderr := runCLI(t, context.Background(), append([]string{"loadtest"}, c.args...)...)

@@ -35,7 +35,7 @@ func commands() []command {
 		{"optout", "a provider account's suppression list: add, remove, list", runOptOut},
 		{"scheduler", "run recurring reminder jobs from the config's schedules (cron, time zone, audience file)", runScheduler},
 		{"simulate", "serve fake providers (any of the six wire formats) with latency, faults, limits and receipts", runSimulate},
-		{"loadtest", "measure the pipeline against bare asynq, or a fleet of workers against a provider's limit", runLoadtest},
+		{"loadtest", "benchmarks: pipeline vs bare asynq, a fleet vs a provider's limit, webhook ingest, reminder lanes, scheduled lateness", runLoadtest},
 		{"version", "print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			fmt.Fprintln(out, "wabulk", version)
 			return nil
