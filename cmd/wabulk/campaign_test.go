@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -64,20 +61,12 @@ func TestCLICampaignPauseResumeCancel(t *testing.T) {
 	t.Parallel()
 	r := storetest.New(t)
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	cfgPath := write("wabulk.yaml", fmt.Sprintf(`
-redis: {url: "redis://%s/%d", prefix: %q}
-default_region: TZ
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
+	cfgPath := write("wabulk.yaml", redisYAML(r)+`default_region: TZ
 log: {level: error}
 providers:
   - {name: tj, kind: tujenge, api_key: k}
-`, r.Addr, r.Opt.DB, r.Prefix))
+`)
 	spec := write("c.yaml", "id: ops-1\naccount: tj\nmessage:\n  template: {name: promo, language: en, body: [\"{{name}}\"]}\n")
 	csvPath := write("r.csv", "phone,name\n+255712345601,Amina\n+255712345602,Baraka\n+255712345603,Chausiku\n")
 	ctx := context.Background()

@@ -128,13 +128,7 @@ func TestCLIImportWorkerStatusReport(t *testing.T) {
 	sim.Script("+255712345606", 503, 200)
 
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	cfgPath := write("wabulk.yaml", fmt.Sprintf(`
 redis: {url: "redis://%s/%d", prefix: %q}
 default_region: TZ
@@ -252,4 +246,19 @@ func TestDemoDrainsEveryPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeFile writes body to dir/name and returns its path.
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// redisYAML is the config's redis line for test Redis r, under r's prefix.
+func redisYAML(r *storetest.Redis) string {
+	return fmt.Sprintf("redis: {url: \"redis://%s/%d\", prefix: %q}\n", r.Addr, r.Opt.DB, r.Prefix)
 }

@@ -18,20 +18,12 @@ func TestCLIOptOut(t *testing.T) {
 	t.Parallel()
 	r := storetest.New(t)
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	cfgPath := write("wabulk.yaml", fmt.Sprintf(`
-redis: {url: "redis://%s/%d", prefix: %q}
-default_region: TZ
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
+	cfgPath := write("wabulk.yaml", redisYAML(r)+`default_region: TZ
 log: {level: error}
 providers:
   - {name: tj, kind: tujenge, api_key: k}
-`, r.Addr, r.Opt.DB, r.Prefix))
+`)
 	ctx := context.Background()
 
 	code, out, stderr := runCLI(t, ctx, "optout", "add", "tj", "0712 345 601", "--reason", "asked by phone", "-c", cfgPath)

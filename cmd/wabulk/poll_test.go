@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,13 +88,7 @@ func TestWorkerPollsReceipts(t *testing.T) {
 	t.Cleanup(func() { _ = sim.Close() })
 
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	cfgPath := write("wabulk.yaml", fmt.Sprintf(`
 redis: {url: "redis://%s/%d", prefix: %q}
 default_region: UA
