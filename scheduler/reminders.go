@@ -511,11 +511,11 @@ func ownConn(rdb redis.UniversalClient) asynq.RedisConnOpt {
 		return connOpt{rdb}
 	}
 	o := *c.Options()
+	// Neither is shared: the new client builds its own. (Copying the live
+	// client's maintenance-notifications config would race with go-redis,
+	// which rewrites it under its own lock on the first connection.)
 	o.PushNotificationProcessor = nil
-	if o.MaintNotificationsConfig != nil {
-		mc := *o.MaintNotificationsConfig
-		o.MaintNotificationsConfig = &mc
-	}
+	o.MaintNotificationsConfig = nil
 	return connOpt{redis.NewClient(&o)}
 }
 
