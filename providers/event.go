@@ -74,3 +74,10 @@ type CallbackParser interface {
 type StatusPoller interface {
 	PollStatus(ctx context.Context, providerMessageID string) (Event, error)
 }
+
+// OptInRegistry is a provider that keeps its own opt-in list (Taqnyat's
+// /provision/optin/), which `wabulk optout` keeps in step with wabulk's.
+type OptInRegistry interface {
+	OptIn(ctx context.Context, numbers ...string) error
+	OptOut(ctx context.Context, numbers ...string) error
+}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wabulk/wabulk/internal/config"
+
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store/storetest"
@@ -173,11 +175,11 @@ func TestServeAPIConfig(t *testing.T) {
 	}
 
 	lookup := func(k string) (string, bool) { return map[string]string{"TOK": cmdAPIToken}[k], k == "TOK" }
-	cfg, err := ParseConfig([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\nserve: {api_tokens: [\"${TOK}\", \"${UNSET_TOK}\"]}\n"), lookup)
+	cfg, err := config.Parse([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\nserve: {api_tokens: [\"${TOK}\", \"${UNSET_TOK}\"]}\n"), lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := apiTokens(cfg); len(got) != 1 || got[0] != cmdAPIToken {
+	if got := cfg.Serve.Tokens(); len(got) != 1 || got[0] != cmdAPIToken {
 		t.Errorf("tokens %v", len(got))
 	}
 	if s := fmt.Sprintf("%v %+v %#v", cfg.Serve, cfg.Serve, cfg.Serve); strings.Contains(s, cmdAPIToken) {
@@ -187,7 +189,7 @@ func TestServeAPIConfig(t *testing.T) {
 		{"serve: {api_tokens: [short]}", "serve.api_tokens[0]: a token must be at least 16 characters"},
 		{"serve: {api_tokens: [\"has a space in the middle\"]}", "serve.api_tokens[0]: a token must not contain spaces"},
 	} {
-		_, err := ParseConfig([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\n"+c.yaml+"\n"), lookup)
+		_, err := config.Parse([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\n"+c.yaml+"\n"), lookup)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.yaml, err, c.want)
 		}

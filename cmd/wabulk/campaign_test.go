@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wabulk/wabulk/internal/term"
+
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
@@ -25,7 +27,7 @@ func TestPrintCountsShowsDeliveryAndReadRates(t *testing.T) {
 		{store.Counts{message.Accepted: 4, message.WindowClosed: 1}, ""},
 	} {
 		var b bytes.Buffer
-		printCounts(&b, c.counts)
+		term.PrintCounts(&b, c.counts)
 		got := ""
 		if i := strings.Index(b.String(), "receipts:"); i >= 0 {
 			got = b.String()[i:]

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wabulk/wabulk/internal/term"
+
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/store"
@@ -22,8 +24,8 @@ func watchCampaign(ctx context.Context, st *store.Store, id string, interval tim
 		return usagef("--interval %v: want a positive duration such as 1s", interval)
 	}
 	p := producer.New(st, nil, producer.Config{})
-	bar := newProgress(out)
-	defer bar.done()
+	bar := term.NewProgress(out)
+	defer bar.Done()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -34,11 +36,11 @@ func watchCampaign(ctx context.Context, st *store.Store, id string, interval tim
 		if err != nil {
 			return err
 		}
-		bar.update("campaign "+id, pr.Outcomes, pr.Total, watchLine(pr), true)
+		bar.Update("campaign "+id, pr.Outcomes, pr.Total, watchLine(pr), true)
 		if pr.Done() {
-			bar.done()
+			bar.Done()
 			fmt.Fprintln(out)
-			printCounts(out, pr.Counts)
+			term.PrintCounts(out, pr.Counts)
 			return nil
 		}
 		select {

@@ -13,12 +13,16 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/term"
+
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 )
 
-func runImport(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flags("import", "--spec CAMPAIGN.yaml --csv RECIPIENTS.csv [flags]", `
+func importCmd() *cobra.Command {
+	c := command("import --spec CAMPAIGN.yaml --csv RECIPIENTS.csv [flags]", "import a campaign: spec + recipients CSV/JSONL → records + queued messages", `
 Imports a campaign: reads the recipients file as a stream, normalizes every
 phone number to E.164, fills the message's {{column}} placeholders from each
 row, creates one message record per recipient and queues it for the workers.
@@ -35,7 +39,8 @@ Admission control: before importing a file, its rows are counted and, from
 the messages already queued for the campaign's provider account and the
 account's rate, the drain is estimated; a campaign that would not drain
 within its TTL gets a warning saying by how much (--strict refuses it).
-From stdin the estimate comes after the import.`, errOut)
+From stdin the estimate comes after the import.`, none, nil)
+	fs := c.Flags()
 	load := configFlag(fs)
 	specPath := fs.String("spec", "", "campaign spec (YAML): id, account, sender, message, ttl, send_at, priority")
 	csvPath := fs.String("csv", "", "recipients file: CSV with a header row and a phone column (or JSONL, see --format); - reads stdin")
@@ -43,106 +48,107 @@ From stdin the estimate comes after the import.`, errOut)
 	rejects := fs.String("rejects", "", "where bad rows go (CSV with line and reason); default RECIPIENTS.rejects.csv, created only if a row is rejected")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	strict := fs.Bool("strict", false, "refuse a campaign that would not drain within its TTL at its account's rate (admission control)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *specPath == "" || *csvPath == "" {
-		return usagef("--spec and --csv are required")
-	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	spec, err := producer.LoadSpec(*specPath)
-	if err != nil {
-		return err
-	}
-	prov, err := cfg.Provider(spec.Account)
-	if err != nil {
-		return fmt.Errorf("campaign %s: %w", spec.ID, err)
-	}
-	c, err := openRedis(ctx, cfg.Redis, false)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	p := newPipeline(cfg, c, nil, nil)
-	defer p.client.Close()
-
-	var in io.Reader = os.Stdin
-	var size int64
-	if *csvPath != "-" {
-		f, err := os.Open(*csvPath)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, out, errOut := cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+		if *specPath == "" || *csvPath == "" {
+			return usagef("--spec and --csv are required")
+		}
+		cfg, err := load()
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil {
-			size = st.Size()
-		}
-		in = f
-	}
-	counter := &countingReader{r: bufio.NewReaderSize(in, 1<<16)}
-	fmtName := producer.Format(strings.ToLower(*format))
-	if fmtName == "" {
-		fmtName = "csv"
-		if strings.HasSuffix(strings.ToLower(*csvPath), ".jsonl") || strings.HasSuffix(strings.ToLower(*csvPath), ".ndjson") {
-			fmtName = "jsonl"
-		}
-	}
-	if fmtName != "csv" && fmtName != "jsonl" {
-		return usagef("--format %q: want csv or jsonl", *format)
-	}
-	rejPath := *rejects
-	if rejPath == "" {
-		base := *csvPath
-		if base == "-" {
-			base = "stdin"
-		}
-		rejPath = strings.TrimSuffix(base, filepath.Ext(base)) + ".rejects.csv"
-	}
-	rej := &lazyFile{path: rejPath}
-	defer rej.Close()
-
-	if *csvPath != "-" {
-		rows, err := countRows(*csvPath, fmtName)
+		spec, err := producer.LoadSpec(*specPath)
 		if err != nil {
 			return err
 		}
-		if err := admit(ctx, p.producer, spec, rows, prov.Rate, *strict, *quiet, errOut); err != nil {
+		prov, err := cfg.Provider(spec.Account)
+		if err != nil {
+			return fmt.Errorf("campaign %s: %w", spec.ID, err)
+		}
+		c, err := app.OpenRedis(ctx, cfg.Redis, false)
+		if err != nil {
 			return err
 		}
-	}
+		defer c.Close()
+		p := app.NewPipeline(cfg, c, nil, nil)
+		defer p.Client.Close()
 
-	bar := newProgress(errOut)
-	bar.percentOnly = true
-	opt := producer.Options{Format: fmtName, Rejects: rej}
-	if !*quiet {
-		opt.Progress = func(pr producer.Progress) {
-			bar.update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d  accepted %d  rejected %d", pr.Lines, pr.Accepted, pr.Rejected), false)
+		var in io.Reader = os.Stdin
+		var size int64
+		if *csvPath != "-" {
+			f, err := os.Open(*csvPath)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if st, err := f.Stat(); err == nil {
+				size = st.Size()
+			}
+			in = f
 		}
+		counter := &countingReader{r: bufio.NewReaderSize(in, 1<<16)}
+		fmtName := producer.Format(strings.ToLower(*format))
+		if fmtName == "" {
+			fmtName = "csv"
+			if strings.HasSuffix(strings.ToLower(*csvPath), ".jsonl") || strings.HasSuffix(strings.ToLower(*csvPath), ".ndjson") {
+				fmtName = "jsonl"
+			}
+		}
+		if fmtName != "csv" && fmtName != "jsonl" {
+			return usagef("--format %q: want csv or jsonl", *format)
+		}
+		rejPath := *rejects
+		if rejPath == "" {
+			base := *csvPath
+			if base == "-" {
+				base = "stdin"
+			}
+			rejPath = strings.TrimSuffix(base, filepath.Ext(base)) + ".rejects.csv"
+		}
+		rej := &term.LazyFile{Path: rejPath}
+		defer rej.Close()
+
+		if *csvPath != "-" {
+			rows, err := countRows(*csvPath, fmtName)
+			if err != nil {
+				return err
+			}
+			if err := admit(ctx, p.Producer, spec, rows, prov.Rate, *strict, *quiet, errOut); err != nil {
+				return err
+			}
+		}
+
+		bar := term.NewProgress(errOut)
+		bar.PercentOnly = true
+		opt := producer.Options{Format: fmtName, Rejects: rej}
+		if !*quiet {
+			opt.Progress = func(pr producer.Progress) {
+				bar.Update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d  accepted %d  rejected %d", pr.Lines, pr.Accepted, pr.Rejected), false)
+			}
+		}
+		res, err := p.Producer.Import(ctx, spec, counter, opt)
+		if !*quiet {
+			if bar.TTY() {
+				bar.Update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d", res.Lines), true)
+			}
+			bar.Done()
+		}
+		printImportSummary(out, spec.ID, res, rej)
+		if err == nil && *csvPath == "-" {
+			// From stdin the rows could not be counted before: the estimate
+			// comes now, for what of the campaign is still to send.
+			counts, cerr := p.Store.CampaignCounts(ctx, spec.ID)
+			if cerr != nil {
+				return cerr
+			}
+			if *strict {
+				fmt.Fprintln(errOut, "note: --strict cannot check a campaign read from stdin before importing it")
+			}
+			return admit(ctx, p.Producer, spec, counts[message.Queued]+counts[message.Sending], prov.Rate, false, *quiet, errOut)
+		}
+		return err
 	}
-	res, err := p.producer.Import(ctx, spec, counter, opt)
-	if !*quiet {
-		if bar.tty {
-			bar.update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d", res.Lines), true)
-		}
-		bar.done()
-	}
-	printImportSummary(out, spec.ID, res, rej)
-	if err == nil && *csvPath == "-" {
-		// From stdin the rows could not be counted before: the estimate
-		// comes now, for what of the campaign is still to send.
-		counts, cerr := p.store.CampaignCounts(ctx, spec.ID)
-		if cerr != nil {
-			return cerr
-		}
-		if *strict {
-			fmt.Fprintln(errOut, "note: --strict cannot check a campaign read from stdin before importing it")
-		}
-		return admit(ctx, p.producer, spec, counts[message.Queued]+counts[message.Sending], prov.Rate, false, *quiet, errOut)
-	}
-	return err
+	return c
 }
 
 // admit estimates when a campaign of rows messages drains at rate: it
@@ -198,7 +204,7 @@ func countRows(path string, format producer.Format) (int64, error) {
 	return lines, nil
 }
 
-func printImportSummary(out io.Writer, id string, res producer.Result, rej *lazyFile) {
+func printImportSummary(out io.Writer, id string, res producer.Result, rej *term.LazyFile) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "campaign %s: %d rows read\n", id, res.Lines)
 	fmt.Fprintf(tw, "accepted\t%d\t\n", res.Accepted)
@@ -212,8 +218,8 @@ func printImportSummary(out io.Writer, id string, res producer.Result, rej *lazy
 	if res.Requeued > 0 {
 		fmt.Fprintf(out, "(%d already-present messages were still queued and were queued again)\n", res.Requeued)
 	}
-	if rej != nil && rej.f != nil {
-		fmt.Fprintf(out, "rejected rows: %s\n", rej.path)
+	if rej != nil && rej.Created() {
+		fmt.Fprintf(out, "rejected rows: %s\n", rej.Path)
 	}
 }
 
@@ -226,29 +232,4 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
-}
-
-// lazyFile creates its file on the first write, so a clean import leaves
-// no empty rejects file behind.
-type lazyFile struct {
-	path string
-	f    *os.File
-	err  error
-}
-
-func (l *lazyFile) Write(p []byte) (int, error) {
-	if l.f == nil && l.err == nil {
-		l.f, l.err = os.Create(l.path)
-	}
-	if l.err != nil {
-		return 0, l.err
-	}
-	return l.f.Write(p)
-}
-
-func (l *lazyFile) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	return l.f.Close()
 }

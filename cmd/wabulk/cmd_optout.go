@@ -6,104 +6,109 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/providers"
+
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 )
 
-// optInRegistry is a provider that keeps its own opt-in list, which
-// `wabulk optout` keeps in step with ours (Taqnyat's /provision/optin/).
-type optInRegistry interface {
-	OptIn(ctx context.Context, numbers ...string) error
-	OptOut(ctx context.Context, numbers ...string) error
-}
-
-func runOptOut(ctx context.Context, args []string, out, errOut io.Writer) error {
-	const about = `
-A provider account's suppression list: contacts that get no messages from it.
-Workers end a message to a listed contact opted_out without sending it, and
-imports skip the contact (counted as opted_out, no record, no reject).
-
-  add ACCOUNT CONTACT... [--reason]  put the contacts on ACCOUNT's list
-  remove ACCOUNT CONTACT...          take them off it (opt back in)
-  list ACCOUNT                       print the listed contacts, one a line
-
+// optOutAbout explains contacts and keywords, for each optout command.
+const optOutAbout = `
 CONTACT is a phone number, normalized to E.164 with the config's
 default_region. Contacts also opt out by writing an opt-out keyword (STOP,
 UNSUBSCRIBE, ACHA, СТОП, ...; worker.opt_out_keywords) and back in with an
-opt-in keyword (START, ...; worker.opt_in_keywords).
+opt-in keyword (START, ...; worker.opt_in_keywords).`
 
-For a provider that keeps its own opt-in list (Taqnyat), add and remove also
-call its API (opt-out, opt-in) after wabulk's list is changed; --local-only
-skips that. The call is safe to repeat: if it fails, run the command again.`
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		flags("optout", "add|remove|list ACCOUNT [CONTACT...] [flags]", about, errOut).Usage()
-		if len(args) == 0 {
-			return usagef("which subcommand? add, remove or list")
-		}
-		return nil
-	}
-	sub := args[0]
-	fs := flags("optout "+sub, "ACCOUNT [CONTACT...] [--config FILE]", about, errOut)
-	load := configFlag(fs)
-	reason := fs.String("reason", "added by an operator", "why (add only)")
-	localOnly := fs.Bool("local-only", false, "change wabulk's list only, not the provider's (add, remove)")
-	pos, err := parseInterspersed(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	switch sub {
-	case "add", "remove":
-		if len(pos) < 2 {
-			return usagef("give a provider account name and at least one contact's phone number")
-		}
-	case "list":
-		if len(pos) != 1 {
-			return usagef("give one provider account name")
-		}
-	default:
-		return usagef("unknown subcommand %q (add, remove, list)", sub)
-	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	account := pos[0]
+// registryAbout explains the provider's own list, for add and remove.
+const registryAbout = `
+
+For a provider that keeps its own opt-in list (Taqnyat), this also calls its
+API after wabulk's list is changed; --local-only skips that. The call is safe
+to repeat: if it fails, run the command again.`
+
+func optOutCmd() *cobra.Command {
+	return group("optout", "a provider account's suppression list: add, remove, list", `
+Contacts that get no messages from an account: workers end a message to a
+listed contact opted_out without sending it, and imports skip the contact
+(counted as opted_out, no record, no reject).`+optOutAbout,
+		optOutChangeCmd(true), optOutChangeCmd(false), optOutListCmd())
+}
+
+// optOutTarget is an account of the config and contacts normalized with
+// its default_region.
+func optOutTarget(cfg *config.Config, account string, numbers []string) (*config.ProviderConfig, []string, error) {
 	pc, err := cfg.Provider(account)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	contacts := make([]string, 0, len(pos)-1)
-	for _, p := range pos[1:] {
-		c, err := message.NormalizePhone(p, cfg.DefaultRegion)
+	contacts := make([]string, 0, len(numbers))
+	for _, n := range numbers {
+		c, err := message.NormalizePhone(n, cfg.DefaultRegion)
 		if err != nil {
-			return usagef("contact %v", err)
+			return nil, nil, usagef("contact %v", err)
 		}
 		contacts = append(contacts, c)
 	}
-	// The provider's registry, when it has one: built before anything
-	// changes, so missing credentials stop the command up front.
-	var registry optInRegistry
-	if sub != "list" && !*localOnly {
-		if registry, err = providerRegistry(cfg, pc); err != nil {
+	return pc, contacts, nil
+}
+
+// optOutChangeCmd is optout add (add) or optout remove.
+func optOutChangeCmd(add bool) *cobra.Command {
+	use, short := "remove ACCOUNT CONTACT...", "take contacts off ACCOUNT's list (opt them back in)"
+	if add {
+		use, short = "add ACCOUNT CONTACT...", "put contacts on ACCOUNT's list"
+	}
+	c := command(use, short, optOutAbout+registryAbout, func(_ *cobra.Command, args []string) error {
+		if len(args) < 2 {
+			return usagef("give a provider account name and at least one contact's phone number")
+		}
+		return nil
+	}, nil)
+	fs := c.Flags()
+	load := configFlag(fs)
+	var reason *string
+	if add {
+		reason = fs.String("reason", "added by an operator", "why (kept with the entry)")
+	}
+	localOnly := fs.Bool("local-only", false, "change wabulk's list only, not the provider's")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		cfg, err := load()
+		if err != nil {
 			return err
 		}
-	}
-	c, err := openRedis(ctx, cfg.Redis, false)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	st := store.New(c.rdb, store.Config{Prefix: cfg.Redis.Prefix})
-	switch sub {
-	case "add":
-		for _, contact := range contacts {
-			if err := st.OptOut(ctx, account, contact, *reason); err != nil {
+		account := args[0]
+		pc, contacts, err := optOutTarget(cfg, account, args[1:])
+		if err != nil {
+			return err
+		}
+		// The provider's registry, when it has one: built before anything
+		// changes, so missing credentials stop the command up front.
+		var registry providers.OptInRegistry
+		if !*localOnly {
+			if registry, err = providerRegistry(cfg, pc); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "%s opted out of %s: its messages end opted_out, imports skip it\n", contact, account)
 		}
-		return syncRegistry(ctx, registry, false, pc, contacts, out)
-	case "remove":
+		c, err := app.OpenRedis(ctx, cfg.Redis, false)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
+		if add {
+			for _, contact := range contacts {
+				if err := st.OptOut(ctx, account, contact, *reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "%s opted out of %s: its messages end opted_out, imports skip it\n", contact, account)
+			}
+			return syncRegistry(ctx, registry, false, pc, contacts, out)
+		}
 		for _, contact := range contacts {
 			was, err := st.OptedOut(ctx, account, contact)
 			if err != nil {
@@ -119,35 +124,57 @@ skips that. The call is safe to repeat: if it fails, run the command again.`
 			fmt.Fprintf(out, "%s opted back in to %s: new messages to it are sent\n", contact, account)
 		}
 		return syncRegistry(ctx, registry, true, pc, contacts, out)
-	default: // list
-		list, err := st.OptOuts(ctx, account)
+	}
+	return c
+}
+
+func optOutListCmd() *cobra.Command {
+	c := command("list ACCOUNT", "print ACCOUNT's opted-out contacts, one a line", optOutAbout, exactly(1, "provider account name"), nil)
+	load := configFlag(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		cfg, err := load()
+		if err != nil {
+			return err
+		}
+		account := args[0]
+		if _, err := cfg.Provider(account); err != nil {
+			return err
+		}
+		c, err := app.OpenRedis(ctx, cfg.Redis, false)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		list, err := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix}).OptOuts(ctx, account)
 		if err != nil {
 			return err
 		}
 		for _, contact := range list {
 			fmt.Fprintln(out, contact)
 		}
-		fmt.Fprintf(errOut, "%d contact(s) opted out of %s\n", len(list), account)
+		fmt.Fprintf(cmd.ErrOrStderr(), "%d contact(s) opted out of %s\n", len(list), account)
+		return nil
 	}
-	return nil
+	return c
 }
 
 // providerRegistry returns account pc's opt-in registry, or nil when its
 // provider keeps none.
-func providerRegistry(cfg *Config, pc *ProviderConfig) (optInRegistry, error) {
-	if pc.Kind != "taqnyat" {
-		return nil, nil
+func providerRegistry(cfg *config.Config, pc *config.ProviderConfig) (providers.OptInRegistry, error) {
+	if k, err := pc.KindOf(); err != nil || !k.OptInList {
+		return nil, err
 	}
 	one := *cfg
-	one.Providers = []ProviderConfig{*pc}
+	one.Providers = []config.ProviderConfig{*pc}
 	if err := one.RequireCredentials(); err != nil {
 		return nil, fmt.Errorf("%w\n(%s keeps its own opt-in list, which this command updates; --local-only changes wabulk's list only)", err, pc.Name)
 	}
-	prov, err := buildProvider(*pc)
+	prov, err := app.BuildProvider(pc)
 	if err != nil {
 		return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 	}
-	reg, ok := prov.(optInRegistry)
+	reg, ok := prov.(providers.OptInRegistry)
 	if !ok {
 		return nil, nil
 	}
@@ -156,7 +183,7 @@ func providerRegistry(cfg *Config, pc *ProviderConfig) (optInRegistry, error) {
 
 // syncRegistry calls the provider's opt-in or opt-out API for contacts
 // when the account has a registry.
-func syncRegistry(ctx context.Context, reg optInRegistry, optIn bool, pc *ProviderConfig, contacts []string, out io.Writer) error {
+func syncRegistry(ctx context.Context, reg providers.OptInRegistry, optIn bool, pc *config.ProviderConfig, contacts []string, out io.Writer) error {
 	if reg == nil {
 		return nil
 	}

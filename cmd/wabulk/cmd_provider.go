@@ -1,85 +1,148 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/providers"
 
 	"github.com/wabulk/wabulk/store"
 )
 
-func runProvider(ctx context.Context, args []string, out, errOut io.Writer) error {
-	const about = `
-Provider accounts' shared state, for operators.
-
-  status [NAME]          pause, open circuit breaker, for one account or all
-  pause NAME [--reason]  stop sending on NAME: its messages wait (they do not fail)
-  resume NAME            send again (also clears the shared open-breaker time;
-                         a worker whose own breaker opened waits out its
-                         breaker_open_for)
-
+func providerCmd() *cobra.Command {
+	return group("provider", "provider accounts: status, pause, resume; the kinds this binary speaks", `
 An account-level failure (bad credentials, no credit, a spam block, a wrong
-base_url) pauses an account by itself; fix the cause, then resume it.`
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		flags("provider", "status|pause|resume [NAME] [flags]", about, errOut).Usage()
-		if len(args) == 0 {
-			return usagef("which subcommand? status, pause or resume")
-		}
-		return nil
-	}
-	sub := args[0]
-	fs := flags("provider "+sub, "NAME [--config FILE]", about, errOut)
-	load := configFlag(fs)
-	reason := fs.String("reason", "paused by an operator", "why (pause only)")
-	pos, err := parseInterspersed(fs, args[1:])
-	if err != nil {
-		return err
-	}
+base_url) pauses an account by itself; fix the cause, then resume it.`,
+		providerStatusCmd(), providerPauseCmd(), providerResumeCmd(), providerKindsCmd())
+}
+
+// providerStore loads the config, checks the account names and opens the
+// store.
+func providerStore(cmd *cobra.Command, load func() (*config.Config, error), names []string) (*config.Config, *store.Store, func(), error) {
 	cfg, err := load()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	names := cfg.providerNames()
-	switch {
-	case len(pos) == 1:
-		if _, err := cfg.Provider(pos[0]); err != nil {
-			return err
+	for _, n := range names {
+		if _, err := cfg.Provider(n); err != nil {
+			return nil, nil, nil, err
 		}
-		names = pos
-	case len(pos) > 1 || (len(pos) == 0 && sub != "status"):
-		return usagef("give one provider account name (have: %s)", strings.Join(names, ", "))
 	}
-	c, err := openRedis(ctx, cfg.Redis, false)
+	c, err := app.OpenRedis(cmd.Context(), cfg.Redis, false)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer c.Close()
-	st := store.New(c.rdb, store.Config{Prefix: cfg.Redis.Prefix})
-	switch sub {
-	case "pause":
-		if err := st.PauseAccount(ctx, names[0], *reason); err != nil {
+	return cfg, store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix}), c.Close, nil
+}
+
+func providerStatusCmd() *cobra.Command {
+	c := command("status [NAME]", "pause and circuit breaker of one account, or of all", "",
+		func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("give at most one provider account name")
+			}
+			return nil
+		}, nil)
+	load := configFlag(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		cfg, st, closeFn, err := providerStore(cmd, load, args)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s paused: its messages wait until `wabulk provider resume %s`\n", names[0], names[0])
-	case "resume":
-		if err := st.ResumeAccount(ctx, names[0]); err != nil {
-			return err
+		defer closeFn()
+		names := args
+		if len(names) == 0 {
+			names = cfg.ProviderNames()
 		}
-		fmt.Fprintf(out, "%s resumed: waiting messages go out as their deferrals come due (within worker.account_retry_delay)\n", names[0])
-	case "status":
 		for _, n := range names {
-			a, err := st.Account(ctx, n)
+			a, err := st.Account(cmd.Context(), n)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "%s: %s\n", n, describeAccount(a, time.Now()))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", n, describeAccount(a, time.Now()))
 		}
-	default:
-		return usagef("unknown subcommand %q (status, pause, resume)", sub)
+		return nil
 	}
-	return nil
+	return c
+}
+
+func providerPauseCmd() *cobra.Command {
+	c := command("pause NAME", "stop sending on NAME: its messages wait (they do not fail)", "", exactly(1, "provider account name"), nil)
+	fs := c.Flags()
+	load := configFlag(fs)
+	reason := fs.String("reason", "paused by an operator", "why (shown by provider status)")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		_, st, closeFn, err := providerStore(cmd, load, args)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		if err := st.PauseAccount(cmd.Context(), args[0], *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s paused: its messages wait until 'wabulk provider resume %s'\n", args[0], args[0])
+		return nil
+	}
+	return c
+}
+
+func providerResumeCmd() *cobra.Command {
+	c := command("resume NAME", "send on NAME again", `
+Also clears the shared open-breaker time; a worker whose own breaker opened
+waits out its breaker_open_for.`, exactly(1, "provider account name"), nil)
+	load := configFlag(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		_, st, closeFn, err := providerStore(cmd, load, args)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		if err := st.ResumeAccount(cmd.Context(), args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s resumed: waiting messages go out as their deferrals come due (within worker.account_retry_delay)\n", args[0])
+		return nil
+	}
+	return c
+}
+
+func providerKindsCmd() *cobra.Command {
+	return command("kinds", "the provider kinds this binary speaks, with their account fields", `
+For each kind: its fields (* required; secrets may come from ${VAR}s), what
+base_url means, how receipts arrive and how its callbacks are authenticated.`, none,
+		func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			for _, k := range providers.Kinds() {
+				fmt.Fprintf(out, "%s — %s\n", k.Name, k.Title)
+				for _, f := range k.Fields {
+					mark := " "
+					if f.Required {
+						mark = "*"
+					}
+					secret := ""
+					if f.Secret {
+						secret = " (secret)"
+					}
+					fmt.Fprintf(out, "  %s %-16s %s%s\n", mark, f.Name, f.Help, secret)
+				}
+				fmt.Fprintf(out, "    base_url: %s\n", k.BaseURL.Means)
+				auth := make([]string, len(k.Webhook))
+				for i, w := range k.Webhook {
+					auth[i] = string(w)
+				}
+				fmt.Fprintf(out, "    receipts: %s", k.Receipts)
+				if len(auth) > 0 {
+					fmt.Fprintf(out, "; callbacks authenticated by %s", strings.Join(auth, " or "))
+				}
+				fmt.Fprintln(out)
+			}
+			return nil
+		})
 }
 
 func describeAccount(a store.AccountState, now time.Time) string {

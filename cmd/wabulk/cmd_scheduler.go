@@ -1,11 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/wabulk/wabulk/internal/app"
 
 	// Time zones travel inside the binary: schedules and quiet hours work
 	// on images without a zone database.
@@ -16,8 +18,8 @@ import (
 	"github.com/wabulk/wabulk/scheduler"
 )
 
-func runScheduler(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flags("scheduler", "[--config FILE] [--list | --once JOB [--at TIME]]", `
+func schedulerCmd() *cobra.Command {
+	c := command("scheduler [--config FILE] [--list | --once JOB [--at TIME]]", "run recurring reminder jobs from the config's schedules (cron, time zone, audience file)", `
 Runs the recurring reminder jobs of the config's schedules section (see
 examples/wabulk.yaml). At each fire time of a job's cron, read in its
 timezone, every row of its audience file (CSV or JSONL, read as `+"`wabulk import`"+`
@@ -44,106 +46,108 @@ takes an occurrence expands it.
 latest fire time (catching up an occurrence missed while no scheduler ran;
 reminders of it already sent are not sent again), or the fire time --at
 names. --list checks the schedules and prints each job's next fire times,
-without Redis.`, errOut)
+without Redis.`, none, nil)
+	fs := c.Flags()
 	load := configFlag(fs)
 	once := fs.String("once", "", "expand one occurrence of this job now and exit")
 	at := fs.String("at", "", "with --once: the occurrence, as its fire time in RFC 3339 (default: the job's latest fire time)")
 	list := fs.Bool("list", false, "check the schedules, print each job's next fire times and exit")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	if *at != "" && *once == "" {
-		return usagef("--at goes with --once JOB")
-	}
-	if *list && *once != "" {
-		return usagef("--list and --once exclude each other")
-	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	jobs, err := cfg.scheduleJobs()
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(cfg.Log)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = log.Sync() }()
-	if err := scheduler.CheckJobs(jobs); err != nil {
-		return err
-	}
-	now := time.Now()
-	if *list {
-		printJobs(out, jobs, now, 3)
-		return nil
-	}
-	// --once: which occurrence, checked before Redis is reached.
-	var (
-		sched *scheduler.Schedule
-		fire  time.Time
-	)
-	if *once != "" {
-		for _, j := range jobs {
-			if j.ID == *once {
-				sched, _ = scheduler.ParseSchedule(j.Cron, j.Location) // checked above
-			}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		if fs.NArg() > 0 {
+			return usagef("unexpected argument %q", fs.Arg(0))
 		}
-		if sched == nil {
-			return usagef("--once %q: no such job in the config (have: %s)", *once, jobIDs(jobs))
+		if *at != "" && *once == "" {
+			return usagef("--at goes with --once JOB")
 		}
-		latest, ok := sched.Latest(now)
-		fire = latest
-		if *at != "" {
-			t, err := time.Parse(time.RFC3339, *at)
-			if err != nil {
-				return usagef("--at %q: want an RFC 3339 time, e.g. 2026-11-23T09:00:00+03:00", *at)
-			}
-			if t.After(now) {
-				return usagef("--at %s is in the future: the scheduler runs it then", *at)
-			}
-			if !sched.IsFire(t) {
-				return usagef("--at %s is not a fire time of job %s (cron %q in %s); its latest is %s", *at, *once, sched, sched.Location(),
-					latest.In(sched.Location()).Format(time.RFC3339))
-			}
-			fire, ok = t, true
+		if *list && *once != "" {
+			return usagef("--list and --once exclude each other")
 		}
-		if !ok {
-			return fmt.Errorf("job %s has not fired yet", *once)
-		}
-	}
-
-	c, err := openRedis(ctx, cfg.Redis, false)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	p := newPipeline(cfg, c, nil, log)
-	defer p.client.Close()
-	r, err := scheduler.NewReminders(c.rdb, p.producer, scheduler.RemindersConfig{Jobs: jobs, Prefix: cfg.Redis.Prefix, Logger: log})
-	if err != nil {
-		return err
-	}
-	if *once != "" {
-		occ, err := r.Expand(ctx, *once, fire)
+		cfg, err := load()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "occurrence of %s fired %s (%s)\n", *once, fire.In(sched.Location()).Format("Mon 2006-01-02 15:04 MST"), fire.UTC().Format(time.RFC3339))
-		printImportSummary(out, occ.Campaign, occ.Result, nil)
-		for _, l := range occ.Rejects {
-			fmt.Fprintf(out, "  rejected %s\n", l)
+		jobs, err := cfg.ScheduleJobs()
+		if err != nil {
+			return err
 		}
-		return nil
-	}
+		log, err := app.NewLogger(cfg.Log)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = log.Sync() }()
+		if err := scheduler.CheckJobs(jobs); err != nil {
+			return err
+		}
+		now := time.Now()
+		if *list {
+			printJobs(out, jobs, now, 3)
+			return nil
+		}
+		// --once: which occurrence, checked before Redis is reached.
+		var (
+			sched *scheduler.Schedule
+			fire  time.Time
+		)
+		if *once != "" {
+			for _, j := range jobs {
+				if j.ID == *once {
+					sched, _ = scheduler.ParseSchedule(j.Cron, j.Location) // checked above
+				}
+			}
+			if sched == nil {
+				return usagef("--once %q: no such job in the config (have: %s)", *once, jobIDs(jobs))
+			}
+			latest, ok := sched.Latest(now)
+			fire = latest
+			if *at != "" {
+				t, err := time.Parse(time.RFC3339, *at)
+				if err != nil {
+					return usagef("--at %q: want an RFC 3339 time, e.g. 2026-11-23T09:00:00+03:00", *at)
+				}
+				if t.After(now) {
+					return usagef("--at %s is in the future: the scheduler runs it then", *at)
+				}
+				if !sched.IsFire(t) {
+					return usagef("--at %s is not a fire time of job %s (cron %q in %s); its latest is %s", *at, *once, sched, sched.Location(),
+						latest.In(sched.Location()).Format(time.RFC3339))
+				}
+				fire, ok = t, true
+			}
+			if !ok {
+				return fmt.Errorf("job %s has not fired yet", *once)
+			}
+		}
 
-	printJobs(out, jobs, now, 1)
-	log.Info("scheduler started", zap.Int("jobs", len(jobs)), zap.String("queue", r.Queue()))
-	return r.Run(ctx)
+		c, err := app.OpenRedis(ctx, cfg.Redis, false)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		p := app.NewPipeline(cfg, c, nil, log)
+		defer p.Client.Close()
+		r, err := scheduler.NewReminders(c.RDB, p.Producer, scheduler.RemindersConfig{Jobs: jobs, Prefix: cfg.Redis.Prefix, Logger: log})
+		if err != nil {
+			return err
+		}
+		if *once != "" {
+			occ, err := r.Expand(ctx, *once, fire)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "occurrence of %s fired %s (%s)\n", *once, fire.In(sched.Location()).Format("Mon 2006-01-02 15:04 MST"), fire.UTC().Format(time.RFC3339))
+			printImportSummary(out, occ.Campaign, occ.Result, nil)
+			for _, l := range occ.Rejects {
+				fmt.Fprintf(out, "  rejected %s\n", l)
+			}
+			return nil
+		}
+
+		printJobs(out, jobs, now, 1)
+		log.Info("scheduler started", zap.Int("jobs", len(jobs)), zap.String("queue", r.Queue()))
+		return r.Run(ctx)
+	}
+	return c
 }
 
 // printJobs writes a table of the jobs with their next n fire times after

@@ -1,20 +1,22 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
 )
 
-func runSimulate(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flags("simulate", "[flags]", `
+func simulateCmd() *cobra.Command {
+	c := command("simulate [flags]", "serve fake providers (any of the six wire formats) with latency, faults, limits and receipts", `
 Serves fake providers on loopback that speak the real wire formats — tujenge,
 taqnyat, socnet, modica, decisiontelecom, meta — with the same auth checks and
 error shapes as the real ones, latency, fault injection, the provider's own
@@ -32,8 +34,9 @@ window and, with --callback-url, POSTing the inbound callback).
 
 Credentials (--api-key) in each kind's form: tujenge, socnet, decisiontelecom
 and taqnyat/meta take the key or token itself; modica takes "user:password".
-Stops on SIGINT/SIGTERM and prints the final counts.`, errOut)
-	kinds := fs.String("kind", "tujenge", "wire format(s), comma-separated: "+strings.Join(publicKinds(), ", "))
+Stops on SIGINT/SIGTERM and prints the final counts.`, none, nil)
+	fs := c.Flags()
+	kinds := fs.String("kind", "tujenge", "wire format(s), comma-separated: "+strings.Join(simulatedKinds(), ", "))
 	listen := fs.String("listen", "127.0.0.1:8089", "address of the first kind (loopback only); further kinds take the next ports")
 	apiKey := fs.String("api-key", "", "credential the simulator expects (empty: accept any, but one must be sent)")
 	latency := fs.Duration("latency", 20*time.Millisecond, "median latency per request")
@@ -52,73 +55,86 @@ Stops on SIGINT/SIGTERM and prints the final counts.`, errOut)
 	outOfOrder := fs.Float64("out-of-order", 0, "probability that a message's receipts arrive shuffled")
 	duplicate := fs.Float64("duplicate", 0, "probability that a receipt is delivered twice")
 	seed := fs.Int64("seed", 0, "random seed for faults and latency (0: time-based)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	host, portStr, err := net.SplitHostPort(*listen)
-	if err != nil {
-		return usagef("--listen %q: %v", *listen, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil {
-		return usagef("--listen %q: the port must be a number", *listen)
-	}
-	var sims []*simulator.Simulator
-	defer func() {
-		for _, s := range sims {
-			_ = s.Close()
-		}
-	}()
-	for i, kind := range strings.Split(*kinds, ",") {
-		kind = strings.TrimSpace(kind)
-		f, err := simulator.ParseFaultsFor(kind, *faults)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		host, portStr, err := net.SplitHostPort(*listen)
 		if err != nil {
-			return usagef("--faults for %s: %v", kind, err)
+			return usagef("--listen %q: %v", *listen, err)
 		}
-		sim, err := simulator.New(simulator.Config{Kind: kind, APIKey: *apiKey, Latency: *latency, LatencyP99: *latencyP99,
-			Jitter: *jitter, Faults: f, RetryAfter: *retryAfter, Rate: *rateLimit, Burst: *burst, PairInterval: *pair,
-			Window: *window, CallbackURL: *callbackURL, CallbackSecret: *callbackSecret, CallbackHeaders: callbackHeaders.m, OutOfOrder: *outOfOrder,
-			Duplicate: *duplicate, Seed: *seed})
+		port, err := strconv.Atoi(portStr)
 		if err != nil {
-			return err
+			return usagef("--listen %q: the port must be a number", *listen)
 		}
-		addr := *listen
-		if port != 0 {
-			addr = net.JoinHostPort(host, strconv.Itoa(port+i))
+		var sims []*simulator.Simulator
+		defer func() {
+			for _, s := range sims {
+				_ = s.Close()
+			}
+		}()
+		for i, kind := range strings.Split(*kinds, ",") {
+			kind = strings.TrimSpace(kind)
+			f, err := simulator.ParseFaultsFor(kind, *faults)
+			if err != nil {
+				return usagef("--faults for %s: %v", kind, err)
+			}
+			sim, err := simulator.New(simulator.Config{Kind: kind, APIKey: *apiKey, Latency: *latency, LatencyP99: *latencyP99,
+				Jitter: *jitter, Faults: f, RetryAfter: *retryAfter, Rate: *rateLimit, Burst: *burst, PairInterval: *pair,
+				Window: *window, CallbackURL: *callbackURL, CallbackSecret: *callbackSecret, CallbackHeaders: callbackHeaders.m, OutOfOrder: *outOfOrder,
+				Duplicate: *duplicate, Seed: *seed})
+			if err != nil {
+				return err
+			}
+			addr := *listen
+			if port != 0 {
+				addr = net.JoinHostPort(host, strconv.Itoa(port+i))
+			}
+			base, err := sim.Start(addr)
+			if err != nil {
+				return err
+			}
+			sims = append(sims, sim)
+			fmt.Fprintf(out, "%-16s %s   (stats: GET %s/_sim/stats)\n", kind, base, base)
 		}
-		base, err := sim.Start(addr)
-		if err != nil {
-			return err
+		<-ctx.Done()
+		stats := map[string]simulator.Stats{}
+		for i, kind := range strings.Split(*kinds, ",") {
+			_ = sims[i].Close()
+			stats[strings.TrimSpace(kind)] = sims[i].Stats()
 		}
-		sims = append(sims, sim)
-		fmt.Fprintf(out, "%-16s %s   (stats: GET %s/_sim/stats)\n", kind, base, base)
+		b, _ := json.MarshalIndent(stats, "", "  ")
+		fmt.Fprintf(out, "final counts:\n%s\n", b)
+		return nil
 	}
-	<-ctx.Done()
-	stats := map[string]simulator.Stats{}
-	for i, kind := range strings.Split(*kinds, ",") {
-		_ = sims[i].Close()
-		stats[strings.TrimSpace(kind)] = sims[i].Stats()
-	}
-	b, _ := json.MarshalIndent(stats, "", "  ")
-	fmt.Fprintf(out, "final counts:\n%s\n", b)
-	return nil
+	return c
 }
 
-// publicKinds are the simulator's wire formats, without test-only ones.
-func publicKinds() []string {
+// simulatedKinds are the provider kinds this binary has that the
+// simulator speaks (without the simulator's test-only formats).
+func simulatedKinds() []string {
 	var out []string
 	for _, k := range simulator.Kinds() {
-		if _, ok := providerKinds[k]; ok {
+		if _, err := providers.LookupKind(k); err == nil {
 			out = append(out, k)
 		}
 	}
 	return out
 }
 
+// checkSimulated refuses a --provider the binary or the simulator lacks.
+func checkSimulated(kind string) error {
+	if !slices.Contains(simulatedKinds(), kind) {
+		return usagef("--provider %q: want one of %s", kind, strings.Join(simulatedKinds(), ", "))
+	}
+	return nil
+}
+
 // headerFlag collects repeated "Name: value" flags.
 type headerFlag struct{ m map[string]string }
 
 func (h *headerFlag) String() string { return "" }
+
+// Type names the flag's value in --help.
+func (h *headerFlag) Type() string { return "header" }
 
 func (h *headerFlag) Set(v string) error {
 	name, value, ok := strings.Cut(v, ":")

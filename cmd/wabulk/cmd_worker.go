@@ -1,14 +1,14 @@
 package main
 
 import (
-	"context"
-	"io"
+	"github.com/spf13/cobra"
+	"github.com/wabulk/wabulk/internal/app"
 
 	"go.uber.org/zap"
 )
 
-func runWorker(ctx context.Context, args []string, out, errOut io.Writer) error {
-	fs := flags("worker", "[--config FILE]", `
+func workerCmd() *cobra.Command {
+	c := command("worker [--config FILE]", "send queued messages (an asynq server)", `
 Sends queued messages: an asynq server that takes send tasks from the lanes'
 queues (high, normal, low) and runs each through the send pipeline (TTL,
 24-hour window, rate limit, provider, retry or outcome). For accounts whose
@@ -19,43 +19,45 @@ Run as many workers as you like against one Redis; each message is sent at
 most once. SIGINT/SIGTERM stop taking new tasks and let in-flight sends finish
 (worker.shutdown_timeout). With redis.url "embedded", the worker hosts the
 embedded Redis on redis.listen for import and campaign commands to reach;
-it is in memory only and gone when the worker stops.`, errOut)
+it is in memory only and gone when the worker stops.`, none, nil)
+	fs := c.Flags()
 	load := configFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		cfg, err := load()
+		if err != nil {
+			return err
+		}
+		if err := cfg.RequireCredentials(); err != nil {
+			return err
+		}
+		log, err := app.NewLogger(cfg.Log)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = log.Sync() }()
+		c, err := app.OpenRedis(ctx, cfg.Redis, true)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		provs, err := app.BuildProviders(cfg)
+		if err != nil {
+			return err
+		}
+		p := app.NewPipeline(cfg, c, provs, log)
+		defer p.Client.Close()
+		pollers, err := app.NewPollers(cfg, p.Store, p.Client, provs, log)
+		if err != nil {
+			return err
+		}
+		defer app.RunPollers(ctx, pollers)()
+		fields := []zap.Field{zap.Strings("accounts", cfg.ProviderNames()), zap.Int("concurrency", app.WorkerConfig(cfg, log).WithDefaults().Concurrency)}
+		if c.Mini != nil {
+			fields = append(fields, zap.String("embedded_redis", c.Mini.Addr()))
+		}
+		log.Info("worker started", fields...)
+		return p.Server.Run(ctx)
 	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	if err := cfg.RequireCredentials(); err != nil {
-		return err
-	}
-	log, err := newLogger(cfg.Log)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = log.Sync() }()
-	c, err := openRedis(ctx, cfg.Redis, true)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	provs, err := buildProviders(cfg)
-	if err != nil {
-		return err
-	}
-	p := newPipeline(cfg, c, provs, log)
-	defer p.client.Close()
-	pollers, err := newPollers(cfg, p.store, p.client, provs, log)
-	if err != nil {
-		return err
-	}
-	defer runPollers(ctx, pollers)()
-	fields := []zap.Field{zap.Strings("accounts", cfg.providerNames()), zap.Int("concurrency", workerConfig(cfg, log).WithDefaults().Concurrency)}
-	if c.mini != nil {
-		fields = append(fields, zap.String("embedded_redis", c.mini.Addr()))
-	}
-	log.Info("worker started", fields...)
-	return p.server.Run(ctx)
+	return c
 }

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
+
 	"go.uber.org/zap"
 
-	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store/storetest"
 )
@@ -17,21 +19,6 @@ import (
 func TestPollConfig(t *testing.T) {
 	t.Parallel()
 	const dt = "providers:\n  - {name: d, kind: decisiontelecom, api_key: k, source: S"
-	for _, c := range []struct{ name, yaml, want string }{
-		{"negative rate", dt + ", poll_rate: -1}\n", "poll_rate -1: want a positive number of status requests per second"},
-		{"max age off", dt + ", poll_max_age: \"off\"}\n", "poll_max_age cannot be off"},
-		{"bad max age", dt + ", poll_max_age: soon}\n", `"soon" is not a duration`},
-		{"not a polled kind", "providers:\n  - {name: a, kind: tujenge, api_key: x, poll_rate: 5}\n",
-			"poll_rate and poll_max_age are for kinds whose statuses are polled (decisiontelecom); kind tujenge pushes its receipts"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseConfig([]byte(c.yaml), func(string) (string, bool) { return "", false })
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error = %v, want it to contain %q", err, c.want)
-			}
-		})
-	}
-
 	for _, c := range []struct {
 		yaml   string
 		rate   float64
@@ -40,30 +27,14 @@ func TestPollConfig(t *testing.T) {
 		{dt + "}\n", 10, 24 * time.Hour},
 		{dt + ", poll_rate: 2.5, poll_max_age: 72h}\n", 2.5, 72 * time.Hour},
 	} {
-		cfg, err := ParseConfig([]byte(c.yaml), func(string) (string, bool) { return "", false })
+		cfg, err := config.Parse([]byte(c.yaml), func(string) (string, bool) { return "", false })
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc := pollerConfig(cfg, &cfg.Providers[0], nil, zap.NewNop()).WithDefaults()
+		pc := app.PollerConfig(cfg, &cfg.Providers[0], nil, zap.NewNop()).WithDefaults()
 		if pc.Rate != c.rate || pc.MaxAge != c.maxAge || pc.Prefix != "wabulk:" || pc.PollTimeout != 15*time.Second {
 			t.Errorf("%q: poller rate %v, max age %v, prefix %q, timeout %v; want %v, %v, wabulk:, the provider's 15s",
 				c.yaml, pc.Rate, pc.MaxAge, pc.Prefix, pc.PollTimeout, c.rate, c.maxAge)
-		}
-	}
-}
-
-// pollKinds names exactly the kinds whose adapters poll statuses.
-func TestPollKindsAreTheStatusPollers(t *testing.T) {
-	t.Parallel()
-	for _, kind := range sortedKeys(providerKinds) {
-		p := ProviderConfig{Name: "a", Kind: kind, Timeout: Duration(time.Second)}
-		simAccount(&p, "http://127.0.0.1:1")
-		prov, err := buildProvider(p)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		if _, ok := prov.(providers.StatusPoller); ok != pollKinds[kind] {
-			t.Errorf("%s: adapter polls statuses: %v; pollKinds says %v", kind, ok, pollKinds[kind])
 		}
 	}
 }

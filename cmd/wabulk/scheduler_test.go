@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,90 +16,6 @@ import (
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
 )
-
-// Each schedule problem is named with its job, all at once.
-func TestScheduleConfigErrors(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	audience := filepath.Join(dir, "patients.csv")
-	if err := os.WriteFile(audience, []byte("phone,name\n+255712345601,Amina\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgText := fmt.Sprintf(`
-providers:
-  - {name: tj, kind: tujenge, api_key: x}
-schedules:
-  - id: ok
-    cron: "0 9 * * MON-FRI"
-    timezone: Africa/Dar_es_Salaam
-    account: tj
-    audience: %[1]q
-    message: {template: {name: appointment_reminder, language: en, body: ["{{name}}"]}}
-    ttl: 2h
-    quiet_hours: {start: "21:00", end: "08:00"}
-  - id: bad-cron
-    cron: "0 25 * * *"
-    account: tj
-    audience: %[1]q
-    message: {text: {body: hi}}
-  - id: bad-zone
-    cron: "0 9 * * *"
-    timezone: Africa/Dar
-    account: tj
-    audience: %[1]q
-    message: {text: {body: hi}}
-  - id: bad-account
-    cron: "0 9 * * *"
-    account: tujenge-main
-    audience: %[1]q
-    message: {text: {body: hi}}
-  - id: no-file
-    cron: "0 9 * * *"
-    account: tj
-    audience: %[2]q
-    message: {text: {body: hi}}
-  - id: bad-quiet
-    cron: "0 9 * * *"
-    account: tj
-    audience: %[1]q
-    message: {text: {body: hi}}
-    quiet_hours: {start: "21:00", end: "8am"}
-  - id: ok
-    cron: "@every 1h"
-    account: tj
-    audience: %[1]q
-    message: {text: {body: hi}}
-`, audience, filepath.Join(dir, "missing.csv"))
-	cfg, err := ParseConfig([]byte(cfgText), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("the schedules are checked by the scheduler, not at load: %v", err)
-	}
-	_, err = cfg.scheduleJobs()
-	if err == nil {
-		t.Fatal("accepted")
-	}
-	for _, want := range []string{
-		`schedules[1] (bad-cron): cron "0 25 * * *"`,
-		`schedules[2] (bad-zone): timezone "Africa/Dar" is not a known IANA time zone`,
-		`schedules[3] (bad-account): account: no provider account "tujenge-main" in the config (have: tj)`,
-		`schedules[4] (no-file): audience: open ` + filepath.Join(dir, "missing.csv"),
-		`schedules[5] (bad-quiet): quiet_hours.end: "8am"`,
-		`schedules[6] (ok): id is used twice`,
-		`schedules[6] (ok): cron "@every 1h": @every is not supported`,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
-	if strings.Contains(err.Error(), "schedules[0]") {
-		t.Errorf("the good job is blamed:\n%v", err)
-	}
-	// A misspelt field is an error at load, with its line.
-	_, err = ParseConfig([]byte("providers:\n  - {name: tj, kind: tujenge, api_key: x}\nschedules:\n  - id: x\n    crn: \"0 9 * * *\"\n"), func(string) (string, bool) { return "", false })
-	if err == nil || !strings.Contains(err.Error(), `line 5: unknown field "crn"`) {
-		t.Errorf("misspelt field: %v", err)
-	}
-}
 
 // The scheduler command: --list without Redis; --once expands the latest
 // occurrence, and again sends nothing twice; run until stopped.
@@ -204,30 +117,5 @@ func TestSendAtIsScheduledNeverEarly(t *testing.T) {
 	m, err := message.DecodeSendTask(tasks[0].Payload)
 	if err != nil || !m.ExpiresAt.Equal(sendAt.Truncate(time.Second).Add(time.Second+time.Hour)) {
 		t.Errorf("message expires %v (%v), want the TTL counted from the rounded send_at", m.ExpiresAt, err)
-	}
-}
-
-// The lateness benchmark sends every message once, none before its
-// send_at, and reports the floor beside the pipeline.
-func TestScheduledLoadtestReports(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs two short rounds of scheduled sends")
-	}
-	t.Parallel()
-	var out bytes.Buffer
-	err := runScheduledLoad(context.Background(), scheduledOptions{n: 30, rounds: 2, at: time.Second, spread: 2 * time.Second,
-		delayedCheck: 100 * time.Millisecond, conc: 10, timeout: time.Minute, asJSON: true}, &out, io.Discard)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
-	var rep scheduledReport
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("%v: %s", err, out.String())
-	}
-	if rep.Pipeline.N != 30 || rep.Bare.N != 30 || rep.SendTimes != 2 || rep.Lost != 0 || rep.Duplicates != 0 || rep.EarlySends != 0 {
-		t.Errorf("report %+v", rep)
-	}
-	if rep.Pipeline.MinMS < 0 || rep.Pipeline.MaxMS < rep.Pipeline.P99MS || rep.Bare.MinMS < 0 {
-		t.Errorf("latenesses %+v, %+v", rep.Pipeline, rep.Bare)
 	}
 }

@@ -189,7 +189,7 @@ func TestServeRefusesAccountsWithoutWebhookAuthentication(t *testing.T) {
 		{
 			name:      "only socnet",
 			providers: "  - {name: sn, kind: socnet, api_key: k}\n",
-			want:      []string{"no provider account sends callbacks (sn: kind socnet has none)"},
+			want:      []string{"no provider account sends callbacks (sn: kind socnet sends none)"},
 		},
 	}
 	for _, tt := range tests {
@@ -209,58 +209,20 @@ func TestServeRefusesAccountsWithoutWebhookAuthentication(t *testing.T) {
 	}
 }
 
-func TestWebhookConfig(t *testing.T) {
+func TestLoadtestWebhooksRefuses(t *testing.T) {
 	t.Parallel()
-	lookup := func(k string) (string, bool) {
-		v, ok := map[string]string{"HOOK": "hook-s3cret", "VT": "vt-s3cret"}[k]
-		return v, ok
-	}
-	cfg, err := ParseConfig([]byte(`
-providers:
-  - {name: tj, kind: tujenge, api_key: k, webhook_secret_header: X-Webhook-Secret, webhook_secret: "${HOOK}"}
-  - {name: md, kind: modica, username: u, password: p, webhook_user: hooks, webhook_password: "${UNSET_HOOK_PASSWORD}"}
-  - {name: mt, kind: meta, token: t, phone_number_id: "1", app_secret: a, verify_token: "${VT}"}
-  - {name: tq, kind: taqnyat, token: t, webhook_insecure: true}
-`), lookup)
-	if err != nil {
-		t.Fatalf("a config whose webhook credential is unset must still load: %v", err)
-	}
-	if cfg.Serve.Listen != "127.0.0.1:8080" {
-		t.Errorf("serve.listen defaults to %q", cfg.Serve.Listen)
-	}
-	tj, md, mt, tq := cfg.Providers[0], cfg.Providers[1], cfg.Providers[2], cfg.Providers[3]
-	if tj.WebhookSecretHeader != "X-Webhook-Secret" || tj.WebhookSecret.Reveal() != "hook-s3cret" || md.WebhookUser != "hooks" ||
-		md.WebhookPassword.Reveal() != "" || mt.VerifyToken.Reveal() != "vt-s3cret" || !tq.WebhookInsecure {
-		t.Errorf("webhook fields: %+v", cfg.Providers)
-	}
-	if s := fmt.Sprintf("%v %+v %#v", cfg.Providers, cfg.Providers, cfg.Providers); strings.Contains(s, "s3cret") {
-		t.Errorf("a webhook secret leaks through fmt: %s", s)
-	}
-	accounts, none, err := webhookAccounts(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(accounts) != 4 || len(none) != 0 {
-		t.Fatalf("accounts %v, without endpoint %v", sortedKeys(accounts), none)
-	}
-	if a := accounts["mt"]; a.AppSecret != "a" || a.VerifyToken != "vt-s3cret" || a.SecretHeader != "" {
-		t.Errorf("meta's webhook account: app secret and verify token not passed on")
-	}
-	if a := accounts["tj"]; a.SecretHeader != "X-Webhook-Secret" || a.SecretValue != "hook-s3cret" || a.AppSecret != "" {
-		t.Errorf("tujenge's webhook account: secret header not passed on")
-	}
-
-	good := "providers:\n  - {name: a, kind: tujenge, api_key: x}\n"
-	for _, c := range []struct{ name, yaml, want string }{
-		{"verify_token off meta", "providers:\n  - {name: a, kind: tujenge, verify_token: v}\n", "app_secret and verify_token are Meta's webhook settings"},
-		{"app_secret off meta", "providers:\n  - {name: a, kind: modica, username: u, app_secret: s}\n", "app_secret and verify_token are Meta's webhook settings"},
-		{"bad header name", "providers:\n  - {name: a, kind: tujenge, webhook_secret_header: \"X Secret\"}\n", `webhook_secret_header "X Secret" is not an HTTP header name`},
-		{"colon in webhook_user", "providers:\n  - {name: a, kind: tujenge, webhook_user: \"a:b\"}\n", "webhook_user must not contain ':'"},
-		{"bad listen", good + "serve: {listen: \"8080\"}\n", `serve.listen "8080": want host:port`},
-		{"unknown serve field", good + "serve: {port: 8080}\n", `line 3: unknown field "port"`},
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"webhooks", "--provider", "socnet"}, "socnet sends no callbacks"},
+		{[]string{"webhooks", "--rate", "5"}, "unknown flag: --rate"},
+		{[]string{"webhooks", "--workers", "3"}, "unknown flag: --workers"},
+		{[]string{"webhooks", "-n", "0"}, "must be positive"},
 	} {
-		if _, err := ParseConfig([]byte(c.yaml), lookup); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: error = %v, want it to contain %q", c.name, err, c.want)
+		code, _, stderr := runCLI(t, context.Background(), append([]string{"loadtest"}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("loadtest %v: exit %d, %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
 	}
 }

@@ -1,10 +1,12 @@
-package main
+package loadtest
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/wabulk/wabulk/internal/term"
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
@@ -17,8 +19,8 @@ import (
 // got; running out of time is no error (the receipts would come later).
 func waitPolled(ctx context.Context, st *store.Store, ids []string, bound time.Duration, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "waiting up to %v for receipts: this provider pushes none, the worker polls each accepted message's status\n", bound.Round(time.Second))
-	bar := newProgress(errOut)
-	defer bar.done()
+	bar := term.NewProgress(errOut)
+	defer bar.Done()
 	deadline := time.Now().Add(bound)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -37,9 +39,9 @@ func waitPolled(ctx context.Context, st *store.Store, ids []string, bound time.D
 			waiting += c[message.Accepted] + c[message.Sent]
 		}
 		finished := waiting == 0
-		bar.update("receipts", took-waiting, took, "", finished)
+		bar.Update("receipts", took-waiting, took, "", finished)
 		if finished || time.Now().After(deadline) {
-			bar.done()
+			bar.Done()
 			fmt.Fprintf(out, "polled receipts: %d of the %d messages the provider took are delivered or read, %d still waiting\n", took-waiting, took, waiting)
 			return nil
 		}

@@ -1,4 +1,7 @@
-package main
+// Package term draws what wabulk's commands show people on a terminal: a
+// progress bar that redraws in place on a TTY and prints a plain line every
+// few seconds elsewhere (logs, CI).
+package term
 
 import (
 	"fmt"
@@ -11,11 +14,11 @@ import (
 	"golang.org/x/term"
 )
 
-func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// progress draws a bar on a terminal and prints a plain line every few
+// Progress draws a bar on a terminal and prints a plain line every few
 // seconds otherwise (logs, CI).
-type progress struct {
+type Progress struct {
 	mu       sync.Mutex
 	w        io.Writer
 	tty      bool
@@ -23,26 +26,26 @@ type progress struct {
 	last     time.Time
 	drawn    bool
 	finished bool
-	// percentOnly shows the share done but not the numbers (bytes read are
+	// PercentOnly shows the share done but not the numbers (bytes read are
 	// a good measure of progress but not something to show).
-	percentOnly bool
+	PercentOnly bool
 }
 
-func newProgress(w io.Writer) *progress {
+func NewProgress(w io.Writer) *Progress {
 	tty := false
 	if f, ok := w.(*os.File); ok {
-		tty = isTerminal(f)
+		tty = IsTerminal(f)
 	}
 	every := 2 * time.Second
 	if tty {
 		every = 100 * time.Millisecond
 	}
-	return &progress{w: w, tty: tty, every: every}
+	return &Progress{w: w, tty: tty, every: every}
 }
 
-// update shows done of total (total 0: unknown) with a label; force
+// Update shows done of total (total 0: unknown) with a label; force
 // draws regardless of the refresh interval.
-func (p *progress) update(label string, done, total int64, extra string, force bool) {
+func (p *Progress) Update(label string, done, total int64, extra string, force bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
@@ -65,7 +68,7 @@ func (p *progress) update(label string, done, total int64, extra string, force b
 		}
 	}
 	line := fmt.Sprintf("%s %s%s", label, bar, pct)
-	if !p.percentOnly {
+	if !p.PercentOnly {
 		line += fmt.Sprintf(" %d", done)
 		if total > 0 {
 			line += fmt.Sprintf("/%d", total)
@@ -82,8 +85,8 @@ func (p *progress) update(label string, done, total int64, extra string, force b
 	}
 }
 
-// done ends the bar's line.
-func (p *progress) done() {
+// Done ends the bar's line.
+func (p *Progress) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tty && p.drawn && !p.finished {
@@ -91,3 +94,6 @@ func (p *progress) done() {
 	}
 	p.finished = true
 }
+
+// TTY reports whether the bar redraws in place (its writer is a terminal).
+func (p *Progress) TTY() bool { return p.tty }

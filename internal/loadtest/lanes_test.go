@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bytes"
@@ -17,8 +17,8 @@ func TestLanesLoadReportsBothPhases(t *testing.T) {
 	}
 	t.Parallel()
 	var out bytes.Buffer
-	err := runLanesLoad(context.Background(), lanesOptions{n: 400, rate: 200, reminders: 20, conc: 10,
-		timeout: time.Minute, asJSON: true, floorFor: time.Second}, &out, io.Discard)
+	err := Lanes(context.Background(), LanesOptions{N: 400, Rate: 200, Reminders: 20, Concurrency: 10,
+		Timeout: time.Minute, JSON: true, FloorFor: time.Second}, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}

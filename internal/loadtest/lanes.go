@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
+
 	"github.com/hibiken/asynq"
 
 	"github.com/wabulk/wabulk/message"
@@ -16,16 +19,16 @@ import (
 	"github.com/wabulk/wabulk/store"
 )
 
-// lanesOptions configures the priority-lanes benchmark.
-type lanesOptions struct {
-	redisURL  string
-	n         int     // campaign recipients
-	rate      float64 // the account's (and provider's) limit, messages/s
-	reminders float64 // reminders injected per second
-	conc      int
-	timeout   time.Duration
-	asJSON    bool
-	floorFor  time.Duration // how long reminders go alone; default 10s
+// LanesOptions configures the priority-lanes benchmark.
+type LanesOptions struct {
+	RedisURL    string
+	N           int     // campaign recipients
+	Rate        float64 // the account's (and provider's) limit, messages/s
+	Reminders   float64 // reminders injected per second
+	Concurrency int
+	Timeout     time.Duration
+	JSON        bool
+	FloorFor    time.Duration // how long reminders go alone; default 10s
 }
 
 // lanesReport is what the priority-lanes benchmark prints.
@@ -48,11 +51,11 @@ type reminderStat struct {
 	MaxMS float64 `json:"max_ms"`
 }
 
-// runLanesLoad measures how long reminders (lane high) take to reach the
+// Lanes measures how long reminders (lane high) take to reach the
 // provider while a campaign (lane normal) drains at the account's limit,
 // side by side with the same reminders and no campaign.
-func runLanesLoad(ctx context.Context, o lanesOptions, out, prog io.Writer) error {
-	rdb, label, closeRedis, err := loadRedis(ctx, o.redisURL)
+func Lanes(ctx context.Context, o LanesOptions, out, prog io.Writer) error {
+	rdb, label, closeRedis, err := loadRedis(ctx, o.RedisURL)
 	if err != nil {
 		return err
 	}
@@ -60,25 +63,25 @@ func runLanesLoad(ctx context.Context, o lanesOptions, out, prog io.Writer) erro
 	prefix := "wabulk-lt-" + randHex(4) + ":"
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
-	cfg := &Config{
-		Redis: RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: "TZ", Log: LogConfig{Level: "error", Format: "console"},
-		Providers: []ProviderConfig{{Name: "lt", Kind: "tujenge", Rate: o.rate, PairEvery: Off, Timeout: Duration(10 * time.Second), MaxConns: o.conc * 2}},
-		Worker: WorkerConfig{Concurrency: o.conc, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
-			RetryBase: Duration(200 * time.Millisecond), RetryMax: Duration(2 * time.Second)},
+	cfg := &config.Config{
+		Redis: config.RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: "TZ", Log: config.LogConfig{Level: "error", Format: "console"},
+		Providers: []config.ProviderConfig{{Name: "lt", Kind: "tujenge", Rate: o.Rate, PairEvery: config.Off, Timeout: config.Duration(10 * time.Second), MaxConns: o.Concurrency * 2}},
+		Worker: config.WorkerConfig{Concurrency: o.Concurrency, DelayedTaskCheckInterval: config.Duration(200 * time.Millisecond),
+			RetryBase: config.Duration(200 * time.Millisecond), RetryMax: config.Duration(2 * time.Second)},
 	}
 	// The provider answers in 20 ms ± 10 ms, and would refuse anything
 	// beyond the limit (plus the burst wabulk may use).
-	p, closeAll, err := startInProcess(rdb, simulator.Config{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond}, cfg)
+	p, closeAll, err := app.StartInProcess(rdb, simulator.Config{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond}, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	stopWorker := p.startWorker(ctx)
+	stopWorker := p.StartWorker(ctx)
 	defer stopWorker()
-	rep := &lanesReport{Redis: label, Campaign: o.n, Rate: o.rate, Concurrency: o.conc}
+	rep := &lanesReport{Redis: label, Campaign: o.N, Rate: o.Rate, Concurrency: o.Concurrency}
 
 	injectFor := func(d time.Duration, first int) (int, error) {
-		tick := time.NewTicker(time.Duration(float64(time.Second) / o.reminders))
+		tick := time.NewTicker(time.Duration(float64(time.Second) / o.Reminders))
 		defer tick.Stop()
 		end := time.Now().Add(d)
 		i := first
@@ -88,7 +91,7 @@ func runLanesLoad(ctx context.Context, o lanesOptions, out, prog io.Writer) erro
 				return i - first, ctx.Err()
 			case <-tick.C:
 			}
-			if err := enqueueReminder(ctx, p.pipeline, prefix, i); err != nil {
+			if err := enqueueReminder(ctx, p.Pipeline, prefix, i); err != nil {
 				return i - first, err
 			}
 			i++
@@ -96,15 +99,15 @@ func runLanesLoad(ctx context.Context, o lanesOptions, out, prog io.Writer) erro
 		return i - first, nil
 	}
 	// 1. The floor: reminders alone.
-	if o.floorFor <= 0 {
-		o.floorFor = 10 * time.Second
+	if o.FloorFor <= 0 {
+		o.FloorFor = 10 * time.Second
 	}
-	fmt.Fprintf(prog, "reminders alone: %.0f/s for %v\n", o.reminders, o.floorFor)
-	floorN, err := injectFor(o.floorFor, 0)
+	fmt.Fprintf(prog, "reminders alone: %.0f/s for %v\n", o.Reminders, o.FloorFor)
+	floorN, err := injectFor(o.FloorFor, 0)
 	if err != nil {
 		return err
 	}
-	if rep.Floor, err = reminderLatency(ctx, p.store, 0, floorN, o.timeout); err != nil {
+	if rep.Floor, err = reminderLatency(ctx, p.Store, 0, floorN, o.Timeout); err != nil {
 		return err
 	}
 
@@ -116,43 +119,43 @@ func runLanesLoad(ctx context.Context, o lanesOptions, out, prog io.Writer) erro
 	var res producer.Result
 	go func() {
 		var err error
-		res, err = p.producer.Import(ctx, spec, recipientsCSV(o.n, tzMobile), producer.Options{})
+		res, err = p.Producer.Import(ctx, spec, recipientsCSV(o.N, tzMobile), producer.Options{})
 		imported <- err
 	}()
 	// Wait until the campaign's tasks fill the queue ahead of the reminders.
 	for {
-		c, err := p.store.CampaignCounts(ctx, spec.ID)
+		c, err := p.Store.CampaignCounts(ctx, spec.ID)
 		if err != nil {
 			return err
 		}
-		if c[message.Queued] >= int64(min(o.n/2, int(o.rate)*20)) || c.Total() >= int64(o.n) {
+		if c[message.Queued] >= int64(min(o.N/2, int(o.Rate)*20)) || c.Total() >= int64(o.N) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	left := time.Duration(float64(o.n)/o.rate*float64(time.Second)) - time.Since(start)
-	during := min(max(left*6/10, o.floorFor), 5*time.Minute)
-	fmt.Fprintf(prog, "campaign of %d draining at %.0f/s; reminders %.0f/s for %v meanwhile\n", o.n, o.rate, o.reminders, during.Round(time.Second))
+	left := time.Duration(float64(o.N)/o.Rate*float64(time.Second)) - time.Since(start)
+	during := min(max(left*6/10, o.FloorFor), 5*time.Minute)
+	fmt.Fprintf(prog, "campaign of %d draining at %.0f/s; reminders %.0f/s for %v meanwhile\n", o.N, o.Rate, o.Reminders, during.Round(time.Second))
 	duringN, err := injectFor(during, floorN)
 	if err != nil {
 		return err
 	}
-	if rep.During, err = reminderLatency(ctx, p.store, floorN, duringN, o.timeout); err != nil {
+	if rep.During, err = reminderLatency(ctx, p.Store, floorN, duringN, o.Timeout); err != nil {
 		return err
 	}
 	if err := <-imported; err != nil {
 		return err
 	}
-	drainErr := watch(ctx, p.store, []string{spec.ID}, res.Accepted, o.timeout, prog)
+	drainErr := watch(ctx, p.Store, []string{spec.ID}, res.Accepted, o.Timeout, prog)
 	rep.CampaignPS = round(float64(res.Accepted) / time.Since(start).Seconds())
-	c, err := p.store.CampaignCounts(ctx, spec.ID)
+	c, err := p.Store.CampaignCounts(ctx, spec.ID)
 	if err != nil {
 		return err
 	}
-	rep.Lost = int64(o.n) - c.Outcomes()
-	rep.Duplicates = p.sim.Stats().Duplicates
+	rep.Lost = int64(o.N) - c.Outcomes()
+	rep.Duplicates = p.Sim.Stats().Duplicates
 
-	if o.asJSON {
+	if o.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -160,7 +163,7 @@ func runLanesLoad(ctx context.Context, o lanesOptions, out, prog io.Writer) erro
 		}
 	} else {
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(out, "priority lanes: %s, rate limit %.0f/s, concurrency %d, campaign of %d at %.0f sent/s\n", label, o.rate, o.conc, o.n, rep.CampaignPS)
+		fmt.Fprintf(out, "priority lanes: %s, rate limit %.0f/s, concurrency %d, campaign of %d at %.0f sent/s\n", label, o.Rate, o.Concurrency, o.N, rep.CampaignPS)
 		fmt.Fprintln(tw, "reminders (lane high)\tsent\tp50 ms\tp99 ms\tmax ms\t")
 		for _, r := range []struct {
 			name string
@@ -183,18 +186,18 @@ func reminderID(i int) string { return fmt.Sprintf("reminder-%d", i) }
 
 // enqueueReminder creates reminder i's record and task on lane high, as
 // the producer does for transactional messages.
-func enqueueReminder(ctx context.Context, p *pipeline, prefix string, i int) error {
+func enqueueReminder(ctx context.Context, p *app.Pipeline, prefix string, i int) error {
 	to := fmt.Sprintf("+2557550%05d", i)
 	m := &message.Message{ID: reminderID(i), Account: "lt", To: to, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour),
 		Content: message.Content{Template: &message.Template{Name: "appointment_reminder", Language: "en", Body: []string{"9:00"}}}}
-	if _, err := p.store.Create(ctx, []store.NewRecord{{ID: m.ID, Account: m.Account, To: m.To}}); err != nil {
+	if _, err := p.Store.Create(ctx, []store.NewRecord{{ID: m.ID, Account: m.Account, To: m.To}}); err != nil {
 		return err
 	}
 	task, err := message.NewSendTask(m, asynq.TaskID(m.ID), asynq.Queue(message.QueueName(prefix, message.LaneHigh)), asynq.MaxRetry(message.TaskMaxRetry))
 	if err != nil {
 		return err
 	}
-	_, err = p.client.EnqueueContext(ctx, task)
+	_, err = p.Client.EnqueueContext(ctx, task)
 	return err
 }
 

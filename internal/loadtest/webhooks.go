@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,10 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/internal/term"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -32,12 +35,12 @@ const (
 	webhookGoalP99MS  = 10
 )
 
-// webhookLoadOptions are loadtest --webhooks' flags.
-type webhookLoadOptions struct {
-	kind, redisURL string
-	n, conc        int
-	bare, asJSON   bool
-	timeout        time.Duration
+// WebhookOptions are loadtest --webhooks' flags.
+type WebhookOptions struct {
+	Kind, RedisURL string
+	N, Concurrency int
+	Bare, JSON     bool
+	Timeout        time.Duration
 }
 
 // webhookReport is what loadtest --webhooks prints, as a table or JSON.
@@ -91,17 +94,21 @@ type hookLoad struct {
 	payloads [][]byte // the events task payload each would make, for --bare
 }
 
-func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Writer) error {
-	if opt.kind == "socnet" {
-		return usagef("--provider socnet: socnet sends no callbacks, so serve has no endpoint for it; pick another kind")
+func Webhooks(ctx context.Context, opt WebhookOptions, out, prog io.Writer) error {
+	k, err := providers.LookupKind(opt.Kind)
+	if err != nil {
+		return err
 	}
-	if opt.n <= 0 || opt.conc <= 0 {
-		return usagef("-n and --concurrency must be positive")
+	if len(k.Webhook) == 0 {
+		return fmt.Errorf("kind %s sends no callbacks, so serve has no endpoint for it; pick another kind", opt.Kind)
 	}
-	ctx, cancel := context.WithTimeout(ctx, opt.timeout)
+	if opt.N <= 0 || opt.Concurrency <= 0 {
+		return errors.New("the number of callbacks and the concurrency must be positive")
+	}
+	ctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 
-	rdb, label, closeRedis, err := loadRedis(ctx, opt.redisURL)
+	rdb, label, closeRedis, err := loadRedis(ctx, opt.RedisURL)
 	if err != nil {
 		return err
 	}
@@ -111,32 +118,32 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 
 	// The account as a config file would have it; serve's own functions
 	// turn it into the receiver and its HTTP server.
-	cfg, secret, basic := webhookLoadConfig(opt.kind, prefix)
-	cfg.applyDefaults()
+	cfg, secret, basic := webhookLoadConfig(k, prefix)
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	accounts, _, err := webhookAccounts(cfg)
+	accounts, _, err := app.WebhookAccounts(cfg)
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.Log)
+	log, err := app.NewLogger(cfg.Log)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer client.Close()
-	hooks, err := newWebhooks(cfg, accounts, client, log)
+	hooks, err := app.NewWebhooks(cfg, accounts, client, log)
 	if err != nil {
 		return err
 	}
-	hookURL, stopHooks, err := serveLoopback(webhookServer(hooks, log))
+	hookURL, stopHooks, err := serveLoopback(app.HTTPServer(hooks, log))
 	if err != nil {
 		return err
 	}
 	defer stopHooks()
-	floorURL, stopFloor, err := serveLoopback(webhookServer(http.HandlerFunc(httpFloor), log))
+	floorURL, stopFloor, err := serveLoopback(app.HTTPServer(http.HandlerFunc(httpFloor), log))
 	if err != nil {
 		return err
 	}
@@ -145,21 +152,21 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 	// Warm-up callbacks (other message ids) go to both receivers first,
 	// unmeasured: connections dialled, asynq's script loaded, the runtime
 	// settled. Their tasks are checked like the others.
-	warm := min(1000, max(1, opt.n/20))
-	load, err := renderWebhookLoad(opt.kind, opt.n+warm, secret, basic, accounts["lt"].Parser, opt.bare)
+	warm := min(1000, max(1, opt.N/20))
+	load, err := renderWebhookLoad(opt.Kind, opt.N+warm, secret, basic, accounts["lt"].Parser, opt.Bare)
 	if err != nil {
 		return err
 	}
-	rep := &webhookReport{Provider: opt.kind, Auth: authOf(&cfg.Providers[0]), Redis: label, Callbacks: opt.n,
-		Concurrency: opt.conc, EventsQueue: message.EventsQueue(prefix), WarmUp: warm}
+	rep := &webhookReport{Provider: opt.Kind, Auth: app.AuthOf(&cfg.Providers[0]), Redis: label, Callbacks: opt.N,
+		Concurrency: opt.Concurrency, EventsQueue: message.EventsQueue(prefix), WarmUp: warm}
 
 	acked := make([]bool, len(load.calls))
-	floor, closeFloor := httpPhase("http floor", floorURL+"/webhooks/lt", load.calls, opt.conc, nil)
+	floor, closeFloor := httpPhase("http floor", floorURL+"/webhooks/lt", load.calls, opt.Concurrency, nil)
 	defer closeFloor()
-	ours, closeOurs := httpPhase("webhooks", hookURL+"/webhooks/lt", load.calls, opt.conc, acked)
+	ours, closeOurs := httpPhase("webhooks", hookURL+"/webhooks/lt", load.calls, opt.Concurrency, acked)
 	defer closeOurs()
 	phases := []*phase{floor, ours}
-	if opt.bare {
+	if opt.Bare {
 		queue := prefix + "bare-events"
 		phases = append(phases, &phase{name: "bare enqueue", do: func(ctx context.Context, i int) error {
 			_, err := client.EnqueueContext(ctx, asynq.NewTask(message.TypeEvents, load.payloads[i]), asynq.Queue(queue))
@@ -168,16 +175,16 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 	}
 	for _, p := range []*phase{floor, ours} {
 		var discard atomic.Int64
-		if _, failed, first := fire(ctx, opt.n, opt.n+warm, opt.conc, make([]float64, opt.n+warm), &discard, p.do); failed != 0 {
+		if _, failed, first := fire(ctx, opt.N, opt.N+warm, opt.Concurrency, make([]float64, opt.N+warm), &discard, p.do); failed != 0 {
 			return fmt.Errorf("warm-up of %s: %d of %d not answered 2xx (first: %s)", p.name, failed, warm, first)
 		}
 	}
-	if err := measure(ctx, phases, opt.n, opt.conc, prog); err != nil {
+	if err := measure(ctx, phases, opt.N, opt.Concurrency, prog); err != nil {
 		return err
 	}
-	rep.Floor, rep.Webhooks = floor.result(opt.n), ours.result(opt.n)
-	if opt.bare {
-		b := phases[2].result(opt.n)
+	rep.Floor, rep.Webhooks = floor.result(opt.N), ours.result(opt.N)
+	if opt.Bare {
+		b := phases[2].result(opt.N)
 		rep.Bare = &b
 	}
 	if rep.Floor.PerSec > 0 {
@@ -188,7 +195,7 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 	if err := checkStored(ctx, rdb, rep, load.calls, acked, prog); err != nil {
 		return err
 	}
-	if opt.asJSON {
+	if opt.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -207,53 +214,37 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 	return nil
 }
 
-// webhookFlags are the loadtest flags webhook mode reads.
-var webhookFlags = map[string]bool{"webhooks": true, "n": true, "concurrency": true, "provider": true, "redis": true,
-	"bare": true, "json": true, "timeout": true, "quiet": true, "cpuprofile": true}
-
-// webhookFlagsApply refuses, with --webhooks, a flag of another mode.
-func webhookFlagsApply(fs *flag.FlagSet, webhooks bool) error {
-	if !webhooks {
-		return nil
-	}
-	var err error
-	fs.Visit(func(f *flag.Flag) {
-		if err == nil && !webhookFlags[f.Name] {
-			err = usagef("--%s does not apply to --webhooks", f.Name)
-		}
-	})
-	return err
-}
-
-// webhookLoadConfig is a config with one account "lt" of kind,
-// authenticated the way its provider authenticates callbacks: Meta signs
-// them (app_secret), Tujenge's webhook config carries a secret header, the
-// others put HTTP Basic credentials in the callback URL. It returns the
-// Meta signing secret and the other kinds' headers to send.
-func webhookLoadConfig(kind, prefix string) (cfg *Config, signWith string, auth http.Header) {
+// webhookLoadConfig is a config with one account "lt" of kind k,
+// authenticated the way the kind recommends (its first Webhook way): a
+// signature (Meta's app_secret), a secret header (Tujenge's webhook config
+// carries one), or HTTP Basic credentials in the callback URL. It returns
+// the signing secret and the headers the other ways send.
+func webhookLoadConfig(k *providers.Kind, prefix string) (cfg *config.Config, signWith string, auth http.Header) {
 	secret := "lt-" + randHex(16)
-	p := ProviderConfig{Name: "lt", Kind: kind}
+	p := config.ProviderConfig{Name: "lt", Kind: k.Name}
+	// The kind's non-secret required fields (a source, a user name, a
+	// phone number id), as the simulator's account has them.
+	sim, _ := k.Simulated("")
+	for _, f := range k.Fields {
+		if !f.Secret && f.Required {
+			p.Set(f.Name, sim.Get(f.Name))
+		}
+	}
 	auth = http.Header{}
-	switch kind {
-	case "meta":
-		p.PhoneNumberID = "109876543210987"
-		p.AppSecret, p.VerifyToken = Secret(secret), Secret("lt-"+randHex(8))
+	switch k.Webhook[0] {
+	case providers.WebhookSigned:
+		p.Set("app_secret", secret)
+		p.Set("verify_token", "lt-"+randHex(8))
 		signWith = secret
-	case "tujenge":
-		p.WebhookSecretHeader, p.WebhookSecret = "X-Webhook-Secret", Secret(secret)
+	case providers.WebhookSecretHeader:
+		p.WebhookSecretHeader, p.WebhookSecret = "X-Webhook-Secret", config.Secret(secret)
 		auth.Set(p.WebhookSecretHeader, secret)
 	default:
-		switch kind {
-		case "modica":
-			p.Username = "wabulk"
-		case "decisiontelecom":
-			p.Source = "wabulk"
-		}
-		p.WebhookUser, p.WebhookPassword = "wabulk-hooks", Secret(secret)
+		p.WebhookUser, p.WebhookPassword = "wabulk-hooks", config.Secret(secret)
 		auth.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(p.WebhookUser+":"+secret)))
 	}
-	return &Config{Redis: RedisConfig{URL: "embedded", Prefix: prefix}, Log: LogConfig{Level: "error", Format: "console"},
-		Providers: []ProviderConfig{p}}, signWith, auth
+	return &config.Config{Redis: config.RedisConfig{URL: "embedded", Prefix: prefix}, Log: config.LogConfig{Level: "error", Format: "console"},
+		Providers: []config.ProviderConfig{p}}, signWith, auth
 }
 
 // renderWebhookLoad renders n status receipts (sent, delivered, read in
@@ -402,7 +393,7 @@ func measure(ctx context.Context, phases []*phase, n, conc int, prog io.Writer) 
 	var current atomic.Value
 	current.Store(phases[0].name)
 	total := int64(n * len(phases))
-	bar := newProgress(prog)
+	bar := term.NewProgress(prog)
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	start := time.Now()
 	go func() {
@@ -414,15 +405,15 @@ func measure(ctx context.Context, phases []*phase, n, conc int, prog io.Writer) 
 			case <-stop:
 				return
 			case <-tick.C:
-				bar.update("measuring", done.Load(), total, current.Load().(string), false)
+				bar.Update("measuring", done.Load(), total, current.Load().(string), false)
 			}
 		}
 	}()
 	defer func() {
 		close(stop)
 		<-stopped
-		bar.update("measuring", done.Load(), total, fmt.Sprintf("%.0fs", time.Since(start).Seconds()), true)
-		bar.done()
+		bar.Update("measuring", done.Load(), total, fmt.Sprintf("%.0fs", time.Since(start).Seconds()), true)
+		bar.Done()
 	}()
 	for _, p := range phases {
 		p.lat = make([]float64, n)
@@ -501,8 +492,8 @@ func checkStored(ctx context.Context, rdb redis.UniversalClient, rep *webhookRep
 	rep.EventsTasks = int64(info.Size)
 	seen := make(map[string]int, len(calls))
 	const page = 5000
-	bar := newProgress(prog)
-	defer bar.done()
+	bar := term.NewProgress(prog)
+	defer bar.Done()
 	for p := 1; ; p++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -523,7 +514,7 @@ func checkStored(ctx context.Context, rdb redis.UniversalClient, rep *webhookRep
 				seen[e.ProviderMessageID]++
 			}
 		}
-		bar.update("verify", int64((p-1)*page+len(tasks)), rep.EventsTasks, "", len(tasks) < page)
+		bar.Update("verify", int64((p-1)*page+len(tasks)), rep.EventsTasks, "", len(tasks) < page)
 		if len(tasks) < page {
 			break
 		}

@@ -1,9 +1,9 @@
-package main
+package loadtest
 
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,6 +11,9 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -22,45 +25,15 @@ import (
 	"github.com/wabulk/wabulk/worker"
 )
 
-// scheduledFlags are the scheduled mode's flags of loadtest.
-type scheduledFlags struct {
-	n, rounds    *int
-	at, spread   *time.Duration
-	delayedCheck *time.Duration
-}
-
-func addScheduledFlags(fs *flag.FlagSet) *scheduledFlags {
-	return &scheduledFlags{
-		n:            fs.Int("scheduled", 0, "scheduled mode: N recipients with send_at ahead (--at, --spread); report how late they go out against bare asynq ProcessAt"),
-		rounds:       fs.Int("rounds", 20, "scheduled mode: split N into this many rounds, each with a worker started at a random moment"),
-		at:           fs.Duration("at", 2*time.Second, "scheduled mode: a round's first send_at, this long after its start (rounded up to a whole second)"),
-		spread:       fs.Duration("spread", 0, "scheduled mode: spread a round's send_at times over this window, one campaign per second (0: all at --at)"),
-		delayedCheck: fs.Duration("delayed-check", 0, "scheduled mode: the worker's delayed_task_check_interval (default: the worker's default)"),
-	}
-}
-
-func (f *scheduledFlags) options(redisURL string, conc int, timeout time.Duration, asJSON bool) scheduledOptions {
-	return scheduledOptions{redisURL: redisURL, n: *f.n, rounds: *f.rounds, at: *f.at, spread: *f.spread, delayedCheck: *f.delayedCheck,
-		conc: conc, timeout: timeout, asJSON: asJSON}
-}
-
-// progressTo is where a load test's progress goes: errOut, or nowhere.
-func progressTo(errOut io.Writer, quiet bool) io.Writer {
-	if quiet {
-		return io.Discard
-	}
-	return errOut
-}
-
-// scheduledOptions configures the lateness benchmark.
-type scheduledOptions struct {
-	redisURL     string
-	n, rounds    int
-	at, spread   time.Duration
-	delayedCheck time.Duration // 0: worker.Config's default
-	conc         int
-	timeout      time.Duration
-	asJSON       bool
+// ScheduledOptions configures the lateness benchmark.
+type ScheduledOptions struct {
+	RedisURL     string
+	N, Rounds    int
+	At, Spread   time.Duration
+	DelayedCheck time.Duration // 0: worker.Config's default
+	Concurrency  int
+	Timeout      time.Duration
+	JSON         bool
 }
 
 // scheduledReport is what the lateness benchmark prints.
@@ -123,7 +96,7 @@ func sendPlan(at time.Time, first, n int, spread time.Duration) []sendGroup {
 	return out
 }
 
-// runScheduledLoad measures the lateness of scheduled sends through the
+// Scheduled measures the lateness of scheduled sends through the
 // pipeline, and of bare asynq ProcessAt tasks at the same times.
 //
 // asynq keeps scheduled tasks in whole seconds and each server moves the
@@ -132,12 +105,12 @@ func sendPlan(at time.Time, first, n int, spread time.Duration) []sendGroup {
 // second, which stays put for minutes. So N is split into rounds, and each
 // round starts a new bare server and a new worker at a random moment: the
 // rounds sample what workers started at any time see.
-func runScheduledLoad(ctx context.Context, o scheduledOptions, out, prog io.Writer) error {
-	if o.n <= 0 || o.rounds <= 0 || o.at < 0 || o.spread < 0 {
-		return usagef("--scheduled needs N > 0, --rounds > 0, and --at, --spread not negative")
+func Scheduled(ctx context.Context, o ScheduledOptions, out, prog io.Writer) error {
+	if o.N <= 0 || o.Rounds <= 0 || o.At < 0 || o.Spread < 0 {
+		return errors.New("scheduled mode needs N > 0, rounds > 0, and at, spread not negative")
 	}
-	o.rounds = min(o.rounds, o.n)
-	rdb, label, closeRedis, err := loadRedis(ctx, o.redisURL)
+	o.Rounds = min(o.Rounds, o.N)
+	rdb, label, closeRedis, err := loadRedis(ctx, o.RedisURL)
 	if err != nil {
 		return err
 	}
@@ -145,27 +118,27 @@ func runScheduledLoad(ctx context.Context, o scheduledOptions, out, prog io.Writ
 	prefix := "wabulk-lt-" + randHex(4) + ":"
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
-	wc := worker.Config{DelayedTaskCheckInterval: o.delayedCheck, Concurrency: o.conc}.WithDefaults()
-	cfg := &Config{
-		Redis: RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: "TZ", Log: LogConfig{Level: "error", Format: "console"},
-		Providers: []ProviderConfig{{Name: "lt", Kind: "tujenge", Rate: -1, PairEvery: Off, Timeout: Duration(10 * time.Second), MaxConns: wc.Concurrency * 2}},
-		Worker:    WorkerConfig{Concurrency: wc.Concurrency, DelayedTaskCheckInterval: Duration(wc.DelayedTaskCheckInterval)},
+	wc := worker.Config{DelayedTaskCheckInterval: o.DelayedCheck, Concurrency: o.Concurrency}.WithDefaults()
+	cfg := &config.Config{
+		Redis: config.RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: "TZ", Log: config.LogConfig{Level: "error", Format: "console"},
+		Providers: []config.ProviderConfig{{Name: "lt", Kind: "tujenge", Rate: -1, PairEvery: config.Off, Timeout: config.Duration(10 * time.Second), MaxConns: wc.Concurrency * 2}},
+		Worker:    config.WorkerConfig{Concurrency: wc.Concurrency, DelayedTaskCheckInterval: config.Duration(wc.DelayedTaskCheckInterval)},
 	}
-	p, closeAll, err := startInProcess(rdb, simulator.Config{}, cfg)
+	p, closeAll, err := app.StartInProcess(rdb, simulator.Config{}, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	rep := &scheduledReport{Redis: label, Messages: o.n, Rounds: o.rounds, Concurrency: wc.Concurrency,
+	rep := &scheduledReport{Redis: label, Messages: o.N, Rounds: o.Rounds, Concurrency: wc.Concurrency,
 		DelayedCheckMS: float64(wc.DelayedTaskCheckInterval.Milliseconds()), TaskCheckMS: float64(wc.TaskCheckInterval.Milliseconds()),
 		OutcomesByState: map[string]int64{}}
-	bare := &bareScheduled{queue: prefix + "bare", wc: wc, client: p.client}
+	bare := &bareScheduled{queue: prefix + "bare", wc: wc, client: p.Client}
 	var late []float64
 	var outcomes int64
 	start := time.Now()
-	for round := range o.rounds {
-		first := round * o.n / o.rounds
-		n := (round+1)*o.n/o.rounds - first
+	for round := range o.Rounds {
+		first := round * o.N / o.Rounds
+		n := (round+1)*o.N/o.Rounds - first
 		r, err := scheduledRound(ctx, p, rdb, cfg, bare, o, round, first, n)
 		if err != nil {
 			return err
@@ -177,15 +150,15 @@ func runScheduledLoad(ctx context.Context, o scheduledOptions, out, prog io.Writ
 		for k, v := range r.byState {
 			rep.OutcomesByState[k] += v
 		}
-		fmt.Fprintf(prog, "round %d/%d: %d messages, pipeline max %.0f ms, bare max %.0f ms\n", round+1, o.rounds, n, maxOf(r.late), maxOf(r.bare))
+		fmt.Fprintf(prog, "round %d/%d: %d messages, pipeline max %.0f ms, bare max %.0f ms\n", round+1, o.Rounds, n, maxOf(r.late), maxOf(r.bare))
 	}
 	rep.ElapsedSec = round(time.Since(start).Seconds())
 	rep.Bare = newLatenessStat(bare.all())
 	rep.Pipeline = newLatenessStat(late)
-	rep.Lost = int64(o.n) - outcomes
-	rep.Duplicates = p.sim.Stats().Duplicates
+	rep.Lost = int64(o.N) - outcomes
+	rep.Duplicates = p.Sim.Stats().Duplicates
 
-	if o.asJSON {
+	if o.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -197,7 +170,7 @@ func runScheduledLoad(ctx context.Context, o scheduledOptions, out, prog io.Writ
 			when = fmt.Sprintf("over %d send_at times a second apart", rep.SendTimes)
 		}
 		fmt.Fprintf(out, "scheduled sends: %s; %d messages in %d rounds, each %s; concurrency %d, delayed_task_check_interval %v, task_check_interval %v\n",
-			label, o.n, o.rounds, when, rep.Concurrency, wc.DelayedTaskCheckInterval, wc.TaskCheckInterval)
+			label, o.N, o.Rounds, when, rep.Concurrency, wc.DelayedTaskCheckInterval, wc.TaskCheckInterval)
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "lateness\tn\tp50 ms\tp99 ms\tmax ms\tmin ms\t")
 		for _, r := range []struct {
@@ -236,8 +209,8 @@ type roundResult struct {
 // scheduledRound starts a bare asynq server and a worker, each at a random
 // moment, schedules n recipients (numbered from first) through both at
 // the same whole-second times, waits for all of them and stops both.
-func scheduledRound(ctx context.Context, p *inProcess, rdb redis.UniversalClient, cfg *Config, bare *bareScheduled,
-	o scheduledOptions, round, first, n int) (roundResult, error) {
+func scheduledRound(ctx context.Context, p *app.InProcess, rdb redis.UniversalClient, cfg *config.Config, bare *bareScheduled,
+	o ScheduledOptions, round, first, n int) (roundResult, error) {
 	res := roundResult{byState: map[string]int64{}}
 	phase := func() { time.Sleep(rand.N(bare.wc.DelayedTaskCheckInterval)) }
 	phase()
@@ -247,23 +220,23 @@ func scheduledRound(ctx context.Context, p *inProcess, rdb redis.UniversalClient
 	}
 	defer stopBare()
 	phase()
-	log, err := newLogger(cfg.Log)
+	log, err := app.NewLogger(cfg.Log)
 	if err != nil {
 		return res, err
 	}
-	provs, err := buildProviders(cfg)
+	provs, err := app.BuildProviders(cfg)
 	if err != nil {
 		return res, err
 	}
-	wc := workerConfig(cfg, log)
-	srv := worker.NewServer(rdb, wc, worker.NewSender(wc, p.store, provs, limiter(cfg, &conn{rdb: rdb})))
+	wc := app.WorkerConfig(cfg, log)
+	srv := worker.NewServer(rdb, wc, worker.NewSender(wc, p.Store, provs, app.Limiter(cfg, &app.Conn{RDB: rdb})))
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { _ = srv.Run(wctx); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	start := time.Now()
-	plan := sendPlan(ceilSecond(start.Add(o.at)), first, n, o.spread)
+	plan := sendPlan(ceilSecond(start.Add(o.At)), first, n, o.Spread)
 	res.sendTimes = len(plan)
 	before := bare.count()
 	if err := bare.enqueue(ctx, plan); err != nil {
@@ -274,7 +247,7 @@ func scheduledRound(ctx context.Context, p *inProcess, rdb redis.UniversalClient
 		ids[i] = fmt.Sprintf("scheduled-%d-%d", round, i)
 		spec := &producer.Spec{ID: ids[i], Account: "lt", TTL: producer.Duration(time.Hour), SendAt: g.at,
 			Message: message.Content{Template: &message.Template{Name: "reminder", Language: "en", Body: []string{"{{name}}"}}}}
-		if _, err := p.producer.Import(ctx, spec, recipientsCSV(g.n, func(i int) string { return tzMobile(g.first + i) }), producer.Options{}); err != nil {
+		if _, err := p.Producer.Import(ctx, spec, recipientsCSV(g.n, func(i int) string { return tzMobile(g.first + i) }), producer.Options{}); err != nil {
 			return res, err
 		}
 	}
@@ -282,11 +255,11 @@ func scheduledRound(ctx context.Context, p *inProcess, rdb redis.UniversalClient
 		return res, fmt.Errorf("round %d: scheduling took %v and ended after the first send_at: raise --at so that lateness is measured, not the import",
 			round, now.Sub(start).Round(time.Millisecond))
 	}
-	deadline := plan[len(plan)-1].at.Add(o.timeout)
+	deadline := plan[len(plan)-1].at.Add(o.Timeout)
 	for {
 		var got int64
 		for _, id := range ids {
-			c, err := p.store.CampaignCounts(ctx, id)
+			c, err := p.Store.CampaignCounts(ctx, id)
 			if err != nil {
 				return res, err
 			}
@@ -307,7 +280,7 @@ func scheduledRound(ctx context.Context, p *inProcess, rdb redis.UniversalClient
 	res.bare = bare.since(before)
 	for i, id := range ids {
 		sendAt := plan[i].at
-		if err := p.store.EachMember(ctx, id, 2000, func(recs []*store.Record) error {
+		if err := p.Store.EachMember(ctx, id, 2000, func(recs []*store.Record) error {
 			for _, r := range recs {
 				if r.Status.Outcome() {
 					res.outcomes++

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -36,10 +36,10 @@ type ScheduleConfig struct {
 	QuietHours       *message.QuietHours `yaml:"quiet_hours"` // optional {start: "21:00", end: "08:00"}, recipient's local time
 }
 
-// scheduleJobs checks the config's schedules, reporting every problem at
+// ScheduleJobs checks the config's schedules, reporting every problem at
 // once, each naming its job, and returns them as scheduler jobs. The
 // audience files must exist and be readable here.
-func (c *Config) scheduleJobs() ([]scheduler.Job, error) {
+func (c *Config) ScheduleJobs() ([]scheduler.Job, error) {
 	if len(c.Schedules) == 0 {
 		return nil, errors.New("the config has no schedules (see the schedules section of examples/wabulk.yaml)")
 	}

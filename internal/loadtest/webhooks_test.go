@@ -1,12 +1,15 @@
-package main
+package loadtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -19,19 +22,19 @@ import (
 // behind. Figures are printed, never asserted.
 func TestLoadtestWebhooksStoresEveryAcknowledgedCallback(t *testing.T) {
 	t.Parallel()
-	args := []string{"loadtest", "--webhooks", "-n", "300", "--concurrency", "8", "--provider", "meta", "--bare", "--json", "--quiet"}
+	o := WebhookOptions{Kind: "meta", N: 300, Concurrency: 8, Bare: true, JSON: true, Timeout: time.Minute}
 	var r *storetest.Redis
 	if storetest.Real() {
 		r = storetest.New(t)
-		args = append(args, "--redis", fmt.Sprintf("redis://%s/%d", r.Addr, r.Opt.DB))
+		o.RedisURL = fmt.Sprintf("redis://%s/%d", r.Addr, r.Opt.DB)
 	}
-	code, out, stderr := runCLI(t, context.Background(), args...)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	var out bytes.Buffer
+	if err := Webhooks(context.Background(), o, &out, io.Discard); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
 	}
 	var rep webhookReport
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("output is not the JSON report: %v\n%s", err, out)
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("output is not the JSON report: %v\n%s", err, out.String())
 	}
 	total := int64(rep.Callbacks + rep.WarmUp)
 	switch {
@@ -68,36 +71,18 @@ func TestLoadtestWebhooksEveryKind(t *testing.T) {
 	for _, kind := range []string{"tujenge", "taqnyat", "modica", "decisiontelecom"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			code, out, stderr := runCLI(t, context.Background(), "loadtest", "--webhooks", "-n", "100", "--concurrency", "4", "--provider", kind)
-			if code != 0 {
-				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+			var out, prog bytes.Buffer
+			if err := Webhooks(context.Background(), WebhookOptions{Kind: kind, N: 100, Concurrency: 4, Timeout: time.Minute}, &out, &prog); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
 			}
 			for _, want := range []string{"webhooks (serve's handler)", "HTTP floor", "webhooks / floor", "0 lost, 0 duplicates, 0 stored but not answered 2xx"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("output lacks %q:\n%s", want, out)
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
 				}
 			}
-			if !strings.Contains(stderr, "measuring") {
-				t.Errorf("no progress on stderr: %q", stderr)
+			if !strings.Contains(prog.String(), "measuring") {
+				t.Errorf("no progress: %q", prog.String())
 			}
 		})
-	}
-}
-
-func TestLoadtestWebhooksRefuses(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--webhooks", "--provider", "socnet"}, "socnet sends no callbacks"},
-		{[]string{"--webhooks", "--rate", "5"}, "--rate does not apply to --webhooks"},
-		{[]string{"--webhooks", "--workers", "3"}, "--workers does not apply to --webhooks"},
-		{[]string{"--webhooks", "-n", "0"}, "must be positive"},
-	} {
-		code, _, stderr := runCLI(t, context.Background(), append([]string{"loadtest"}, c.args...)...)
-		if code != 2 || !strings.Contains(stderr, c.want) {
-			t.Errorf("loadtest %v: exit %d, %q; want 2 and %q", c.args, code, stderr, c.want)
-		}
 	}
 }

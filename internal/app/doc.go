@@ -1,0 +1,17 @@
+// Package app assembles wabulk's running parts from a config.Config: the
+// Redis connection (a real server or the embedded miniredis), the logger,
+// one adapter per provider account (through the kinds registered in
+// package providers), the rate limiter, and the pipeline of store, asynq
+// client, producer and worker server, with the status pollers beside it.
+// InProcess runs all of that against a simulator in one process, for the
+// demo and the load tests.
+//
+// It is the wiring every command shares; the commands themselves (flags,
+// what they print) live in cmd/wabulk. It imports no adapter: the binary
+// does, and the adapters register their kinds.
+//
+//	c, err := app.OpenRedis(ctx, cfg.Redis, true)
+//	provs, err := app.BuildProviders(cfg)
+//	p := app.NewPipeline(cfg, c, provs, log)
+//	err = p.Server.Run(ctx) // until ctx is done
+package app

@@ -1,0 +1,132 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/providers"
+)
+
+// NewWebhooks is serve's receiver of accounts, storing through client.
+func NewWebhooks(cfg *config.Config, accounts map[string]producer.WebhookAccount, client *asynq.Client, log *zap.Logger) (*producer.Webhooks, error) {
+	hooks, err := producer.NewWebhooks(client, producer.WebhooksConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
+	if err != nil {
+		return nil, WebhookConfigError(cfg, err)
+	}
+	return hooks, nil
+}
+
+// HTTPServer is serve's HTTP server around h.
+func HTTPServer(h http.Handler, log *zap.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+}
+
+// WebhookAccounts makes one endpoint per account whose adapter reads
+// callbacks, and names the accounts whose adapter does not (socnet).
+func WebhookAccounts(cfg *config.Config) (map[string]producer.WebhookAccount, []string, error) {
+	accounts := map[string]producer.WebhookAccount{}
+	var none []string
+	for _, p := range cfg.Providers {
+		p := withoutSendCredentials(p)
+		prov, err := BuildProvider(&p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("provider %s: %w", p.Name, err)
+		}
+		parser, ok := prov.(providers.CallbackParser)
+		if !ok {
+			none = append(none, p.Name)
+			continue
+		}
+		a := producer.WebhookAccount{
+			Parser:        parser,
+			SecretHeader:  p.WebhookSecretHeader,
+			SecretValue:   p.WebhookSecret.Reveal(),
+			BasicUser:     p.WebhookUser,
+			BasicPassword: p.WebhookPassword.Reveal(),
+			Insecure:      p.WebhookInsecure,
+		}
+		// Kinds whose provider signs its callbacks (meta) take these.
+		a.AppSecret, a.VerifyToken = p.Setting("app_secret"), p.Setting("verify_token")
+		accounts[p.Name] = a
+	}
+	if len(accounts) == 0 {
+		var which []string
+		for _, name := range none {
+			p, _ := cfg.Provider(name)
+			which = append(which, fmt.Sprintf("%s: kind %s sends none", name, p.Kind))
+		}
+		return accounts, none, fmt.Errorf("no provider account sends callbacks (%s): %w", strings.Join(which, "; "), ErrNothingToServe)
+	}
+	return accounts, none, nil
+}
+
+// ErrNothingToServe: no account has a webhook endpoint.
+var ErrNothingToServe = errors.New("nothing to serve")
+
+// unusedCredential stands in for a send credential serve was not given:
+// an adapter needs one to be built, and serve only parses callbacks.
+const unusedCredential = "unused-by-serve"
+
+// withoutSendCredentials fills the send credentials p lacks, so that serve
+// runs without them.
+func withoutSendCredentials(p config.ProviderConfig) config.ProviderConfig {
+	k, err := p.KindOf()
+	if err != nil {
+		return p
+	}
+	settings := map[string]config.Secret{}
+	for name, v := range p.Settings {
+		settings[name] = v
+	}
+	for _, f := range k.Fields {
+		if f.Secret && f.Required && settings[f.Name] == "" {
+			settings[f.Name] = unusedCredential
+		}
+	}
+	p.Settings = settings
+	return p
+}
+
+// AuthOf says how an account's callbacks are authenticated, for the log.
+func AuthOf(p *config.ProviderConfig) string {
+	switch {
+	case p.WebhookInsecure:
+		return "NONE (webhook_insecure)"
+	case p.WebhookSecretHeader != "":
+		return "secret header " + p.WebhookSecretHeader
+	case p.WebhookUser != "":
+		return "HTTP Basic"
+	case p.Setting("app_secret") != "":
+		if p.Setting("verify_token") != "" {
+			return "X-Hub-Signature-256 (app_secret), handshake (verify_token)"
+		}
+		return "X-Hub-Signature-256 (app_secret), no handshake (no verify_token)"
+	}
+	return "none"
+}
+
+// WebhookConfigError says in the config's words how to fix what
+// producer.NewWebhooks refused.
+func WebhookConfigError(cfg *config.Config, err error) error {
+	hint := "\nPer account, configure one way: webhook_secret_header + webhook_secret, webhook_user + webhook_password, " +
+		"app_secret (kind meta), or webhook_insecure: true (unauthenticated; only behind a network nothing but the provider can reach)."
+	if len(cfg.UnsetCredentials()) > 0 {
+		hint += fmt.Sprintf("\nEnvironment variable %s is not set.", strings.Join(cfg.UnsetCredentials(), ", "))
+	}
+	return fmt.Errorf("%w%s", err, hint)
+}

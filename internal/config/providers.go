@@ -1,0 +1,257 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wabulk/wabulk/providers"
+)
+
+// ProviderConfig is one provider account: the fields every account has,
+// and in Settings the fields its kind declares (providers.Kind.Fields:
+// api_key, token, username, password, phone_number_id, app_secret,
+// verify_token, namespace, source, callback_url, ...).
+type ProviderConfig struct {
+	Name    string `yaml:"name"`
+	Kind    string `yaml:"kind"`
+	BaseURL string `yaml:"base_url"` // what it means is the kind's (providers.Kind.BaseURL)
+
+	// How `wabulk serve` authenticates this account's callbacks at
+	// /webhooks/{name}: one way, the one the provider can use (kinds whose
+	// adapter checks a signature, e.g. meta's app_secret, need none of these).
+	WebhookSecretHeader string `yaml:"webhook_secret_header"` // a header the provider sends with every callback (Tujenge: webhook config headers)...
+	WebhookSecret       Secret `yaml:"webhook_secret"`        // ...carrying exactly this value
+	WebhookUser         string `yaml:"webhook_user"`          // HTTP Basic (Modica: https://user:password@host/webhooks/name)
+	WebhookPassword     Secret `yaml:"webhook_password"`
+	// WebhookInsecure accepts this account's callbacks unauthenticated:
+	// only behind a network that nothing but the provider can reach.
+	WebhookInsecure bool `yaml:"webhook_insecure"`
+
+	Rate        float64  `yaml:"rate"`         // messages/s per account; default 80 (Meta's standard); -1 unlimited
+	Burst       int      `yaml:"burst"`        // default rate/10
+	PairEvery   Duration `yaml:"pair_every"`   // one message per recipient per this; default 6s; "off"
+	DailyBudget int      `yaml:"daily_budget"` // unique template recipients per 24 h (250, 2000, 10000, 100000); 0 unlimited
+	// BackoffRecovery is how long the rate takes to come back after the
+	// provider's 429 halved it; default 60s; "off" ignores 429s.
+	BackoffRecovery Duration `yaml:"backoff_recovery"`
+	Timeout         Duration `yaml:"timeout"` // one request to the provider; default 15s
+	MaxConns        int      `yaml:"max_conns"`
+
+	// Status polling, for kinds without push receipts (decisiontelecom):
+	// every worker polls, sharing one rate.
+	PollRate   float64  `yaml:"poll_rate"`    // status requests/s for this account, across every worker; default 10
+	PollMaxAge Duration `yaml:"poll_max_age"` // stop polling a message this long after it was accepted; default 24h
+
+	// Settings are the kind's own fields, by name.
+	Settings map[string]Secret `yaml:",inline"`
+
+	lines map[string]int // the file's line of each key, for errors
+}
+
+// Account is the account as its adapter is built from it
+// (providers.Kind.New), credentials revealed.
+func (p *ProviderConfig) Account() providers.AccountConfig {
+	a := providers.AccountConfig{Name: p.Name, BaseURL: p.BaseURL, Settings: map[string]string{},
+		HTTP: providers.HTTPConfig{Timeout: time.Duration(p.Timeout), MaxConns: p.MaxConns}}
+	for k, v := range p.Settings {
+		a.Settings[k] = v.Reveal()
+	}
+	return a
+}
+
+// Setting returns one of the kind's fields, "" when unset.
+func (p *ProviderConfig) Setting(name string) string { return p.Settings[name].Reveal() }
+
+// Set sets one of the kind's fields.
+func (p *ProviderConfig) Set(name, value string) {
+	if p.Settings == nil {
+		p.Settings = map[string]Secret{}
+	}
+	p.Settings[name] = Secret(value)
+}
+
+// KindOf returns the account's registered kind.
+func (p *ProviderConfig) KindOf() (*providers.Kind, error) { return providers.LookupKind(p.Kind) }
+
+func (p *ProviderConfig) applyDefaults() {
+	if p.Timeout == 0 {
+		p.Timeout = Duration(15 * time.Second)
+	}
+	if p.Rate == 0 {
+		p.Rate = 80 // Meta's standard throughput per sender number
+	}
+	if p.Burst == 0 && p.Rate > 0 {
+		p.Burst = max(1, int(p.Rate/10))
+	}
+}
+
+// Provider returns the account named name.
+func (c *Config) Provider(name string) (*ProviderConfig, error) {
+	for i := range c.Providers {
+		if c.Providers[i].Name == name {
+			return &c.Providers[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no provider account %q in the config (have: %s)", name, strings.Join(c.ProviderNames(), ", "))
+}
+
+// ProviderNames lists the accounts' names in the config's order.
+func (c *Config) ProviderNames() []string {
+	var out []string
+	for _, p := range c.Providers {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// RequireCredentials checks that every provider account has what its kind
+// needs to authenticate: commands that send call it.
+func (c *Config) RequireCredentials() error {
+	var errs []error
+	for i, p := range c.Providers {
+		k, err := p.KindOf()
+		if err != nil {
+			continue // Validate reported it
+		}
+		for _, f := range k.Fields {
+			if f.Secret && f.Required && p.Setting(f.Name) == "" {
+				errs = append(errs, fmt.Errorf("providers[%d] (%s): %s is required for kind %s%s", i, p.Name, f.Name, p.Kind, c.unsetHint()))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// headerName is an HTTP header field name (an RFC 9110 token).
+var headerName = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
+
+func (c *Config) validateProviders() error {
+	var errs errList
+	if len(c.Providers) == 0 {
+		errs.add("providers: at least one provider account is required")
+	}
+	seen := map[string]bool{}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		where := fmt.Sprintf("providers[%d]", i)
+		if p.Name == "" {
+			errs.add("%s: name is required", where)
+		} else {
+			where = fmt.Sprintf("providers[%d] (%s)", i, p.Name)
+		}
+		if seen[p.Name] {
+			errs.add("%s: name is used twice", where)
+		}
+		seen[p.Name] = true
+		errs = append(errs, p.validate(where)...)
+	}
+	return errs.join()
+}
+
+// validate checks one account against its kind.
+func (p *ProviderConfig) validate(where string) errList {
+	var errs errList
+	k, err := p.KindOf()
+	if err != nil {
+		errs.add("%s: unknown kind %q (known: %s)", where, p.Kind, strings.Join(providers.KindNames(), ", "))
+		return errs
+	}
+	for _, name := range sortedKeys(p.Settings) {
+		if _, ok := k.Field(name); ok {
+			continue
+		}
+		at := where
+		if l := p.lines[name]; l > 0 {
+			at = fmt.Sprintf("line %d: %s", l, where)
+		}
+		errs.add("%s: unknown field %q for kind %s (%s takes: %s; examples/wabulk.yaml lists every field)%s",
+			at, name, p.Kind, p.Kind, strings.Join(k.FieldNames(), ", "), otherKinds(name))
+	}
+	for _, f := range k.Fields {
+		// Credentials are checked by RequireCredentials, for the commands that send.
+		if f.Required && !f.Secret && p.Setting(f.Name) == "" {
+			errs.add("%s: %s is required for kind %s", where, f.Name, p.Kind)
+		}
+	}
+	if p.BaseURL != "" {
+		if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs.add("%s: base_url %q must be an absolute http(s) URL (for kind %s: %s)", where, p.BaseURL, p.Kind, k.BaseURL.Means)
+		}
+	}
+	if (p.Rate < 0 && p.Rate != -1) || p.Burst < 0 || p.DailyBudget < 0 {
+		errs.add("%s: rate must be positive (or -1: unlimited), burst and daily_budget not negative", where)
+	}
+	if p.WebhookSecretHeader != "" && !headerName.MatchString(p.WebhookSecretHeader) {
+		errs.add("%s: webhook_secret_header %q is not an HTTP header name (e.g. X-Webhook-Secret)", where, p.WebhookSecretHeader)
+	}
+	if strings.Contains(p.WebhookUser, ":") {
+		errs.add("%s: webhook_user must not contain ':' (HTTP Basic cannot carry it)", where)
+	}
+	return append(errs, p.validatePoll(where, k)...)
+}
+
+// otherKinds says which kinds do take a field the account's kind does not.
+func otherKinds(field string) string {
+	var in []string
+	for _, k := range providers.Kinds() {
+		if _, ok := k.Field(field); ok {
+			in = append(in, k.Name)
+		}
+	}
+	if len(in) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %s is a field of kind %s", field, strings.Join(in, ", "))
+}
+
+// validatePoll checks an account's status-polling settings.
+func (p *ProviderConfig) validatePoll(where string, k *providers.Kind) errList {
+	var errs errList
+	if k.Receipts != providers.ReceiptsPoll {
+		if p.PollRate != 0 || p.PollMaxAge != 0 {
+			errs.add("%s: poll_rate and poll_max_age are for kinds whose statuses are polled (%s); kind %s %s",
+				where, strings.Join(pollKinds(), ", "), p.Kind, receiptsWord(k.Receipts))
+		}
+		return errs
+	}
+	if p.PollRate < 0 || math.IsNaN(p.PollRate) || math.IsInf(p.PollRate, 0) {
+		errs.add("%s: poll_rate %v: want a positive number of status requests per second, shared by every worker (default 10)", where, p.PollRate)
+	}
+	if p.PollMaxAge == Off {
+		errs.add("%s: poll_max_age cannot be off: polling a message must end some time (default 24h)", where)
+	}
+	return errs
+}
+
+func receiptsWord(r providers.Receipts) string {
+	if r == providers.ReceiptsPush {
+		return "pushes its receipts (wabulk serve)"
+	}
+	return "has no receipts to poll"
+}
+
+// pollKinds names the registered kinds whose statuses are polled.
+func pollKinds() []string {
+	var out []string
+	for _, k := range providers.Kinds() {
+		if k.Receipts == providers.ReceiptsPoll {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

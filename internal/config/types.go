@@ -1,0 +1,51 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Duration is a time.Duration written as "1.5s", "10m", "2h".
+type Duration time.Duration
+
+// Off is the Duration written "off": the rule it sets is turned off.
+const Off = Duration(-1)
+
+// UnmarshalYAML reads a Go duration string, or "off".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if strings.EqualFold(strings.TrimSpace(n.Value), "off") {
+		*d = Off
+		return nil
+	}
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (write e.g. 500ms, 15s, 10m, 2h)", n.Line, n.Value)
+	}
+	if v < 0 {
+		return fmt.Errorf("line %d: duration %q is negative", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes d as it is read ("1.5s", "off").
+func (d Duration) MarshalYAML() (any, error) {
+	if d == Off {
+		return "off", nil
+	}
+	return time.Duration(d).String(), nil
+}
+
+// Secret is a credential: it prints as [redacted] wherever it goes.
+type Secret string
+
+func (s Secret) String() string { return "[redacted]" }
+
+// GoString keeps %#v from printing it.
+func (s Secret) GoString() string { return "[redacted]" }
+
+// Reveal returns the credential itself, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }

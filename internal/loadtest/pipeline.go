@@ -1,0 +1,350 @@
+package loadtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/providers"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/store"
+)
+
+// loadReport is the one JSON object loadtest prints.
+type loadReport struct {
+	Provider       string           `json:"provider"`
+	Redis          string           `json:"redis"`
+	Recipients     int              `json:"recipients"`
+	Concurrency    int              `json:"concurrency"`
+	ProviderMS     float64          `json:"provider_latency_ms"`
+	Faults         string           `json:"faults,omitempty"`
+	RateLimit      float64          `json:"rate_limit,omitempty"`
+	EnqueuePerSec  float64          `json:"enqueue_per_sec"`
+	SentPerSec     float64          `json:"sent_per_sec"`
+	LatencyP50MS   float64          `json:"latency_p50_ms"`
+	LatencyP99MS   float64          `json:"latency_p99_ms"`
+	Outcomes       map[string]int64 `json:"outcomes"`
+	Lost           int64            `json:"lost"`
+	Duplicates     int64            `json:"duplicates"`
+	ProviderAnswer map[string]int64 `json:"provider_answers"`
+	ElapsedSec     float64          `json:"elapsed_sec"`
+	Bare           *bareReport      `json:"bare,omitempty"`
+	Ratio          map[string]any   `json:"ratio_pipeline_to_bare,omitempty"`
+}
+
+type bareReport struct {
+	EnqueuePerSec   float64 `json:"enqueue_per_sec"`
+	ProcessedPerSec float64 `json:"processed_per_sec"`
+}
+
+// PipelineOptions configures the pipeline benchmark.
+type PipelineOptions struct {
+	Kind        string        // provider kind to simulate; default tujenge
+	RedisURL    string        // a real Redis; "" for an embedded miniredis
+	N           int           // recipients
+	Concurrency int           // worker concurrency
+	Latency     time.Duration // simulated provider latency
+	Jitter      time.Duration // extra random latency, uniform in [0, Jitter)
+	Faults      string        // provider fault ratios, e.g. 503=0.01,429=0.01
+	Rate        float64       // the account's rate limit, messages/s; 0 none
+	Bare        bool          // also run the same N through bare asynq
+	Timeout     time.Duration
+}
+
+// Pipeline measures the whole pipeline in one process: it imports o.N
+// generated recipients while a worker sends them to the simulator, and
+// prints one JSON summary (enqueue/s, sent/s, latency, outcomes, lost,
+// duplicates), with bare asynq's figures and the ratios when o.Bare. It
+// fails when a recipient was lost or sent twice.
+func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error {
+	kind, faults, n, conc, latency, jitter, rateLimit, bare, timeout, redisURL := &o.Kind, &o.Faults, &o.N, &o.Concurrency, &o.Latency, &o.Jitter, &o.Rate, &o.Bare, &o.Timeout, &o.RedisURL
+	k, err := providers.LookupKind(o.Kind)
+	if err != nil {
+		return err
+	}
+	f, err := simulator.ParseFaultsFor(*kind, *faults)
+	if err != nil {
+		return fmt.Errorf("faults: %w", err)
+	}
+
+	rdb, label, closeRedis, err := loadRedis(ctx, *redisURL)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	prefix := "wabulk-lt-" + randHex(4) + ":"
+	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
+
+	cfg := &config.Config{
+		Redis: config.RedisConfig{URL: "embedded", Prefix: prefix}, DefaultRegion: region(k), Log: config.LogConfig{Level: "error", Format: "console"},
+		Providers: []config.ProviderConfig{{Name: "lt", Kind: *kind, Rate: unlimitedIfZero(*rateLimit), PairEvery: config.Off, Timeout: config.Duration(10 * time.Second), MaxConns: *conc * 2}},
+		Worker: config.WorkerConfig{Concurrency: *conc, DelayedTaskCheckInterval: config.Duration(200 * time.Millisecond),
+			RetryBase: config.Duration(200 * time.Millisecond), RetryMax: config.Duration(2 * time.Second)},
+	}
+	p, closeAll, err := app.StartInProcess(rdb, simulator.Config{Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second}, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	sim := p.Sim
+
+	rep := &loadReport{Provider: *kind, Redis: label, Recipients: *n, Concurrency: *conc, ProviderMS: float64(*latency) / 1e6, Faults: *faults, RateLimit: *rateLimit}
+	spec := &producer.Spec{ID: "loadtest", Account: "lt", TTL: producer.Duration(time.Hour),
+		Message: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{"{{name}}"}}}}
+	number := mobile(region(k))
+	if k.TextOnly {
+		// A text-only provider: a free-form message to contacts who wrote in.
+		spec.Message = message.Content{Text: &message.Text{Body: "Hello {{name}}"}}
+		for i := 0; i < *n; i++ {
+			if err := p.Store.SetLastInbound(ctx, "lt", "", number(i), time.Now()); err != nil {
+				return err
+			}
+		}
+	}
+
+	start := time.Now()
+	stopWorker := p.StartWorker(ctx)
+	res, err := p.Producer.Import(ctx, spec, recipientsCSV(*n, number), producer.Options{})
+	importDur := time.Since(start)
+	if err != nil {
+		stopWorker()
+		return err
+	}
+	rep.EnqueuePerSec = round(float64(res.Accepted) / importDur.Seconds())
+	fmt.Fprintf(prog, "imported %d in %.2fs (%.0f/s)\n", res.Accepted, importDur.Seconds(), rep.EnqueuePerSec)
+	drainErr := watch(ctx, p.Store, []string{spec.ID}, res.Accepted, *timeout, prog)
+	drained := time.Since(start)
+	stopWorker()
+	rep.ElapsedSec = round(drained.Seconds())
+	rep.SentPerSec = round(float64(res.Accepted) / drained.Seconds())
+
+	counts, err := p.Store.CampaignCounts(ctx, spec.ID)
+	if err != nil {
+		return err
+	}
+	rep.Outcomes = map[string]int64{}
+	for s, v := range counts {
+		rep.Outcomes[string(s)] = v
+	}
+	// Lost: recipients that never became a record, plus records without
+	// an outcome — counted from the records themselves, not the counters.
+	var withOutcome int64
+	var lat []float64
+	if err := p.Store.EachMember(ctx, spec.ID, 2000, func(recs []*store.Record) error {
+		for _, r := range recs {
+			if r.Status.Outcome() {
+				withOutcome++
+			}
+			if r.Status.ProviderTook() {
+				lat = append(lat, float64(r.UpdatedAt.Sub(r.CreatedAt).Microseconds())/1000)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	rep.Lost = int64(*n) - withOutcome
+	rep.LatencyP50MS, rep.LatencyP99MS = percentile(lat, 0.50), percentile(lat, 0.99)
+	st := sim.Stats()
+	rep.Duplicates, rep.ProviderAnswer = st.Duplicates, st.ByCode
+
+	if *bare {
+		b, err := runBare(ctx, rdb, prefix+"bare", *n, *conc, *timeout)
+		if err != nil {
+			return err
+		}
+		rep.Bare = b
+		rep.Ratio = map[string]any{
+			"enqueue":    round(rep.EnqueuePerSec / b.EnqueuePerSec),
+			"throughput": round(rep.SentPerSec / b.ProcessedPerSec),
+		}
+	}
+	return report(out, rep, rep.Lost, rep.Duplicates, drainErr)
+}
+
+// unlimitedIfZero maps a flag's 0 ("no limit") to the config's -1.
+func unlimitedIfZero(r float64) float64 {
+	if r <= 0 {
+		return -1
+	}
+	return r
+}
+
+// recipientsCSV streams n generated recipients without holding them.
+func recipientsCSV(n int, number func(int) string) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		w := &errWriter{w: pw}
+		fmt.Fprintln(w, "phone,name")
+		for i := 0; i < n && w.err == nil; i++ {
+			fmt.Fprintf(w, "%s,Customer %d\n", number(i), i)
+		}
+		pw.CloseWithError(w.err)
+	}()
+	return pr
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+// runBare pushes n tasks of the same payload size through asynq with a
+// no-op handler: the ceiling the pipeline is measured against.
+func runBare(ctx context.Context, rdb redis.UniversalClient, queue string, n, conc int, timeout time.Duration) (*bareReport, error) {
+	var processed atomic.Int64
+	all := make(chan struct{})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: conc, Queues: map[string]int{queue: 1},
+		LogLevel: asynq.ErrorLevel, DelayedTaskCheckInterval: 200 * time.Millisecond})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(message.TypeSend, func(context.Context, *asynq.Task) error {
+		if processed.Add(1) == int64(n) {
+			close(all)
+		}
+		return nil
+	})
+	start := time.Now()
+	if err := srv.Start(mux); err != nil {
+		return nil, err
+	}
+	defer srv.Shutdown()
+	client := asynq.NewClientFromRedisClient(rdb)
+	defer client.Close()
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	next := atomic.Int64{}
+	for range 8 { // the producer's default enqueuers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				to := tzMobile(int(i))
+				m := &message.Message{ID: "bare:" + to, CampaignID: "bare", Account: "lt", To: to, CreatedAt: time.Now(),
+					Content: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{fmt.Sprintf("Customer %d", i)}}}}
+				t, err := message.NewSendTask(m, asynq.Queue(queue), asynq.TaskID(m.ID))
+				if err == nil {
+					_, err = client.EnqueueContext(ctx, t)
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	enq := time.Since(start)
+	if e := firstErr.Load(); e != nil {
+		return nil, fmt.Errorf("bare enqueue: %v", e)
+	}
+	select {
+	case <-all:
+	case <-time.After(timeout):
+		return nil, fmt.Errorf("bare run: %d of %d processed after %v", processed.Load(), n, timeout)
+	}
+	total := time.Since(start)
+	return &bareReport{EnqueuePerSec: round(float64(n) / enq.Seconds()), ProcessedPerSec: round(float64(n) / total.Seconds())}, nil
+}
+
+func loadRedis(ctx context.Context, url string) (redis.UniversalClient, string, func(), error) {
+	if url == "" {
+		m := miniredis.NewMiniRedis()
+		if err := m.Start(); err != nil {
+			return nil, "", nil, err
+		}
+		c := redis.NewClient(&redis.Options{Addr: m.Addr(), PoolSize: 64})
+		return c, "miniredis (embedded)", func() { _ = c.Close(); m.Close() }, nil
+	}
+	cn, err := app.OpenRedis(ctx, config.RedisConfig{URL: url}, false)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return cn.RDB, "redis " + config.RedactURL(url), cn.Close, nil
+}
+
+// cleanup removes a loadtest's keys and queues from a shared Redis.
+func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	queues, _ := insp.Queues()
+	for _, q := range queues {
+		if len(q) >= len(prefix) && q[:len(prefix)] == prefix {
+			_ = insp.DeleteQueue(q, true)
+		}
+	}
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 1000 {
+			rdb.Del(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		rdb.Del(ctx, batch...)
+	}
+}
+
+func percentile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	i := int(math.Ceil(q*float64(len(v)))) - 1
+	return round(v[max(0, min(i, len(v)-1))])
+}
+
+func round(f float64) float64 { return math.Round(f*100) / 100 }
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// report prints a load test's JSON summary, and fails the command when the
+// campaign did not drain or a recipient was lost or sent twice.
+func report(out io.Writer, rep any, lost, duplicates int64, drainErr error) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return err
+	}
+	switch {
+	case drainErr != nil:
+		return drainErr
+	case lost != 0 || duplicates != 0:
+		return fmt.Errorf("%d recipients lost, %d sent twice", lost, duplicates)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package providers_test
+
+import (
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/wabulk/wabulk/providers"
+	_ "github.com/wabulk/wabulk/providers/decisiontelecom"
+	_ "github.com/wabulk/wabulk/providers/meta"
+	_ "github.com/wabulk/wabulk/providers/modica"
+	_ "github.com/wabulk/wabulk/providers/socnet"
+	_ "github.com/wabulk/wabulk/providers/taqnyat"
+	_ "github.com/wabulk/wabulk/providers/tujenge"
+)
+
+// TestKindsSayWhatTheirAdaptersDo holds each registry entry against its
+// adapter: the entry is what config, serve and the simulator trust.
+func TestKindsSayWhatTheirAdaptersDo(t *testing.T) {
+	want := []string{"decisiontelecom", "meta", "modica", "socnet", "taqnyat", "tujenge"}
+	if got := providers.KindNames(); !slices.Equal(got, want) {
+		t.Fatalf("registered kinds = %v, want %v", got, want)
+	}
+	for _, k := range providers.Kinds() {
+		t.Run(k.Name, func(t *testing.T) {
+			if k.Title == "" || k.BaseURL.Means == "" {
+				t.Errorf("Title and BaseURL.Means must be set")
+			}
+			if u, err := url.Parse(k.BaseURL.Default); err != nil || u.Scheme != "https" || u.Host == "" {
+				t.Errorf("BaseURL.Default %q is not an absolute https URL", k.BaseURL.Default)
+			}
+			seen := map[string]bool{}
+			for _, f := range k.Fields {
+				if seen[f.Name] || f.Name == "" || f.Help == "" {
+					t.Errorf("field %q: names must be unique and set, with help", f.Name)
+				}
+				seen[f.Name] = true
+			}
+			acct, key := k.Simulated("http://127.0.0.1:9")
+			if key == "" {
+				t.Errorf("Simulated gives no simulator credential")
+			}
+			for _, f := range k.Fields {
+				if f.Required && acct.Get(f.Name) == "" {
+					t.Errorf("Simulated account lacks required field %s", f.Name)
+				}
+			}
+			for name := range acct.Settings {
+				if _, ok := k.Field(name); !ok {
+					t.Errorf("Simulated account sets %q, which is no field of the kind", name)
+				}
+			}
+			p, err := k.New(acct)
+			if err != nil {
+				t.Fatalf("New(Simulated account): %v", err)
+			}
+			_, polls := p.(providers.StatusPoller)
+			if polls != (k.Receipts == providers.ReceiptsPoll) {
+				t.Errorf("adapter is a StatusPoller: %v, but Receipts is %q", polls, k.Receipts)
+			}
+			_, parses := p.(providers.CallbackParser)
+			if parses != (len(k.Webhook) > 0) {
+				t.Errorf("adapter parses callbacks: %v, but Webhook lists %v", parses, k.Webhook)
+			}
+			if _, reg := p.(providers.OptInRegistry); reg != k.OptInList {
+				t.Errorf("adapter keeps an opt-in list: %v, but OptInList is %v", reg, k.OptInList)
+			}
+			if k.Receipts == providers.ReceiptsNone && len(k.Webhook) > 0 {
+				t.Errorf("a kind without receipts lists webhook authentication %v", k.Webhook)
+			}
+			for _, f := range k.Fields {
+				if !f.Required {
+					continue
+				}
+				missing := providers.AccountConfig{BaseURL: acct.BaseURL, Settings: map[string]string{}}
+				for n, v := range acct.Settings {
+					if n != f.Name {
+						missing.Settings[n] = v
+					}
+				}
+				if _, err := k.New(missing); err == nil {
+					t.Errorf("New without required %s succeeded", f.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestLookupKindNamesTheKnownOnes(t *testing.T) {
+	if _, err := providers.LookupKind("tujenge"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := providers.LookupKind("twilio")
+	if err == nil || err.Error() != `unknown provider kind "twilio" (known: decisiontelecom, meta, modica, socnet, taqnyat, tujenge)` {
+		t.Fatalf("LookupKind(twilio) error = %v", err)
+	}
+}
