@@ -23,7 +23,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
-	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 )
 
@@ -707,12 +706,7 @@ func (a *API) estimate(ctx context.Context, spec *Spec) *Estimate {
 	if !ok {
 		return nil
 	}
-	counts, err := a.p.st.CampaignCounts(ctx, spec.ID)
-	if err != nil {
-		a.log.Warn("api: no admission estimate", zap.String("campaign", spec.ID), zap.Error(err))
-		return nil
-	}
-	est, err := a.p.Admission(ctx, spec, counts[message.Queued]+counts[message.Sending], rate)
+	est, err := a.p.PendingAdmission(ctx, spec, rate)
 	if err != nil {
 		a.log.Warn("api: no admission estimate", zap.String("campaign", spec.ID), zap.Error(err))
 		return nil
@@ -726,20 +720,14 @@ func (a *API) estimate(ctx context.Context, spec *Spec) *Estimate {
 // importUpload imports the recipients part and answers.
 func (a *API) importUpload(w http.ResponseWriter, r *http.Request, spec *Spec, format Format, adm admission, recipients io.Reader) {
 	ctx := r.Context()
-	canon, err := spec.canonicalJSON()
-	if err != nil {
-		a.fail(w, invalid("spec", "spec: %v", err))
+	var conflict *CampaignConflictError
+	switch err := a.p.CheckSpec(ctx, spec); {
+	case errors.As(err, &conflict):
+		a.fail(w, &httpError{status: http.StatusConflict, code: "campaign_conflict", field: "spec",
+			msg: conflict.Error() + "; upload the same spec to resume it, or use a new id"})
 		return
-	}
-	switch existing, err := a.p.st.Campaign(ctx, spec.ID); {
-	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		a.unavailable(w, r, "campaign not imported", err)
-		return
-	case !sameSpec(existing.Spec, canon):
-		a.fail(w, &httpError{status: http.StatusConflict, code: "campaign_conflict", field: "spec",
-			msg: fmt.Sprintf("campaign %s already exists with a different spec (created %s); upload the same spec to resume it, or use a new id",
-				spec.ID, existing.CreatedAt.Format(time.RFC3339))})
 		return
 	}
 	if e := a.admit(ctx, spec, adm); e != nil {
@@ -1010,14 +998,6 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch _, err := a.p.st.Campaign(r.Context(), id); {
-	case errors.Is(err, store.ErrNotFound):
-		a.noCampaign(w, id)
-		return
-	case err != nil:
-		a.unavailable(w, r, "report not written", err)
-		return
-	}
 	a.lift(w)
 	h := w.Header()
 	if f == FormatCSV {
@@ -1029,9 +1009,13 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	cw := &countingWriter{w: w}
-	if err := WriteReport(r.Context(), a.p.st, id, f, cw); err != nil {
-		if cw.n == 0 && r.Context().Err() == nil {
+	if err := a.p.Report(r.Context(), id, f, cw); err != nil {
+		if cw.n == 0 && (errors.Is(err, store.ErrNotFound) || r.Context().Err() == nil) {
 			h.Del("Content-Disposition")
+			if errors.Is(err, store.ErrNotFound) {
+				a.noCampaign(w, id)
+				return
+			}
 			a.unavailable(w, r, "report not written", err)
 			return
 		}
