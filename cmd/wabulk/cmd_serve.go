@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/producer/httpapi"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/store"
 )
@@ -210,7 +211,7 @@ func apiTokens(cfg *Config) []string {
 // newAPI is serve's HTTP producer API, storing through client. It sends
 // through the config's accounts; a message that names none goes through
 // the only one, when there is one.
-func newAPI(cfg *Config, c *conn, client *asynq.Client, tokens []string, log *zap.Logger) (*producer.API, error) {
+func newAPI(cfg *Config, c *conn, client *asynq.Client, tokens []string, log *zap.Logger) (*httpapi.API, error) {
 	st := store.New(c.rdb, store.Config{Prefix: cfg.Redis.Prefix})
 	p := producer.New(st, client, producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix})
 	rates := map[string]float64{}
@@ -221,7 +222,7 @@ func newAPI(cfg *Config, c *conn, client *asynq.Client, tokens []string, log *za
 	if len(cfg.Providers) == 1 {
 		def = cfg.Providers[0].Name
 	}
-	return producer.NewAPI(p, producer.APIConfig{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
+	return httpapi.New(p, httpapi.Config{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
 }
 
 // webhookServer is serve's HTTP server around h.
