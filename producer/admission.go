@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wabulk/wabulk/message"
 )
 
 // Estimate is admission control's answer for one campaign: when its
@@ -115,6 +117,17 @@ func (p *Producer) Admission(ctx context.Context, spec *Spec, rows int64, rate f
 	}
 	e.estimate(now)
 	return e, nil
+}
+
+// PendingAdmission is Admission for what of campaign spec.ID is still to
+// send, its messages queued or sending: the estimate after an import, when
+// the recipients could not be counted before it.
+func (p *Producer) PendingAdmission(ctx context.Context, spec *Spec, rate float64) (Estimate, error) {
+	counts, err := p.st.CampaignCounts(ctx, spec.ID)
+	if err != nil {
+		return Estimate{}, err
+	}
+	return p.Admission(ctx, spec, counts[message.Queued]+counts[message.Sending], rate)
 }
 
 // estimate fills Drain, Deadline, Over and Late from the counts: the

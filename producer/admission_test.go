@@ -131,6 +131,11 @@ func TestAdmissionCountsTheAccountsQueue(t *testing.T) {
 		t.Errorf("text %q", e.String())
 	}
 
+	// After an import: the campaign's own pending messages are its rows.
+	if e, err := p.PendingAdmission(ctx, spec, 0.001); err != nil || e.Ahead != 3 || e.Rows != 4 || e.Late != 4 {
+		t.Errorf("pending admission: %+v, %v", e, err)
+	}
+
 	// No rate limit: nothing to estimate.
 	if e, err := p.Admission(ctx, spec, 3, -1); err != nil || !e.Unlimited() || !e.Fits() {
 		t.Errorf("unlimited: %+v, %v", e, err)

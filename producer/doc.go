@@ -26,11 +26,16 @@
 //     with its original creation time so its TTL is not extended.
 //
 // It also owns the operations on work already queued: single transactional
-// messages with idempotency keys (Send), the HTTP API over all of it (API,
-// documented in openapi.yaml), campaign pause, resume and cancel,
+// messages with idempotency keys (Send), campaign pause, resume and cancel,
 // retry-failed (re-rendered from each row's stored values), admission
-// control (Admission: when will the account's queue drain) and progress
-// (CampaignProgress: counts, rate, ETA).
+// control (Admission, PendingAdmission: when will the account's queue
+// drain), whether a campaign id is free for a spec (CheckSpec), progress
+// (CampaignProgress: counts, rate, ETA) and the report (Report,
+// WriteReport).
+//
+// The HTTP API over all of it lives in package producer/httpapi, which
+// calls these and holds no business rule of its own; this package serves
+// no HTTP API.
 //
 // It must never send anything and never talk to a provider. Outcomes belong
 // to package worker; the only records it changes are ones no worker can be

@@ -323,6 +323,9 @@ func TestSameCampaignIDWithADifferentSpecIsAnError(t *testing.T) {
 	input := "phone,name,code\n+255712345678,Amina,A1\n"
 	spec := textSpec("c1")
 	spec.Sender = "+255 712 000 001"
+	if err := p.CheckSpec(bg, spec); err != nil {
+		t.Errorf("CheckSpec of a new campaign: %v", err)
+	}
 	_, err := p.Import(bg, spec, strings.NewReader(input), producer.Options{})
 	must(t, err)
 
@@ -331,6 +334,9 @@ func TestSameCampaignIDWithADifferentSpecIsAnError(t *testing.T) {
 	same.Sender = "+255712000001"
 	same.TTL = producer.Duration(24 * time.Hour)
 	same.Priority = "normal"
+	if err := p.CheckSpec(bg, same); err != nil {
+		t.Errorf("CheckSpec of an equivalent spec: %v", err)
+	}
 	res, err := p.Import(bg, same, strings.NewReader(input), producer.Options{})
 	if err != nil || res.AlreadyPresent != 1 {
 		t.Fatalf("equivalent spec: res=%+v err=%v", res, err)
@@ -344,6 +350,13 @@ func TestSameCampaignIDWithADifferentSpecIsAnError(t *testing.T) {
 	want := "campaign c1 already exists with a different spec (created 2026-11-21T09:00:00Z); re-import with the same spec to resume, or use a new id"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	var conflict *producer.CampaignConflictError
+	if !errors.As(err, &conflict) || conflict.ID != "c1" || !conflict.CreatedAt.Equal(t0) {
+		t.Errorf("err %v is not a *CampaignConflictError for c1 created at t0", err)
+	}
+	if err := p.CheckSpec(bg, other); !errors.As(err, &conflict) || err.Error() != strings.TrimSuffix(want, "; re-import with the same spec to resume, or use a new id") {
+		t.Errorf("CheckSpec of another spec: %v", err)
 	}
 	if res != (producer.Result{}) || rejects.Len() != 0 {
 		t.Errorf("result %+v, rejects %q: want nothing read", res, rejects.String())

@@ -150,8 +150,8 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		return Result{}, err
 	}
 	if !created && !sameSpec(existing.Spec, specJSON) {
-		return Result{}, fmt.Errorf("campaign %s already exists with a different spec (created %s); re-import with the same spec to resume, or use a new id",
-			s.ID, existing.CreatedAt.Format(time.RFC3339))
+		return Result{}, fmt.Errorf("%w; re-import with the same spec to resume, or use a new id",
+			&CampaignConflictError{ID: s.ID, CreatedAt: existing.CreatedAt})
 	}
 	imp := &importRun{
 		p:      p,
@@ -196,6 +196,42 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		opt.Progress(imp.res.Progress)
 	}
 	return imp.res, err
+}
+
+// CampaignConflictError is a campaign id already taken by a campaign with
+// a different spec: nothing is imported under it. Import returns it
+// wrapped; CheckSpec returns it before an import.
+type CampaignConflictError struct {
+	ID        string
+	CreatedAt time.Time // when the existing campaign was created
+}
+
+func (e *CampaignConflictError) Error() string {
+	return fmt.Sprintf("campaign %s already exists with a different spec (created %s)", e.ID, e.CreatedAt.Format(time.RFC3339))
+}
+
+// CheckSpec tells, before an import, whether spec may be imported as
+// campaign spec.ID: nil when there is no such campaign yet or it has the
+// same spec (the import resumes it), a *CampaignConflictError when the id
+// is taken by another spec, and the store's error when it cannot tell.
+// Import checks the same when it saves the campaign; CheckSpec lets a
+// caller refuse a conflicting campaign before anything else, such as
+// admission control, has a say.
+func (p *Producer) CheckSpec(ctx context.Context, spec *Spec) error {
+	specJSON, err := spec.canonicalJSON()
+	if err != nil {
+		return err
+	}
+	existing, err := p.st.Campaign(ctx, spec.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !sameSpec(existing.Spec, specJSON):
+		return &CampaignConflictError{ID: spec.ID, CreatedAt: existing.CreatedAt}
+	}
+	return nil
 }
 
 // sameSpec reports whether a stored spec means the same as specJSON.

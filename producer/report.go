@@ -83,3 +83,13 @@ func WriteReport(ctx context.Context, st *store.Store, id string, f Format, w io
 	}
 	return cw.Error()
 }
+
+// Report writes campaign id's report to w, as WriteReport does, once it
+// knows the campaign: store.ErrNotFound (wrapped), with nothing written,
+// when there is no such campaign.
+func (p *Producer) Report(ctx context.Context, id string, f Format, w io.Writer) error {
+	if _, err := p.st.Campaign(ctx, id); err != nil {
+		return err
+	}
+	return WriteReport(ctx, p.st, id, f, w)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/wabulk/wabulk/internal/config"
 
 	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/producer/httpapi"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store/storetest"
 )
@@ -102,7 +103,7 @@ serve:
 	rw, _ := mw.CreateFormFile("recipients", "r.csv")
 	_, _ = io.WriteString(rw, "phone,name\n+255712345602,Baraka\nnope,Chausiku\n0712345603,Dora\n")
 	_ = mw.Close()
-	var up producer.CampaignUpload
+	var up httpapi.CampaignUpload
 	if code, b := apiCall(t, "POST", base+"/v1/campaigns", mw.FormDataContentType(), &buf, nil, &up); code != 201 {
 		t.Fatalf("POST /v1/campaigns: %d %s", code, b)
 	}

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/producer/httpapi"
 	"github.com/wabulk/wabulk/store"
 )
 
@@ -196,7 +197,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 // newAPI is serve's HTTP producer API, storing through client. It sends
 // through the config's accounts; a message that names none goes through
 // the only one, when there is one.
-func newAPI(cfg *config.Config, c *app.Conn, client *asynq.Client, tokens []string, log *zap.Logger) (*producer.API, error) {
+func newAPI(cfg *config.Config, c *app.Conn, client *asynq.Client, tokens []string, log *zap.Logger) (*httpapi.API, error) {
 	st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
 	p := producer.New(st, client, producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix})
 	rates := map[string]float64{}
@@ -207,5 +208,5 @@ func newAPI(cfg *config.Config, c *app.Conn, client *asynq.Client, tokens []stri
 	if len(cfg.Providers) == 1 {
 		def = cfg.Providers[0].Name
 	}
-	return producer.NewAPI(p, producer.APIConfig{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
+	return httpapi.New(p, httpapi.Config{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
 }
