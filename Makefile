@@ -35,22 +35,22 @@ loadtest-redis: build ## the same on a real Redis (REDIS_URL=redis://127.0.0.1:6
 	./$(BIN) loadtest -n $(N) --bare --redis $(REDIS_URL)
 
 bench-limits: build ## 3 worker processes on a real Redis hold a provider's rate limit (REDIS_URL), then ride out a 30 s outage
-	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 500 -n 15000 --concurrency 50
-	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 80 -n 2400 --concurrency 20
-	./$(BIN) loadtest --workers 3 --redis $(REDIS_URL) --rate 500 -n 25000 --concurrency 50 --outage 30s --outage-after 5s
+	./$(BIN) loadtest fleet --workers 3 --redis $(REDIS_URL) --rate 500 -n 15000 --concurrency 50
+	./$(BIN) loadtest fleet --workers 3 --redis $(REDIS_URL) --rate 80 -n 2400 --concurrency 20
+	./$(BIN) loadtest fleet --workers 3 --redis $(REDIS_URL) --rate 500 -n 25000 --concurrency 50 --outage 30s --outage-after 5s
 
 loadtest-webhooks: build ## webhook ingest vs an HTTP floor on a real Redis (REDIS_URL): signed Meta receipts at concurrency 16, then saturated at 64
-	./$(BIN) loadtest --webhooks --provider meta -n 50000 --concurrency 16 --bare --redis $(REDIS_URL)
-	./$(BIN) loadtest --webhooks --provider meta -n 50000 --concurrency 64 --bare --redis $(REDIS_URL)
+	./$(BIN) loadtest webhooks --provider meta -n 50000 --concurrency 16 --bare --redis $(REDIS_URL)
+	./$(BIN) loadtest webhooks --provider meta -n 50000 --concurrency 64 --bare --redis $(REDIS_URL)
 
 loadtest-scheduled: build ## lateness of send_at sends vs bare asynq ProcessAt: 20 rounds, spread and all at once, on miniredis then REDIS_URL
-	./$(BIN) loadtest --scheduled 1000 --rounds 20 --spread 10s
-	./$(BIN) loadtest --scheduled 2000 --rounds 20
-	./$(BIN) loadtest --scheduled 1000 --rounds 20 --spread 10s --redis $(REDIS_URL)
-	./$(BIN) loadtest --scheduled 2000 --rounds 20 --redis $(REDIS_URL)
+	./$(BIN) loadtest scheduled -n 1000 --rounds 20 --spread 10s
+	./$(BIN) loadtest scheduled -n 2000 --rounds 20
+	./$(BIN) loadtest scheduled -n 1000 --rounds 20 --spread 10s --redis $(REDIS_URL)
+	./$(BIN) loadtest scheduled -n 2000 --rounds 20 --redis $(REDIS_URL)
 
 loadtest-lanes: build ## reminders (lane high) during a 100k campaign at 1000/s on a real Redis (REDIS_URL): p99 send latency
-	./$(BIN) loadtest --reminders 5 --rate 1000 -n 100000 --concurrency 50 --redis $(REDIS_URL)
+	./$(BIN) loadtest lanes --reminders 5 --rate 1000 -n 100000 --concurrency 50 --redis $(REDIS_URL)
 
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
