@@ -11,7 +11,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-19s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/wabulk
-	$(GO) build -o $(BIN) ./cmd/wabulk
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/wabulk
 
 demo: build ## run a real campaign end to end on embedded Redis + the simulated provider
 	./$(BIN) demo
