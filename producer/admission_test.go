@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
@@ -86,9 +87,9 @@ func TestAdmissionCountsTheAccountsQueue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := storetest.New(t)
-	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
-	st := store.New(r.Client, store.Config{Prefix: r.Prefix, Now: func() time.Time { return now }})
-	p := New(st, nil, Config{Prefix: r.Prefix, Now: func() time.Time { return now }})
+	clock := sharedtest.NewClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+	st := store.New(r.Client, store.Config{Prefix: r.Prefix, Now: clock.Now})
+	p := New(st, nil, Config{Prefix: r.Prefix, Now: clock.Now})
 	seed := func(campaign, account string, n int) {
 		if _, _, err := st.SaveCampaign(ctx, store.Campaign{ID: campaign, Account: account, Spec: []byte("{}")}); err != nil {
 			t.Fatal(err)

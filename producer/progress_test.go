@@ -5,31 +5,23 @@ import (
 	"errors"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/store"
 )
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // CampaignProgress: counts, import stats, the rate of outcomes over the
 // last minute and the ETA it gives; in JSON for the HTTP API.
 func TestCampaignProgress(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	clk := &testClock{t: t0}
+	clk := sharedtest.NewClock(t0)
 	h.st = store.New(h.r.Client, store.Config{Prefix: h.r.Prefix, Now: clk.Now})
 	p := h.producer(producer.Config{Now: clk.Now})
 	var csv strings.Builder
@@ -62,7 +54,7 @@ func TestCampaignProgress(t *testing.T) {
 			}
 		}
 	}
-	clk.Add(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	pr, err = p.CampaignProgress(bg, "pg")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
@@ -68,20 +69,13 @@ func (e *sendEnv) run(t *testing.T, cfg worker.Config) {
 // waitCounts polls until pred holds for campaign id's counts.
 func (e *sendEnv) waitCounts(t *testing.T, id string, pred func(store.Counts) bool) store.Counts {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	return sharedtest.WaitFor(t, func() store.Counts {
 		c, err := e.st.CampaignCounts(bg, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pred(c) {
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("campaign %s: timed out; counts %v", id, c)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return c
+	}, pred, 30*time.Second, "counts of campaign %s", id)
 }
 
 func drained(c store.Counts) bool { return c.Total() > 0 && c[message.Queued]+c[message.Sending] == 0 }

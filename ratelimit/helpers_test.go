@@ -2,33 +2,17 @@ package ratelimit_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/ratelimit"
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
-// clock is a fake clock: the limiters never sleep, so no test needs to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Unix(1_800_000_000, 0)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a fake clock at a fixed start: the limiters never sleep, so
+// no test needs to.
+func newClock() *sharedtest.Clock { return sharedtest.NewClock(time.Unix(1_800_000_000, 0)) }
 
 // limiter is what both implementations offer.
 type limiter interface {

@@ -19,7 +19,7 @@ func TestSpacesSendsExactlyAtTheRate(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
 		// Meta's standard: 80/s with the default burst of 8, then one every 12.5 ms.
-		l := newLimiter(map[string]ratelimit.Limits{acct: {}}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {}}, c.Now)
 		var got, want []time.Duration
 		for i := range 40 {
 			got = append(got, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
@@ -31,7 +31,7 @@ func TestSpacesSendsExactlyAtTheRate(t *testing.T) {
 
 		// A rate whose interval is not a whole number of microseconds
 		// (333333.33 µs) does not drift over a long stream.
-		l = newLimiter(map[string]ratelimit.Limits{acct: {Rate: 3, Burst: 1}}, c.now)
+		l = newLimiter(map[string]ratelimit.Limits{acct: {Rate: 3, Burst: 1}}, c.Now)
 		const n = 1000
 		for i := range n {
 			r := reserve(t, l, ratelimit.Request{Account: acct}, 2*hour)
@@ -49,7 +49,7 @@ func TestSpacesSendsExactlyAtTheRate(t *testing.T) {
 func TestBurstRefillsAtTheRate(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 5}}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 5}}, c.Now)
 		waits := func(n int) (w []time.Duration) {
 			for range n {
 				w = append(w, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
@@ -61,13 +61,13 @@ func TestBurstRefillsAtTheRate(t *testing.T) {
 			t.Errorf("a full burst (-want +got):\n%s", diff)
 		}
 		// 700 ms later the queue of 2 has drained and 5 slots came back.
-		c.add(700 * ms)
+		c.Advance(700 * ms)
 		if diff := cmp.Diff([]time.Duration{0, 0, 0, 0, 0, 100 * ms}, waits(6)); diff != "" {
 			t.Errorf("after 700 ms (-want +got):\n%s", diff)
 		}
 		// 250 ms later: 2.5 intervals came back, one whole slot and half
 		// of the next.
-		c.add(250 * ms)
+		c.Advance(250 * ms)
 		if diff := cmp.Diff([]time.Duration{0, 50 * ms, 150 * ms}, waits(3)); diff != "" {
 			t.Errorf("after 250 ms more (-want +got):\n%s", diff)
 		}
@@ -77,7 +77,7 @@ func TestBurstRefillsAtTheRate(t *testing.T) {
 func TestRefusalBeyondMaxWaitTakesNoSlot(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 2}}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 2}}, c.Now)
 		req := ratelimit.Request{Account: acct, Recipient: "+255700000001", Template: true}
 		ms := time.Millisecond
 		for i, want := range []time.Duration{0, 0, 100 * ms} {
@@ -100,7 +100,7 @@ func TestRefusalBeyondMaxWaitTakesNoSlot(t *testing.T) {
 			t.Fatalf("after refusals: %+v, want OK wait 200ms (rate)", r)
 		}
 		// Bound 0 takes only an immediate slot.
-		c.add(time.Second)
+		c.Advance(time.Second)
 		if r := reserve(t, l, ratelimit.Request{Account: acct}, 0); !r.OK || r.Wait != 0 || r.Reason != "" {
 			t.Fatalf("idle, bound 0: %+v, want OK at once", r)
 		}
@@ -110,7 +110,7 @@ func TestRefusalBeyondMaxWaitTakesNoSlot(t *testing.T) {
 func TestPairLimit(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {}}, c.now) // 80/s, one per recipient per 6 s
+		l := newLimiter(map[string]ratelimit.Limits{acct: {}}, c.Now) // 80/s, one per recipient per 6 s
 		to := func(who string) ratelimit.Request { return ratelimit.Request{Account: acct, Recipient: who} }
 		if r := reserve(t, l, to("a"), time.Minute); !r.OK || r.Wait != 0 {
 			t.Fatalf("first to a: %+v", r)
@@ -132,11 +132,11 @@ func TestPairLimit(t *testing.T) {
 		if r := reserve(t, l, to("c"), time.Minute); !r.OK || r.Reason == ratelimit.ReasonPair {
 			t.Fatalf("another recipient while a waits: %+v", r)
 		}
-		c.add(6 * time.Second)
+		c.Advance(6 * time.Second)
 		if r := reserve(t, l, to("a"), 0); !r.OK || r.Wait != 0 {
 			t.Fatalf("to a after 6 s: %+v", r)
 		}
-		c.add(18 * time.Second)
+		c.Advance(18 * time.Second)
 		if r := reserve(t, l, to("a"), 0); !r.OK || r.Wait != 0 {
 			t.Fatalf("to a after 18 s: %+v", r)
 		}
@@ -153,7 +153,7 @@ func TestPairLimit(t *testing.T) {
 func TestPairCountsFromTheSendTime(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 1, Burst: 1, PairEvery: 2500 * time.Millisecond}}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 1, Burst: 1, PairEvery: 2500 * time.Millisecond}}, c.Now)
 		var got []ratelimit.Reservation
 		for _, who := range []string{"a", "b", "c", "b"} {
 			got = append(got, reserve(t, l, ratelimit.Request{Account: acct, Recipient: who}, time.Minute))
@@ -179,7 +179,7 @@ func TestPairCountsFromTheSendTime(t *testing.T) {
 func TestDailyBudget(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: -1, PairEvery: -1, DailyBudget: 3}}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: -1, PairEvery: -1, DailyBudget: 3}}, c.Now)
 		tmpl := func(who string) ratelimit.Request {
 			return ratelimit.Request{Account: acct, Recipient: who, Template: true}
 		}
@@ -188,7 +188,7 @@ func TestDailyBudget(t *testing.T) {
 				t.Fatalf("%s within the budget: %+v", who, r)
 			}
 		}
-		c.add(hour)
+		c.Advance(hour)
 		// The 4th unique recipient waits until the window rolls past the first.
 		if diff := cmp.Diff(ratelimit.Reservation{Wait: 23 * hour, Reason: ratelimit.ReasonBudget},
 			reserve(t, l, tmpl("r4"), time.Minute)); diff != "" {
@@ -207,7 +207,7 @@ func TestDailyBudget(t *testing.T) {
 			t.Fatalf("4th again: %+v", r)
 		}
 		// When the window has rolled past r1..r3, new recipients go.
-		c.add(23 * hour)
+		c.Advance(23 * hour)
 		for _, who := range []string{"r4", "r5", "r1"} {
 			if r := reserve(t, l, tmpl(who), 0); !r.OK || r.Wait != 0 {
 				t.Fatalf("%s in the next window: %+v", who, r)
@@ -224,16 +224,16 @@ func TestDailyBudget(t *testing.T) {
 func TestDailyBudgetAcrossTheWindowEdge(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: -1, PairEvery: -1, DailyBudget: 1}}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: -1, PairEvery: -1, DailyBudget: 1}}, c.Now)
 		tmpl := func(who string) ratelimit.Request {
 			return ratelimit.Request{Account: acct, Recipient: who, Template: true}
 		}
 		reserve(t, l, tmpl("a"), 0)
-		c.add(day - time.Second)
+		c.Advance(day - time.Second)
 		if r := reserve(t, l, tmpl("b"), 5*time.Second); r.OK || r.Wait != time.Second || r.Reason != ratelimit.ReasonBudget {
 			t.Fatalf("b a second before the edge: %+v, want refused, wait 1s (budget)", r)
 		}
-		c.add(time.Second)
+		c.Advance(time.Second)
 		if r := reserve(t, l, tmpl("b"), 0); !r.OK || r.Wait != 0 {
 			t.Fatalf("b at the edge: %+v", r)
 		}
@@ -255,7 +255,7 @@ func TestThrottledBacksOffAndRecovers(t *testing.T) {
 			acct:    {Rate: 10, Burst: 1}, // recovery 60 s, back-off 0.5, floor 0.05, hold-off 2 s
 			"eager": {Rate: 10, Burst: 1, HoldOff: -1},
 			"fixed": {Rate: 10, Burst: 1, Recovery: -1},
-		}, c.now)
+		}, c.Now)
 		if f := factor(t, l, acct); f != 1 {
 			t.Fatalf("factor before any throttling = %v", f)
 		}
@@ -285,7 +285,7 @@ func TestThrottledBacksOffAndRecovers(t *testing.T) {
 			t.Errorf("waits at half rate (-want +got):\n%s", diff)
 		}
 		// Linear recovery: halfway through Recovery, 0.75.
-		c.add(30 * time.Second)
+		c.Advance(30 * time.Second)
 		if f := factor(t, l, acct); !nearF(f, 0.75) {
 			t.Fatalf("factor 30 s later = %v, want 0.75", f)
 		}
@@ -299,7 +299,7 @@ func TestThrottledBacksOffAndRecovers(t *testing.T) {
 				t.Errorf("wait %d at factor 0.75 = %v, want %v", i, got[i], want)
 			}
 		}
-		c.add(30 * time.Second)
+		c.Advance(30 * time.Second)
 		if f := factor(t, l, acct); f != 1 {
 			t.Fatalf("factor after Recovery = %v, want 1", f)
 		}
@@ -328,7 +328,7 @@ func TestThrottledBacksOffAndRecovers(t *testing.T) {
 func TestConcurrentReservationsAreExact(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 50, Burst: 4}}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 50, Burst: 4}}, c.Now)
 		const goroutines, each = 16, 25
 		var mu sync.Mutex
 		var got []time.Duration
@@ -362,7 +362,7 @@ func TestConcurrentReservationsAreExact(t *testing.T) {
 func TestAccountsAndDefaults(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{"slow": {Rate: 1}, "open": ratelimit.Unlimited}, c.now)
+		l := newLimiter(map[string]ratelimit.Limits{"slow": {Rate: 1}, "open": ratelimit.Unlimited}, c.Now)
 		for i := range 100 {
 			if r := reserve(t, l, ratelimit.Request{Account: "open", Recipient: "a", Template: true}, 0); !r.OK || r.Wait != 0 {
 				t.Fatalf("unlimited account, reservation %d: %+v", i, r)

@@ -13,10 +13,10 @@ import (
 func TestLocalPairMapStaysBounded(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	l := ratelimit.NewLocal(map[string]ratelimit.Limits{acct: {Rate: -1}}, c.now) // pair every 6 s
+	l := ratelimit.NewLocal(map[string]ratelimit.Limits{acct: {Rate: -1}}, c.Now) // pair every 6 s
 	peak := 0
 	for i := range 100_000 {
-		c.add(time.Millisecond) // 1000/s: 6000 recipients inside any 6 s
+		c.Advance(time.Millisecond) // 1000/s: 6000 recipients inside any 6 s
 		if r := reserve(t, l, ratelimit.Request{Account: acct, Recipient: fmt.Sprint(i)}, 0); !r.OK || r.Wait != 0 {
 			t.Fatalf("recipient %d: %+v", i, r)
 		}

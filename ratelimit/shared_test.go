@@ -118,8 +118,8 @@ func TestSharedInstancesShareTheLimit(t *testing.T) {
 	other := redis.NewClient(r.Opt)
 	t.Cleanup(func() { _ = other.Close() })
 	a, b := ratelimit.NewShared(r.Client, r.Prefix, limits), ratelimit.NewShared(other, r.Prefix, limits)
-	ratelimit.SetClock(a, c.now)
-	ratelimit.SetClock(b, c.now)
+	ratelimit.SetClock(a, c.Now)
+	ratelimit.SetClock(b, c.Now)
 	var got []time.Duration
 	for i := range 6 {
 		pod := a
@@ -142,8 +142,8 @@ func TestSharedInstancesShareTheLimit(t *testing.T) {
 	// And the pair limit and budget are fleet-wide too.
 	pl := map[string]ratelimit.Limits{acct: {Rate: -1, DailyBudget: 1}}
 	a, b = ratelimit.NewShared(r.Client, r.Prefix+"p:", pl), ratelimit.NewShared(other, r.Prefix+"p:", pl)
-	ratelimit.SetClock(a, c.now)
-	ratelimit.SetClock(b, c.now)
+	ratelimit.SetClock(a, c.Now)
+	ratelimit.SetClock(b, c.Now)
 	reserve(t, a, ratelimit.Request{Account: acct, Recipient: "x", Template: true}, 0)
 	if res := reserve(t, b, ratelimit.Request{Account: acct, Recipient: "x"}, 0); res.OK || res.Reason != ratelimit.ReasonPair {
 		t.Errorf("pair on the other pod: %+v", res)
@@ -173,7 +173,7 @@ func TestSharedKeysLiveUnderThePrefixAndExpire(t *testing.T) {
 	r := newRedis(t)
 	c := newClock()
 	s := ratelimit.NewShared(r.Client, r.Prefix, map[string]ratelimit.Limits{acct: {Rate: 1, DailyBudget: 250}})
-	ratelimit.SetClock(s, c.now)
+	ratelimit.SetClock(s, c.Now)
 	k := func(what string) string { return r.Prefix + "rl:{" + acct + "}:" + what }
 	checkTTLs := func(want map[string]time.Duration) {
 		t.Helper()
@@ -239,7 +239,7 @@ func TestSharedRefusalWritesNothing(t *testing.T) {
 	r := newRedis(t)
 	c := newClock()
 	s := ratelimit.NewShared(r.Client, r.Prefix, map[string]ratelimit.Limits{acct: {Rate: 5, Burst: 2, DailyBudget: 2}})
-	ratelimit.SetClock(s, c.now)
+	ratelimit.SetClock(s, c.Now)
 	refuseAll := func(reqs ...ratelimit.Request) {
 		t.Helper()
 		before := dump(t, r.Client, r.Prefix)
@@ -258,14 +258,14 @@ func TestSharedRefusalWritesNothing(t *testing.T) {
 	if err := s.Throttled(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
-	c.add(time.Second)
+	c.Advance(time.Second)
 	refuseAll(
 		ratelimit.Request{Account: acct, Recipient: "e", Template: true}, // budget
 		ratelimit.Request{Account: acct, Recipient: "a"},                 // pair
 	)
 	// A day later a and b have aged out but are still stored; the burst
 	// goes to session messages, which the budget does not count.
-	c.add(day)
+	c.Advance(day)
 	reserve(t, s, ratelimit.Request{Account: acct}, 0)
 	reserve(t, s, ratelimit.Request{Account: acct}, 0)
 	refuseAll(

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
@@ -101,27 +102,27 @@ func (e *remEnv) worker() *simulator.Simulator {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	e.t.Cleanup(func() { cancel(); <-done })
+	e.t.Cleanup(func() {
+		cancel()
+		sharedtest.WaitOrTimeout(e.t, done, waitTimeout, "the worker to shut down")
+	})
 	return sim
 }
+
+// waitTimeout guards every wait for a worker or scheduler against a hang;
+// it is not a timing assertion.
+const waitTimeout = 30 * time.Second
 
 // waitAccepted waits until campaign id has want accepted messages.
 func (e *remEnv) waitAccepted(id string, want int64) store.Counts {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	return sharedtest.WaitFor(e.t, func() store.Counts {
 		c, err := e.st.CampaignCounts(context.Background(), id)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if c[message.Accepted] >= want {
-			return c
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("campaign %s: %v, want %d accepted", id, c, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return c
+	}, func(c store.Counts) bool { return c[message.Accepted] >= want }, waitTimeout, "%d accepted in campaign %s", want, id)
 }
 
 // queueSize is how many tasks a queue holds in every state.
@@ -148,7 +149,7 @@ func TestExpandingAnOccurrenceTwiceSendsEachReminderOnce(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	now := func() time.Time { return time.Now() }
+	now := time.Now
 	job := e.job("dental-reminder", "0 9 * * MON-FRI", dar, e.audience(n), 7*24*time.Hour)
 	a, b := e.reminders(now, job), e.reminders(now, job)
 	fire, _ := a.Schedule("dental-reminder").Latest(time.Now())
@@ -221,7 +222,7 @@ func TestTwoPeriodicTaskManagersSendEachReminderOnce(t *testing.T) {
 	// firing the same occurrence do. The clock stands still, so a test
 	// run across midnight does not see two occurrences.
 	t0 := time.Now()
-	now := func() time.Time { return t0 }
+	now := sharedtest.NewClock(t0).Now
 	job := e.job("daily", "0 0 * * *", time.UTC, e.audience(n), 25*time.Hour)
 	fire, _ := e.reminders(now, job).Schedule("daily").Latest(t0)
 	id := OccurrenceID("daily", fire)
@@ -242,17 +243,9 @@ func TestTwoPeriodicTaskManagersSendEachReminderOnce(t *testing.T) {
 	// Let a few more fires of both come and be expanded.
 	occ := OccurrenceQueue(e.r.Prefix)
 	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		info, err := insp.GetQueueInfo(occ)
-		if err == nil && info.Processed >= 5 && info.Size == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("occurrence queue: %+v, %v", info, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	sharedtest.WaitFor(t, func() *asynq.QueueInfo { info, _ := insp.GetQueueInfo(occ); return info }, func(info *asynq.QueueInfo) bool {
+		return info != nil && info.Processed >= 5 && info.Size == 0
+	}, waitTimeout, "five occurrence tasks processed and none left")
 	cancel()
 	wg.Wait()
 
@@ -286,7 +279,7 @@ func TestOccurrenceTaskFireTime(t *testing.T) {
 	}
 	// Processed on Wednesday 25 Nov 2026 at 15:00 in Dar es Salaam.
 	now := time.Date(2026, 11, 25, 15, 0, 0, 0, dar)
-	r := e.reminders(func() time.Time { return now }, e.job("j", "0 9 * * MON-FRI", dar, e.audience(2), 72*time.Hour))
+	r := e.reminders(sharedtest.NewClock(now).Now, e.job("j", "0 9 * * MON-FRI", dar, e.audience(2), 72*time.Hour))
 	monday := time.Date(2026, 11, 23, 9, 0, 0, 0, dar)
 	wednesday := time.Date(2026, 11, 25, 9, 0, 0, 0, dar)
 	cases := []struct {
@@ -345,8 +338,8 @@ func TestPeriodicTasksAndTheirStamp(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	var now time.Time
-	r := e.reminders(func() time.Time { return now }, e.job("dental-reminder", "0 9 * * MON-FRI", dar, e.audience(1), time.Hour))
+	clock := sharedtest.NewClock(time.Time{})
+	r := e.reminders(clock.Now, e.job("dental-reminder", "0 9 * * MON-FRI", dar, e.audience(1), time.Hour))
 	cfgs, err := r.GetConfigs()
 	if err != nil || len(cfgs) != 1 {
 		t.Fatalf("configs %v, %v", cfgs, err)
@@ -367,7 +360,7 @@ func TestPeriodicTasksAndTheirStamp(t *testing.T) {
 		time.Date(2026, 11, 23, 9, 0, 0, 300e6, dar), // the cron's goroutine ran a little late
 		time.Date(2026, 11, 23, 9, 0, 7, 0, dar),
 	} {
-		now = fired
+		clock.Set(fired)
 		r.stamp(c.Task, c.Opts)
 		job, fire, err := decodeOccurrence(c.Task)
 		if err != nil || job != "dental-reminder" || fire.UTC().Format(time.RFC3339) != "2026-11-23T06:00:00Z" {
@@ -396,7 +389,7 @@ func TestExpandIsAnImport(t *testing.T) {
 	job := e.job("clinic", "0 9 * * *", time.UTC, path, 24*time.Hour)
 	job.Spec.QuietHours = &message.QuietHours{Start: "21:00", End: "08:00"}
 	now := time.Now()
-	r := e.reminders(func() time.Time { return now }, job)
+	r := e.reminders(sharedtest.NewClock(now).Now, job)
 	fire, _ := r.Schedule("clinic").Latest(now)
 	occ, err := r.Expand(ctx, "clinic", fire)
 	if err != nil {

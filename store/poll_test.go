@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
@@ -48,7 +49,7 @@ func claim(t *testing.T, st *store.Store, now time.Time, max int, rate float64) 
 func TestClaimPollsTakesOnlyDueIDs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := pollStores(t, 1, func() time.Time { return pollT0 })[0]
+	st := pollStores(t, 1, sharedtest.NewClock(pollT0).Now)[0]
 	must(t, st.SchedulePoll(ctx, "dt", "554", pollT0.Add(10*time.Second)))
 	must(t, st.SchedulePoll(ctx, "dt", "555", pollT0.Add(20*time.Second)))
 	must(t, st.SchedulePoll(ctx, "other", "556", pollT0)) // another account's
@@ -75,7 +76,7 @@ func TestClaimPollsTakesOnlyDueIDs(t *testing.T) {
 func TestClaimPollsLeaseHidesFromASecondClaimer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pods := pollStores(t, 2, func() time.Time { return pollT0 })
+	pods := pollStores(t, 2, sharedtest.NewClock(pollT0).Now)
 	for i := range 5 {
 		must(t, pods[0].SchedulePoll(ctx, "dt", fmt.Sprint(100+i), pollT0))
 	}
@@ -99,7 +100,7 @@ func TestClaimPollsLeaseHidesFromASecondClaimer(t *testing.T) {
 func TestClaimPollsRateIsFleetWide(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pods := pollStores(t, 2, func() time.Time { return pollT0 })
+	pods := pollStores(t, 2, sharedtest.NewClock(pollT0).Now)
 	for i := range 40 {
 		must(t, pods[0].SchedulePoll(ctx, "dt", fmt.Sprint(1000+i), pollT0))
 	}
@@ -138,7 +139,7 @@ func TestClaimPollsRateIsFleetWide(t *testing.T) {
 	}
 
 	// Below one poll a second: one at a time, 1/rate apart.
-	slow := pollStores(t, 1, func() time.Time { return pollT0 })[0]
+	slow := pollStores(t, 1, sharedtest.NewClock(pollT0).Now)[0]
 	for i := range 3 {
 		must(t, slow.SchedulePoll(ctx, "dt", fmt.Sprint(i+1), pollT0))
 	}
@@ -159,10 +160,10 @@ func TestClaimPollsRateIsFleetWide(t *testing.T) {
 func TestRescheduleAndDonePoll(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	now := pollT0
-	st := pollStores(t, 1, func() time.Time { return now })[0]
+	clock := sharedtest.NewClock(pollT0)
+	st := pollStores(t, 1, clock.Now)[0]
 	must(t, st.SchedulePoll(ctx, "dt", "554", pollT0.Add(10*time.Second)))
-	now = pollT0.Add(5 * time.Second)
+	clock.Set(pollT0.Add(5 * time.Second))
 	// Scheduling again moves the due time, keeps the first-scheduled time.
 	must(t, st.SchedulePoll(ctx, "dt", "554", pollT0.Add(20*time.Second)))
 	if got := claim(t, st, pollT0.Add(19*time.Second), 10, 0); len(got) != 0 {
@@ -192,7 +193,7 @@ func TestRescheduleAndDonePoll(t *testing.T) {
 	}
 	// Scheduled afresh, it starts afresh.
 	must(t, st.SchedulePoll(ctx, "dt", "554", pollT0.Add(25*time.Hour)))
-	if got := claim(t, st, pollT0.Add(25*time.Hour), 10, 0); len(got) != 1 || got[0].Last != "" || !got[0].Since.Equal(now) {
-		t.Errorf("scheduled again after done: %+v, want a fresh item since %v", got, now)
+	if got := claim(t, st, pollT0.Add(25*time.Hour), 10, 0); len(got) != 1 || got[0].Last != "" || !got[0].Since.Equal(clock.Now()) {
+		t.Errorf("scheduled again after done: %+v, want a fresh item since %v", got, clock.Now())
 	}
 }

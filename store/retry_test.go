@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 )
@@ -161,8 +162,8 @@ func TestRecordKeepsItsValues(t *testing.T) {
 func TestCampaignRate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := time.UnixMilli(1_800_000_000_000) // on a bucket boundary
-	st := newStore(t, func() time.Time { return clk })
+	clock := sharedtest.NewClock(time.UnixMilli(1_800_000_000_000)) // on a bucket boundary
+	st := newStore(t, clock.Now)
 	if r, err := st.CampaignRate(ctx, "c", time.Minute); err != nil || r != 0 {
 		t.Fatalf("rate of nothing: %v, %v", r, err)
 	}
@@ -175,12 +176,12 @@ func TestCampaignRate(t *testing.T) {
 			}
 		}
 	}
-	clk = clk.Add(10 * time.Second)
+	clock.Advance(10 * time.Second)
 	r, err := st.CampaignRate(ctx, "c", time.Minute)
 	if err != nil || math.Abs(r-3) > 1e-9 {
 		t.Errorf("30 outcomes in 10 s: rate %v, %v; want 3/s", r, err)
 	}
-	clk = clk.Add(20 * time.Second)
+	clock.Advance(20 * time.Second)
 	if r, _ := st.CampaignRate(ctx, "c", time.Minute); math.Abs(r-1) > 1e-9 {
 		t.Errorf("30 outcomes in 30 s: rate %v; want 1/s", r)
 	}

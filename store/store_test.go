@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
@@ -229,7 +230,7 @@ func TestAccountPauseAndOpenUntil(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	st := newStore(t, func() time.Time { return t0 })
+	st := newStore(t, sharedtest.NewClock(t0).Now)
 	must(t, st.PauseAccount(ctx, "a", "operator: invoice dispute"))
 	must(t, st.PauseAccount(ctx, "a", "auth: 401"))
 	must(t, st.OpenBreaker(ctx, "a", t0.Add(time.Minute), "outage"))

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers/simulator"
@@ -36,29 +37,23 @@ func (e *env) budgetCampaign(id string, b *store.ErrorBudget, n, failing, from i
 	return ms
 }
 
-// waitFor polls campaign id until cond holds.
+// waitFor waits until cond holds for campaign id's counts and state.
 func (e *env) waitFor(id string, cond func(store.Counts, store.CampaignStatus) bool) (store.Counts, store.CampaignStatus) {
 	e.t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	type seen struct {
+		counts store.Counts
+		state  store.CampaignStatus
+	}
+	got := sharedtest.WaitFor(e.t, func() seen {
 		// The state first: a pause comes after the outcome that caused it.
 		s, err := e.st.CampaignState(ctx, id)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		c, err := e.st.CampaignCounts(ctx, id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if cond(c, s) {
-			return c, s
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("campaign %s: timed out; counts %v, state %+v", id, c, s)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return seen{e.counts(id), s}
+	}, func(v seen) bool { return cond(v.counts, v.state) }, waitTimeout, "campaign %s", id)
+	return got.counts, got.state
 }
 
 var budgetReasonRE = regexp.MustCompile(`^error budget: \d+(\.\d)?% of \d+ outcomes failed \(limit 20%\)$`)
@@ -84,9 +79,7 @@ func TestErrorBudgetPausesTheCampaign(t *testing.T) {
 		t.Errorf("pause reason %q", s.Reason)
 	}
 	spent := func() int { return logs.FilterMessageSnippet("error budget is spent").Len() }
-	for spent() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	sharedtest.Eventually(t, func() bool { return spent() > 0 }, waitTimeout, "the warning that the budget is spent")
 	if n := spent(); n != 1 {
 		t.Errorf("%d warnings that the budget is spent, want 1", n)
 	}

@@ -2,9 +2,13 @@ package worker_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers/simulator"
@@ -35,7 +39,12 @@ func TestPauseResumeCancel(t *testing.T) {
 	cfg.AccountStateTTL = time.Millisecond
 	e.run(cfg, nil)
 
-	time.Sleep(500 * time.Millisecond) // ten rechecks while paused
+	// Wait until the worker has taken every task, found the campaign
+	// paused and deferred it, and then, after the recheck, taken and
+	// deferred each once more: asynq records each deferral on the task.
+	queue := message.QueueName(e.r.Prefix, message.LaneNormal)
+	first := e.deferrals(queue, ms, "campaign paused", nil)
+	e.deferrals(queue, ms, "campaign paused", first)
 	if n := e.sim.Stats().Requests; n != 0 {
 		t.Fatalf("provider saw %d requests while the campaign was paused", n)
 	}
@@ -70,9 +79,7 @@ func TestPauseResumeCancel(t *testing.T) {
 	}
 	e.sim.Reset()
 	e.enqueue(slow...)
-	for e.sim.Stats().Requests < 5 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	sharedtest.Eventually(t, func() bool { return e.sim.Stats().Requests >= 5 }, waitTimeout, "five requests of the slow campaign")
 	res, err := p.CancelCampaign(ctx, "slow", 10*time.Second)
 	if err != nil || res.InFlight != 0 {
 		t.Fatalf("cancel: %+v, %v", res, err)
@@ -91,11 +98,37 @@ func TestPauseResumeCancel(t *testing.T) {
 	if c[message.Accepted] != after {
 		t.Errorf("%d accepted but the provider saw %d requests", c[message.Accepted], after)
 	}
-	time.Sleep(300 * time.Millisecond) // the remaining tasks run and settle as no-ops
+	// Wait until every task of the queue has run to its end (the remaining
+	// ones settle as no-ops), then check none of them reached the provider.
+	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
+	sharedtest.WaitFor(t, func() *asynq.QueueInfo { q, _ := insp.GetQueueInfo(queue); return q }, func(q *asynq.QueueInfo) bool {
+		return q != nil && q.Pending+q.Active+q.Scheduled+q.Retry == 0
+	}, waitTimeout, "every task of the slow campaign to end")
 	if n := e.sim.Stats().Requests; n != after {
 		t.Errorf("the provider saw %d requests after the cancel returned", n-after)
 	}
 	if _, err := p.ResumeCampaign(ctx, "slow"); err == nil {
 		t.Error("resumed a cancelled campaign")
 	}
+}
+
+// deferrals waits until every task of ms on queue was last deferred with
+// an error containing why, after since's time for it when since is given,
+// and returns when each was last deferred. asynq stamps a task with the
+// time of its last failure or deferral, in whole seconds: a stamp after
+// since's proves the task was taken and deferred again.
+func (e *env) deferrals(queue string, ms []*message.Message, why string, since map[string]time.Time) map[string]time.Time {
+	e.t.Helper()
+	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
+	return sharedtest.WaitFor(e.t, func() map[string]time.Time {
+		at := map[string]time.Time{}
+		for _, m := range ms {
+			info, err := insp.GetTaskInfo(queue, m.ID)
+			if err != nil || !strings.Contains(info.LastErr, why) || !info.LastFailedAt.After(since[m.ID]) {
+				continue
+			}
+			at[m.ID] = info.LastFailedAt
+		}
+		return at
+	}, func(at map[string]time.Time) bool { return len(at) == len(ms) }, waitTimeout, "%d tasks deferred (%s)", len(ms), why)
 }

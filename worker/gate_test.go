@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store"
@@ -42,7 +43,7 @@ func TestPausedAccountDefersAndResumeSends(t *testing.T) {
 		t.Fatalf("paused: record %s/%d attempts, %d requests; want queued, none", r.Status, r.Attempts, e.sim.Stats().Requests)
 	}
 	must(t, e.st.ResumeAccount(ctx, account))
-	e.clock.Add(2 * time.Second) // past the cached account state
+	e.clock.Advance(2 * time.Second) // past the cached account state
 	task, _ := message.NewSendTask(m)
 	must(t, s.ProcessTask(ctx, task))
 	if r := e.record(m); r.Status != message.Accepted {
@@ -108,12 +109,8 @@ func TestBreakerOpensAndEveryPodWaits(t *testing.T) {
 		}
 	}
 	// The open state is shared in the background: wait for it to land.
-	var st store.AccountState
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if st, _ = e.st.Account(ctx, account); !st.OpenUntil.IsZero() {
-			break
-		}
-	}
+	st := sharedtest.WaitFor(t, func() store.AccountState { st, _ := e.st.Account(ctx, account); return st },
+		func(st store.AccountState) bool { return !st.OpenUntil.IsZero() }, waitTimeout, "the shared open state")
 	if want := e.clock.Now().Add(30 * time.Second); st.OpenUntil.Sub(want).Abs() > time.Second {
 		t.Fatalf("shared open until = %v, want ≈ %v", st.OpenUntil, want)
 	}
@@ -133,7 +130,7 @@ func TestBreakerOpensAndEveryPodWaits(t *testing.T) {
 		t.Errorf("requests made while the breaker was open: %d", n-(before-2))
 	}
 	// Once "open until" passes, the other pod sends again.
-	e.clock.Add(31 * time.Second)
+	e.clock.Advance(31 * time.Second)
 	m := e.msg("template", 99)
 	must(t, processDirect(t, e, other, m))
 	if r := e.record(m); r.Status != message.Accepted {
@@ -153,9 +150,7 @@ func TestConcurrencyCapDefers(t *testing.T) {
 	first, second := e.msg("template", 90), e.msg("template", 91)
 	done := make(chan error, 1)
 	go func() { done <- processDirect(t, e, s, first) }()
-	for e.sim.Stats().Requests == 0 { // the first send is in flight
-		time.Sleep(time.Millisecond)
-	}
+	sharedtest.Eventually(t, func() bool { return e.sim.Stats().Requests > 0 }, waitTimeout, "the first send in flight")
 	err := processDirect(t, e, s, second)
 	if err == nil || worker.IsFailure(err) {
 		t.Fatalf("second send while the cap is full: err = %v, want a deferral", err)

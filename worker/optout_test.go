@@ -58,14 +58,7 @@ func TestStopOptsOutAndStartOptsBackIn(t *testing.T) {
 	again := e.msg("template", 1)
 	again.ID, again.CampaignID = message.CampaignMessageID("c-again", again.To), "c-again"
 	e.enqueue(again)
-	deadline := time.Now().Add(30 * time.Second)
-	for e.record(again).Status == message.Queued || e.record(again).Status == message.Sending {
-		if time.Now().After(deadline) {
-			t.Fatal("the message after START never got an outcome")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if r := e.record(again); r.Status != message.Accepted || e.sim.Accepted(again.To) != 1 {
+	if r := e.waitOutcome(again); r.Status != message.Accepted || e.sim.Accepted(again.To) != 1 {
 		t.Errorf("after START: %s, provider accepted %d; want accepted once", r.Status, e.sim.Accepted(again.To))
 	}
 }
@@ -165,14 +158,7 @@ func TestWindowErrorReceiptClosesTheWindow(t *testing.T) {
 	next := e.msg("text", 40)
 	next.ID, next.CampaignID = message.CampaignMessageID("c-next", next.To), "c-next"
 	e.enqueue(next)
-	deadline := time.Now().Add(30 * time.Second)
-	for e.record(next).Status == message.Queued || e.record(next).Status == message.Sending {
-		if time.Now().After(deadline) {
-			t.Fatal("no outcome")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if r := e.record(next); r.Status != message.WindowClosed || e.sim.Accepted(next.To) != 1 {
+	if r := e.waitOutcome(next); r.Status != message.WindowClosed || e.sim.Accepted(next.To) != 1 {
 		t.Errorf("next free-form message: %s, provider accepted %d (the first only); want window_closed without a request", r.Status, e.sim.Accepted(next.To))
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store"
@@ -47,7 +48,7 @@ func TestQuietHoursHoldUntilTheWindowEnds(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, simulator.Config{})
-			e.clock.t = at(c.now)
+			e.clock.Set(at(c.now))
 			cfg := e.config()
 			cfg.Now = e.clock.Now
 			s := worker.NewSender(cfg, e.st, e.provs, nil)
@@ -75,7 +76,7 @@ func TestQuietHoursHoldUntilTheWindowEnds(t *testing.T) {
 				t.Fatalf("held message: record %+v, provider requests %d; want queued, no attempt, nothing sent", r, e.sim.Stats().Requests)
 			}
 			// The deferral ends when the window does: then it goes.
-			e.clock.Add(c.wait)
+			e.clock.Advance(c.wait)
 			if err := s.ProcessTask(context.Background(), task); err != nil {
 				t.Fatalf("at the end of the window: %v", err)
 			}
@@ -89,7 +90,7 @@ func TestQuietHoursHoldUntilTheWindowEnds(t *testing.T) {
 	t.Run("TTL first", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, simulator.Config{})
-		e.clock.t = at("2026-11-23T19:30:00Z") // 22:30 in Dar es Salaam
+		e.clock.Set(at("2026-11-23T19:30:00Z")) // 22:30 in Dar es Salaam
 		cfg := e.config()
 		cfg.Now = e.clock.Now
 		s := worker.NewSender(cfg, e.st, e.provs, nil)
@@ -112,7 +113,7 @@ func TestQuietHoursHoldUntilTheWindowEnds(t *testing.T) {
 	t.Run("none", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, simulator.Config{})
-		e.clock.t = at("2026-11-23T23:00:00Z")
+		e.clock.Set(at("2026-11-23T23:00:00Z"))
 		cfg := e.config()
 		cfg.Now = e.clock.Now
 		s := worker.NewSender(cfg, e.st, e.provs, nil)
@@ -133,7 +134,7 @@ func TestQuietHoursThroughTheServer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, simulator.Config{})
 	// 22:30 in Dar es Salaam, 13:30 in New York.
-	e.clock.t = time.Date(2026, 11, 23, 19, 30, 0, 0, time.UTC)
+	e.clock.Set(time.Date(2026, 11, 23, 19, 30, 0, 0, time.UTC))
 	quiet := e.msg("template", 4)
 	quiet.QuietHours = &message.QuietHours{Start: "21:00", End: "08:00"}
 	quiet.ExpiresAt = e.clock.Now().Add(24 * time.Hour)
@@ -145,23 +146,17 @@ func TestQuietHoursThroughTheServer(t *testing.T) {
 	cfg.Now = e.clock.Now
 	e.run(cfg, nil)
 	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		r := e.record(awake)
-		info, err := insp.GetTaskInfo(message.QueueName(e.r.Prefix, message.LaneNormal), quiet.ID)
-		if err == nil && r.Status == message.Accepted && info.State == asynq.TaskStateRetry {
-			if info.Retried != 0 {
-				t.Errorf("a deferral counted as a retry: %+v", info)
-			}
-			if got := time.Until(info.NextProcessAt); got < 9*time.Hour || got > 10*time.Hour {
-				t.Errorf("held task due in %v, want about 9h30m", got)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("awake: %+v; quiet task: %+v, %v", r, info, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var info *asynq.TaskInfo
+	sharedtest.Eventually(t, func() bool {
+		var err error
+		info, err = insp.GetTaskInfo(message.QueueName(e.r.Prefix, message.LaneNormal), quiet.ID)
+		return err == nil && info.State == asynq.TaskStateRetry && e.record(awake).Status == message.Accepted
+	}, waitTimeout, "the awake recipient's message accepted and the quiet one's task deferred")
+	if info.Retried != 0 {
+		t.Errorf("a deferral counted as a retry: %+v", info)
+	}
+	if got := time.Until(info.NextProcessAt); got < 9*time.Hour || got > 10*time.Hour {
+		t.Errorf("held task due in %v, want about 9h30m", got)
 	}
 	if r := e.record(quiet); r.Status != message.Queued || r.Attempts != 0 {
 		t.Errorf("held record %+v", r)

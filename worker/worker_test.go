@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
@@ -34,13 +35,15 @@ type env struct {
 	clock  *clock
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the shared fake clock. Add is Advance under the name the event
+// and status-poll tests still use.
+type clock struct{ *sharedtest.Clock }
 
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c clock) Add(d time.Duration) { c.Advance(d) }
+
+// waitTimeout guards every wait for the worker against a hang; it is not a
+// timing assertion.
+const waitTimeout = 30 * time.Second
 
 func newEnv(t *testing.T, simCfg simulator.Config) *env {
 	t.Helper()
@@ -60,7 +63,7 @@ func newEnv(t *testing.T, simCfg simulator.Config) *env {
 		t.Fatal(err)
 	}
 	client := asynq.NewClientFromRedisClient(r.Client)
-	c := &clock{t: time.Now()}
+	c := &clock{sharedtest.NewClock(time.Now())}
 	return &env{t: t, r: r, st: store.New(r.Client, store.Config{Prefix: r.Prefix}), sim: sim,
 		provs: map[string]providers.Provider{account: tj}, client: client, clock: c}
 }
@@ -111,28 +114,36 @@ func (e *env) run(cfg worker.Config, lim worker.Limiter) func() {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	var once sync.Once
-	stop := func() { once.Do(func() { cancel(); <-done }) }
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			sharedtest.WaitOrTimeout(e.t, done, waitTimeout, "the worker to shut down")
+		})
+	}
 	e.t.Cleanup(stop)
 	return stop
 }
 
-// waitOutcomes polls until every message of campaign c has an outcome.
+// waitOutcomes waits until want messages of campaign c have an outcome.
 func (e *env) waitOutcomes(want int64) store.Counts {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := e.st.CampaignCounts(context.Background(), "c")
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if c.Outcomes() >= want {
-			return c
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting for %d outcomes: %v", want, c)
-		}
-		time.Sleep(20 * time.Millisecond)
+	return e.waitCounts("c", func(c store.Counts) bool { return c.Outcomes() >= want })
+}
+
+// counts returns campaign id's counts.
+func (e *env) counts(id string) store.Counts {
+	e.t.Helper()
+	c, err := e.st.CampaignCounts(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
 	}
+	return c
+}
+
+// waitCounts waits until cond holds for campaign id's counts.
+func (e *env) waitCounts(id string, cond func(store.Counts) bool) store.Counts {
+	e.t.Helper()
+	return sharedtest.WaitFor(e.t, func() store.Counts { return e.counts(id) }, cond, waitTimeout, "counts of campaign %s", id)
 }
 
 func (e *env) record(m *message.Message) *store.Record {
@@ -142,6 +153,15 @@ func (e *env) record(m *message.Message) *store.Record {
 		e.t.Fatal(err)
 	}
 	return r
+}
+
+// waitOutcome waits until m's record is neither queued nor sending, and
+// returns it.
+func (e *env) waitOutcome(m *message.Message) *store.Record {
+	e.t.Helper()
+	return sharedtest.WaitFor(e.t, func() *store.Record { return e.record(m) }, func(r *store.Record) bool {
+		return r.Status != message.Queued && r.Status != message.Sending
+	}, waitTimeout, "an outcome for %s", m.To)
 }
 
 // Every path of the send pipeline through a real asynq server.
@@ -230,21 +250,12 @@ func TestBadPayloadsAreArchived(t *testing.T) {
 		t.Errorf("record = %s/%s, want invalid/payload", r.Status, r.ErrorCode)
 	}
 	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		archived, _ := insp.ListArchivedTasks(queue)
-		if len(archived) == 2 {
-			for _, a := range archived {
-				if a.LastErr == "" || a.Retried != 0 {
-					t.Errorf("archived task %s: last error %q, retried %d", a.ID, a.LastErr, a.Retried)
-				}
-			}
-			break
+	archived := sharedtest.WaitFor(t, func() []*asynq.TaskInfo { a, _ := insp.ListArchivedTasks(queue); return a },
+		func(a []*asynq.TaskInfo) bool { return len(a) == 2 }, waitTimeout, "2 archived tasks")
+	for _, a := range archived {
+		if a.LastErr == "" || a.Retried != 0 {
+			t.Errorf("archived task %s: last error %q, retried %d", a.ID, a.LastErr, a.Retried)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("want 2 archived tasks, have %d", len(archived))
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -259,13 +270,7 @@ func TestRestartMidCampaignSendsNothingTwice(t *testing.T) {
 	}
 	cfg := e.config()
 	stop := e.run(cfg, nil)
-	for {
-		c, _ := e.st.CampaignCounts(context.Background(), "c")
-		if c[message.Accepted] > n/4 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitCounts("c", func(c store.Counts) bool { return c[message.Accepted] > n/4 })
 	stop()
 	mid, _ := e.st.CampaignCounts(context.Background(), "c")
 	if mid.Outcomes() == n {
@@ -320,13 +325,7 @@ func TestShutdownAbortMidRequest(t *testing.T) {
 	cfg := e.config()
 	cfg.ShutdownTimeout = 100 * time.Millisecond
 	stop := e.run(cfg, nil)
-	for {
-		c, _ := e.st.CampaignCounts(context.Background(), "c")
-		if c[message.Sending] > 0 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitCounts("c", func(c store.Counts) bool { return c[message.Sending] > 0 })
 	stop()
 	e.run(e.config(), nil)
 	c := e.waitOutcomes(n)

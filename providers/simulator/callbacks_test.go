@@ -11,34 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wabulk/wabulk/internal/sharedtest"
 )
 
-// fakeClock is a Config.Now that moves only when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
+// newClock is a Config.Now that moves only when told.
+func newClock() *sharedtest.Clock {
+	return sharedtest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // callback is one POST the receiver got.
@@ -84,26 +63,14 @@ func (rc *receiver) callbacks() []callback {
 	return slices.Clone(rc.got)
 }
 
-// waitFor polls until cond holds for what arrived, or fails the test after
-// a generous deadline. It is a guard against a hang, not a timing assertion.
-func waitFor[T any](t *testing.T, what string, get func() T, cond func(T) bool) T {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		v := get()
-		if cond(v) {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s; have %+v", what, v)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
+// waitTimeout guards the waits for callbacks against a hang; it is not a
+// timing assertion.
+const waitTimeout = 20 * time.Second
 
+// waitN waits until n callbacks have arrived and returns them.
 func (rc *receiver) waitN(t *testing.T, n int) []callback {
 	t.Helper()
-	return waitFor(t, "callbacks", rc.callbacks, func(c []callback) bool { return len(c) >= n })
+	return sharedtest.WaitFor(t, rc.callbacks, func(c []callback) bool { return len(c) >= n }, waitTimeout, "%d callbacks", n)
 }
 
 // hookStatus decodes a Tujenge status notification.
@@ -144,7 +111,7 @@ func mustID(t *testing.T, r reply) string {
 
 func TestWindow(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := newClock()
 	s, base := newSim(t, Config{APIKey: testKey, Window: true, Now: clock.Now})
 	const to = "255712345678"
 
@@ -160,7 +127,7 @@ func TestWindow(t *testing.T) {
 		t.Errorf("free-form 23 h after inbound: %d %s, want 200", r.status, r.raw)
 	}
 	s.MarkInbound(to, clock.Now().Add(-30*time.Hour)) // an earlier mark does not close the window
-	clock.Add(time.Hour)
+	clock.Advance(time.Hour)
 	if r := send(t, base, textTo(to)); r.status != http.StatusBadRequest {
 		t.Errorf("free-form 24 h after inbound: %d %s, want 470", r.status, r.raw)
 	}
@@ -185,19 +152,19 @@ func TestWindowOffByDefault(t *testing.T) {
 
 func TestPairLimit(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := newClock()
 	s, base := newSim(t, Config{APIKey: testKey, PairInterval: 6 * time.Second, Now: clock.Now})
 	const to, other = "255712345678", "255787654321"
 
 	mustID(t, send(t, base, textTo(to)))
-	clock.Add(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	r := send(t, base, templateTo(to))
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "4" || len(r.body.Errors) != 1 || r.body.Errors[0].Code != 429 {
 		t.Errorf("second message within the interval: %d Retry-After %q %s, want 429 with Retry-After 4",
 			r.status, r.header.Get("Retry-After"), r.raw)
 	}
 	mustID(t, send(t, base, textTo(other))) // another recipient is not limited
-	clock.Add(4 * time.Second)
+	clock.Advance(4 * time.Second)
 	mustID(t, send(t, base, textTo(to)))
 	if n := s.Accepted(to); n != 2 {
 		t.Errorf("Accepted = %d, want 2", n)
@@ -206,7 +173,7 @@ func TestPairLimit(t *testing.T) {
 
 func TestPairLimitSkipsNonAccepts(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := newClock()
 	_, base := newSim(t, Config{APIKey: testKey, PairInterval: time.Minute, Now: clock.Now, Faults: map[int]float64{503: 1}})
 	const to = "255712345678"
 	for i := range 2 { // a faulted request does not take the recipient's slot
@@ -266,7 +233,7 @@ func TestReceipts(t *testing.T) {
 	if want := []string{"delivered", "read", "sent"}; !slices.Equal(statuses, want) {
 		t.Errorf("statuses %v, want %v", statuses, want)
 	}
-	st := waitFor(t, "callback counts", s.Stats, func(st Stats) bool { return st.Callbacks == 3 })
+	st := sharedtest.WaitFor(t, s.Stats, func(st Stats) bool { return st.Callbacks == 3 }, waitTimeout, "callback counts")
 	if st.CallbackErrors != 0 || st.CallbacksDropped != 0 {
 		t.Errorf("Stats %+v, want no callback errors or drops", st)
 	}
@@ -278,7 +245,7 @@ func TestReceipts(t *testing.T) {
 func TestReceiptBodyShape(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t)
-	clock := newFakeClock()
+	clock := newClock()
 	_, base := newSim(t, Config{APIKey: testKey, CallbackURL: rc.URL, Statuses: []string{"sent", "failed"}, Now: clock.Now})
 	id := mustID(t, send(t, base, textTo("255712345678")))
 	got := rc.waitN(t, 2)
@@ -384,12 +351,12 @@ func TestReceiptsDuplicated(t *testing.T) {
 			t.Errorf("%s posted %d times, want 2 (Duplicate=1)", st, count[st])
 		}
 	}
-	waitFor(t, "callback counts", s.Stats, func(st Stats) bool { return st.Callbacks == 6 })
+	sharedtest.WaitFor(t, s.Stats, func(st Stats) bool { return st.Callbacks == 6 }, waitTimeout, "callback counts")
 }
 
 func TestMessageStatusAdvances(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := newClock()
 	s, base := newSim(t, Config{APIKey: testKey, Now: clock.Now, ReceiptDelay: time.Second, Seed: 3})
 	id := mustID(t, send(t, base, textTo("255712345678")))
 	start := clock.Now()
@@ -404,7 +371,7 @@ func TestMessageStatusAdvances(t *testing.T) {
 			t.Errorf("at +%v: %q, want %q", p.offset[i], st, want)
 		}
 	}
-	clock.Add(24 * time.Hour)
+	clock.Advance(24 * time.Hour)
 	if st, _ := s.MessageStatus(id); st != "read" {
 		t.Errorf("a day later: %q, want read", st)
 	}
@@ -420,7 +387,7 @@ func TestMessageStatusAdvances(t *testing.T) {
 func TestInbound(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t)
-	clock := newFakeClock()
+	clock := newClock()
 	s, base := newSim(t, Config{APIKey: testKey, Window: true, Now: clock.Now, CallbackURL: rc.URL,
 		CallbackHeaders: map[string]string{"X-Hook-Secret": "s3cret"}, BusinessNumber: "+255220000000"})
 	const from = "255712345678"
@@ -502,7 +469,7 @@ func TestCallbackErrorsCounted(t *testing.T) {
 	rc.status = http.StatusInternalServerError
 	s, base := newSim(t, Config{APIKey: testKey, CallbackURL: rc.URL, ReceiptDelay: time.Millisecond})
 	mustID(t, send(t, base, textTo("255712345678")))
-	st := waitFor(t, "callback errors", s.Stats, func(st Stats) bool { return st.CallbackErrors == 3 })
+	st := sharedtest.WaitFor(t, s.Stats, func(st Stats) bool { return st.CallbackErrors == 3 }, waitTimeout, "callback errors")
 	if st.Callbacks != 0 {
 		t.Errorf("Stats %+v: callbacks answered 500 counted as delivered", st)
 	}
@@ -515,7 +482,7 @@ func TestCallbackRedirectNotFollowed(t *testing.T) {
 	t.Cleanup(redirect.Close)
 	s, base := newSim(t, Config{APIKey: testKey, CallbackURL: redirect.URL, Statuses: []string{"sent"}})
 	mustID(t, send(t, base, textTo("255712345678")))
-	waitFor(t, "callback error", s.Stats, func(st Stats) bool { return st.CallbackErrors == 1 })
+	sharedtest.WaitFor(t, s.Stats, func(st Stats) bool { return st.CallbackErrors == 1 }, waitTimeout, "callback error")
 	if n := len(elsewhere.callbacks()); n != 0 {
 		t.Errorf("the redirect target got %d callbacks, want 0", n)
 	}
@@ -576,7 +543,7 @@ func TestProbeFormatCallbacks(t *testing.T) {
 	if r := do(t, http.DefaultClient, http.MethodPost, base+"/v2/status", "", `{"id":"`+a.ID+`"}`); r.status != http.StatusUnauthorized {
 		t.Errorf("status route without api_key: %d, want 401", r.status)
 	}
-	waitFor(t, "callback counts", s.Stats, func(st Stats) bool { return st.Callbacks == 2 })
+	sharedtest.WaitFor(t, s.Stats, func(st Stats) bool { return st.Callbacks == 2 }, waitTimeout, "callback counts")
 }
 
 // callbackGoroutines counts goroutines of the callback machinery, started
@@ -613,10 +580,10 @@ func TestCloseStopsCallbacks(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	// Close waited for the workers: none is left to post anything.
-	if n := callbackGoroutines(); n != 0 {
-		t.Errorf("%d callback goroutines left after Close", n)
-	}
+	// Close waited for the workers: none is left to post anything. (One
+	// may still be unwinding past its deferred Done as Close returns: the
+	// stack dump can catch it for an instant.)
+	sharedtest.WaitFor(t, callbackGoroutines, func(n int) bool { return n == 0 }, time.Second, "callback goroutines to end after Close")
 	if err := s.Inbound("255712345678", "x"); err == nil {
 		t.Error("Inbound after Close succeeded")
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
@@ -273,7 +274,7 @@ func TestDecisionTelecomScenarioCodes(t *testing.T) {
 
 func TestDecisionTelecomWindow(t *testing.T) {
 	t.Parallel()
-	clock := &decisiontelecomClock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sharedtest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	sim, c, _ := newDecisionTelecom(t, simulator.Config{Window: true, Now: clock.Now})
 	image := &message.Message{ID: "img", Account: "dt", To: decisiontelecomTo,
 		Content: message.Content{Image: &message.Media{URL: "https://example.com/a.jpg"}}}
@@ -287,13 +288,13 @@ func TestDecisionTelecomWindow(t *testing.T) {
 		t.Errorf("template outside the window: %v", err)
 	}
 	sim.MarkInbound(decisiontelecomTo, clock.Now())
-	clock.add(23 * time.Hour)
+	clock.Advance(23 * time.Hour)
 	for _, m := range []*message.Message{decisiontelecomText(decisiontelecomTo), image} {
 		if _, err := c.Send(context.Background(), m); err != nil {
 			t.Errorf("%s after an inbound message: %v", m.Content.Kind(), err)
 		}
 	}
-	clock.add(2 * time.Hour)
+	clock.Advance(2 * time.Hour)
 	if se := decisiontelecomSendError(t, c, decisiontelecomText(decisiontelecomTo)); se.Reason != providers.ReasonWindowClosed {
 		t.Errorf("text 25 h after the inbound message: %+v, want window_closed", se)
 	}
@@ -356,19 +357,14 @@ func (rc *decisiontelecomReceiver) ServeHTTP(w http.ResponseWriter, r *http.Requ
 // wait returns the callbacks once there are n, failing after a deadline.
 func (rc *decisiontelecomReceiver) wait(t *testing.T, n int) ([][]byte, []http.Header) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var heads []http.Header
+	bodies := sharedtest.WaitFor(t, func() [][]byte {
 		rc.mu.Lock()
-		bodies, heads := slices.Clone(rc.bodies), slices.Clone(rc.heads)
-		rc.mu.Unlock()
-		if len(bodies) >= n {
-			return bodies, heads
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d callbacks arrived, want %d", len(bodies), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer rc.mu.Unlock()
+		heads = slices.Clone(rc.heads)
+		return slices.Clone(rc.bodies)
+	}, func(b [][]byte) bool { return len(b) >= n }, 10*time.Second, "%d callbacks", n)
+	return bodies, heads
 }
 
 func TestDecisionTelecomCallbacks(t *testing.T) {
@@ -414,11 +410,8 @@ func TestDecisionTelecomCallbacks(t *testing.T) {
 	}
 	// The inbound message was queued before the send: had it rendered a
 	// callback, it would be among those delivered by now.
-	for deadline := time.Now().Add(10 * time.Second); sim.Stats().Callbacks < 3; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("Stats: %+v, want 3 callbacks delivered", sim.Stats())
-		}
-	}
+	sharedtest.WaitFor(t, sim.Stats, func(st simulator.Stats) bool { return st.Callbacks >= 3 }, 10*time.Second,
+		"3 callbacks delivered")
 	if all, _ := rc.wait(t, 3); len(all) != 3 {
 		t.Errorf("%d callbacks, want the 3 receipts and no inbound message", len(all))
 	}
@@ -447,29 +440,11 @@ func TestDecisionTelecomFailedCallback(t *testing.T) {
 	}
 }
 
-// decisiontelecomClock is a settable clock for Config.Now.
-type decisiontelecomClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *decisiontelecomClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *decisiontelecomClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // PollStatus follows the message's timeline: pending, then sent, delivered
 // and seen, never backwards.
 func TestDecisionTelecomPollStatus(t *testing.T) {
 	t.Parallel()
-	clock := &decisiontelecomClock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sharedtest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	_, c, base := newDecisionTelecom(t, simulator.Config{Now: clock.Now, ReceiptDelay: time.Minute})
 	r, err := c.Send(context.Background(), decisiontelecomText(decisiontelecomTo))
 	if err != nil {
@@ -490,7 +465,7 @@ func TestDecisionTelecomPollStatus(t *testing.T) {
 		if ev.Status == message.Read {
 			break
 		}
-		clock.add(time.Second)
+		clock.Advance(time.Second)
 	}
 	var got []string
 	for _, ev := range seen {
@@ -525,13 +500,13 @@ func TestDecisionTelecomPollStatus(t *testing.T) {
 
 func TestDecisionTelecomPollFailed(t *testing.T) {
 	t.Parallel()
-	clock := &decisiontelecomClock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sharedtest.NewClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	_, c, _ := newDecisionTelecom(t, simulator.Config{Now: clock.Now, Statuses: []string{"sent", "failed"}, ReceiptDelay: time.Second})
 	r, err := c.Send(context.Background(), decisiontelecomTemplate(decisiontelecomTo))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.add(24 * time.Hour)
+	clock.Advance(24 * time.Hour)
 	ev, err := c.PollStatus(context.Background(), r.ProviderMessageID)
 	if err != nil || ev.Status != message.Failed || ev.ProviderStatus != "failed" {
 		t.Errorf("PollStatus a day later: %+v, %v; want failed", ev, err)

@@ -271,7 +271,7 @@ func TestHubSignature256(t *testing.T) {
 // answers limits with codes that are not HTTP statuses.
 func TestProbeFormatEngine(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := newClock()
 	s, base := newSim(t, Config{Kind: probeKind, APIKey: testKey, Window: true, Now: clock.Now,
 		PairInterval: time.Minute, Rate: 1000, Burst: 1000, RetryAfter: time.Second})
 	const to = "255712345678"
@@ -293,7 +293,7 @@ func TestProbeFormatEngine(t *testing.T) {
 			t.Errorf("%s: %d %+v, want %d code %d", tc.name, status, a, tc.status, tc.code)
 		}
 	}
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	s.MarkInbound(to, clock.Now())
 	if status, a := probeSendTo(t, base, probeBody(to, false)); status != 200 || !strings.HasPrefix(a.ID, "probe-") {
 		t.Errorf("free-form after inbound, a minute later: %d %+v, want 200 with an id", status, a)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/meta"
@@ -339,10 +340,10 @@ func metaNewHooks(t *testing.T) *metaHooks {
 // for which done holds, and returns those events and the raw posts.
 func (h *metaHooks) events(t *testing.T, c *meta.Client, done func([]providers.Event) bool) ([]providers.Event, []metaHookPost) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var posts []metaHookPost
+	evs := sharedtest.WaitFor(t, func() []providers.Event {
 		h.mu.Lock()
-		posts := append([]metaHookPost(nil), h.got...)
+		posts = append([]metaHookPost(nil), h.got...)
 		h.mu.Unlock()
 		var evs []providers.Event
 		for _, p := range posts {
@@ -352,14 +353,9 @@ func (h *metaHooks) events(t *testing.T, c *meta.Client, done func([]providers.E
 			}
 			evs = append(evs, got...)
 		}
-		if done(evs) {
-			return evs, posts
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for callbacks; have %d events: %+v", len(evs), evs)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return evs
+	}, done, 10*time.Second, "callbacks")
+	return evs, posts
 }
 
 func TestMetaCallbacksSignedAndParsed(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/modica"
@@ -243,8 +244,7 @@ func newModicaReceiver(t *testing.T) *modicaReceiver {
 // returns them; it fails the test after a deadline.
 func (rc *modicaReceiver) events(t *testing.T, c *modica.Client, n int) []providers.Event {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	return sharedtest.WaitFor(t, func() []providers.Event {
 		rc.mu.Lock()
 		bodies := append([][]byte(nil), rc.bodies...)
 		rc.mu.Unlock()
@@ -256,14 +256,8 @@ func (rc *modicaReceiver) events(t *testing.T, c *modica.Client, n int) []provid
 			}
 			evs = append(evs, got...)
 		}
-		if len(evs) >= n {
-			return evs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d events after 10s, want %d; bodies: %q", len(evs), n, bodies)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return evs
+	}, func(evs []providers.Event) bool { return len(evs) >= n }, 10*time.Second, "%d events", n)
 }
 
 func TestModicaAdapterCallbacks(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wabulk/wabulk/internal/sharedtest"
 )
 
 func TestAuth(t *testing.T) {
@@ -382,11 +384,7 @@ func TestLatencyHonoursCancellation(t *testing.T) {
 		s.Handler().ServeHTTP(rec, req)
 	}()
 	cancel()
-	select {
-	case <-served:
-	case <-time.After(30 * time.Second): // a guard against a hang, not a timing assertion
-		t.Fatal("the handler kept sleeping after the client went away")
-	}
+	sharedtest.WaitOrTimeout(t, served, 30*time.Second, "the handler kept sleeping after the client went away")
 	if rec.Body.Len() != 0 {
 		t.Errorf("answered a client that went away: %s", rec.Body)
 	}
@@ -408,9 +406,7 @@ func TestCloseAnswersRequestsInFlight(t *testing.T) {
 	}
 	got := make(chan reply, 1)
 	go func() { got <- send(t, base, textTo("255712345678")) }()
-	for s.Stats().Requests == 0 { // wait for the request to arrive; not a timing assertion
-		time.Sleep(time.Millisecond)
-	}
+	sharedtest.Eventually(t, func() bool { return s.Stats().Requests > 0 }, 10*time.Second, "the request to arrive")
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
@@ -302,14 +303,8 @@ func TestSocnetNoCallbacks(t *testing.T) {
 	if err := sim.Inbound("+256701234541", "Habari"); err != nil {
 		t.Errorf("Inbound: %v", err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if st, _ := sim.MessageStatus(r.ProviderMessageID); st == "read" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the message never reached read")
-		}
-	}
+	sharedtest.Eventually(t, func() bool { st, _ := sim.MessageStatus(r.ProviderMessageID); return st == "read" }, 10*time.Second,
+		"the message to reach read")
 	if err := sim.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}

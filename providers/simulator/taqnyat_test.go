@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
@@ -504,17 +505,7 @@ func (rc *taqnyatReceiver) events(t *testing.T, c *taqnyat.Client) []providers.E
 // waitEvents polls until done says the events are all there, or a deadline.
 func (rc *taqnyatReceiver) waitEvents(t *testing.T, c *taqnyat.Client, done func([]providers.Event) bool) []providers.Event {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		evs := rc.events(t, c)
-		if done(evs) {
-			return evs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("callbacks did not arrive in time; got %+v", evs)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return sharedtest.WaitFor(t, func() []providers.Event { return rc.events(t, c) }, done, 10*time.Second, "callbacks")
 }
 
 func TestTaqnyatCallbacks(t *testing.T) {

@@ -1,21 +1,20 @@
 package simulator
 
 import (
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wabulk/wabulk/internal/sharedtest"
 )
 
 // PeakPerSecond is a sliding one-second window: a burst straddling a
 // second boundary counts whole.
 func TestPeakPerSecondSlides(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	now := t0
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	set := func(d time.Duration) { mu.Lock(); now = t0.Add(d); mu.Unlock() }
-	s, base := newSim(t, Config{APIKey: testKey, Now: clock})
+	clock := sharedtest.NewClock(t0)
+	set := func(d time.Duration) { clock.Set(t0.Add(d)) }
+	s, base := newSim(t, Config{APIKey: testKey, Now: clock.Now})
 	n := 0
 	at := func(d time.Duration, count int) {
 		set(d)
@@ -46,17 +45,13 @@ func TestPeakPerSecondSlides(t *testing.T) {
 // Outage fails every send with the format's transient error for a while.
 func TestOutage(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s, base := newSim(t, Config{APIKey: testKey, Now: clock})
+	clock := sharedtest.NewClock(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	s, base := newSim(t, Config{APIKey: testKey, Now: clock.Now})
 	s.Outage(30 * time.Second)
 	if r := send(t, base, textTo("255712345678")); r.status != 503 {
 		t.Fatalf("during the outage: %d %s, want 503", r.status, r.raw)
 	}
-	mu.Lock()
-	now = now.Add(31 * time.Second)
-	mu.Unlock()
+	clock.Advance(31 * time.Second)
 	if r := send(t, base, textTo("255712345678")); r.status != 200 {
 		t.Fatalf("after the outage: %d %s, want 200", r.status, r.raw)
 	}
