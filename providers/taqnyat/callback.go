@@ -127,12 +127,11 @@ type card struct {
 // (another type, error or group notifications, unknown states) yields no
 // events and no error.
 func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, error) {
-	b := bytes.TrimSpace(body)
-	if !bytes.HasPrefix(b, []byte("{")) {
+	if !wire.IsObject(body) {
 		return nil, errors.New("taqnyat callback: body is not a JSON object")
 	}
 	var cb callback
-	if err := json.Unmarshal(b, &cb); err != nil {
+	if err := json.Unmarshal(body, &cb); err != nil {
 		return nil, fmt.Errorf("taqnyat callback: %w", err)
 	}
 	if t := strings.TrimSpace(cb.Type); t != "" && !strings.EqualFold(t, "whatsapp") {
