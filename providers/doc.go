@@ -12,6 +12,17 @@
 //     a 2xx it could not read): the worker never blindly resends those;
 //   - never puts a credential in an error, a log line or a report.
 //
+// What adapters share lives in providers/internal/wire, which only they
+// import: the lenient JSON types for values providers send in several
+// shapes, the base-URL and credential checks of each New, the check that
+// refuses an invalid message before any request, the errors for an
+// answer that cannot be read, and the JSON request. Each adapter keeps its
+// own wire format (request.go, answer.go, callback.go, classify.go).
+//
+// Every adapter passes providertest.Run, the conformance suite, and runs
+// its own tables of HTTP status classes and Retry-After through
+// providertest.StatusClasses and providertest.RetryAfter.
+//
 // Only package worker turns a SendError into asynq's vocabulary (SkipRetry,
 // IsFailure, RetryDelayFunc). Adapters know nothing of asynq or Redis.
 package providers

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // answer is any body DecisionTelecom returns: the send answer
@@ -32,10 +32,8 @@ type answer struct {
 // parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
 // object.
 func parseAnswer(b []byte) (a answer, ok bool) {
-	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		return answer{}, false
-	}
-	if err := unmarshal(b, &a); err != nil {
+	// The document prints its answers with a trailing comma.
+	if !wire.IsObject(b) || wire.UnmarshalTrailingCommas(b, &a) != nil {
 		return answer{}, false
 	}
 	return a, true
@@ -105,7 +103,7 @@ func (a *answer) problem(httpStatus int) problem {
 	if a.Code.ok {
 		p.code, p.hasCode = a.Code.n, true
 	}
-	p.text = join(string(a.Name), string(a.Message))
+	p.text = wire.Join(string(a.Name), string(a.Message))
 	return p
 }
 
@@ -117,19 +115,6 @@ func (p problem) codeString() string {
 		return strconv.FormatInt(p.code, 10)
 	}
 	return strconv.Itoa(p.status)
-}
-
-// join joins the non-empty, distinct words with ": ".
-func join(words ...string) string {
-	var out []string
-	for _, w := range words {
-		w = strings.TrimSpace(w)
-		if w == "" || (len(out) > 0 && out[len(out)-1] == w) {
-			continue
-		}
-		out = append(out, w)
-	}
-	return strings.Join(out, ": ")
 }
 
 // receipt reads the answer to POST send-whatsapp.
@@ -145,22 +130,8 @@ func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 	if !ok {
 		why = "answer is not JSON"
 	}
-	return providers.Receipt{}, c.malformed(resp, why, true) // a 2xx: the message may well have gone out
-}
-
-// malformed is the error for a 2xx answer that cannot be read.
-func (c *Client) malformed(resp *providers.Response, why string, ambiguous bool) *providers.SendError {
-	if s := c.prose(string(resp.Body)); s != "" {
-		why += ": " + s
-	}
-	return &providers.SendError{
-		Class:      providers.Transient,
-		Reason:     providers.ReasonMalformed,
-		Code:       strconv.Itoa(resp.Status),
-		HTTPStatus: resp.Status,
-		Ambiguous:  ambiguous,
-		Message:    why,
-	}
+	// A 2xx: the message may well have gone out.
+	return providers.Receipt{}, wire.Malformed(resp, why, true, c.redactions...)
 }
 
 // failure turns an error answer (any status, or a 2xx carrying the error
@@ -171,16 +142,7 @@ func (c *Client) failure(resp *providers.Response, a answer) *providers.SendErro
 	if !a.failed() { // not the error object: the HTTP status is all there is
 		p = problem{status: resp.Status}
 	}
-	words := p.text
-	if words == "" {
-		words = string(resp.Body)
-	}
-	if words == "" {
-		words = http.StatusText(resp.Status)
-	}
-	if words == "" {
-		words = "no reason given"
-	}
+	words := wire.Explain(p.text, resp.Body, resp.Status)
 	class, reason := classify(p)
 	return &providers.SendError{
 		Class:      class,
@@ -193,7 +155,7 @@ func (c *Client) failure(resp *providers.Response, a answer) *providers.SendErro
 		// An error that also names a message id is contradictory: the
 		// message may have gone out.
 		Ambiguous: a.id() != "",
-		Message:   c.prose(words),
+		Message:   wire.Prose(words, c.redactions...),
 	}
 }
 
@@ -252,7 +214,7 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	}
 	var many []string
 	if json.Unmarshal(b, &many) == nil {
-		*t = text(join(many...))
+		*t = text(wire.Join(many...))
 	}
 	return nil
 }

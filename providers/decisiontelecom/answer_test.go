@@ -95,75 +95,35 @@ func TestSendClassifiesErrors(t *testing.T) {
 // object: the HTTP status decides and Code is the status.
 func TestSendClassifiesBareStatuses(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		status int
-		body   string
-		class  providers.Class
-		reason providers.Reason
-	}{
-		{400, "Bad Request", providers.Permanent, providers.ReasonNone},
-		{401, "", providers.Account, providers.ReasonAuth},
-		{402, "", providers.Account, providers.ReasonBalance},
-		{403, "<html>Forbidden</html>", providers.Account, providers.ReasonAuth},
-		{404, "<h1>Not Found</h1>", providers.Account, providers.ReasonConfig},
-		{301, "", providers.Account, providers.ReasonConfig},
-		{408, "", providers.Transient, providers.ReasonNone},
-		{429, `{"message":"slow down"}`, providers.Transient, providers.ReasonThrottled},
-		{500, "", providers.Transient, providers.ReasonNone},
-		{502, "<html><body>502 Bad Gateway</body></html>", providers.Transient, providers.ReasonNone},
-		{503, "<h1>503 Service Unavailable</h1>", providers.Transient, providers.ReasonNone},
-		{504, "", providers.Transient, providers.ReasonNone},
-		{422, `[{"field":"text","message":"Text cannot be blank."}]`, providers.Permanent, providers.ReasonNone},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
-			t.Parallel()
-			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
-			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
-			se := sendErr(t, c, msg(textMsg))
-			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
-				t.Errorf("error %q (-want +got):\n%s", se, diff)
-			}
-			if se.Message == "" {
-				t.Error("Message is empty, want the body or the status text")
-			}
-		})
-	}
+	providertest.StatusClasses(t, sendText, []providertest.StatusCase{
+		{Status: 400, Body: "Bad Request", Class: providers.Permanent},
+		{Status: 401, Class: providers.Account, Reason: providers.ReasonAuth},
+		{Status: 402, Class: providers.Account, Reason: providers.ReasonBalance},
+		{Status: 403, Body: "<html>Forbidden</html>", Class: providers.Account, Reason: providers.ReasonAuth},
+		{Status: 404, Body: "<h1>Not Found</h1>", Class: providers.Account, Reason: providers.ReasonConfig},
+		{Status: 301, Class: providers.Account, Reason: providers.ReasonConfig},
+		{Status: 408, Class: providers.Transient},
+		{Status: 429, Body: `{"message":"slow down"}`, Class: providers.Transient, Reason: providers.ReasonThrottled},
+		{Status: 500, Class: providers.Transient},
+		{Status: 502, Body: "<html><body>502 Bad Gateway</body></html>", Class: providers.Transient},
+		{Status: 503, Body: "<h1>503 Service Unavailable</h1>", Class: providers.Transient},
+		{Status: 504, Class: providers.Transient},
+		{Status: 422, Body: `[{"field":"text","message":"Text cannot be blank."}]`, Class: providers.Permanent},
+	})
 }
 
 func TestSendRetryAfter(t *testing.T) {
 	t.Parallel()
 	throttled := dtError("Too Many Requests", "Rate limit exceeded", 0, 429)
-	tests := []struct {
-		name     string
-		status   int
-		body     string
-		header   string
-		min, max time.Duration
-	}{
-		{"seconds on 429", 429, throttled, "7", 7 * time.Second, 7 * time.Second},
-		{"seconds on a 200 carrying 429", 200, throttled, "7", 7 * time.Second, 7 * time.Second},
-		{"seconds on 503", 503, dtError("Service Unavailable", "later", 0, 503), "120", 2 * time.Minute, 2 * time.Minute},
+	providertest.RetryAfter(t, sendText, []providertest.RetryAfterCase{
+		{Name: "seconds on 429", Status: 429, Body: throttled, RetryAfter: "7", Min: 7 * time.Second, Max: 7 * time.Second},
+		{Name: "seconds on a 200 carrying 429", Status: 200, Body: throttled, RetryAfter: "7", Min: 7 * time.Second, Max: 7 * time.Second},
+		{Name: "seconds on 503", Status: 503, Body: dtError("Service Unavailable", "later", 0, 503), RetryAfter: "120", Min: 2 * time.Minute, Max: 2 * time.Minute},
 		// An HTTP date has one-second resolution and the clock moves on.
-		{"HTTP date", 429, throttled, time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat), time.Minute + time.Nanosecond, 2 * time.Minute},
-		{"absent, as the document has it", 429, throttled, "", 0, 0},
-		{"garbage", 429, throttled, "soon", 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body, "Retry-After", tt.header))
-			c := newClient(t, decisiontelecom.Config{BaseURL: f.URL})
-			se := sendErr(t, c, msg(textMsg))
-			if se.Class != providers.Transient {
-				t.Errorf("Class = %v, want transient", se.Class)
-			}
-			if se.RetryAfter < tt.min || se.RetryAfter > tt.max {
-				t.Errorf("RetryAfter = %v, want in [%v, %v]", se.RetryAfter, tt.min, tt.max)
-			}
-		})
-	}
+		{Name: "HTTP date", Status: 429, Body: throttled, RetryAfter: time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat), Min: time.Minute + time.Nanosecond, Max: 2 * time.Minute},
+		{Name: "absent, as the document has it", Status: 429, Body: throttled, Min: 0, Max: 0},
+		{Name: "garbage", Status: 429, Body: throttled, RetryAfter: "soon", Min: 0, Max: 0},
+	})
 }
 
 func TestSendReadsSuccess(t *testing.T) {

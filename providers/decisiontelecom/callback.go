@@ -9,6 +9,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // notification is one status callback: the document says only that
@@ -34,7 +35,7 @@ func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, e
 	case bytes.HasPrefix(body, []byte("{")):
 		raws = []json.RawMessage{body}
 	case bytes.HasPrefix(body, []byte("[")):
-		if err := unmarshal(body, &raws); err != nil {
+		if err := wire.UnmarshalTrailingCommas(body, &raws); err != nil {
 			return nil, fmt.Errorf("decisiontelecom callback: %w", err)
 		}
 	default:
@@ -46,7 +47,7 @@ func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, e
 			return nil, fmt.Errorf("decisiontelecom callback: item %d is not a JSON object", i)
 		}
 		var n notification
-		if err := unmarshal(raw, &n); err != nil {
+		if err := wire.UnmarshalTrailingCommas(raw, &n); err != nil {
 			return nil, fmt.Errorf("decisiontelecom callback: %w", err)
 		}
 		id := messageID(n.MessageID)

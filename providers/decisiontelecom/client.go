@@ -1,7 +1,6 @@
 package decisiontelecom
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // DefaultBaseURL is where DecisionTelecom serves its API.
@@ -69,7 +69,7 @@ func New(cfg Config) (*Client, error) {
 	if key == "" {
 		return nil, errors.New("decisiontelecom: APIKey is required")
 	}
-	if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if wire.HasControl(key) {
 		return nil, errors.New("decisiontelecom: APIKey contains control characters")
 	}
 	source := strings.TrimSpace(cfg.Source)
@@ -79,29 +79,15 @@ func New(cfg Config) (*Client, error) {
 	if n := utf8.RuneCountInString(source); n > MaxSourceLen {
 		return nil, fmt.Errorf("decisiontelecom: Source %q is %d characters, source_addr allows %d", source, n, MaxSourceLen)
 	}
-	raw := strings.TrimSpace(cfg.BaseURL)
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	base, err := url.Parse(raw)
+	base, err := wire.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("decisiontelecom: BaseURL: %w", scrub(err))
-	}
-	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("decisiontelecom: BaseURL %q must be an absolute http or https URL", base.Redacted())
-	}
-	if base.RawQuery != "" || base.Fragment != "" {
-		// Not quoted: a query is where a misplaced credential would be.
-		return nil, errors.New("decisiontelecom: BaseURL must not carry a query or fragment")
+		return nil, fmt.Errorf("decisiontelecom: %w", err)
 	}
 	base.Path = strings.TrimRight(base.Path, "/")
 	base.RawPath = ""
 	callback := strings.TrimSpace(cfg.CallbackURL)
-	if callback != "" {
-		u, err := url.Parse(callback)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, errors.New("decisiontelecom: CallbackURL must be an absolute http or https URL")
-		}
+	if callback != "" && !wire.IsHTTPURL(callback) {
+		return nil, errors.New("decisiontelecom: CallbackURL must be an absolute http or https URL")
 	}
 	userpwd := key
 	if !strings.Contains(key, ":") {
@@ -128,11 +114,8 @@ func New(cfg Config) (*Client, error) {
 // is a *providers.SendError. A message DecisionTelecom cannot carry, or an
 // invalid one, is refused before any request is made.
 func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
-	if m == nil {
-		return providers.Receipt{}, invalid(errors.New("message is nil"))
-	}
-	if err := m.Validate(); err != nil {
-		return providers.Receipt{}, invalid(err)
+	if err := wire.Check(m); err != nil {
+		return providers.Receipt{}, err
 	}
 	req, err := c.request(m)
 	if err != nil {
@@ -140,7 +123,7 @@ func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receip
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return providers.Receipt{}, invalid(err)
+		return providers.Receipt{}, wire.Invalid(err)
 	}
 	resp, err := c.post(ctx, c.sendURL, body)
 	if err != nil {
@@ -153,42 +136,10 @@ func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receip
 // answer is a *providers.SendError from providers.Do, which never quotes
 // request headers or bodies.
 func (c *Client) post(ctx context.Context, u string, body []byte) (*providers.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	req, err := wire.JSONRequest(ctx, http.MethodPost, u, body)
 	if err != nil {
-		return nil, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: scrub(err)}
+		return nil, err
 	}
 	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	return providers.Do(c.http, req)
-}
-
-// invalid is the error for a message that cannot be sent as it stands.
-func invalid(err error) *providers.SendError {
-	return &providers.SendError{
-		Class:   providers.Permanent,
-		Reason:  providers.ReasonUnsupported,
-		Message: "invalid message, not sent",
-		Err:     err,
-	}
-}
-
-// unsupported is the error for content DecisionTelecom cannot carry.
-func unsupported(why string) *providers.SendError {
-	return &providers.SendError{Class: providers.Permanent, Reason: providers.ReasonUnsupported, Message: why}
-}
-
-// scrub drops the URL from a *url.Error (it may carry a credential).
-func scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// prose is provider text fit for an error: redacted, then cut to one
-// short line (in that order, so a cut never leaves half a key behind).
-func (c *Client) prose(s string) string {
-	return providers.Snippet([]byte(providers.Redact(s, c.redactions...)))
 }

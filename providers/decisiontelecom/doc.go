@@ -11,6 +11,12 @@
 // Hash Key in an error: the worker decides what happens next from the
 // SendError alone.
 //
+// What every adapter does the same way (the lenient JSON types, the
+// BaseURL and credential checks, refusing an invalid message before any
+// request, the error for an answer that cannot be read) comes from
+// providers/internal/wire; what DecisionTelecom's bodies and codes mean stays
+// here.
+//
 // # Requests
 //
 // Every request is a POST with Content-Type and Accept application/json and

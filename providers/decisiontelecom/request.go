@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 	"github.com/wabulk/wabulk/providers/whatsapp"
 )
 
@@ -83,13 +84,13 @@ func (c *Client) request(m *message.Message) (request, error) {
 	case message.KindTemplate:
 		params, err := json.Marshal(templateMessage{To: waID, Type: "template", Template: buildTemplate(ct.Template)})
 		if err != nil {
-			return request{}, invalid(err)
+			return request{}, wire.Invalid(err)
 		}
 		r.MessageType = typeTemplate
 		r.TemplateName = ct.Template.Name
 		r.TemplateParams = string(params)
 	default:
-		return request{}, unsupported(fmt.Sprintf("%s messages are not supported by DecisionTelecom", k))
+		return request{}, wire.Unsupported(fmt.Sprintf("%s messages are not supported by DecisionTelecom", k))
 	}
 	return r, nil
 }
@@ -99,11 +100,11 @@ func (c *Client) request(m *message.Message) (request, error) {
 func imageURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return invalid(err)
+		return wire.Invalid(err)
 	}
 	ext := strings.ToLower(path.Ext(u.Path))
 	if !imageExtensions[ext] {
-		return unsupported("image messages are not supported by DecisionTelecom unless the file_url ends in .jpg, .jpeg or .png")
+		return wire.Unsupported("image messages are not supported by DecisionTelecom unless the file_url ends in .jpg, .jpeg or .png")
 	}
 	return nil
 }

@@ -51,6 +51,14 @@ func msg(c message.Content) *message.Message {
 
 var textMsg = message.Content{Text: &message.Text{Body: "Message content"}}
 
+// sendText sends a text message through a client against baseURL (a
+// Fake's URL): what the providertest table runners send.
+func sendText(t *testing.T, baseURL string) error {
+	t.Helper()
+	_, err := newClient(t, decisiontelecom.Config{BaseURL: baseURL}).Send(context.Background(), msg(textMsg))
+	return err
+}
+
 // sendErr sends m and returns the *SendError it must fail with.
 func sendErr(t *testing.T, c *decisiontelecom.Client, m *message.Message) *providers.SendError {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // messageStatus is one row of the document's "WhatsApp messages statuses".
@@ -95,9 +96,9 @@ func (c *Client) PollStatus(ctx context.Context, providerMessageID string) (prov
 	}
 	switch {
 	case !ok:
-		return providers.Event{}, c.malformed(resp, "status answer is not JSON", false)
+		return providers.Event{}, wire.Malformed(resp, "status answer is not JSON", false, c.redactions...)
 	case a.MessageID.set && a.id() != id:
-		return providers.Event{}, c.malformed(resp, "status answer is about another message", false)
+		return providers.Event{}, wire.Malformed(resp, "status answer is about another message", false, c.redactions...)
 	}
 	s, known := lookupStatus(a.Status)
 	if !known {
@@ -105,7 +106,7 @@ func (c *Client) PollStatus(ctx context.Context, providerMessageID string) (prov
 		if a.Status.set {
 			why = fmt.Sprintf("status answer carries an unknown status %q", a.Status.raw)
 		}
-		return providers.Event{}, c.malformed(resp, why, false)
+		return providers.Event{}, wire.Malformed(resp, why, false, c.redactions...)
 	}
 	return statusEvent(id, s), nil
 }

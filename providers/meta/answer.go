@@ -12,16 +12,17 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // answer is any body the Graph API returns to a send: a success carries
 // messages, a failure carries error. The decoding is lenient (see
-// oneOrMany, code, graphError): a field in an unexpected shape is dropped
-// rather than failing the whole answer.
+// wire.OneOrMany, code, graphError): a field in an unexpected shape is
+// dropped rather than failing the whole answer.
 type answer struct {
-	Messages oneOrMany[sentMessage] `json:"messages"`
-	Error    *graphError            `json:"-"` // set by parseAnswer from RawError
-	RawError json.RawMessage        `json:"error"`
+	Messages wire.OneOrMany[sentMessage] `json:"messages"` // an array; a proxy may send an object
+	Error    *graphError                 `json:"-"`        // set by parseAnswer from RawError
+	RawError json.RawMessage             `json:"error"`
 }
 
 // sentMessage is one entry of "messages": {"id":"wamid...",
@@ -81,10 +82,7 @@ func readError(raw json.RawMessage) *graphError {
 // parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
 // object.
 func parseAnswer(b []byte) (a answer, ok bool) {
-	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		return answer{}, false
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
+	if !wire.DecodeObject(b, &a) {
 		return answer{}, false
 	}
 	a.Error = readError(a.RawError)
@@ -137,21 +135,8 @@ func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 	if id := a.id(); id != "" {
 		return providers.Receipt{ProviderMessageID: id, Status: message.Accepted}, nil
 	}
-	why := "answer carries no message id"
-	if !ok {
-		why = "answer is not JSON"
-	}
-	if s := c.prose(string(resp.Body)); s != "" {
-		why += ": " + s
-	}
-	return providers.Receipt{}, &providers.SendError{
-		Class:      providers.Transient,
-		Reason:     providers.ReasonMalformed,
-		Code:       strconv.Itoa(resp.Status),
-		HTTPStatus: resp.Status,
-		Ambiguous:  true, // a 2xx: Meta may well have sent it
-		Message:    why,
-	}
+	// A 2xx: Meta may well have sent it.
+	return providers.Receipt{}, wire.NoMessageID(resp, ok, c.redactions...)
 }
 
 // failure turns an error answer (any status, or a 2xx whose body carries
@@ -166,16 +151,9 @@ func (c *Client) failure(resp *providers.Response, a answer) *providers.SendErro
 	if code == "" {
 		code = strconv.Itoa(resp.Status)
 	}
-	text := e.words()
-	if text == "" { // not JSON, or JSON without an error object
-		text = string(resp.Body)
-	}
-	if text == "" {
-		text = http.StatusText(resp.Status)
-	}
-	if text == "" {
-		text = "no reason given"
-	}
+	// When the body is not JSON, or JSON without an error object, its
+	// own text explains.
+	text := wire.Explain(e.words(), resp.Body, resp.Status)
 	class, reason := classify(string(e.Code), string(e.Subcode), resp.Status, e.IsTransient)
 	if sub := string(e.Subcode); sub != "" {
 		text = fmt.Sprintf("%s [subcode %s]", text, sub)
@@ -189,7 +167,7 @@ func (c *Client) failure(resp *providers.Response, a answer) *providers.SendErro
 		// A 2xx that names an error and a message id is contradictory:
 		// the message may have gone out.
 		Ambiguous: a.id() != "",
-		Message:   c.prose(text),
+		Message:   wire.Prose(text, c.redactions...),
 	}
 }
 
@@ -224,27 +202,6 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration(min(longest, maxMinutes) * float64(time.Minute))
-}
-
-// oneOrMany decodes a JSON array of T or a single T ("messages" is
-// documented as an array; a proxy may send an object). Anything else
-// decodes as empty.
-type oneOrMany[T any] []T
-
-func (o *oneOrMany[T]) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	var many []T
-	if bytes.HasPrefix(b, []byte("[")) && json.Unmarshal(b, &many) == nil {
-		*o = many
-		return nil
-	}
-	var one T
-	if bytes.HasPrefix(b, []byte("{")) && json.Unmarshal(b, &one) == nil {
-		*o = oneOrMany[T]{one}
-		return nil
-	}
-	*o = nil
-	return nil
 }
 
 // code is a Graph code sent as a JSON number (131047) or string

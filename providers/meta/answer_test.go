@@ -221,39 +221,20 @@ func TestSendClassifiesGraphVariants(t *testing.T) {
 // HTTP status decides and Code is the status.
 func TestSendClassifiesBareStatuses(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		status int
-		body   string
-		class  providers.Class
-		reason providers.Reason
-	}{
-		{400, "Bad Request", providers.Permanent, providers.ReasonNone},
-		{401, "", providers.Account, providers.ReasonAuth},
-		{403, "<html>Forbidden</html>", providers.Account, providers.ReasonAuth},
-		{404, "404 page not found", providers.Account, providers.ReasonConfig},
-		{302, "", providers.Account, providers.ReasonConfig},
-		{408, "", providers.Transient, providers.ReasonNone},
-		{429, `{"message":"slow down"}`, providers.Transient, providers.ReasonThrottled},
-		{500, `{"error":null}`, providers.Transient, providers.ReasonNone},
-		{502, "<html><body>502 Bad Gateway</body></html>", providers.Transient, providers.ReasonNone},
-		{503, "upstream connect error", providers.Transient, providers.ReasonNone},
-		{504, "", providers.Transient, providers.ReasonNone},
-		{418, "", providers.Permanent, providers.ReasonNone},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
-			t.Parallel()
-			f := providertest.NewFake(t, providertest.Respond(tt.status, tt.body))
-			se := sendErr(t, clientFor(t, f), msg(textMsg))
-			want := providertest.Outcome{Class: tt.class, Reason: tt.reason, Code: fmt.Sprint(tt.status), HTTPStatus: tt.status}
-			if diff := cmp.Diff(want, providertest.OutcomeOf(se)); diff != "" {
-				t.Errorf("error %q (-want +got):\n%s", se, diff)
-			}
-			if se.Message == "" {
-				t.Error("Message is empty, want the body or the status text")
-			}
-		})
-	}
+	providertest.StatusClasses(t, sendText, []providertest.StatusCase{
+		{Status: 400, Body: "Bad Request", Class: providers.Permanent},
+		{Status: 401, Class: providers.Account, Reason: providers.ReasonAuth},
+		{Status: 403, Body: "<html>Forbidden</html>", Class: providers.Account, Reason: providers.ReasonAuth},
+		{Status: 404, Body: "404 page not found", Class: providers.Account, Reason: providers.ReasonConfig},
+		{Status: 302, Class: providers.Account, Reason: providers.ReasonConfig},
+		{Status: 408, Class: providers.Transient},
+		{Status: 429, Body: `{"message":"slow down"}`, Class: providers.Transient, Reason: providers.ReasonThrottled},
+		{Status: 500, Body: `{"error":null}`, Class: providers.Transient},
+		{Status: 502, Body: "<html><body>502 Bad Gateway</body></html>", Class: providers.Transient},
+		{Status: 503, Body: "upstream connect error", Class: providers.Transient},
+		{Status: 504, Class: providers.Transient},
+		{Status: 418, Class: providers.Permanent},
+	})
 }
 
 func TestSendRetryAfter(t *testing.T) {
@@ -261,38 +242,29 @@ func TestSendRetryAfter(t *testing.T) {
 	usage := func(minutes string) string {
 		return `{"102290129340398":[{"type":"whatsapp","call_count":100,"total_cputime":12,"total_time":30,"estimated_time_to_regain_access":` + minutes + `}]}`
 	}
-	tests := []struct {
-		name     string
-		header   []string
-		min, max time.Duration
-	}{
-		{"Retry-After seconds", []string{"Retry-After", "7"}, 7 * time.Second, 7 * time.Second},
+	// Every case is Meta's rate-limit error, which is transient and
+	// throttled whatever the headers say.
+	throttled := graphError(80007, "(#80007) Rate limit issues", "WABA rate limit")
+	const limit = providers.ReasonThrottled
+	providertest.RetryAfter(t, sendText, []providertest.RetryAfterCase{
+		{Name: "Retry-After seconds", Status: 400, Body: throttled, Reason: limit, RetryAfter: "7", Min: 7 * time.Second, Max: 7 * time.Second},
 		// An HTTP date has one-second resolution and the clock moves on
 		// between writing and reading it: anything in (1m, 2m] is right.
-		{"Retry-After HTTP date", []string{"Retry-After", time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat)}, time.Minute + time.Nanosecond, 2 * time.Minute},
-		{"X-Business-Use-Case-Usage minutes", []string{"X-Business-Use-Case-Usage", usage("5")}, 5 * time.Minute, 5 * time.Minute},
-		{"the longest estimate wins", []string{"X-Business-Use-Case-Usage",
-			`{"1":[{"type":"whatsapp","estimated_time_to_regain_access":2}],"2":[{"type":"whatsapp","estimated_time_to_regain_access":9},{"estimated_time_to_regain_access":0}]}`}, 9 * time.Minute, 9 * time.Minute},
-		{"Retry-After wins over the usage header", []string{"Retry-After", "7", "X-Business-Use-Case-Usage", usage("5")}, 7 * time.Second, 7 * time.Second},
-		{"usage estimate of zero", []string{"X-Business-Use-Case-Usage", usage("0")}, 0, 0},
-		{"unreadable usage header", []string{"X-Business-Use-Case-Usage", "{"}, 0, 0},
-		{"Retry-After in the past", []string{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}, 0, 0},
-		{"absent", nil, 0, 0},
-		{"garbage", []string{"Retry-After", "soon"}, 0, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			f := providertest.NewFake(t, providertest.Respond(400, graphError(80007, "(#80007) Rate limit issues", "WABA rate limit"), tt.header...))
-			se := sendErr(t, clientFor(t, f), msg(textMsg))
-			if se.Class != providers.Transient || se.Reason != providers.ReasonThrottled {
-				t.Errorf("class %v reason %q, want transient throttled", se.Class, se.Reason)
-			}
-			if se.RetryAfter < tt.min || se.RetryAfter > tt.max {
-				t.Errorf("RetryAfter = %v, want in [%v, %v]", se.RetryAfter, tt.min, tt.max)
-			}
-		})
-	}
+		{Name: "Retry-After HTTP date", Status: 400, Body: throttled, Reason: limit, RetryAfter: time.Now().Add(2 * time.Minute).UTC().Format(http.TimeFormat),
+			Min: time.Minute + time.Nanosecond, Max: 2 * time.Minute},
+		{Name: "X-Business-Use-Case-Usage minutes", Status: 400, Body: throttled, Reason: limit, Header: []string{"X-Business-Use-Case-Usage", usage("5")},
+			Min: 5 * time.Minute, Max: 5 * time.Minute},
+		{Name: "the longest estimate wins", Status: 400, Body: throttled, Reason: limit, Header: []string{"X-Business-Use-Case-Usage",
+			`{"1":[{"type":"whatsapp","estimated_time_to_regain_access":2}],"2":[{"type":"whatsapp","estimated_time_to_regain_access":9},{"estimated_time_to_regain_access":0}]}`},
+			Min: 9 * time.Minute, Max: 9 * time.Minute},
+		{Name: "Retry-After wins over the usage header", Status: 400, Body: throttled, Reason: limit, RetryAfter: "7", Header: []string{"X-Business-Use-Case-Usage", usage("5")},
+			Min: 7 * time.Second, Max: 7 * time.Second},
+		{Name: "usage estimate of zero", Status: 400, Body: throttled, Reason: limit, Header: []string{"X-Business-Use-Case-Usage", usage("0")}, Min: 0, Max: 0},
+		{Name: "unreadable usage header", Status: 400, Body: throttled, Reason: limit, Header: []string{"X-Business-Use-Case-Usage", "{"}, Min: 0, Max: 0},
+		{Name: "Retry-After in the past", Status: 400, Body: throttled, Reason: limit, RetryAfter: "Wed, 21 Oct 2015 07:28:00 GMT", Min: 0, Max: 0},
+		{Name: "absent", Status: 400, Body: throttled, Reason: limit, Min: 0, Max: 0},
+		{Name: "garbage", Status: 400, Body: throttled, Reason: limit, RetryAfter: "soon", Min: 0, Max: 0},
+	})
 }
 
 func TestSendReadsSuccess(t *testing.T) {

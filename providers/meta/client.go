@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // DefaultBaseURL is the Graph API version this adapter speaks.
@@ -60,35 +60,23 @@ func New(cfg Config) (*Client, error) {
 	if token == "" {
 		return nil, errors.New("meta: Token is required")
 	}
-	if hasControl(token) {
+	if wire.HasControl(token) {
 		return nil, errors.New("meta: Token contains control characters and cannot be sent as a header")
 	}
 	id := strings.TrimSpace(cfg.PhoneNumberID)
 	if id == "" {
 		return nil, errors.New("meta: PhoneNumberID is required (the Graph id of the business phone number)")
 	}
-	if hasControl(id) || strings.ContainsAny(id, "/?#% ") {
+	if wire.HasControl(id) || strings.ContainsAny(id, "/?#% ") {
 		return nil, errors.New("meta: PhoneNumberID must be a single path segment (the numeric Graph id)")
 	}
-	raw := strings.TrimSpace(cfg.BaseURL)
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	base, err := url.Parse(raw)
+	// The query may hold an access_token: the errors never show it.
+	base, err := wire.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL, whose query may hold a token
-		}
-		return nil, fmt.Errorf("meta: BaseURL is not a URL: %w", err)
+		return nil, fmt.Errorf("meta: %w", err)
 	}
-	// The query may hold an access_token: the error names only the rest.
-	shown := (&url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path}).String()
-	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("meta: BaseURL %q must be an absolute http or https URL", shown)
-	}
-	if base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, fmt.Errorf("meta: BaseURL %q must not carry credentials, a query or a fragment", shown)
+	if base.User != nil {
+		return nil, fmt.Errorf("meta: BaseURL %q must not carry credentials", wire.Shown(base))
 	}
 	base.Path = strings.TrimRight(base.Path, "/")
 	base.RawPath = ""
@@ -110,47 +98,22 @@ func New(cfg Config) (*Client, error) {
 // carries the WhatsApp message id ("wamid..."); every failure is a
 // *providers.SendError. An invalid m is refused before any request is made.
 func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
-	if m == nil {
-		return providers.Receipt{}, invalid(errors.New("message is nil"))
-	}
-	if err := m.Validate(); err != nil {
-		return providers.Receipt{}, invalid(err)
+	if err := wire.Check(m); err != nil {
+		return providers.Receipt{}, err
 	}
 	body, err := json.Marshal(buildRequest(m))
 	if err != nil { // e.g. a NaN coordinate, which Validate lets through
-		return providers.Receipt{}, invalid(err)
+		return providers.Receipt{}, wire.Invalid(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.messages, bytes.NewReader(body))
+	req, err := wire.JSONRequest(ctx, http.MethodPost, c.messages, body)
 	if err != nil {
-		return providers.Receipt{}, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+		return providers.Receipt{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	// providers.Do never quotes request headers (where the token is).
 	resp, err := providers.Do(c.http, req)
 	if err != nil {
 		return providers.Receipt{}, err
 	}
 	return c.receipt(resp)
-}
-
-// invalid is the error for a message that cannot be sent as it stands.
-func invalid(err error) *providers.SendError {
-	return &providers.SendError{
-		Class:   providers.Permanent,
-		Reason:  providers.ReasonUnsupported,
-		Message: "invalid message, not sent",
-		Err:     err,
-	}
-}
-
-// prose is provider text fit for an error: redacted, then cut to one short
-// line (in that order, so a cut never leaves half a secret behind).
-func (c *Client) prose(s string) string {
-	return providers.Snippet([]byte(providers.Redact(s, c.redactions...)))
-}
-
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }

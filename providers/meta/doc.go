@@ -15,6 +15,12 @@
 // access token or the app secret in an error: the worker decides what
 // happens next from the SendError alone.
 //
+// What every adapter does the same way (the lenient JSON types, the
+// BaseURL and credential checks, refusing an invalid message before any
+// request, the error for an answer that cannot be read) comes from
+// providers/internal/wire; what the Graph API's bodies and codes mean stays
+// here.
+//
 // # Requests
 //
 // One Client is one business phone number: POST BaseURL/{PhoneNumberID}/messages

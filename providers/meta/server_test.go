@@ -64,6 +64,14 @@ func msg(c message.Content) *message.Message {
 	return &message.Message{ID: "camp-1:+255712345678", Account: "meta-main", From: defaultSender, To: "+255712345678", Content: c}
 }
 
+// sendText sends a text message through a client against baseURL (a
+// Fake's URL): what the providertest table runners send.
+func sendText(t *testing.T, baseURL string) error {
+	t.Helper()
+	_, err := newClient(t, meta.Config{BaseURL: baseURL + "/v21.0"}).Send(context.Background(), msg(textMsg))
+	return err
+}
+
 // sendErr sends m and returns the *SendError it must fail with.
 func sendErr(t *testing.T, c *meta.Client, m *message.Message) *providers.SendError {
 	t.Helper()

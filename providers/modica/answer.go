@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // answer is any body the gateway returns, decoded leniently: a success is
@@ -204,21 +204,8 @@ func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 	if a.id != "" {
 		return providers.Receipt{ProviderMessageID: a.id, Status: message.Accepted}, nil
 	}
-	why := "answer carries no message id"
-	if !a.json {
-		why = "answer is not JSON"
-	}
-	if s := c.prose(string(resp.Body)); s != "" {
-		why += ": " + s
-	}
-	return providers.Receipt{}, &providers.SendError{
-		Class:      providers.Transient,
-		Reason:     providers.ReasonMalformed,
-		Code:       strconv.Itoa(resp.Status),
-		HTTPStatus: resp.Status,
-		Ambiguous:  true, // a 2xx: Modica may well have queued it
-		Message:    why,
-	}
+	// A 2xx: Modica may well have queued it.
+	return providers.Receipt{}, wire.NoMessageID(resp, a.json, c.redactions...)
 }
 
 // failure turns an error answer (any status, or a 2xx whose body names an
@@ -228,15 +215,11 @@ func (c *Client) failure(resp *providers.Response, a answer) *providers.SendErro
 	if code == "" {
 		code = strconv.Itoa(resp.Status)
 	}
-	if text == "" && !a.json {
-		text = string(resp.Body)
+	var body []byte // the body explains only when it is not JSON (an HTML page, plain text)
+	if !a.json {
+		body = resp.Body
 	}
-	if text == "" {
-		text = http.StatusText(resp.Status)
-	}
-	if text == "" {
-		text = "no reason given"
-	}
+	text = wire.Explain(text, body, resp.Status)
 	class, reason := classify(code, resp.Status, text)
 	return &providers.SendError{
 		Class:      class,
@@ -247,7 +230,7 @@ func (c *Client) failure(resp *providers.Response, a answer) *providers.SendErro
 		// A 2xx that names an error and a message id is contradictory:
 		// the message may have been queued.
 		Ambiguous: resp.Status/100 == 2 && a.id != "",
-		Message:   c.prose(text),
+		Message:   wire.Prose(text, c.redactions...),
 	}
 }
 

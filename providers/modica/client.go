@@ -1,7 +1,6 @@
 package modica
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // DefaultBaseURL is where Modica serves its Mobile Gateway REST API.
@@ -66,26 +66,15 @@ func New(cfg Config) (*Client, error) {
 	if strings.Contains(user, ":") {
 		return nil, errors.New("modica: Username must not contain ':' (HTTP Basic cannot carry it)")
 	}
-	ctl := func(r rune) bool { return r < 0x20 || r == 0x7f }
-	if strings.ContainsFunc(user, ctl) || strings.ContainsFunc(pass, ctl) {
+	if wire.HasControl(user) || wire.HasControl(pass) {
 		return nil, errors.New("modica: Username and Password must not contain control characters")
 	}
-	raw := strings.TrimSpace(cfg.BaseURL)
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	base, err := url.Parse(raw)
+	base, err := wire.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("modica: BaseURL: %w", err)
-	}
-	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("modica: BaseURL %q must be an absolute http or https URL", base.Redacted())
-	}
-	if base.RawQuery != "" || base.Fragment != "" {
-		return nil, fmt.Errorf("modica: BaseURL %q must not carry a query or fragment", base.Redacted())
+		return nil, fmt.Errorf("modica: %w", err)
 	}
 	if base.User != nil {
-		return nil, fmt.Errorf("modica: BaseURL %q must not carry credentials: use Username and Password", base.Redacted())
+		return nil, fmt.Errorf("modica: BaseURL %q must not carry credentials: use Username and Password", wire.Shown(base))
 	}
 	p := strings.TrimRight(base.Path, "/")
 	p = strings.TrimSuffix(p, "/messages")
@@ -109,50 +98,29 @@ func New(cfg Config) (*Client, error) {
 // is a *providers.SendError. Content other than text, and an invalid m, are
 // refused before any request is made.
 func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
-	if m == nil {
-		return providers.Receipt{}, invalid(errors.New("message is nil"))
-	}
-	if k := m.Content.Kind(); k != "" && k != message.KindText {
-		return providers.Receipt{}, &providers.SendError{
-			Class:   providers.Permanent,
-			Reason:  providers.ReasonUnsupported,
-			Message: fmt.Sprintf("%s messages are not supported by Modica", k),
+	// Content Modica cannot carry is refused as such, before the message
+	// is judged as a whole.
+	if m != nil {
+		if k := m.Content.Kind(); k != "" && k != message.KindText {
+			return providers.Receipt{}, wire.Unsupported(fmt.Sprintf("%s messages are not supported by Modica", k))
 		}
 	}
-	if err := m.Validate(); err != nil {
-		return providers.Receipt{}, invalid(err)
+	if err := wire.Check(m); err != nil {
+		return providers.Receipt{}, err
 	}
 	body, err := json.Marshal(newRequest(m))
 	if err != nil {
-		return providers.Receipt{}, invalid(err)
+		return providers.Receipt{}, wire.Invalid(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.messages, bytes.NewReader(body))
+	req, err := wire.JSONRequest(ctx, http.MethodPost, c.messages, body)
 	if err != nil {
-		return providers.Receipt{}, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+		return providers.Receipt{}, err
 	}
 	req.SetBasicAuth(c.username, c.password)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	// providers.Do never quotes request headers, where the credential is.
 	resp, err := providers.Do(c.http, req)
 	if err != nil {
 		return providers.Receipt{}, err
 	}
 	return c.receipt(resp)
-}
-
-// invalid is the error for a message that cannot be sent as it stands.
-func invalid(err error) *providers.SendError {
-	return &providers.SendError{
-		Class:   providers.Permanent,
-		Reason:  providers.ReasonUnsupported,
-		Message: "invalid message, not sent",
-		Err:     err,
-	}
-}
-
-// prose is provider text fit for an error: redacted, then cut to one short
-// line (in that order, so a cut never leaves half a password behind).
-func (c *Client) prose(s string) string {
-	return providers.Snippet([]byte(providers.Redact(s, c.redactions...)))
 }

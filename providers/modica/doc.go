@@ -10,6 +10,12 @@
 // from it) in an error: the worker decides what happens next from the
 // SendError alone.
 //
+// What every adapter does the same way (the lenient JSON types, the
+// BaseURL and credential checks, refusing an invalid message before any
+// request, the error for an answer that cannot be read) comes from
+// providers/internal/wire; what Modica's bodies and codes mean stays
+// here.
+//
 // # Sources
 //
 // The document (seeds/modica.txt) is thin. It says: onboarding and

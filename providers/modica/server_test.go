@@ -41,6 +41,14 @@ func textMsg(body string) *message.Message {
 	return msg(message.Content{Text: &message.Text{Body: body}})
 }
 
+// sendText sends a text message through a client against baseURL (a
+// Fake's URL): what the providertest table runners send.
+func sendText(t *testing.T, baseURL string) error {
+	t.Helper()
+	_, err := newClient(t, modica.Config{BaseURL: baseURL}).Send(context.Background(), textMsg("hi"))
+	return err
+}
+
 // sendErr sends m and returns the *SendError it must fail with.
 func sendErr(t *testing.T, c *modica.Client, m *message.Message) *providers.SendError {
 	t.Helper()

@@ -98,6 +98,38 @@ func Respond(status int, body string, header ...string) http.HandlerFunc {
 	}
 }
 
+// Reply is a canned HTTP answer from the provider.
+type Reply struct {
+	Status int
+	Header http.Header // optional
+	Body   string
+}
+
+// serve starts a Fake that answers every request with rep.
+func serve(t *testing.T, rep Reply) *Fake {
+	t.Helper()
+	return NewFake(t, rep.handler)
+}
+
+// handler answers with rep: its status (200 when 0), its header, and
+// Content-Type application/json unless the header names another.
+func (rep Reply) handler(w http.ResponseWriter, _ *http.Request) {
+	for k, vs := range rep.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	status := rep.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, rep.Body)
+}
+
 // Hang is a handler that reads the request and never answers: the client
 // gives up (a timeout after the request was written, which is ambiguous).
 func Hang(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }

@@ -1,8 +1,6 @@
 package socnet
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // answer is any body Socnet returns to a send. The document shows four
@@ -20,29 +19,30 @@ import (
 //	general:      {"message":"...","status":401}   (status an int or a string)
 //	unregistered: {"status":"invalid"}
 //
-// The decoding is lenient (see scalar, texts, oneOrMany): a field in an
-// unexpected shape is dropped rather than failing the whole answer. JSON
-// keys match case-insensitively, so the table's "Status" reads too.
+// The decoding is lenient: "status" is documented as "Int/ Str", "sent"
+// and "cost" come as strings, ids may come as numbers, so they are read
+// as wire.Scalar (whole numbers in decimal, 401.0 is "401"; booleans as
+// "true" and "false"), and a field in an unexpected shape is dropped
+// rather than failing the whole answer. JSON keys match
+// case-insensitively, so the table's "Status" reads too.
 type answer struct {
-	Status    scalar                 `json:"status"`
-	Message   texts                  `json:"message"`
-	Sent      scalar                 `json:"sent"`
-	MessageID scalar                 `json:"messageId"`
-	Messages  oneOrMany[sentMessage] `json:"messages"`
+	Status    wire.Scalar                 `json:"status"`
+	Message   wire.Texts                  `json:"message"`
+	Sent      wire.Scalar                 `json:"sent"`
+	MessageID wire.Scalar                 `json:"messageId"`
+	Messages  wire.OneOrMany[sentMessage] `json:"messages"`
 }
 
-// sentMessage is one entry of channel 2's "messages".
+// sentMessage is one entry of channel 2's "messages" (documented as an
+// array; a single object reads too).
 type sentMessage struct {
-	ID scalar `json:"id"`
+	ID wire.Scalar `json:"id"`
 }
 
 // parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
 // object.
 func parseAnswer(b []byte) (a answer, ok bool) {
-	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		return answer{}, false
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
+	if !wire.DecodeObject(b, &a) {
 		return answer{}, false
 	}
 	return a, true
@@ -147,21 +147,8 @@ func (c *Client) receipt(resp *providers.Response, m *message.Message) (provider
 		// on ours.
 		return providers.Receipt{ProviderMessageID: idPrefix + m.ID, Status: st}, nil
 	}
-	why := "answer carries no message id"
-	if !ok {
-		why = "answer is not JSON"
-	}
-	if s := c.prose(string(resp.Body)); s != "" {
-		why += ": " + s
-	}
-	return providers.Receipt{}, &providers.SendError{
-		Class:      providers.Transient,
-		Reason:     providers.ReasonMalformed,
-		Code:       strconv.Itoa(resp.Status),
-		HTTPStatus: resp.Status,
-		Ambiguous:  true, // a 2xx: Socnet may well have sent it
-		Message:    why,
-	}
+	// A 2xx: Socnet may well have sent it.
+	return providers.Receipt{}, wire.NoMessageID(resp, ok, c.redactions...)
 }
 
 // idPrefix marks a receipt id made from our own message id, for a success
@@ -172,7 +159,7 @@ const idPrefix = "socnet:"
 // a is resp.Body parsed (zero, ok false, when it is not JSON); code is the
 // body's failure code, else the HTTP status.
 func (c *Client) failure(resp *providers.Response, a answer, ok bool, code string) *providers.SendError {
-	text := join(a.Message)
+	text := wire.Join(a.Message...)
 	if text == "" && !ok {
 		text = string(resp.Body) // an HTML error page, a proxy's plain text
 	}
@@ -189,7 +176,7 @@ func (c *Client) failure(resp *providers.Response, a answer, ok bool, code strin
 		// An answer that names a failure and a message id is
 		// contradictory: the message may have gone out.
 		Ambiguous: a.id() != "",
-		Message:   c.prose(text),
+		Message:   wire.Prose(text, c.redactions...),
 	}
 }
 
@@ -214,89 +201,4 @@ func describe(code string) string {
 		}
 	}
 	return "no reason given"
-}
-
-// join joins the non-empty, distinct words with ": ".
-func join(words []string) string {
-	var out []string
-	for _, w := range words {
-		w = strings.TrimSpace(w)
-		if w == "" || (len(out) > 0 && out[len(out)-1] == w) {
-			continue
-		}
-		out = append(out, w)
-	}
-	return strings.Join(out, ": ")
-}
-
-// scalar is a JSON string, number or boolean read as text: "status" is
-// documented as "Int/ Str", "sent" and "cost" come as strings, ids may come
-// as numbers. Whole numbers are normalised to their decimal form (401.0 is
-// "401"); strings are trimmed; null, objects and arrays decode as "".
-type scalar string
-
-func (s *scalar) UnmarshalJSON(b []byte) error {
-	*s = ""
-	var v any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if d.Decode(&v) != nil {
-		return nil
-	}
-	switch v := v.(type) {
-	case json.Number:
-		if n, err := v.Int64(); err == nil {
-			*s = scalar(strconv.FormatInt(n, 10))
-		} else if f, err := v.Float64(); err == nil && f == float64(int64(f)) {
-			*s = scalar(strconv.FormatInt(int64(f), 10))
-		} else {
-			*s = scalar(v.String())
-		}
-	case string:
-		*s = scalar(strings.TrimSpace(v))
-	case bool:
-		*s = scalar(strconv.FormatBool(v))
-	}
-	return nil
-}
-
-// texts is provider prose sent as a string or an array of strings;
-// anything else decodes as empty.
-type texts []string
-
-func (t *texts) UnmarshalJSON(b []byte) error {
-	*t = nil
-	var one string
-	if json.Unmarshal(b, &one) == nil {
-		if one != "" {
-			*t = texts{one}
-		}
-		return nil
-	}
-	var many []string
-	if json.Unmarshal(b, &many) == nil {
-		*t = many
-	}
-	return nil
-}
-
-// oneOrMany decodes a JSON array of T or a single T (channel 2's
-// "messages" is documented as an array; a single object reads too).
-// Anything else decodes as empty.
-type oneOrMany[T any] []T
-
-func (o *oneOrMany[T]) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	var many []T
-	if bytes.HasPrefix(b, []byte("[")) && json.Unmarshal(b, &many) == nil {
-		*o = many
-		return nil
-	}
-	var one T
-	if bytes.HasPrefix(b, []byte("{")) && json.Unmarshal(b, &one) == nil {
-		*o = oneOrMany[T]{one}
-		return nil
-	}
-	*o = nil
-	return nil
 }

@@ -1,7 +1,6 @@
 package socnet
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // DefaultURL is the one URL the Socnet document says every request goes to.
@@ -48,19 +48,9 @@ func New(cfg Config) (*Client, error) {
 	if key == "" {
 		return nil, errors.New("socnet: APIKey is required")
 	}
-	raw := strings.TrimSpace(cfg.URL)
-	if raw == "" {
-		raw = DefaultURL
-	}
-	u, err := url.Parse(raw)
+	u, err := wire.BaseURL("URL", cfg.URL, DefaultURL)
 	if err != nil {
-		return nil, fmt.Errorf("socnet: URL: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("socnet: URL %q must be an absolute http or https URL", u.Redacted())
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("socnet: URL %q must not carry a query or fragment", u.Redacted())
+		return nil, fmt.Errorf("socnet: %w", err)
 	}
 	// The key travels inside a JSON string: a provider that echoes the
 	// request may show it escaped.
@@ -82,11 +72,8 @@ func New(cfg Config) (*Client, error) {
 // Socnet cannot carry, or one to a number outside Uganda, is refused before
 // any request is made.
 func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
-	if m == nil {
-		return providers.Receipt{}, invalid(errors.New("message is nil"))
-	}
-	if err := m.Validate(); err != nil {
-		return providers.Receipt{}, invalid(err)
+	if err := wire.Check(m); err != nil {
+		return providers.Receipt{}, err
 	}
 	if err := supported(&m.Content); err != nil {
 		return providers.Receipt{}, err
@@ -97,7 +84,7 @@ func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receip
 	}
 	body, err := json.Marshal(c.request(msisdn, &m.Content))
 	if err != nil {
-		return providers.Receipt{}, invalid(err)
+		return providers.Receipt{}, wire.Invalid(err)
 	}
 	resp, err := c.post(ctx, body)
 	if err != nil {
@@ -110,27 +97,9 @@ func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receip
 // *providers.SendError from providers.Do, which never quotes the request
 // body, where the API key is.
 func (c *Client) post(ctx context.Context, body []byte) (*providers.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	req, err := wire.JSONRequest(ctx, http.MethodPost, c.url, body)
 	if err != nil {
-		return nil, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	return providers.Do(c.http, req)
-}
-
-// invalid is the error for a message that cannot be sent as it stands.
-func invalid(err error) *providers.SendError {
-	return &providers.SendError{
-		Class:   providers.Permanent,
-		Reason:  providers.ReasonUnsupported,
-		Message: "invalid message, not sent",
-		Err:     err,
-	}
-}
-
-// prose is provider text fit for an error: redacted, then cut to one
-// short line (in that order, so a cut never leaves half a key behind).
-func (c *Client) prose(s string) string {
-	return providers.Snippet([]byte(providers.Redact(s, c.redactions...)))
 }

@@ -10,6 +10,11 @@
 // the SendError alone. Socnet documents no callbacks and no status query,
 // so the package has no ParseCallback: the answer to the send is final.
 //
+// What every adapter does the same way (the lenient JSON types, the URL
+// check, refusing an invalid message before any request, the error for an
+// answer that cannot be read) comes from providers/internal/wire; what
+// Socnet's bodies and codes mean stays here.
+//
 // # Requests
 //
 // Every send is one POST to Config.URL (default

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // request is the body of the document's Message Sending request, the only
@@ -68,19 +69,15 @@ func supported(ct *message.Content) error {
 		t := ct.Template
 		switch {
 		case t.Header != nil:
-			return unsupported("template headers are not supported by socnet (its request carries a template name and one msg)")
+			return wire.Unsupported("template headers are not supported by socnet (its request carries a template name and one msg)")
 		case len(t.Buttons) > 0:
-			return unsupported("template buttons are not supported by socnet (it adds an OTP template's copy-code button itself)")
+			return wire.Unsupported("template buttons are not supported by socnet (it adds an OTP template's copy-code button itself)")
 		case len(t.Body) != 1:
-			return unsupported(fmt.Sprintf("templates with %d body parameters are not supported by socnet "+
+			return wire.Unsupported(fmt.Sprintf("templates with %d body parameters are not supported by socnet "+
 				"(its mandatory msg carries exactly one: the template's parameter, e.g. the OTP)", len(t.Body)))
 		}
 		return nil
 	default:
-		return unsupported(string(k) + " messages are not supported by socnet")
+		return wire.Unsupported(string(k) + " messages are not supported by socnet")
 	}
-}
-
-func unsupported(why string) *providers.SendError {
-	return &providers.SendError{Class: providers.Permanent, Reason: providers.ReasonUnsupported, Message: why}
 }

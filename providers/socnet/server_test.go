@@ -14,8 +14,11 @@ import (
 // testKey is a 32-byte key, as the document describes.
 const testKey = "5f3c9a1e7b2d4c6a8e0f1a3b5c7d9e2f"
 
+// apiPath is the path of the document's request URL.
+const apiPath = "/projects/bulk/whatsapp/api.php"
+
 // endpoint is f's URL with the document's path.
-func endpoint(f *providertest.Fake) string { return f.URL + "/projects/bulk/whatsapp/api.php" }
+func endpoint(f *providertest.Fake) string { return f.URL + apiPath }
 
 // The document's two success shapes.
 const (
@@ -48,6 +51,14 @@ func msg(c message.Content) *message.Message {
 }
 
 var textMsg = message.Content{Text: &message.Text{Body: "Oli otya"}}
+
+// sendText sends a text message through a client against baseURL (a
+// Fake's URL): what the providertest table runners send.
+func sendText(t *testing.T, baseURL string) error {
+	t.Helper()
+	_, err := newClient(t, socnet.Config{URL: baseURL + apiPath}).Send(context.Background(), msg(textMsg))
+	return err
+}
 
 // sendErr sends m and returns the *SendError it must fail with.
 func sendErr(t *testing.T, c *socnet.Client, m *message.Message) *providers.SendError {

@@ -3,7 +3,6 @@ package taqnyat
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // answer is any body Taqnyat returns. A send is answered like a delivery
@@ -24,42 +24,39 @@ type answer struct {
 	Type      string        `json:"type"`
 	Statuses  statusList    `json:"statuses"`
 	Messages  list[sentRef] `json:"messages"`
-	MessageID flexString    `json:"message_id"`
-	ID        flexString    `json:"id"`
-	Message   flexString    `json:"message"`
-	Code      flexString    `json:"code"`
-	Reason    texts         `json:"reason"`
-	Details   texts         `json:"details"`
-	Title     texts         `json:"title"`
-	Error     texts         `json:"error"`
-	Failed    []flexString  `json:"failedToOptInNumbers"`
+	MessageID wire.String   `json:"message_id"`
+	ID        wire.String   `json:"id"`
+	Message   wire.String   `json:"message"`
+	Code      wire.String   `json:"code"`
+	Reason    wire.Texts    `json:"reason"`
+	Details   wire.Texts    `json:"details"`
+	Title     wire.Texts    `json:"title"`
+	Error     wire.Texts    `json:"error"`
+	Failed    []wire.String `json:"failedToOptInNumbers"`
 }
 
 // sentRef is one entry of a WhatsApp-style "messages": {"id":"wamid..."}
 // (message_id is read too).
 type sentRef struct {
-	ID        flexString `json:"id"`
-	MessageID flexString `json:"message_id"`
+	ID        wire.String `json:"id"`
+	MessageID wire.String `json:"message_id"`
 }
 
 // deliveryStatus is one entry of "statuses": the document's delivery report
 // (status, state, message_id, details, recipient, timestamp).
 type deliveryStatus struct {
-	Status    flexString `json:"status"` // success or failure
-	State     flexString `json:"state"`
-	MessageID flexString `json:"message_id"`
-	Details   texts      `json:"details"`
-	Recipient flexString `json:"recipient"`
-	Timestamp flexString `json:"timestamp"`
+	Status    wire.String `json:"status"` // success or failure
+	State     wire.String `json:"state"`
+	MessageID wire.String `json:"message_id"`
+	Details   wire.Texts  `json:"details"`
+	Recipient wire.String `json:"recipient"`
+	Timestamp wire.String `json:"timestamp"`
 }
 
 // parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
 // object.
 func parseAnswer(b []byte) (a answer, ok bool) {
-	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		return answer{}, false
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
+	if !wire.DecodeObject(b, &a) {
 		return answer{}, false
 	}
 	return a, true
@@ -82,7 +79,7 @@ func (a *answer) status(waID string) *deliveryStatus {
 // code is the provider's numeric code: "message" when it is a number (the
 // form {"message":"401","reason":"Unauthorized bot"}), else "code".
 func (a *answer) code() string {
-	for _, s := range []flexString{a.Message, a.Code} {
+	for _, s := range []wire.String{a.Message, a.Code} {
 		if _, err := strconv.Atoi(string(s)); err == nil {
 			return string(s)
 		}
@@ -97,10 +94,10 @@ func (a *answer) words() string {
 	if a.code() != string(a.Message) {
 		w = append(w, string(a.Message))
 	}
-	for _, t := range []texts{a.Title, a.Reason, a.Details, a.Error} {
+	for _, t := range []wire.Texts{a.Title, a.Reason, a.Details, a.Error} {
 		w = append(w, t...)
 	}
-	return join(w)
+	return wire.Join(w...)
 }
 
 // messageID is the message id of an answer in a WhatsApp-style shape: the
@@ -109,13 +106,13 @@ func (a *answer) words() string {
 // read by status, before this.
 func (a *answer) messageID() string {
 	for _, m := range a.Messages {
-		for _, id := range []flexString{m.ID, m.MessageID} {
+		for _, id := range []wire.String{m.ID, m.MessageID} {
 			if s := strings.TrimSpace(string(id)); s != "" {
 				return s
 			}
 		}
 	}
-	for _, id := range []flexString{a.MessageID, a.ID} {
+	for _, id := range []wire.String{a.MessageID, a.ID} {
 		if s := strings.TrimSpace(string(id)); s != "" {
 			return s
 		}
@@ -183,21 +180,8 @@ func (c *Client) receipt(resp *providers.Response, waID string) (providers.Recei
 	if a.isError() {
 		return providers.Receipt{}, c.failure(resp, a, waID)
 	}
-	why := "answer carries no message id"
-	if !ok {
-		why = "answer is not JSON"
-	}
-	if s := c.prose(string(resp.Body)); s != "" {
-		why += ": " + s
-	}
-	return providers.Receipt{}, &providers.SendError{
-		Class:      providers.Transient,
-		Reason:     providers.ReasonMalformed,
-		Code:       strconv.Itoa(resp.Status),
-		HTTPStatus: resp.Status,
-		Ambiguous:  true, // a 2xx: Taqnyat may well have queued it
-		Message:    why,
-	}
+	// A 2xx: Taqnyat may well have queued it.
+	return providers.Receipt{}, wire.NoMessageID(resp, ok, c.redactions...)
 }
 
 // receiptStatus is where a synchronous answer leaves the message: accepted
@@ -230,7 +214,7 @@ func (c *Client) provisioned(resp *providers.Response) error {
 	}
 	if len(a.Failed) > 0 {
 		return &providers.SendError{Class: providers.Permanent, Code: "failed_to_opt_in", HTTPStatus: resp.Status,
-			Message: c.prose(string(resp.Body))}
+			Message: wire.Prose(string(resp.Body), c.redactions...)}
 	}
 	if a.isError() {
 		return c.failure(resp, a, "")
@@ -246,7 +230,7 @@ func (c *Client) stateFailure(resp *providers.Response, st *deliveryStatus) *pro
 		code = "failure"
 	}
 	class, reason := classifyState(code)
-	text := join(st.Details)
+	text := wire.Join(st.Details...)
 	if text == "" {
 		text = "Taqnyat reports the message " + code
 	}
@@ -256,7 +240,7 @@ func (c *Client) stateFailure(resp *providers.Response, st *deliveryStatus) *pro
 		Code:       code,
 		HTTPStatus: resp.Status,
 		RetryAfter: providers.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		Message:    c.prose(text),
+		Message:    wire.Prose(text, c.redactions...),
 	}
 }
 
@@ -271,16 +255,9 @@ func (c *Client) failure(resp *providers.Response, a answer, waID string) *provi
 	if code == "" {
 		code = strconv.Itoa(resp.Status)
 	}
-	text := a.words()
-	if text == "" { // not JSON, or JSON in no documented shape
-		text = string(resp.Body)
-	}
-	if text == "" {
-		text = http.StatusText(resp.Status)
-	}
-	if text == "" {
-		text = "no reason given"
-	}
+	// When the body is not JSON, or JSON in no documented shape, its own
+	// text explains.
+	text := wire.Explain(a.words(), resp.Body, resp.Status)
 	class, reason := classify(code, resp.Status, text)
 	return &providers.SendError{
 		Class:      class,
@@ -291,21 +268,8 @@ func (c *Client) failure(resp *providers.Response, a answer, waID string) *provi
 		// A 2xx that names an error and a message id is contradictory:
 		// the message may have gone out.
 		Ambiguous: resp.Status/100 == 2 && a.messageID() != "",
-		Message:   c.prose(text),
+		Message:   wire.Prose(text, c.redactions...),
 	}
-}
-
-// join joins the non-empty, distinct words with ": ".
-func join(words []string) string {
-	var out []string
-	for _, w := range words {
-		w = strings.TrimSpace(w)
-		if w == "" || (len(out) > 0 && out[len(out)-1] == w) {
-			continue
-		}
-		out = append(out, w)
-	}
-	return strings.Join(out, ": ")
 }
 
 // stateOf normalizes a state word: "No_Opt_In " → "no_opt_in".
@@ -356,53 +320,6 @@ func (l *statusList) UnmarshalJSON(b []byte) error {
 				*l = append(*l, s)
 			}
 		}
-	}
-	return nil
-}
-
-// flexString is a value sent as a JSON string or number ("401" or 401, an
-// id as "01DPNX..." or 123). Whole numbers are written in decimal; anything
-// else (objects, arrays, booleans) decodes as "".
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	*f = ""
-	var v any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if d.Decode(&v) != nil {
-		return nil
-	}
-	switch v := v.(type) {
-	case json.Number:
-		if n, err := v.Int64(); err == nil {
-			*f = flexString(strconv.FormatInt(n, 10))
-		} else if x, err := v.Float64(); err == nil && x == float64(int64(x)) {
-			*f = flexString(strconv.FormatInt(int64(x), 10))
-		} else {
-			*f = flexString(v.String())
-		}
-	case string:
-		*f = flexString(strings.TrimSpace(v))
-	}
-	return nil
-}
-
-// texts is provider prose sent as a string or an array of strings.
-type texts []string
-
-func (t *texts) UnmarshalJSON(b []byte) error {
-	*t = nil
-	var one string
-	if json.Unmarshal(b, &one) == nil {
-		if one != "" {
-			*t = texts{one}
-		}
-		return nil
-	}
-	var many []string
-	if json.Unmarshal(b, &many) == nil {
-		*t = many
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // callback is the document's "Callback Structure": one POST may carry
@@ -34,10 +35,10 @@ type waMessage struct{ notification }
 
 func (w *waMessage) UnmarshalJSON(b []byte) error {
 	var head struct {
-		From      flexString `json:"from"`
-		To        flexString `json:"to"`
-		ID        flexString `json:"id"`
-		Timestamp flexString `json:"timestamp"`
+		From      wire.String `json:"from"`
+		To        wire.String `json:"to"`
+		ID        wire.String `json:"id"`
+		Timestamp wire.String `json:"timestamp"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
 		return err
@@ -50,11 +51,11 @@ func (w *waMessage) UnmarshalJSON(b []byte) error {
 // message, timestamp; replying_to, forwarded, frequently_forwarded and
 // referral are not needed.
 type notification struct {
-	From      flexString `json:"from"`
-	To        flexString `json:"to"`
-	MessageID flexString `json:"message_id"`
-	Message   inbound    `json:"message"`
-	Timestamp flexString `json:"timestamp"`
+	From      wire.String `json:"from"`
+	To        wire.String `json:"to"`
+	MessageID wire.String `json:"message_id"`
+	Message   inbound     `json:"message"`
+	Timestamp wire.String `json:"timestamp"`
 }
 
 // inbound is the message object of a notification, by type: text (body,
@@ -63,19 +64,19 @@ type notification struct {
 // (url, mime_type, caption, filename), location (lat/lng or
 // latitude/longitude, name, address), contacts (contact cards).
 type inbound struct {
-	Type      flexString `json:"type"`
-	Body      texts      `json:"body"`
-	Text      textField  `json:"text"`
-	Payload   flexString `json:"payload"`
-	URL       flexString `json:"url"`
-	Caption   texts      `json:"caption"`
-	Lat       coord      `json:"lat"`
-	Lng       coord      `json:"lng"`
-	Latitude  coord      `json:"latitude"`
-	Longitude coord      `json:"longitude"`
-	Name      texts      `json:"name"`
-	Address   texts      `json:"address"`
-	Contacts  list[card] `json:"contacts"`
+	Type      wire.String `json:"type"`
+	Body      wire.Texts  `json:"body"`
+	Text      textField   `json:"text"`
+	Payload   wire.String `json:"payload"`
+	URL       wire.String `json:"url"`
+	Caption   wire.Texts  `json:"caption"`
+	Lat       coord       `json:"lat"`
+	Lng       coord       `json:"lng"`
+	Latitude  coord       `json:"latitude"`
+	Longitude coord       `json:"longitude"`
+	Name      wire.Texts  `json:"name"`
+	Address   wire.Texts  `json:"address"`
+	Contacts  list[card]  `json:"contacts"`
 }
 
 // UnmarshalJSON reads the message object; a message that is a bare string
@@ -87,7 +88,7 @@ func (m *inbound) UnmarshalJSON(b []byte) error {
 	if !bytes.HasPrefix(b, []byte("{")) {
 		var s string
 		if json.Unmarshal(b, &s) == nil && strings.TrimSpace(s) != "" {
-			m.Type, m.Body = "text", texts{s}
+			m.Type, m.Body = "text", wire.Texts{s}
 		}
 		return nil
 	}
@@ -103,7 +104,7 @@ func (m *inbound) kind() string {
 		return k
 	}
 	switch {
-	case join(m.Body) != "" || join(m.Text) != "":
+	case wire.Join(m.Body...) != "" || wire.Join(m.Text...) != "":
 		return "text"
 	case (m.Lat.ok && m.Lng.ok) || (m.Latitude.ok && m.Longitude.ok):
 		return "location"
@@ -126,12 +127,11 @@ type card struct {
 // (another type, error or group notifications, unknown states) yields no
 // events and no error.
 func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, error) {
-	b := bytes.TrimSpace(body)
-	if !bytes.HasPrefix(b, []byte("{")) {
+	if !wire.IsObject(body) {
 		return nil, errors.New("taqnyat callback: body is not a JSON object")
 	}
 	var cb callback
-	if err := json.Unmarshal(b, &cb); err != nil {
+	if err := json.Unmarshal(body, &cb); err != nil {
 		return nil, fmt.Errorf("taqnyat callback: %w", err)
 	}
 	if t := strings.TrimSpace(cb.Type); t != "" && !strings.EqualFold(t, "whatsapp") {
@@ -210,7 +210,7 @@ func statusEvent(s *deliveryStatus) (providers.Event, bool) {
 	}
 	if st.status == message.Failed {
 		ev.ErrorCode = st.code
-		ev.Error = join(s.Details)
+		ev.Error = wire.Join(s.Details...)
 	}
 	return ev, true
 }
@@ -234,19 +234,19 @@ func inboundEvent(n *notification) (providers.Event, bool) {
 	}
 	switch kind {
 	case "text": // body, else text ("..." or the Cloud API's {"body":"..."})
-		ev.Text = join(m.Body)
+		ev.Text = wire.Join(m.Body...)
 		if ev.Text == "" {
-			ev.Text = join(m.Text)
+			ev.Text = wire.Join(m.Text...)
 		}
 	case "button": // a quick-reply button: its text, else its payload
-		ev.Text = join(m.Text)
+		ev.Text = wire.Join(m.Text...)
 		if ev.Text == "" {
 			ev.Text = string(m.Payload)
 		}
 	case "image", "video", "document", "audio", "sticker":
-		ev.MediaKind, ev.MediaRef, ev.Text = message.Kind(kind), string(m.URL), join(m.Caption)
+		ev.MediaKind, ev.MediaRef, ev.Text = message.Kind(kind), string(m.URL), wire.Join(m.Caption...)
 	case "voice": // a voice note is audio
-		ev.MediaKind, ev.MediaRef, ev.Text = message.KindAudio, string(m.URL), join(m.Caption)
+		ev.MediaKind, ev.MediaRef, ev.Text = message.KindAudio, string(m.URL), wire.Join(m.Caption...)
 	case "location":
 		ev.MediaKind = message.KindLocation
 		lat, lng := m.Lat, m.Lng
@@ -256,7 +256,7 @@ func inboundEvent(n *notification) (providers.Event, bool) {
 		if lat.ok && lng.ok {
 			ev.MediaRef = "geo:" + lat.String() + "," + lng.String()
 		}
-		ev.Text = strings.Join(nonEmpty(join(m.Name), join(m.Address)), ", ")
+		ev.Text = strings.Join(nonEmpty(wire.Join(m.Name...), wire.Join(m.Address...)), ", ")
 	case "contacts":
 		ev.MediaKind = message.KindContacts
 		var names []string
@@ -358,14 +358,14 @@ func (t *textField) UnmarshalJSON(b []byte) error {
 	*t = nil
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
 		var o struct {
-			Body texts `json:"body"`
+			Body wire.Texts `json:"body"`
 		}
 		if json.Unmarshal(b, &o) == nil {
 			*t = textField(o.Body)
 		}
 		return nil
 	}
-	return (*texts)(t).UnmarshalJSON(b)
+	return (*wire.Texts)(t).UnmarshalJSON(b)
 }
 
 // coord is a coordinate sent as a JSON number or a numeric string; ok is
@@ -376,7 +376,7 @@ type coord struct {
 }
 
 func (c *coord) UnmarshalJSON(b []byte) error {
-	var s flexString
+	var s wire.String
 	_ = s.UnmarshalJSON(b)
 	v, err := strconv.ParseFloat(string(s), 64)
 	*c = coord{v: v, ok: err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)}

@@ -1,7 +1,6 @@
 package taqnyat
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // DefaultBaseURL is the document's API base ("Base URL").
@@ -61,22 +61,12 @@ func New(cfg Config) (*Client, error) {
 	if tok == "" {
 		return nil, errors.New("taqnyat: Token is required")
 	}
-	if strings.ContainsFunc(tok, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if wire.HasControl(tok) {
 		return nil, errors.New("taqnyat: Token contains control characters and cannot be sent as a header")
 	}
-	raw := strings.TrimSpace(cfg.BaseURL)
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	base, err := url.Parse(raw)
+	base, err := wire.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("taqnyat: BaseURL: %w", err)
-	}
-	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("taqnyat: BaseURL %q must be an absolute http or https URL", base.Redacted())
-	}
-	if base.RawQuery != "" || base.Fragment != "" {
-		return nil, fmt.Errorf("taqnyat: BaseURL %q must not carry a query or fragment", base.Redacted())
+		return nil, fmt.Errorf("taqnyat: %w", err)
 	}
 	return &Client{
 		token: tok,
@@ -94,11 +84,8 @@ func New(cfg Config) (*Client, error) {
 // *providers.SendError. An invalid m, or content Taqnyat cannot carry, is
 // refused before any request is made.
 func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
-	if m == nil {
-		return providers.Receipt{}, invalid(errors.New("message is nil"))
-	}
-	if err := m.Validate(); err != nil {
-		return providers.Receipt{}, invalid(err)
+	if err := wire.Check(m); err != nil {
+		return providers.Receipt{}, err
 	}
 	req, err := c.request(m)
 	if err != nil {
@@ -106,7 +93,7 @@ func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receip
 	}
 	body, err := json.Marshal(req)
 	if err != nil { // e.g. a NaN coordinate, which Validate lets through
-		return providers.Receipt{}, invalid(err)
+		return providers.Receipt{}, wire.Invalid(err)
 	}
 	resp, err := c.do(ctx, http.MethodPost, c.messages, body)
 	if err != nil {
@@ -180,38 +167,10 @@ type provisionRequest struct {
 // answer is a *providers.SendError from providers.Do, which never quotes
 // request headers or bodies.
 func (c *Client) do(ctx context.Context, method, u string, body []byte) (*providers.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	req, err := wire.JSONRequest(ctx, method, u, body)
 	if err != nil {
-		return nil, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	return providers.Do(c.http, req)
-}
-
-// invalid is the error for a message that cannot be sent as it stands.
-func invalid(err error) *providers.SendError {
-	return &providers.SendError{
-		Class:   providers.Permanent,
-		Reason:  providers.ReasonUnsupported,
-		Message: "invalid message, not sent",
-		Err:     err,
-	}
-}
-
-// unsupported is the error for content Taqnyat cannot carry; why reads
-// "<what> is not supported by Taqnyat".
-func unsupported(format string, args ...any) *providers.SendError {
-	return &providers.SendError{
-		Class:   providers.Permanent,
-		Reason:  providers.ReasonUnsupported,
-		Message: fmt.Sprintf(format, args...),
-	}
-}
-
-// prose is provider text fit for an error: redacted, then cut to one
-// short line (in that order, so a cut never leaves half a token behind).
-func (c *Client) prose(s string) string {
-	return providers.Snippet([]byte(providers.Redact(s, c.redactions...)))
 }

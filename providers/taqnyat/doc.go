@@ -10,6 +10,12 @@
 // It must never retry, sleep, log, or put the Bearer token in an error:
 // the worker decides what happens next from the SendError alone.
 //
+// What every adapter does the same way (the lenient JSON types, the
+// BaseURL and credential checks, refusing an invalid message before any
+// request, the error for an answer that cannot be read) comes from
+// providers/internal/wire; what Taqnyat's bodies and codes mean stays
+// here.
+//
 // The document is terse: it names the endpoints, the fields of each message
 // object, the callback structure and the message states, but shows no
 // request or answer body, no template fields and no error body. It is,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 	"github.com/wabulk/wabulk/providers/whatsapp"
 )
 
@@ -101,7 +102,7 @@ func (c *Client) request(m *message.Message) (request, error) {
 			return request{}, err
 		}
 	default:
-		return request{}, unsupported("%s messages are not supported by Taqnyat", ct.Kind())
+		return request{}, wire.Unsupported(fmt.Sprintf("%s messages are not supported by Taqnyat", ct.Kind()))
 	}
 	if !m.ExpiresAt.IsZero() {
 		left := m.ExpiresAt.Sub(c.now()).Truncate(time.Second)
@@ -133,7 +134,7 @@ func template(w *wireMessage, t *message.Template) error {
 		}
 		for _, m := range []*message.Media{h.Image, h.Video, h.Document} {
 			if m != nil && m.Caption != "" {
-				return unsupported("a caption on a template header is not supported by Taqnyat")
+				return wire.Unsupported("a caption on a template header is not supported by Taqnyat")
 			}
 		}
 	}
@@ -143,8 +144,8 @@ func template(w *wireMessage, t *message.Template) error {
 		seen := make([]bool, len(t.Buttons))
 		for _, b := range t.Buttons {
 			if b.Index < 0 || b.Index >= len(t.Buttons) || seen[b.Index] {
-				return unsupported("template buttons with indexes other than 0..%d, each once, are not supported by Taqnyat "+
-					"(its button list is positional: give every button of the template)", len(t.Buttons)-1)
+				return wire.Unsupported(fmt.Sprintf("template buttons with indexes other than 0..%d, each once, are not supported by Taqnyat "+
+					"(its button list is positional: give every button of the template)", len(t.Buttons)-1))
 			}
 			seen[b.Index] = true
 			if b.SubType == "quick_reply" {

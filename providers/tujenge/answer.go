@@ -1,25 +1,24 @@
 package tujenge
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // answer is any body Tujenge returns: a success carries messages, an
 // on-premises error carries errors, a gateway error carries meta.success =
-// false. The decoding is lenient (see oneOrMany, code, texts): a field in an
-// unexpected shape is dropped rather than failing the whole answer.
+// false. The decoding is lenient (see wire.OneOrMany, wire.String,
+// wire.Texts): a field in an unexpected shape is dropped rather than
+// failing the whole answer.
 type answer struct {
-	Messages oneOrMany[sentMessage] `json:"messages"`
-	Errors   oneOrMany[apiError]    `json:"errors"`
-	Meta     *meta                  `json:"meta"`
+	Messages wire.OneOrMany[sentMessage] `json:"messages"`
+	Errors   wire.OneOrMany[apiError]    `json:"errors"`
+	Meta     *meta                       `json:"meta"`
 }
 
 type sentMessage struct {
@@ -29,28 +28,25 @@ type sentMessage struct {
 // apiError is the on-premises shape:
 // {"errors":[{"code":470,"title":"...","details":"..."}],"meta":{...}}.
 type apiError struct {
-	Code    code  `json:"code"`
-	Title   texts `json:"title"`
-	Details texts `json:"details"`
+	Code    wire.String `json:"code"` // 470 or "470"
+	Title   wire.Texts  `json:"title"`
+	Details wire.Texts  `json:"details"`
 }
 
 // meta is the on-premises API's meta ({"api_status":..., "version":...}) or
 // the gateway's error envelope:
 // {"meta":{"success":false,"http_code":400,"developer_message":"...","details":["..."]}}.
 type meta struct {
-	Success          *bool `json:"success"`
-	HTTPCode         code  `json:"http_code"`
-	DeveloperMessage texts `json:"developer_message"`
-	Details          texts `json:"details"`
+	Success          *bool       `json:"success"`
+	HTTPCode         wire.String `json:"http_code"`
+	DeveloperMessage wire.Texts  `json:"developer_message"`
+	Details          wire.Texts  `json:"details"`
 }
 
 // parseAnswer decodes b; ok is false (and a zero) when b is not a JSON
 // object.
 func parseAnswer(b []byte) (a answer, ok bool) {
-	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		return answer{}, false
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
+	if !wire.DecodeObject(b, &a) {
 		return answer{}, false
 	}
 	return a, true
@@ -103,20 +99,7 @@ func (a *answer) describe() (code, text string) {
 			words = append(words, m.Details...)
 		}
 	}
-	return code, join(words)
-}
-
-// join joins the non-empty, distinct words with ": ".
-func join(words []string) string {
-	var out []string
-	for _, w := range words {
-		w = strings.TrimSpace(w)
-		if w == "" || (len(out) > 0 && out[len(out)-1] == w) {
-			continue
-		}
-		out = append(out, w)
-	}
-	return strings.Join(out, ": ")
+	return code, wire.Join(words...)
 }
 
 // receipt reads the answer to POST /v1/messages.
@@ -128,21 +111,8 @@ func (c *Client) receipt(resp *providers.Response) (providers.Receipt, error) {
 	if id := a.id(); id != "" {
 		return providers.Receipt{ProviderMessageID: id, Status: message.Accepted}, nil
 	}
-	why := "answer carries no message id"
-	if !ok {
-		why = "answer is not JSON"
-	}
-	if s := c.prose(string(resp.Body)); s != "" {
-		why += ": " + s
-	}
-	return providers.Receipt{}, &providers.SendError{
-		Class:      providers.Transient,
-		Reason:     providers.ReasonMalformed,
-		Code:       strconv.Itoa(resp.Status),
-		HTTPStatus: resp.Status,
-		Ambiguous:  true, // a 2xx: Tujenge may well have sent it
-		Message:    why,
-	}
+	// A 2xx: Tujenge may well have sent it.
+	return providers.Receipt{}, wire.NoMessageID(resp, ok, c.redactions...)
 }
 
 // failure turns an error answer (any status, or a 2xx whose body carries
@@ -154,15 +124,9 @@ func (c *Client) failure(resp *providers.Response, a answer, secrets ...string) 
 	if code == "" {
 		code = strconv.Itoa(resp.Status)
 	}
-	if text == "" { // not JSON, or JSON in neither documented shape
-		text = string(resp.Body)
-	}
-	if text == "" {
-		text = http.StatusText(resp.Status)
-	}
-	if text == "" {
-		text = "no reason given"
-	}
+	// When the body is not JSON, or JSON in neither documented shape,
+	// its own text explains.
+	text = wire.Explain(text, resp.Body, resp.Status)
 	class, reason := classify(code, resp.Status, text)
 	return &providers.SendError{
 		Class:      class,
@@ -175,72 +139,4 @@ func (c *Client) failure(resp *providers.Response, a answer, secrets ...string) 
 		Ambiguous: a.id() != "",
 		Message:   c.prose(text, secrets...),
 	}
-}
-
-// oneOrMany decodes a JSON array of T or a single T (Tujenge's
-// "messages" is documented as an array; some gateways send an object).
-// Anything else decodes as empty.
-type oneOrMany[T any] []T
-
-func (o *oneOrMany[T]) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	var many []T
-	if bytes.HasPrefix(b, []byte("[")) && json.Unmarshal(b, &many) == nil {
-		*o = many
-		return nil
-	}
-	var one T
-	if bytes.HasPrefix(b, []byte("{")) && json.Unmarshal(b, &one) == nil {
-		*o = oneOrMany[T]{one}
-		return nil
-	}
-	*o = nil
-	return nil
-}
-
-// code is a provider code sent as a JSON number (470) or string ("470").
-// Whole numbers are normalised to their decimal form; anything else decodes
-// as "".
-type code string
-
-func (c *code) UnmarshalJSON(b []byte) error {
-	*c = ""
-	var v any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if d.Decode(&v) != nil {
-		return nil
-	}
-	switch v := v.(type) {
-	case json.Number:
-		if n, err := v.Int64(); err == nil {
-			*c = code(strconv.FormatInt(n, 10))
-		} else if f, err := v.Float64(); err == nil && f == float64(int64(f)) {
-			*c = code(strconv.FormatInt(int64(f), 10))
-		} else {
-			*c = code(v.String())
-		}
-	case string:
-		*c = code(strings.TrimSpace(v))
-	}
-	return nil
-}
-
-// texts is provider prose sent as a string or an array of strings.
-type texts []string
-
-func (t *texts) UnmarshalJSON(b []byte) error {
-	*t = nil
-	var one string
-	if json.Unmarshal(b, &one) == nil {
-		if one != "" {
-			*t = texts{one}
-		}
-		return nil
-	}
-	var many []string
-	if json.Unmarshal(b, &many) == nil {
-		*t = many
-	}
-	return nil
 }

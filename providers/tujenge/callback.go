@@ -13,6 +13,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 var _ providers.CallbackParser = (*Client)(nil)
@@ -108,8 +109,7 @@ func (c *Client) ParseCallback(_ http.Header, body []byte) ([]providers.Event, e
 }
 
 func parseCallback(body []byte) ([]providers.Event, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
+	if !wire.IsObject(body) {
 		return nil, errors.New("tujenge callback: body is not a JSON object")
 	}
 	var w webhook

@@ -1,7 +1,6 @@
 package tujenge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/internal/wire"
 )
 
 // DefaultBaseURL is where Tujenge serves its API.
@@ -53,22 +53,12 @@ func New(cfg Config) (*Client, error) {
 	if key == "" {
 		return nil, errors.New("tujenge: APIKey is required")
 	}
-	if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if wire.HasControl(key) {
 		return nil, errors.New("tujenge: APIKey contains control characters and cannot be sent as a header")
 	}
-	raw := strings.TrimSpace(cfg.BaseURL)
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	base, err := url.Parse(raw)
+	base, err := wire.BaseURL("BaseURL", cfg.BaseURL, DefaultBaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("tujenge: BaseURL: %w", err)
-	}
-	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("tujenge: BaseURL %q must be an absolute http or https URL", base.Redacted())
-	}
-	if base.RawQuery != "" || base.Fragment != "" {
-		return nil, fmt.Errorf("tujenge: BaseURL %q must not carry a query or fragment", base.Redacted())
+		return nil, fmt.Errorf("tujenge: %w", err)
 	}
 	// The document's examples put /v1 after the host; a base_url that
 	// already ends in /v1 means the same API, not /v1/v1.
@@ -87,15 +77,12 @@ func New(cfg Config) (*Client, error) {
 // WhatsApp message id ("gBEG..."); every failure is a *providers.SendError.
 // An invalid m is refused before any request is made.
 func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receipt, error) {
-	if m == nil {
-		return providers.Receipt{}, invalid(errors.New("message is nil"))
-	}
-	if err := m.Validate(); err != nil {
-		return providers.Receipt{}, invalid(err)
+	if err := wire.Check(m); err != nil {
+		return providers.Receipt{}, err
 	}
 	body, err := json.Marshal(c.request(m))
 	if err != nil { // e.g. a NaN coordinate, which Validate lets through
-		return providers.Receipt{}, invalid(err)
+		return providers.Receipt{}, wire.Invalid(err)
 	}
 	resp, err := c.post(ctx, c.messages, body)
 	if err != nil {
@@ -109,7 +96,7 @@ func (c *Client) Send(ctx context.Context, m *message.Message) (providers.Receip
 // e.g. an Authorization header the webhook receiver checks; their values
 // are treated as secrets. A failure is a *providers.SendError.
 func (c *Client) SetWebhook(ctx context.Context, webhookURL string, headers map[string]string) error {
-	if u, err := url.Parse(webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !wire.IsHTTPURL(webhookURL) {
 		return fmt.Errorf("set webhook: %w", &providers.SendError{Class: providers.Permanent,
 			Message: "the webhook url must be an absolute http or https URL"})
 	}
@@ -142,33 +129,17 @@ type webhookConfig struct {
 // answer is a *providers.SendError from providers.Do, which never quotes
 // request headers or bodies, where the secrets are.
 func (c *Client) post(ctx context.Context, u string, body []byte) (*providers.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	req, err := wire.JSONRequest(ctx, http.MethodPost, u, body)
 	if err != nil {
-		return nil, &providers.SendError{Class: providers.Transient, Message: "building the request", Err: err}
+		return nil, err
 	}
 	// The documented spelling; Go would canonicalise Set to Wa-Api-Key.
 	req.Header["WA-API-KEY"] = []string{c.apiKey}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	return providers.Do(c.http, req)
 }
 
-// invalid is the error for a message that cannot be sent as it stands.
-func invalid(err error) *providers.SendError {
-	return &providers.SendError{
-		Class:   providers.Permanent,
-		Reason:  providers.ReasonUnsupported,
-		Message: "invalid message, not sent",
-		Err:     err,
-	}
-}
-
-// prose is provider text fit for an error: redacted, then cut to one
-// short line (in that order, so a cut never leaves half a key behind).
+// prose is provider text fit for an error (see wire.Prose): the key
+// redacted first, then secrets (a webhook's header values).
 func (c *Client) prose(s string, secrets ...string) string {
-	return providers.Snippet([]byte(c.redact(s, secrets...)))
-}
-
-func (c *Client) redact(s string, secrets ...string) string {
-	return providers.Redact(providers.Redact(s, c.redactions...), secrets...)
+	return wire.Prose(providers.Redact(s, c.redactions...), secrets...)
 }
