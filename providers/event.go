@@ -52,15 +52,6 @@ type Event struct {
 	Time time.Time `json:"time,omitzero"`
 }
 
-// EventBatch is the events of one callback for one provider account: the
-// payload the webhook receiver enqueues (asynq task type
-// message.TypeEvents) and the worker applies.
-type EventBatch struct {
-	Account  string    `json:"account"`
-	Received time.Time `json:"received"`
-	Events   []Event   `json:"events"`
-}
-
 // CallbackParser reads a provider's callback into events. It is given the
 // request's headers and its whole body (already size-limited by the
 // receiver). A body it cannot read is an error: the receiver answers 400

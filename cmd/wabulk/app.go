@@ -132,7 +132,7 @@ func buildProvider(p ProviderConfig) (providers.Provider, error) {
 			CallbackURL: p.CallbackURL, HTTP: httpc})
 	case "meta":
 		return meta.New(meta.Config{BaseURL: p.BaseURL, Token: p.Token.Reveal(), PhoneNumberID: p.PhoneNumberID,
-			AppSecret: p.AppSecret.Reveal(), HTTP: httpc})
+			AppSecret: p.AppSecret.Reveal(), VerifyToken: p.VerifyToken.Reveal(), HTTP: httpc})
 	}
 	return nil, fmt.Errorf("unknown kind %q", p.Kind)
 }

@@ -88,7 +88,7 @@ reports) go to --out.`, errOut)
 		Worker: WorkerConfig{Concurrency: 40, DelayedTaskCheckInterval: Duration(200 * time.Millisecond),
 			RetryBase: Duration(300 * time.Millisecond), RetryMax: Duration(3 * time.Second), MaxAttempts: 8},
 	}
-	if pollKinds[*kind] { // receipts are polled: as fast as the account sends, soon after
+	if pollKinds()[*kind] { // receipts are polled: as fast as the account sends, soon after
 		cfg.Providers[0].PollRate = *rateLimit
 		cfg.Worker.PollFirstAfter = Duration(time.Second)
 	}

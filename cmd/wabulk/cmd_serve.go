@@ -16,6 +16,7 @@ import (
 
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store"
 )
 
@@ -188,8 +189,8 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, er
 }
 
 // newWebhooks is serve's receiver of accounts, storing through client.
-func newWebhooks(cfg *Config, accounts map[string]producer.WebhookAccount, client *asynq.Client, log *zap.Logger) (*producer.Webhooks, error) {
-	hooks, err := producer.NewWebhooks(client, producer.WebhooksConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
+func newWebhooks(cfg *Config, accounts map[string]receipts.Account, client *asynq.Client, log *zap.Logger) (*receipts.Receiver, error) {
+	hooks, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
 	if err != nil {
 		return nil, webhookConfigError(cfg, err)
 	}
@@ -237,9 +238,11 @@ func webhookServer(h http.Handler, log *zap.Logger) *http.Server {
 }
 
 // webhookAccounts makes one endpoint per account whose adapter reads
-// callbacks, and names the accounts whose adapter does not (socnet).
-func webhookAccounts(cfg *Config) (map[string]producer.WebhookAccount, []string, error) {
-	accounts := map[string]producer.WebhookAccount{}
+// callbacks, and names the accounts whose adapter does not (socnet). An
+// adapter that authenticates its callbacks itself (meta, with app_secret)
+// was given its secrets by buildProvider.
+func webhookAccounts(cfg *Config) (map[string]receipts.Account, []string, error) {
+	accounts := map[string]receipts.Account{}
 	var none []string
 	for _, p := range cfg.Providers {
 		prov, err := buildProvider(withoutSendCredentials(p))
@@ -251,7 +254,7 @@ func webhookAccounts(cfg *Config) (map[string]producer.WebhookAccount, []string,
 			none = append(none, p.Name)
 			continue
 		}
-		a := producer.WebhookAccount{
+		accounts[p.Name] = receipts.Account{
 			Parser:        parser,
 			SecretHeader:  p.WebhookSecretHeader,
 			SecretValue:   p.WebhookSecret.Reveal(),
@@ -259,10 +262,6 @@ func webhookAccounts(cfg *Config) (map[string]producer.WebhookAccount, []string,
 			BasicPassword: p.WebhookPassword.Reveal(),
 			Insecure:      p.WebhookInsecure,
 		}
-		if p.Kind == "meta" {
-			a.AppSecret, a.VerifyToken = p.AppSecret.Reveal(), p.VerifyToken.Reveal()
-		}
-		accounts[p.Name] = a
 	}
 	if len(accounts) == 0 {
 		return accounts, none, fmt.Errorf("no provider account sends callbacks (%s: kind socnet has none): %w", strings.Join(none, ", "), errNothingToServe)
@@ -315,7 +314,7 @@ func authOf(p *ProviderConfig) string {
 }
 
 // webhookConfigError says in the config's words how to fix what
-// producer.NewWebhooks refused.
+// receipts.NewReceiver refused.
 func webhookConfigError(cfg *Config, err error) error {
 	hint := "\nPer account, configure one way: webhook_secret_header + webhook_secret, webhook_user + webhook_password, " +
 		"app_secret (kind meta), or webhook_insecure: true (unauthenticated; only behind a network nothing but the provider can reach)."

@@ -6,7 +6,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wabulk/wabulk/providers/simulator"
-	"github.com/wabulk/wabulk/scheduler"
+	"github.com/wabulk/wabulk/receipts"
 )
 
 // inProcess is what demo and loadtest run in one process: a simulator, and
@@ -14,7 +14,7 @@ import (
 type inProcess struct {
 	sim     *simulator.Simulator
 	simURL  string
-	pollers []*scheduler.Poller // status pollers, run beside the worker
+	pollers []*receipts.Poller // status pollers, run beside the worker
 	*pipeline
 }
 

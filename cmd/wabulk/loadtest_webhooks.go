@@ -21,9 +21,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/receipts"
 )
 
 // The webhook ingest goal the figures are read against (BENCHMARKS.md).
@@ -151,7 +151,7 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 		return err
 	}
 	rep := &webhookReport{Provider: opt.kind, Auth: authOf(&cfg.Providers[0]), Redis: label, Callbacks: opt.n,
-		Concurrency: opt.conc, EventsQueue: message.EventsQueue(prefix), WarmUp: warm}
+		Concurrency: opt.conc, EventsQueue: receipts.Queue(prefix), WarmUp: warm}
 
 	acked := make([]bool, len(load.calls))
 	floor, closeFloor := httpPhase("http floor", floorURL+"/webhooks/lt", load.calls, opt.conc, nil)
@@ -162,7 +162,7 @@ func runWebhookLoad(ctx context.Context, opt webhookLoadOptions, out, prog io.Wr
 	if opt.bare {
 		queue := prefix + "bare-events"
 		phases = append(phases, &phase{name: "bare enqueue", do: func(ctx context.Context, i int) error {
-			_, err := client.EnqueueContext(ctx, asynq.NewTask(message.TypeEvents, load.payloads[i]), asynq.Queue(queue))
+			_, err := client.EnqueueContext(ctx, asynq.NewTask(receipts.TypeEvents, load.payloads[i]), asynq.Queue(queue))
 			return err
 		}})
 	}
@@ -291,7 +291,7 @@ func renderWebhookLoad(kind string, n int, secret string, auth http.Header, pars
 			if err != nil {
 				return nil, fmt.Errorf("parse the rendered %s receipt: %w", kind, err)
 			}
-			l.payloads[i], err = json.Marshal(providers.EventBatch{Account: "lt", Received: now.UTC(), Events: evs})
+			l.payloads[i], err = json.Marshal(receipts.Batch{Account: "lt", Received: now.UTC(), Events: evs})
 			if err != nil {
 				return nil, err
 			}
@@ -512,8 +512,8 @@ func checkStored(ctx context.Context, rdb redis.UniversalClient, rep *webhookRep
 			return fmt.Errorf("read %s back: %w", rep.EventsQueue, err)
 		}
 		for _, t := range tasks {
-			var b providers.EventBatch
-			if t.Type != message.TypeEvents {
+			var b receipts.Batch
+			if t.Type != receipts.TypeEvents {
 				return fmt.Errorf("%s holds a task of type %q", rep.EventsQueue, t.Type)
 			}
 			if err := json.Unmarshal(t.Payload, &b); err != nil {

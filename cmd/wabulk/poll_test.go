@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/providers"
@@ -52,19 +53,22 @@ func TestPollConfig(t *testing.T) {
 	}
 }
 
-// pollKinds names exactly the kinds whose adapters poll statuses.
+// pollKinds names exactly the kinds whose adapters poll statuses: every
+// kind's probe adapter builds (a failing one would silently not poll), and
+// today only DecisionTelecom's polls.
 func TestPollKindsAreTheStatusPollers(t *testing.T) {
 	t.Parallel()
 	for _, kind := range sortedKeys(providerKinds) {
-		p := ProviderConfig{Name: "a", Kind: kind, Timeout: Duration(time.Second)}
-		simAccount(&p, "http://127.0.0.1:1")
-		prov, err := buildProvider(p)
+		prov, err := probeAdapter(kind)
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
-		if _, ok := prov.(providers.StatusPoller); ok != pollKinds[kind] {
-			t.Errorf("%s: adapter polls statuses: %v; pollKinds says %v", kind, ok, pollKinds[kind])
+		if _, ok := prov.(providers.StatusPoller); ok != pollKinds()[kind] {
+			t.Errorf("%s: adapter polls statuses: %v; pollKinds says %v", kind, ok, pollKinds()[kind])
 		}
+	}
+	if diff := cmp.Diff(map[string]bool{"decisiontelecom": true}, pollKinds()); diff != "" {
+		t.Errorf("kinds that poll (-want +got):\n%s", diff)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
@@ -140,14 +141,14 @@ providers:
 		}
 	}
 
-	infos, err := asynq.NewInspectorFromRedisClient(r.Client).ListPendingTasks(message.EventsQueue(r.Prefix))
+	infos, err := asynq.NewInspectorFromRedisClient(r.Client).ListPendingTasks(receipts.Queue(r.Prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(infos) != 1 || infos[0].Type != message.TypeEvents {
+	if len(infos) != 1 || infos[0].Type != receipts.TypeEvents {
 		t.Fatalf("queued %+v, want one events task", infos)
 	}
-	var b providers.EventBatch
+	var b receipts.Batch
 	if err := json.Unmarshal(infos[0].Payload, &b); err != nil {
 		t.Fatal(err)
 	}
@@ -243,11 +244,21 @@ providers:
 	if len(accounts) != 4 || len(none) != 0 {
 		t.Fatalf("accounts %v, without endpoint %v", sortedKeys(accounts), none)
 	}
-	if a := accounts["mt"]; a.AppSecret != "a" || a.VerifyToken != "vt-s3cret" || a.SecretHeader != "" {
-		t.Errorf("meta's webhook account: app secret and verify token not passed on")
+	// Meta's adapter authenticates its callbacks with the app secret and
+	// answers the handshake with the verify token: both passed on to it.
+	mtAuth, okAuth := accounts["mt"].Parser.(providers.CallbackAuthenticator)
+	mtHandshake, okHandshake := accounts["mt"].Parser.(providers.CallbackHandshaker)
+	if !okAuth || !okHandshake || accounts["mt"].SecretHeader != "" ||
+		mtAuth.AuthenticateCallback(http.Header{"X-Hub-Signature-256": {hmacSHA256("a", "{}")}}, []byte("{}")) != nil {
+		t.Errorf("meta's webhook account: app secret not passed on")
+	} else if c, err := mtHandshake.CallbackHandshake(url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {"vt-s3cret"}, "hub.challenge": {"1"}}); c != "1" || err != nil {
+		t.Errorf("meta's webhook account: verify token not passed on: %q, %v", c, err)
 	}
-	if a := accounts["tj"]; a.SecretHeader != "X-Webhook-Secret" || a.SecretValue != "hook-s3cret" || a.AppSecret != "" {
+	if a := accounts["tj"]; a.SecretHeader != "X-Webhook-Secret" || a.SecretValue != "hook-s3cret" {
 		t.Errorf("tujenge's webhook account: secret header not passed on")
+	}
+	if auth, ok := accounts["tj"].Parser.(providers.CallbackAuthenticator); ok && auth.CallbackAuth() != "" {
+		t.Errorf("tujenge's webhook account authenticates a second way: %s", auth.CallbackAuth())
 	}
 
 	good := "providers:\n  - {name: a, kind: tujenge, api_key: x}\n"
