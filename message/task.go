@@ -71,13 +71,6 @@ func IsPayloadError(err error) bool {
 	return errors.As(err, &pe)
 }
 
-// TypeEvents is the asynq task type of a batch of provider callback events
-// (providers.EventBatch): receipts and inbound messages to apply.
-const TypeEvents = "wabulk:events"
-
-// EventsQueue is the asynq queue of callback events under a key prefix.
-func EventsQueue(prefix string) string { return prefix + "events" }
-
 // Lane is a priority lane; each is its own asynq queue.
 type Lane string
 

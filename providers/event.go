@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/wabulk/wabulk/message"
@@ -51,15 +52,6 @@ type Event struct {
 	Time time.Time `json:"time,omitzero"`
 }
 
-// EventBatch is the events of one callback for one provider account: the
-// payload the webhook receiver enqueues (asynq task type
-// message.TypeEvents) and the worker applies.
-type EventBatch struct {
-	Account  string    `json:"account"`
-	Received time.Time `json:"received"`
-	Events   []Event   `json:"events"`
-}
-
 // CallbackParser reads a provider's callback into events. It is given the
 // request's headers and its whole body (already size-limited by the
 // receiver). A body it cannot read is an error: the receiver answers 400
@@ -67,6 +59,32 @@ type EventBatch struct {
 // uses (e.g. a template-status notification) yields no events and no error.
 type CallbackParser interface {
 	ParseCallback(h http.Header, body []byte) ([]Event, error)
+}
+
+// CallbackAuthenticator is a CallbackParser whose provider authenticates
+// its callbacks itself, in a way only the adapter knows (Meta signs every
+// body with the app's secret: X-Hub-Signature-256). The receiver checks a
+// POST with it, on the raw body, before ParseCallback; it then needs no
+// shared secret of its own for the account.
+type CallbackAuthenticator interface {
+	// CallbackAuth names the way, for logs and configuration errors
+	// ("X-Hub-Signature-256 (Meta app secret)"), or is "" when the adapter is not configured to
+	// authenticate (no secret given): the receiver then needs another way.
+	CallbackAuth() string
+	// AuthenticateCallback checks a callback's headers and its body,
+	// exactly as received. A non-nil error refuses the callback (401); its
+	// text never carries a secret.
+	AuthenticateCallback(h http.Header, body []byte) error
+}
+
+// CallbackHandshaker answers the GET a provider makes to check a webhook
+// URL before it sends callbacks there (Meta's hub.mode=subscribe with
+// hub.verify_token and hub.challenge).
+type CallbackHandshaker interface {
+	// CallbackHandshake is given the request's query and returns the body
+	// of the 200 answer (text/plain, written exactly), or an error that
+	// refuses the handshake (403) and never carries a secret.
+	CallbackHandshake(q url.Values) (challenge string, err error)
 }
 
 // StatusPoller asks a provider for a message's current status, for

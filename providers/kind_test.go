@@ -62,6 +62,13 @@ func TestKindsSayWhatTheirAdaptersDo(t *testing.T) {
 			if parses != (len(k.Webhook) > 0) {
 				t.Errorf("adapter parses callbacks: %v, but Webhook lists %v", parses, k.Webhook)
 			}
+			auth, signs := p.(providers.CallbackAuthenticator)
+			if signs != slices.Contains(k.Webhook, providers.WebhookSigned) {
+				t.Errorf("adapter authenticates callbacks itself: %v, but Webhook lists %v", signs, k.Webhook)
+			}
+			if signs && auth.CallbackAuth() != "" {
+				t.Errorf("adapter without a secret says it authenticates callbacks: %s", auth.CallbackAuth())
+			}
 			if _, reg := p.(providers.OptInRegistry); reg != k.OptInList {
 				t.Errorf("adapter keeps an opt-in list: %v, but OptInList is %v", reg, k.OptInList)
 			}

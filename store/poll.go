@@ -14,7 +14,7 @@ import (
 
 // Status polling, for providers without push receipts: each account has a
 // due-set of the provider message ids whose status is still to be asked
-// for (scheduler.Poller asks). Keys, per account, in one cluster hash slot:
+// for (receipts.Poller asks). Keys, per account, in one cluster hash slot:
 //
 //	<prefix>poll:{<account>}:due    zset: provider message id → when it is next due (ms)
 //	<prefix>poll:{<account>}:since  hash: provider message id → "<first scheduled, ms>|<last status polled>"

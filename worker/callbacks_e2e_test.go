@@ -21,7 +21,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/wabulk/wabulk/message"
-	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
 	"github.com/wabulk/wabulk/providers/meta"
@@ -30,6 +29,7 @@ import (
 	"github.com/wabulk/wabulk/providers/socnet"
 	"github.com/wabulk/wabulk/providers/taqnyat"
 	"github.com/wabulk/wabulk/providers/tujenge"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
 	"github.com/wabulk/wabulk/worker"
@@ -37,7 +37,7 @@ import (
 
 // These tests drive provider callbacks end to end: a hand-written body in
 // the shape the provider's document (or Meta's public webhook reference)
-// shows is POSTed to the real webhook receiver (producer.Webhooks over
+// shows is POSTed to the real webhook receiver (receipts.Receiver over
 // HTTP, with the account's authentication), stored as an asynq events task,
 // applied by worker.Events on a real asynq server (see cbEnv.run), and the
 // result read back from the store; sends go through the real worker.Sender
@@ -69,7 +69,7 @@ type cbKind struct {
 	name string
 	// hook configures the account's authentication; authorize makes a
 	// request carry good (or, with good false, wrong) credentials.
-	hook      func(*producer.WebhookAccount)
+	hook      func(*receipts.Account)
 	authorize func(r *http.Request, body []byte, good bool)
 	// adapter is the account's adapter pointed at the simulator at base;
 	// simKey is the credential the simulator checks.
@@ -109,8 +109,8 @@ func cbFill(tmpl string, kv ...string) string {
 	return tmpl
 }
 
-func cbBasicAuth(user, pass string) func(*producer.WebhookAccount) {
-	return func(a *producer.WebhookAccount) { a.BasicUser, a.BasicPassword = user, pass }
+func cbBasicAuth(user, pass string) func(*receipts.Account) {
+	return func(a *receipts.Account) { a.BasicUser, a.BasicPassword = user, pass }
 }
 
 func cbAuthorizeBasic(r *http.Request, _ []byte, good bool) {
@@ -136,7 +136,7 @@ const cbMetaEnvelope = `{"object":"whatsapp_business_account","entry":[{"id":"10
 var cbKinds = []*cbKind{
 	{
 		name: "meta",
-		hook: func(a *producer.WebhookAccount) { a.AppSecret, a.VerifyToken = cbAppSecret, cbVerify },
+		hook: func(*receipts.Account) {}, // the adapter authenticates: AppSecret and VerifyToken below
 		authorize: func(r *http.Request, body []byte, good bool) {
 			secret := cbAppSecret
 			if !good {
@@ -145,7 +145,8 @@ var cbKinds = []*cbKind{
 			r.Header.Set("X-Hub-Signature-256", cbSignMeta(secret, body))
 		},
 		adapter: func(t *testing.T, base string) providers.Provider {
-			c, err := meta.New(meta.Config{BaseURL: base, Token: cbSimKey, PhoneNumberID: "109876543210987", AppSecret: cbAppSecret})
+			c, err := meta.New(meta.Config{BaseURL: base, Token: cbSimKey, PhoneNumberID: "109876543210987",
+				AppSecret: cbAppSecret, VerifyToken: cbVerify})
 			cbMust(t, err)
 			return c
 		},
@@ -177,7 +178,7 @@ var cbKinds = []*cbKind{
 		// Tujenge forwards the on-premises WhatsApp Business API's
 		// notifications: statuses and messages at the top level.
 		name: "tujenge",
-		hook: func(a *producer.WebhookAccount) { a.SecretHeader, a.SecretValue = cbHookHeader, cbHookSecret },
+		hook: func(a *receipts.Account) { a.SecretHeader, a.SecretValue = cbHookHeader, cbHookSecret },
 		authorize: func(r *http.Request, _ []byte, good bool) {
 			if good {
 				r.Header.Set(cbHookHeader, cbHookSecret)
@@ -356,10 +357,10 @@ func newCBEnv(t *testing.T, k *cbKind) *cbEnv {
 			RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second},
 	}
 	if parser, ok := e.prov.(providers.CallbackParser); ok {
-		acct := producer.WebhookAccount{Parser: parser}
+		acct := receipts.Account{Parser: parser}
 		k.hook(&acct)
-		w, err := producer.NewWebhooks(client, producer.WebhooksConfig{Prefix: r.Prefix, Now: clock.Now,
-			Accounts: map[string]producer.WebhookAccount{k.name: acct}})
+		w, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: r.Prefix, Now: clock.Now,
+			Accounts: map[string]receipts.Account{k.name: acct}})
 		cbMust(t, err)
 		e.hooks = httptest.NewServer(w)
 		t.Cleanup(e.hooks.Close)
@@ -377,7 +378,7 @@ func (e *cbEnv) run() {
 	e.t.Helper()
 	srv := asynq.NewServerFromRedisClient(e.r.Client, asynq.Config{
 		Concurrency: e.cfg.Concurrency,
-		Queues: map[string]int{message.EventsQueue(e.r.Prefix): 5,
+		Queues: map[string]int{receipts.Queue(e.r.Prefix): 5,
 			message.QueueName(e.r.Prefix, message.LaneNormal): 3},
 		RetryDelayFunc:           worker.RetryDelay,
 		IsFailure:                worker.IsFailure,
@@ -388,7 +389,7 @@ func (e *cbEnv) run() {
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(message.TypeSend, worker.NewSender(e.cfg, e.st, map[string]providers.Provider{e.k.name: e.prov}, nil))
-	mux.Handle(message.TypeEvents, worker.NewEvents(e.cfg, e.st))
+	mux.Handle(receipts.TypeEvents, worker.NewEvents(e.cfg, e.st))
 	cbMust(e.t, srv.Start(mux))
 	e.t.Cleanup(srv.Shutdown)
 }
@@ -427,7 +428,7 @@ func (e *cbEnv) deliver(bodies ...string) {
 	}
 }
 
-func (e *cbEnv) eventsQueue() string { return message.EventsQueue(e.r.Prefix) }
+func (e *cbEnv) eventsQueue() string { return receipts.Queue(e.r.Prefix) }
 
 // eventTasks is how many events tasks wait, run or are due again.
 func (e *cbEnv) eventTasks() int {

@@ -17,7 +17,7 @@ type Config struct {
 	// LaneWeights weighs the lanes' queues. Defaults to high 6, normal 3, low 1.
 	LaneWeights map[message.Lane]int
 	// EventsWeight weighs the queue of provider callback events
-	// (message.EventsQueue) against the lanes, so receipts and inbound
+	// (receipts.Queue) against the lanes, so receipts and inbound
 	// messages never wait behind a campaign. Defaults to 5.
 	EventsWeight int
 	// EventHoldDelay is how long a receipt waits before it is tried again
@@ -83,7 +83,7 @@ type Config struct {
 	CampaignPausedRecheck time.Duration
 	// PollFirstAfter is how long after a provider without push receipts
 	// (providers.StatusPoller) accepted a message its status is first
-	// polled (store.SchedulePoll; package scheduler polls). Defaults to 10s.
+	// polled (store.SchedulePoll; receipts.Poller polls). Defaults to 10s.
 	PollFirstAfter time.Duration
 	// ResendAmbiguous resends a message whose earlier attempt may have
 	// reached the provider (a worker killed mid-request, a timeout after the

@@ -39,7 +39,7 @@
 // an ambiguous failure (the provider may have acted) is not resent unless
 // ResendAmbiguous says so.
 //
-// The event processor (Events, task type message.TypeEvents on its own
+// The event processor (Events, task type receipts.TypeEvents on its own
 // queue, weighed by EventsWeight so receipts never wait behind a campaign)
 // moves a record to a receipt's status through the store, which refuses
 // backward moves: duplicates and late receipts change nothing, and campaign

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,11 +12,12 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store"
 )
 
-// Events is the event handler: one callback's events (a
-// providers.EventBatch, task type message.TypeEvents) applied to the store.
+// Events is the event handler: one callback's events (a receipts.Batch,
+// task type receipts.TypeEvents) applied to the store.
 //
 // Applying a batch is idempotent: the store only moves a record forward
 // (a duplicate is "same", a late receipt is refused) and only moves a
@@ -43,7 +43,7 @@ func NewEvents(cfg Config, st *store.Store) *Events {
 // after the callback was received; then such receipts are dropped with a
 // warning. A payload that cannot be read is archived with the reason.
 func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	b, err := decodeEvents(t.Payload())
+	b, err := receipts.DecodeTask(t.Payload())
 	if err != nil {
 		h.log.Warn("archiving unusable events task", zap.Error(err))
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
@@ -150,7 +150,7 @@ func (h *Events) applyStatus(ctx context.Context, account string, received time.
 // applyInbound opens the contact's 24-hour window: for the account's
 // default sender, and for the business number it wrote to when the
 // provider names one (the send guard keys the window by message.From).
-func (h *Events) applyInbound(ctx context.Context, b *providers.EventBatch, ev *providers.Event, log *zap.Logger) error {
+func (h *Events) applyInbound(ctx context.Context, b *receipts.Batch, ev *providers.Event, log *zap.Logger) error {
 	if !message.IsE164(ev.From) {
 		log.Warn("ignoring an inbound message from a sender that is not an E.164 number",
 			zap.String("from", ev.From), zap.String("inbound_id", ev.InboundID))
@@ -222,20 +222,4 @@ func isKeyword(text string, keywords []string) bool {
 // receiptStatus reports whether a receipt may move a record to s.
 func receiptStatus(s message.Status) bool {
 	return s.ProviderTook() || s == message.Failed
-}
-
-// decodeEvents reads an events task's payload. Every error means the
-// payload will never become usable.
-func decodeEvents(p []byte) (*providers.EventBatch, error) {
-	var b providers.EventBatch
-	if err := json.Unmarshal(p, &b); err != nil {
-		return nil, fmt.Errorf("bad events payload: not JSON: %w", err)
-	}
-	if b.Account == "" {
-		return nil, errors.New("bad events payload: no account")
-	}
-	if b.Received.IsZero() {
-		return nil, errors.New("bad events payload: no received time")
-	}
-	return &b, nil
 }

@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/worker"
 )
@@ -33,23 +33,23 @@ func inbound(from, to string, t time.Time) providers.Event {
 }
 
 // batch is one callback's events, received now.
-func batch(evs ...providers.Event) providers.EventBatch {
-	return providers.EventBatch{Account: account, Received: time.Now().UTC(), Events: evs}
+func batch(evs ...providers.Event) receipts.Batch {
+	return receipts.Batch{Account: account, Received: time.Now().UTC(), Events: evs}
 }
 
-func eventsTask(t *testing.T, b providers.EventBatch) *asynq.Task {
+func eventsTask(t *testing.T, b receipts.Batch) *asynq.Task {
 	t.Helper()
-	p, err := json.Marshal(b)
+	task, err := receipts.NewTask(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return asynq.NewTask(message.TypeEvents, p)
+	return task
 }
 
-func (e *env) eventsQueue() string { return message.EventsQueue(e.r.Prefix) }
+func (e *env) eventsQueue() string { return receipts.Queue(e.r.Prefix) }
 
 // events enqueues a batch as the webhook receiver does and returns its task id.
-func (e *env) events(b providers.EventBatch) string {
+func (e *env) events(b receipts.Batch) string {
 	e.t.Helper()
 	info, err := e.client.Enqueue(eventsTask(e.t, b), asynq.Queue(e.eventsQueue()))
 	if err != nil {
@@ -111,7 +111,7 @@ func TestReceiptsMoveRecordsForward(t *testing.T) {
 	fail := receipt(e.pmid(failed), message.Failed)
 	fail.ErrorCode, fail.Error = "131026", "message undeliverable"
 	dups := batch(receipt(e.pmid(dup), message.Delivered), receipt(e.pmid(dup), message.Delivered))
-	rounds := [][]providers.EventBatch{
+	rounds := [][]receipts.Batch{
 		{
 			batch(receipt(e.pmid(inOrder), message.Sent)),
 			batch(receipt(e.pmid(outOfOrder), message.Read)),
@@ -276,7 +276,7 @@ func TestBadEventPayloadsAreArchived(t *testing.T) {
 		`{"received":"2026-01-02T03:04:05Z","events":[]}`, // no account
 		`{"account":"tj","events":[]}`,                    // no received time
 	} {
-		if _, err := e.client.Enqueue(asynq.NewTask(message.TypeEvents, []byte(p)), asynq.Queue(e.eventsQueue())); err != nil {
+		if _, err := e.client.Enqueue(asynq.NewTask(receipts.TypeEvents, []byte(p)), asynq.Queue(e.eventsQueue())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -398,7 +398,7 @@ func TestEventHoldDecisions(t *testing.T) {
 			t.Errorf("event %+v: err = %v, want it ignored", ev, err)
 		}
 	}
-	if err := h.ProcessTask(ctx, asynq.NewTask(message.TypeEvents, []byte("{"))); !errors.Is(err, asynq.SkipRetry) {
+	if err := h.ProcessTask(ctx, asynq.NewTask(receipts.TypeEvents, []byte("{"))); !errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("garbage: err = %v, want SkipRetry", err)
 	}
 }

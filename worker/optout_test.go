@@ -11,6 +11,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/worker"
 )
 
@@ -100,7 +101,7 @@ func TestKeywordsApplyInTheOrderWritten(t *testing.T) {
 	// again, STOP included, after the START below.
 	held := batch(receipt("not-yet", message.Delivered), at("STOP", 0))
 	for _, step := range []struct {
-		b    providers.EventBatch
+		b    receipts.Batch
 		want bool
 	}{
 		{held, true},

@@ -12,7 +12,7 @@ import (
 // schedulePoll puts a message the provider just accepted on its account's
 // status-polling due-set, first due PollFirstAfter from now, when the
 // provider has no push receipts (prov is a providers.StatusPoller, e.g.
-// DecisionTelecom) and named an id to ask about. scheduler.Poller asks from
+// DecisionTelecom) and named an id to ask about. receipts.Poller asks from
 // then on and hands what it learns to the event processor, like a callback.
 //
 // The send has already succeeded and is recorded: a failure here costs

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/receipts"
 )
 
 // Server runs the send handler and the event handler on asynq.
@@ -24,7 +25,7 @@ type Server struct {
 // Events are applied to the sender's store.
 func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 	cfg = cfg.WithDefaults()
-	queues := map[string]int{message.EventsQueue(cfg.Prefix): cfg.EventsWeight}
+	queues := map[string]int{receipts.Queue(cfg.Prefix): cfg.EventsWeight}
 	for lane, w := range cfg.LaneWeights {
 		if w > 0 {
 			queues[message.QueueName(cfg.Prefix, lane)] = w
@@ -44,7 +45,7 @@ func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 	})
 	mux := asynq.NewServeMux()
 	mux.Handle(message.TypeSend, sender)
-	mux.Handle(message.TypeEvents, NewEvents(cfg, sender.store))
+	mux.Handle(receipts.TypeEvents, NewEvents(cfg, sender.store))
 	return &Server{cfg: cfg, srv: srv, mux: mux, sender: sender}
 }
 

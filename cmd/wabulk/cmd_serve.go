@@ -150,7 +150,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 			if p.WebhookInsecure {
 				log.Warn("webhook endpoint accepts unauthenticated callbacks (webhook_insecure)", zap.String("path", "/webhooks/"+name))
 			}
-			log.Info("webhook endpoint", zap.String("path", "/webhooks/"+name), zap.String("kind", p.Kind), zap.String("auth", app.AuthOf(p)))
+			log.Info("webhook endpoint", zap.String("path", "/webhooks/"+name), zap.String("kind", p.Kind), zap.String("auth", app.AuthOf(accounts[name])))
 		}
 		for _, name := range noEndpoint {
 			p, _ := cfg.Provider(name)

@@ -19,7 +19,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/wabulk/wabulk/message"
-	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
@@ -140,14 +140,14 @@ providers:
 		}
 	}
 
-	infos, err := asynq.NewInspectorFromRedisClient(r.Client).ListPendingTasks(message.EventsQueue(r.Prefix))
+	infos, err := asynq.NewInspectorFromRedisClient(r.Client).ListPendingTasks(receipts.Queue(r.Prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(infos) != 1 || infos[0].Type != message.TypeEvents {
+	if len(infos) != 1 || infos[0].Type != receipts.TypeEvents {
 		t.Fatalf("queued %+v, want one events task", infos)
 	}
-	var b providers.EventBatch
+	var b receipts.Batch
 	if err := json.Unmarshal(infos[0].Payload, &b); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/providers/simulator"
-	"github.com/wabulk/wabulk/scheduler"
+	"github.com/wabulk/wabulk/receipts"
 )
 
 // InProcess is what the demo and the load tests run in one process: a
@@ -16,7 +16,7 @@ import (
 type InProcess struct {
 	Sim     *simulator.Simulator
 	SimURL  string
-	Pollers []*scheduler.Poller // status pollers, run beside the worker
+	Pollers []*receipts.Poller // status pollers, run beside the worker
 	*Pipeline
 }
 

@@ -11,13 +11,13 @@ import (
 
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/providers"
-	"github.com/wabulk/wabulk/scheduler"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store"
 )
 
 // PollerConfig is the status poller of account p, whose adapter is sp.
-func PollerConfig(cfg *config.Config, p *config.ProviderConfig, sp providers.StatusPoller, log *zap.Logger) scheduler.PollerConfig {
-	return scheduler.PollerConfig{
+func PollerConfig(cfg *config.Config, p *config.ProviderConfig, sp providers.StatusPoller, log *zap.Logger) receipts.PollerConfig {
+	return receipts.PollerConfig{
 		Accounts:    map[string]providers.StatusPoller{p.Name: sp},
 		Rate:        p.PollRate,
 		MaxAge:      time.Duration(p.PollMaxAge),
@@ -30,8 +30,8 @@ func PollerConfig(cfg *config.Config, p *config.ProviderConfig, sp providers.Sta
 // NewPollers makes one status poller per account whose adapter is polled
 // for statuses (each with the account's own poll_rate and poll_max_age);
 // none when no account is.
-func NewPollers(cfg *config.Config, st *store.Store, client *asynq.Client, provs map[string]providers.Provider, log *zap.Logger) ([]*scheduler.Poller, error) {
-	var out []*scheduler.Poller
+func NewPollers(cfg *config.Config, st *store.Store, client *asynq.Client, provs map[string]providers.Provider, log *zap.Logger) ([]*receipts.Poller, error) {
+	var out []*receipts.Poller
 	for i := range cfg.Providers {
 		p := &cfg.Providers[i]
 		sp, ok := provs[p.Name].(providers.StatusPoller)
@@ -39,7 +39,7 @@ func NewPollers(cfg *config.Config, st *store.Store, client *asynq.Client, provs
 			continue
 		}
 		pc := PollerConfig(cfg, p, sp, log).WithDefaults()
-		poller, err := scheduler.NewPoller(st, client, pc)
+		poller, err := receipts.NewPoller(st, client, pc)
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
 		}
@@ -52,7 +52,7 @@ func NewPollers(cfg *config.Config, st *store.Store, client *asynq.Client, provs
 
 // RunPollers runs pollers until ctx is done or stop is called; stop waits
 // for them to finish their rounds.
-func RunPollers(ctx context.Context, pollers []*scheduler.Poller) (stop func()) {
+func RunPollers(ctx context.Context, pollers []*receipts.Poller) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, p := range pollers {

@@ -11,13 +11,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/internal/config"
-	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/receipts"
 )
 
 // NewWebhooks is serve's receiver of accounts, storing through client.
-func NewWebhooks(cfg *config.Config, accounts map[string]producer.WebhookAccount, client *asynq.Client, log *zap.Logger) (*producer.Webhooks, error) {
-	hooks, err := producer.NewWebhooks(client, producer.WebhooksConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
+func NewWebhooks(cfg *config.Config, accounts map[string]receipts.Account, client *asynq.Client, log *zap.Logger) (*receipts.Receiver, error) {
+	hooks, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
 	if err != nil {
 		return nil, WebhookConfigError(cfg, err)
 	}
@@ -38,8 +38,8 @@ func HTTPServer(h http.Handler, log *zap.Logger) *http.Server {
 
 // WebhookAccounts makes one endpoint per account whose adapter reads
 // callbacks, and names the accounts whose adapter does not (socnet).
-func WebhookAccounts(cfg *config.Config) (map[string]producer.WebhookAccount, []string, error) {
-	accounts := map[string]producer.WebhookAccount{}
+func WebhookAccounts(cfg *config.Config) (map[string]receipts.Account, []string, error) {
+	accounts := map[string]receipts.Account{}
 	var none []string
 	for _, p := range cfg.Providers {
 		p := withoutSendCredentials(p)
@@ -52,7 +52,7 @@ func WebhookAccounts(cfg *config.Config) (map[string]producer.WebhookAccount, []
 			none = append(none, p.Name)
 			continue
 		}
-		a := producer.WebhookAccount{
+		a := receipts.Account{
 			Parser:        parser,
 			SecretHeader:  p.WebhookSecretHeader,
 			SecretValue:   p.WebhookSecret.Reveal(),
@@ -60,8 +60,6 @@ func WebhookAccounts(cfg *config.Config) (map[string]producer.WebhookAccount, []
 			BasicPassword: p.WebhookPassword.Reveal(),
 			Insecure:      p.WebhookInsecure,
 		}
-		// Kinds whose provider signs its callbacks (meta) take these.
-		a.AppSecret, a.VerifyToken = p.Setting("app_secret"), p.Setting("verify_token")
 		accounts[p.Name] = a
 	}
 	if len(accounts) == 0 {
@@ -103,25 +101,23 @@ func withoutSendCredentials(p config.ProviderConfig) config.ProviderConfig {
 }
 
 // AuthOf says how an account's callbacks are authenticated, for the log.
-func AuthOf(p *config.ProviderConfig) string {
+func AuthOf(a receipts.Account) string {
 	switch {
-	case p.WebhookInsecure:
+	case a.Insecure:
 		return "NONE (webhook_insecure)"
-	case p.WebhookSecretHeader != "":
-		return "secret header " + p.WebhookSecretHeader
-	case p.WebhookUser != "":
+	case a.SecretHeader != "":
+		return "secret header " + a.SecretHeader
+	case a.BasicUser != "":
 		return "HTTP Basic"
-	case p.Setting("app_secret") != "":
-		if p.Setting("verify_token") != "" {
-			return "X-Hub-Signature-256 (app_secret), handshake (verify_token)"
-		}
-		return "X-Hub-Signature-256 (app_secret), no handshake (no verify_token)"
+	}
+	if auth, ok := a.Parser.(providers.CallbackAuthenticator); ok && auth.CallbackAuth() != "" {
+		return auth.CallbackAuth()
 	}
 	return "none"
 }
 
 // WebhookConfigError says in the config's words how to fix what
-// producer.NewWebhooks refused.
+// receipts.NewReceiver refused.
 func WebhookConfigError(cfg *config.Config, err error) error {
 	hint := "\nPer account, configure one way: webhook_secret_header + webhook_secret, webhook_user + webhook_password, " +
 		"app_secret (kind meta), or webhook_insecure: true (unauthenticated; only behind a network nothing but the provider can reach)."

@@ -1,11 +1,17 @@
 package app
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
+	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/providers"
 	_ "github.com/wabulk/wabulk/providers/decisiontelecom"
 	_ "github.com/wabulk/wabulk/providers/meta"
 	_ "github.com/wabulk/wabulk/providers/modica"
@@ -41,11 +47,27 @@ providers:
 	if len(accounts) != 4 || len(none) != 0 {
 		t.Fatalf("accounts %v, without endpoint %v", slices.Sorted(maps.Keys(accounts)), none)
 	}
-	if a := accounts["mt"]; a.AppSecret != "a" || a.VerifyToken != "vt-s3cret" || a.SecretHeader != "" {
-		t.Errorf("meta's webhook account: app secret and verify token not passed on")
+	// Meta's adapter authenticates its callbacks with the app secret and
+	// answers the handshake with the verify token: both passed on to it.
+	mtAuth, okAuth := accounts["mt"].Parser.(providers.CallbackAuthenticator)
+	mtHandshake, okHandshake := accounts["mt"].Parser.(providers.CallbackHandshaker)
+	if !okAuth || !okHandshake || accounts["mt"].SecretHeader != "" ||
+		mtAuth.AuthenticateCallback(http.Header{"X-Hub-Signature-256": {hmacSHA256("a", "{}")}}, []byte("{}")) != nil {
+		t.Errorf("meta's webhook account: app secret not passed on")
+	} else if c, err := mtHandshake.CallbackHandshake(url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {"vt-s3cret"}, "hub.challenge": {"1"}}); c != "1" || err != nil {
+		t.Errorf("meta's webhook account: verify token not passed on: %q, %v", c, err)
 	}
-	if a := accounts["tj"]; a.SecretHeader != "X-Webhook-Secret" || a.SecretValue != "hook-s3cret" || a.AppSecret != "" {
+	if a := accounts["tj"]; a.SecretHeader != "X-Webhook-Secret" || a.SecretValue != "hook-s3cret" {
 		t.Errorf("tujenge's webhook account: secret header not passed on")
 	}
+	if auth, ok := accounts["tj"].Parser.(providers.CallbackAuthenticator); ok && auth.CallbackAuth() != "" {
+		t.Errorf("tujenge's webhook account authenticates a second way: %s", auth.CallbackAuth())
+	}
 
+}
+
+func hmacSHA256(secret, body string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(body))
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }

@@ -20,11 +20,11 @@ import (
 	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/internal/term"
+	"github.com/wabulk/wabulk/receipts"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
 )
@@ -157,8 +157,8 @@ func Webhooks(ctx context.Context, opt WebhookOptions, out, prog io.Writer) erro
 	if err != nil {
 		return err
 	}
-	rep := &webhookReport{Provider: opt.Kind, Auth: app.AuthOf(&cfg.Providers[0]), Redis: label, Callbacks: opt.N,
-		Concurrency: opt.Concurrency, EventsQueue: message.EventsQueue(prefix), WarmUp: warm}
+	rep := &webhookReport{Provider: opt.Kind, Auth: app.AuthOf(accounts["lt"]), Redis: label, Callbacks: opt.N,
+		Concurrency: opt.Concurrency, EventsQueue: receipts.Queue(prefix), WarmUp: warm}
 
 	acked := make([]bool, len(load.calls))
 	floor, closeFloor := httpPhase("http floor", floorURL+"/webhooks/lt", load.calls, opt.Concurrency, nil)
@@ -169,7 +169,7 @@ func Webhooks(ctx context.Context, opt WebhookOptions, out, prog io.Writer) erro
 	if opt.Bare {
 		queue := prefix + "bare-events"
 		phases = append(phases, &phase{name: "bare enqueue", do: func(ctx context.Context, i int) error {
-			_, err := client.EnqueueContext(ctx, asynq.NewTask(message.TypeEvents, load.payloads[i]), asynq.Queue(queue))
+			_, err := client.EnqueueContext(ctx, asynq.NewTask(receipts.TypeEvents, load.payloads[i]), asynq.Queue(queue))
 			return err
 		}})
 	}
@@ -282,7 +282,7 @@ func renderWebhookLoad(kind string, n int, secret string, auth http.Header, pars
 			if err != nil {
 				return nil, fmt.Errorf("parse the rendered %s receipt: %w", kind, err)
 			}
-			l.payloads[i], err = json.Marshal(providers.EventBatch{Account: "lt", Received: now.UTC(), Events: evs})
+			l.payloads[i], err = json.Marshal(receipts.Batch{Account: "lt", Received: now.UTC(), Events: evs})
 			if err != nil {
 				return nil, err
 			}
@@ -503,8 +503,8 @@ func checkStored(ctx context.Context, rdb redis.UniversalClient, rep *webhookRep
 			return fmt.Errorf("read %s back: %w", rep.EventsQueue, err)
 		}
 		for _, t := range tasks {
-			var b providers.EventBatch
-			if t.Type != message.TypeEvents {
+			var b receipts.Batch
+			if t.Type != receipts.TypeEvents {
 				return fmt.Errorf("%s holds a task of type %q", rep.EventsQueue, t.Type)
 			}
 			if err := json.Unmarshal(t.Payload, &b); err != nil {

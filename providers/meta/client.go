@@ -32,8 +32,15 @@ type Config struct {
 	PhoneNumberID string
 	// AppSecret is the Meta app's secret. Optional for sending; when set,
 	// ParseCallback refuses bodies whose X-Hub-Signature-256 does not match
-	// (see VerifySignature). It never appears in an error.
+	// (see VerifySignature), and the Client authenticates its webhook for
+	// the receiver (AuthenticateCallback). It never appears in an error.
 	AppSecret string
+	// VerifyToken answers Meta's GET handshake (hub.mode=subscribe,
+	// hub.verify_token, hub.challenge) made when the webhook is configured
+	// (CallbackHandshake, see VerifyChallenge). Without it every handshake
+	// is refused. It authenticates nothing else and never appears in an
+	// error.
+	VerifyToken string
 	// HTTP configures the account's HTTP client.
 	HTTP providers.HTTPConfig
 }
@@ -41,16 +48,19 @@ type Config struct {
 // Client sends messages from one business phone number and reads the
 // webhooks of its WhatsApp Business Account. It is safe for concurrent use.
 type Client struct {
-	token      string
-	appSecret  string
-	messages   string // BaseURL + /{PhoneNumberID}/messages
-	http       *http.Client
-	redactions []string // the secrets as they may appear in provider text
+	token       string
+	appSecret   string
+	verifyToken string
+	messages    string // BaseURL + /{PhoneNumberID}/messages
+	http        *http.Client
+	redactions  []string // the secrets as they may appear in provider text
 }
 
 var (
-	_ providers.Provider       = (*Client)(nil)
-	_ providers.CallbackParser = (*Client)(nil)
+	_ providers.Provider              = (*Client)(nil)
+	_ providers.CallbackParser        = (*Client)(nil)
+	_ providers.CallbackAuthenticator = (*Client)(nil)
+	_ providers.CallbackHandshaker    = (*Client)(nil)
 )
 
 // New returns a Client for cfg. It fails when the token or phone number id
@@ -86,11 +96,12 @@ func New(cfg Config) (*Client, error) {
 		red = append(red, secret, url.QueryEscape(secret))
 	}
 	return &Client{
-		token:      token,
-		appSecret:  secret,
-		messages:   base.JoinPath(id, "messages").String(),
-		http:       providers.NewHTTPClient(cfg.HTTP),
-		redactions: red,
+		token:       token,
+		appSecret:   secret,
+		verifyToken: cfg.VerifyToken,
+		messages:    base.JoinPath(id, "messages").String(),
+		http:        providers.NewHTTPClient(cfg.HTTP),
+		redactions:  red,
 	}, nil
 }
 

@@ -11,9 +11,12 @@
 // classification of each failure into a *providers.SendError, the parsing
 // of webhook notifications into providers.Events, and the two webhook
 // checks: VerifySignature (X-Hub-Signature-256) and VerifyChallenge (the
-// GET hub.challenge handshake). It must never retry, sleep, log, or put the
-// access token or the app secret in an error: the worker decides what
-// happens next from the SendError alone.
+// GET hub.challenge handshake), which the Client offers the receiver
+// (package receipts) as a providers.CallbackAuthenticator and a
+// providers.CallbackHandshaker with Config.AppSecret and Config.VerifyToken.
+// It must never retry, sleep, log, or put the access token, the app secret
+// or the verify token in an error: the worker decides what happens next
+// from the SendError alone.
 //
 // What every adapter does the same way (the lenient JSON types, the
 // BaseURL and credential checks, refusing an invalid message before any
@@ -186,10 +189,16 @@
 //   - VerifyChallenge compares the verify token in constant time (both
 //     sides hashed first, so lengths do not leak) and returns hub.challenge
 //     unchanged; the receiver writes it back as text/plain.
+//   - CallbackAuth names "X-Hub-Signature-256 (Meta app secret)" only when Config.AppSecret is
+//     set; without it the receiver needs another way for the account (a
+//     shared-secret header, say, from a relay). AuthenticateCallback and
+//     ParseCallback then both check the signature: the second check costs
+//     one HMAC and keeps ParseCallback safe to call on its own.
 //
 // # Usage
 //
-//	c, err := meta.New(meta.Config{Token: token, PhoneNumberID: "106540352242922", AppSecret: appSecret})
+//	c, err := meta.New(meta.Config{Token: token, PhoneNumberID: "106540352242922",
+//		AppSecret: appSecret, VerifyToken: verifyToken})
 //	if err != nil { ... }
 //	r, err := c.Send(ctx, &message.Message{
 //		ID: "reminder-42", Account: "meta-main", To: "+255712345678",
@@ -203,7 +212,8 @@
 //	}
 //	// r.ProviderMessageID (wamid...) keys the status webhooks.
 //
-//	// The webhook receiver:
-//	//   GET:  challenge, err := meta.VerifyChallenge(r.URL.Query(), verifyToken) → 200 text/plain challenge, or 403
-//	//   POST: events, err := c.ParseCallback(r.Header, rawBody)                 → 200, or 400 on err
+//	// The webhook receiver (receipts.Receiver does this):
+//	//   GET:  challenge, err := c.CallbackHandshake(r.URL.Query())   → 200 text/plain challenge, or 403
+//	//   POST: err := c.AuthenticateCallback(r.Header, rawBody)       → 401 on err
+//	//         events, err := c.ParseCallback(r.Header, rawBody)      → 200, or 400 on err
 package meta

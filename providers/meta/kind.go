@@ -19,7 +19,7 @@ var Kind = providers.Kind{
 	Webhook:  []providers.WebhookAuth{providers.WebhookSigned},
 	New: func(a providers.AccountConfig) (providers.Provider, error) {
 		return New(Config{BaseURL: a.BaseURL, Token: a.Get("token"), PhoneNumberID: a.Get("phone_number_id"),
-			AppSecret: a.Get("app_secret"), HTTP: a.HTTP})
+			AppSecret: a.Get("app_secret"), VerifyToken: a.Get("verify_token"), HTTP: a.HTTP})
 	},
 	Simulated: func(root string) (providers.AccountConfig, string) {
 		return providers.AccountConfig{BaseURL: root,

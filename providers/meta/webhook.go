@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -81,4 +82,27 @@ func VerifyChallenge(q url.Values, verifyToken string) (challenge string, err er
 		return "", ErrChallengeMissing
 	}
 	return challenge, nil
+}
+
+// CallbackAuth is "X-Hub-Signature-256 (Meta app secret)" when Config.AppSecret is set: the
+// receiver then checks each POST with AuthenticateCallback. It is ""
+// without one, and the account needs another way.
+func (c *Client) CallbackAuth() string {
+	if c.appSecret == "" {
+		return ""
+	}
+	return "X-Hub-Signature-256 (Meta app secret)"
+}
+
+// AuthenticateCallback checks a webhook POST's X-Hub-Signature-256 against
+// its raw body with Config.AppSecret (VerifySignature).
+func (c *Client) AuthenticateCallback(h http.Header, body []byte) error {
+	return VerifySignature(c.appSecret, body, h.Get(SignatureHeader))
+}
+
+// CallbackHandshake answers Meta's GET handshake with Config.VerifyToken
+// (VerifyChallenge): hub.challenge, or an error when the request is not a
+// subscription with the right token, or no token is configured.
+func (c *Client) CallbackHandshake(q url.Values) (challenge string, err error) {
+	return VerifyChallenge(q, c.verifyToken)
 }

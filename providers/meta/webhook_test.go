@@ -2,6 +2,7 @@ package meta_test
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -87,5 +88,44 @@ func TestVerifyChallenge(t *testing.T) {
 				t.Errorf("error %q echoes the verify token", err)
 			}
 		})
+	}
+}
+
+// The Client authenticates its webhook for the receiver with the app
+// secret and answers the handshake with the verify token of its Config;
+// without them it names no way and refuses every handshake.
+func TestClientAuthenticatesItsWebhook(t *testing.T) {
+	t.Parallel()
+	const token = "verify-t0ken-value"
+	body := `{"object":"whatsapp_business_account","entry":[]}`
+	signed := http.Header{meta.SignatureHeader: {sign(testSecret, body)}}
+	q := url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {token}, "hub.challenge": {"1158201444"}}
+
+	c := newClient(t, meta.Config{AppSecret: testSecret, VerifyToken: token})
+	if got := c.CallbackAuth(); got != "X-Hub-Signature-256 (Meta app secret)" {
+		t.Errorf("CallbackAuth = %q, want %q", got, "X-Hub-Signature-256 (Meta app secret)")
+	}
+	if err := c.AuthenticateCallback(signed, []byte(body)); err != nil {
+		t.Errorf("signed body: %v", err)
+	}
+	if err := c.AuthenticateCallback(signed, []byte(body+" ")); !errors.Is(err, meta.ErrSignatureMismatch) {
+		t.Errorf("altered body: %v, want %v", err, meta.ErrSignatureMismatch)
+	}
+	if err := c.AuthenticateCallback(http.Header{}, []byte(body)); !errors.Is(err, meta.ErrSignatureMissing) {
+		t.Errorf("unsigned body: %v, want %v", err, meta.ErrSignatureMissing)
+	}
+	if got, err := c.CallbackHandshake(q); got != "1158201444" || err != nil {
+		t.Errorf("CallbackHandshake = %q, %v; want the challenge", got, err)
+	}
+
+	bare := newClient(t, meta.Config{})
+	if got := bare.CallbackAuth(); got != "" {
+		t.Errorf("without an app secret CallbackAuth = %q, want none", got)
+	}
+	if err := bare.AuthenticateCallback(signed, []byte(body)); !errors.Is(err, meta.ErrNoAppSecret) {
+		t.Errorf("without an app secret: %v, want %v", err, meta.ErrNoAppSecret)
+	}
+	if got, err := bare.CallbackHandshake(q); got != "" || !errors.Is(err, meta.ErrNoVerifyToken) {
+		t.Errorf("without a verify token: %q, %v; want %v", got, err, meta.ErrNoVerifyToken)
 	}
 }

@@ -1,4 +1,4 @@
-package producer_test
+package receipts_test
 
 import (
 	"bytes"
@@ -15,11 +15,10 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/wabulk/wabulk/message"
-	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers/meta"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/providers/tujenge"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
@@ -32,7 +31,7 @@ import (
 // provider sees). Besides ns/op it reports callbacks/s and the p99 of the
 // acknowledgement latency (p99-ms).
 //
-//	WABULK_TEST_REDIS=redis://127.0.0.1:6379/0 go test -run '^$' -bench WebhookIngest -benchmem ./producer
+//	WABULK_TEST_REDIS=redis://127.0.0.1:6379/0 go test -run '^$' -bench WebhookIngest -benchmem ./receipts
 func BenchmarkWebhookIngest(b *testing.B) {
 	for _, kind := range []string{"meta", "tujenge"} {
 		for _, via := range []string{"handler", "http"} {
@@ -45,10 +44,10 @@ func benchmarkWebhookIngest(b *testing.B, kind string, overHTTP bool) {
 	r := storetest.New(b)
 	client := asynq.NewClientFromRedisClient(r.Client)
 	b.Cleanup(func() { _ = client.Close() })
-	queue := message.EventsQueue(r.Prefix)
+	queue := receipts.Queue(r.Prefix)
 	b.Cleanup(func() { _ = asynq.NewInspectorFromRedisClient(r.Client).DeleteQueue(queue, true) })
 
-	var account producer.WebhookAccount
+	var account receipts.Account
 	var secret string
 	auth := http.Header{}
 	switch kind {
@@ -57,17 +56,17 @@ func benchmarkWebhookIngest(b *testing.B, kind string, overHTTP bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		account, secret = producer.WebhookAccount{Parser: mt, AppSecret: appSecret}, appSecret
+		account, secret = receipts.Account{Parser: mt}, appSecret
 	default:
 		tj, err := tujenge.New(tujenge.Config{APIKey: "send-key"})
 		if err != nil {
 			b.Fatal(err)
 		}
-		account = producer.WebhookAccount{Parser: tj, SecretHeader: hookHeader, SecretValue: hookSecret}
+		account = receipts.Account{Parser: tj, SecretHeader: hookHeader, SecretValue: hookSecret}
 		auth.Set(hookHeader, hookSecret)
 	}
-	w, err := producer.NewWebhooks(client, producer.WebhooksConfig{Prefix: r.Prefix,
-		Accounts: map[string]producer.WebhookAccount{"acc": account}})
+	w, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: r.Prefix,
+		Accounts: map[string]receipts.Account{"acc": account}})
 	if err != nil {
 		b.Fatal(err)
 	}

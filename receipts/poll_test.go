@@ -1,9 +1,8 @@
-package scheduler_test
+package receipts_test
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -24,15 +23,13 @@ import (
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
 	"github.com/wabulk/wabulk/providers/simulator"
-	"github.com/wabulk/wabulk/scheduler"
+	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
 	"github.com/wabulk/wabulk/worker"
 )
 
 const dtKey = "dt7f3a9c2e8b1d4f6a0c5e7b9d2f4a6c8e" // the simulator's User Hash Key
-
-var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 type clock struct {
 	mu sync.Mutex
@@ -119,11 +116,11 @@ func (e *env) send(account string, d *dt, n int) []string {
 	return ids
 }
 
-func (e *env) poller(cfg scheduler.PollerConfig) *scheduler.Poller {
+func (e *env) poller(cfg receipts.PollerConfig) *receipts.Poller {
 	e.t.Helper()
 	cfg.Prefix = e.r.Prefix
 	cfg.Now = e.clock.Now
-	p, err := scheduler.NewPoller(e.st, e.client, cfg)
+	p, err := receipts.NewPoller(e.st, e.client, cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -131,7 +128,7 @@ func (e *env) poller(cfg scheduler.PollerConfig) *scheduler.Poller {
 }
 
 // pollDue runs one round at the current clock.
-func pollDue(t *testing.T, p *scheduler.Poller) int {
+func pollDue(t *testing.T, p *receipts.Poller) int {
 	t.Helper()
 	n, err := p.PollDue(context.Background())
 	if err != nil {
@@ -141,25 +138,9 @@ func pollDue(t *testing.T, p *scheduler.Poller) int {
 }
 
 // eventTasks returns the events tasks waiting in the events queue, in order.
-func (e *env) eventTasks() []providers.EventBatch {
+func (e *env) eventTasks() []receipts.Batch {
 	e.t.Helper()
-	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
-	tasks, err := insp.ListPendingTasks(message.EventsQueue(e.r.Prefix))
-	if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
-		e.t.Fatal(err)
-	}
-	var out []providers.EventBatch
-	for _, ti := range tasks {
-		if ti.Type != message.TypeEvents {
-			e.t.Fatalf("events queue holds a %q task", ti.Type)
-		}
-		var b providers.EventBatch
-		if err := json.Unmarshal(ti.Payload, &b); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
+	return queued(e.t, e.r)
 }
 
 func (e *env) pending(account string) int64 {
@@ -169,13 +150,6 @@ func (e *env) pending(account string) int64 {
 		e.t.Fatal(err)
 	}
 	return n
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // statusEvent is what a poll of id hands on.
@@ -211,7 +185,7 @@ func TestPolledReceiptReachesTheRecord(t *testing.T) {
 		t.Fatalf("after the send: %s %q, %d polls pending; want accepted, one poll", rec.Status, rec.ProviderMessageID, e.pending("dt"))
 	}
 
-	p := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
+	p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
 	if n := pollDue(t, p); n != 0 || d.polls.Load() != 0 {
 		t.Fatalf("before the first poll is due: claimed %d, %d polls", n, d.polls.Load())
 	}
@@ -220,7 +194,7 @@ func TestPolledReceiptReachesTheRecord(t *testing.T) {
 		t.Fatalf("at the first due time: claimed %d, %d polls; want 1, 1", n, d.polls.Load())
 	}
 	batches := e.eventTasks()
-	want := []providers.EventBatch{{Account: "dt", Received: e.clock.Now(),
+	want := []receipts.Batch{{Account: "dt", Received: e.clock.Now(),
 		Events: []providers.Event{statusEvent(rec.ProviderMessageID, message.Read, "seen")}}}
 	if diff := cmp.Diff(want, batches); diff != "" {
 		t.Fatalf("events tasks (-want +got):\n%s", diff)
@@ -229,9 +203,9 @@ func TestPolledReceiptReachesTheRecord(t *testing.T) {
 		t.Errorf("read is final: %d polls still pending", n)
 	}
 
-	payload, err := json.Marshal(batches[0])
+	task, err = receipts.NewTask(batches[0])
 	must(t, err)
-	must(t, worker.NewEvents(wcfg, e.st).ProcessTask(ctx, asynq.NewTask(message.TypeEvents, payload)))
+	must(t, worker.NewEvents(wcfg, e.st).ProcessTask(ctx, task))
 	if rec, err := e.st.Get(ctx, m.ID); err != nil || rec.Status != message.Read {
 		t.Errorf("after the events task: %v %v, want read", rec.Status, err)
 	}
@@ -254,7 +228,7 @@ func TestFinalStatusesStopPolling(t *testing.T) {
 		accounts[name] = d.client
 		ids[name] = e.send(name, d, 1)[0]
 	}
-	p := e.poller(scheduler.PollerConfig{Accounts: accounts})
+	p := e.poller(receipts.PollerConfig{Accounts: accounts})
 	e.clock.Add(10 * time.Second)
 	if n := pollDue(t, p); n != 3 {
 		t.Fatalf("claimed %d, want one per account", n)
@@ -299,8 +273,8 @@ func TestPollRateIsBoundedAcrossPods(t *testing.T) {
 	e := newEnv(t)
 	d := e.dt(time.Hour) // messages stay pending: every poll answers accepted
 	e.send("dt", d, 30)
-	cfg := scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Rate: 4, Batch: 50}
-	pods := []*scheduler.Poller{e.poller(cfg), e.poller(cfg)}
+	cfg := receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Rate: 4, Batch: 50}
+	pods := []*receipts.Poller{e.poller(cfg), e.poller(cfg)}
 	e.clock.Add(10 * time.Second)
 
 	served := func() int64 { return d.polls.Swap(0) }
@@ -350,7 +324,7 @@ func TestPollScheduleAndMaxAge(t *testing.T) {
 	d := e.dt(time.Nanosecond, "sent") // never final
 	e.send("dt", d, 1)
 	core, logs := observer.New(zapcore.DebugLevel)
-	p := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client},
+	p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client},
 		Intervals: []time.Duration{10 * time.Second, 30 * time.Second}, MaxAge: 2 * time.Minute, Logger: zap.New(core)})
 	var at []time.Duration
 	for s := range 300 {
@@ -393,7 +367,7 @@ func TestUnknownIDIsDroppedWithAWarning(t *testing.T) {
 	d := e.dt(time.Hour)
 	must(t, e.st.SchedulePoll(context.Background(), "dt", "42", t0))
 	core, logs := observer.New(zapcore.WarnLevel)
-	p := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Logger: zap.New(core)})
+	p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Logger: zap.New(core)})
 	if n := pollDue(t, p); n != 1 || d.polls.Load() != 1 || e.pending("dt") != 0 {
 		t.Errorf("claimed %d, polled %d, %d pending; want 1, 1, 0", n, d.polls.Load(), e.pending("dt"))
 	}
@@ -412,7 +386,7 @@ func TestAccountFailureBacksOffAndWarnsOnce(t *testing.T) {
 	e.send("dt", d, 3)
 	core, logs := observer.New(zapcore.InfoLevel)
 	bad := dtClient(t, d.base, "not-the-key-0123456789")
-	p := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": bad}, Parallel: 1,
+	p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": bad}, Parallel: 1,
 		Intervals: []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute}, Logger: zap.New(core)})
 	e.clock.Add(10 * time.Second)
 	if n := pollDue(t, p); n != 3 || d.polls.Load() != 1 {
@@ -436,7 +410,7 @@ func TestAccountFailureBacksOffAndWarnsOnce(t *testing.T) {
 	}
 
 	// The right key again: polled as usual.
-	good := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
+	good := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
 	e.clock.Add(5 * time.Minute)
 	if n := pollDue(t, good); n != 3 {
 		t.Errorf("with the right key: claimed %d, want 3", n)
@@ -475,7 +449,7 @@ func TestTransientFailuresAreRetriedLater(t *testing.T) {
 				must(t, e.st.SchedulePoll(context.Background(), "dt", fmt.Sprint(554+i), t0.Add(10*time.Second)))
 			}
 			f := &fake{err: tc.err}
-			p := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": f}, Parallel: 1,
+			p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": f}, Parallel: 1,
 				Intervals: []time.Duration{10 * time.Second, 30 * time.Second}})
 			e.clock.Add(10 * time.Second)
 			if n := pollDue(t, p); n != 3 || f.polls.Load() != tc.polled {
@@ -505,7 +479,7 @@ func TestUnhandedStatusesArePolledAgain(t *testing.T) {
 	e.send("dt", d, 2)
 	broken := redis.NewClient(e.r.Opt)
 	must(t, broken.Close())
-	p, err := scheduler.NewPoller(e.st, asynq.NewClientFromRedisClient(broken), scheduler.PollerConfig{
+	p, err := receipts.NewPoller(e.st, asynq.NewClientFromRedisClient(broken), receipts.PollerConfig{
 		Accounts: map[string]providers.StatusPoller{"dt": d.client}, Prefix: e.r.Prefix, Now: e.clock.Now})
 	must(t, err)
 	e.clock.Add(10 * time.Second)
@@ -515,7 +489,7 @@ func TestUnhandedStatusesArePolledAgain(t *testing.T) {
 	if n := e.pending("dt"); n != 2 {
 		t.Fatalf("%d pending, want both still scheduled", n)
 	}
-	good := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
+	good := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
 	e.clock.Add(9 * time.Second)
 	if n := pollDue(t, good); n != 0 {
 		t.Errorf("before the first interval: claimed %d", n)
@@ -533,7 +507,7 @@ func TestRunPollsUntilCancelled(t *testing.T) {
 	d := e.dt(time.Nanosecond)
 	e.send("dt", d, 3)
 	e.clock.Add(10 * time.Second)
-	p := e.poller(scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Tick: 10 * time.Millisecond})
+	p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Tick: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
@@ -559,31 +533,31 @@ func TestNewPollerRefusesUnusableConfigs(t *testing.T) {
 	f := &fake{}
 	for _, tc := range []struct {
 		name string
-		cfg  scheduler.PollerConfig
+		cfg  receipts.PollerConfig
 		want string
 	}{
-		{"no accounts", scheduler.PollerConfig{}, "no accounts"},
-		{"nil poller", scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": nil}}, `account "dt"`},
-		{"bad interval", scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": f},
+		{"no accounts", receipts.PollerConfig{}, "no accounts"},
+		{"nil poller", receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": nil}}, `account "dt"`},
+		{"bad interval", receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": f},
 			Intervals: []time.Duration{time.Second, 0}}, "must be positive"},
 	} {
-		if _, err := scheduler.NewPoller(e.st, e.client, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := receipts.NewPoller(e.st, e.client, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error about %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := scheduler.NewPoller(nil, e.client, scheduler.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": f}}); err == nil {
+	if _, err := receipts.NewPoller(nil, e.client, receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": f}}); err == nil {
 		t.Error("no store: no error")
 	}
 }
 
-func TestConfigDefaults(t *testing.T) {
+func TestPollerConfigDefaults(t *testing.T) {
 	t.Parallel()
-	c := scheduler.PollerConfig{}.WithDefaults()
+	c := receipts.PollerConfig{}.WithDefaults()
 	if c.Rate != 10 || c.Batch != 50 || c.Lease != time.Minute || c.MaxAge != 24*time.Hour || c.Tick != time.Second ||
 		c.Prefix != "wabulk:" || c.Parallel != 8 || c.PollTimeout != 10*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
-	if diff := cmp.Diff(scheduler.DefaultIntervals, c.Intervals); diff != "" {
+	if diff := cmp.Diff(receipts.DefaultIntervals, c.Intervals); diff != "" {
 		t.Errorf("intervals (-want +got):\n%s", diff)
 	}
 }

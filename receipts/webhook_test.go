@@ -1,4 +1,4 @@
-package producer_test
+package receipts_test
 
 import (
 	"crypto/hmac"
@@ -24,12 +24,13 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/wabulk/wabulk/message"
-	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/meta"
 	"github.com/wabulk/wabulk/providers/modica"
 	"github.com/wabulk/wabulk/providers/socnet"
 	"github.com/wabulk/wabulk/providers/tujenge"
+	"github.com/wabulk/wabulk/receipts"
+	"github.com/wabulk/wabulk/store/storetest"
 )
 
 // The secrets of the test accounts.
@@ -54,7 +55,7 @@ var secrets = []string{hookSecret, appSecret, verifyToken, basicPass}
 // hooks is one test's receiver on its own Redis prefix, served over real
 // HTTP, with its adapters and its log.
 type hooks struct {
-	h    *harness
+	r    *storetest.Redis
 	srv  *httptest.Server
 	logs *observer.ObservedLogs
 
@@ -65,22 +66,25 @@ type hooks struct {
 
 func newHooks(t *testing.T) *hooks {
 	t.Helper()
-	h := newHarness(t)
+	r := storetest.New(t)
 	tj, err := tujenge.New(tujenge.Config{APIKey: "send-key"})
 	must(t, err)
-	mt, err := meta.New(meta.Config{Token: "send-token", PhoneNumberID: "123456789012345", AppSecret: appSecret})
+	mt, err := meta.New(meta.Config{Token: "send-token", PhoneNumberID: "123456789012345", AppSecret: appSecret, VerifyToken: verifyToken})
+	must(t, err)
+	mtNoHandshake, err := meta.New(meta.Config{Token: "send-token", PhoneNumberID: "123456789012345", AppSecret: appSecret})
 	must(t, err)
 	md, err := modica.New(modica.Config{Username: "send-user", Password: "send-pass"})
 	must(t, err)
 	core, logs := observer.New(zapcore.DebugLevel)
-	w, err := producer.NewWebhooks(h.client, producer.WebhooksConfig{
-		Prefix:  h.r.Prefix,
+	w, err := receipts.NewReceiver(asynq.NewClientFromRedisClient(r.Client), receipts.ReceiverConfig{
+		Prefix:  r.Prefix,
 		MaxBody: testMaxBody,
 		Now:     at(t0),
 		Logger:  zap.New(core),
-		Accounts: map[string]producer.WebhookAccount{
+		Accounts: map[string]receipts.Account{
 			"tj":   {Parser: tj, SecretHeader: hookHeader, SecretValue: hookSecret},
-			"mt":   {Parser: mt, AppSecret: appSecret, VerifyToken: verifyToken},
+			"mt":   {Parser: mt}, // the adapter authenticates: its AppSecret and VerifyToken
+			"mt-0": {Parser: mtNoHandshake},
 			"md":   {Parser: md, BasicUser: basicUser, BasicPassword: basicPass},
 			"open": {Parser: tj, Insecure: true},
 		},
@@ -88,7 +92,7 @@ func newHooks(t *testing.T) *hooks {
 	must(t, err)
 	srv := httptest.NewServer(w)
 	t.Cleanup(srv.Close)
-	return &hooks{h: h, srv: srv, logs: logs, tujenge: tj, meta: mt, modica: md}
+	return &hooks{r: r, srv: srv, logs: logs, tujenge: tj, meta: mt, modica: md}
 }
 
 // post sends body to path with header.
@@ -141,25 +145,9 @@ func containsAny(s string, subs []string) bool {
 }
 
 // events returns the queued events tasks, decoded.
-func (k *hooks) events(t *testing.T) []providers.EventBatch {
+func (k *hooks) events(t *testing.T) []receipts.Batch {
 	t.Helper()
-	infos, err := k.h.insp.ListPendingTasks(message.EventsQueue(k.h.r.Prefix), asynq.PageSize(1000))
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil
-	}
-	must(t, err)
-	var out []providers.EventBatch
-	for _, ti := range infos {
-		if ti.Type != message.TypeEvents {
-			t.Errorf("task %s has type %q, want %q", ti.ID, ti.Type, message.TypeEvents)
-		}
-		var b providers.EventBatch
-		if err := json.Unmarshal(ti.Payload, &b); err != nil {
-			t.Fatalf("task %s payload: %v", ti.ID, err)
-		}
-		out = append(out, b)
-	}
-	return out
+	return queued(t, k.r)
 }
 
 // noSecretLogged fails t when a log line holds a configured secret.
@@ -199,7 +187,7 @@ func TestWebhookStoresOneEventsTaskPerCallback(t *testing.T) {
 	if resp := k.post(t, "/webhooks/tj", body, secretHeader(hookSecret)); resp.status != http.StatusOK {
 		t.Fatalf("status %d (%s), want 200", resp.status, resp.body)
 	}
-	want := []providers.EventBatch{{Account: "tj", Received: t0, Events: []providers.Event{
+	want := []receipts.Batch{{Account: "tj", Received: t0, Events: []providers.Event{
 		{Kind: providers.EventStatus, ProviderMessageID: "gBEGkYiEB1VXAglK1ZEqA1YKPrU", Status: message.Sent, ProviderStatus: "sent", Recipient: "+255712345678", Time: at},
 		{Kind: providers.EventStatus, ProviderMessageID: "gBEGkYiEB1VXAglK1ZEqA1YKPrV", Status: message.Failed, ProviderStatus: "failed", Recipient: "+255712345679", Time: at,
 			ErrorCode: "470", Error: "Message failed to send because more than 24 hours have passed since the customer last replied to this number"},
@@ -334,7 +322,8 @@ func TestWebhookAnswersMetaHandshake(t *testing.T) {
 		{"bad token", "/webhooks/mt" + q("subscribe", "guess", "1158201444"), 403, ""},
 		{"not subscribe", "/webhooks/mt" + q("unsubscribe", verifyToken, "1158201444"), 403, ""},
 		{"no challenge", "/webhooks/mt" + q("subscribe", verifyToken, ""), 403, ""},
-		{"account without a verify token", "/webhooks/tj" + q("subscribe", "", "1158201444"), 403, ""},
+		{"account without a verify token", "/webhooks/mt-0" + q("subscribe", "", "1158201444"), 403, ""},
+		{"account whose provider makes no handshake", "/webhooks/tj" + q("subscribe", "", "1158201444"), 403, ""},
 		{"unknown account", "/webhooks/nope" + q("subscribe", verifyToken, "1158201444"), 404, ""},
 		{"GET without hub.mode", "/webhooks/mt", 405, ""},
 	}
@@ -401,8 +390,8 @@ func deadHooks(t *testing.T) *httptest.Server {
 	t.Cleanup(func() { _ = rdb.Close() })
 	tj, err := tujenge.New(tujenge.Config{APIKey: "send-key"})
 	must(t, err)
-	w, err := producer.NewWebhooks(asynq.NewClientFromRedisClient(rdb), producer.WebhooksConfig{
-		Accounts: map[string]producer.WebhookAccount{"tj": {Parser: tj, SecretHeader: hookHeader, SecretValue: hookSecret}},
+	w, err := receipts.NewReceiver(asynq.NewClientFromRedisClient(rdb), receipts.ReceiverConfig{
+		Accounts: map[string]receipts.Account{"tj": {Parser: tj, SecretHeader: hookHeader, SecretValue: hookSecret}},
 	})
 	must(t, err)
 	srv := httptest.NewServer(w)
@@ -410,34 +399,41 @@ func deadHooks(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func TestNewWebhooksRefusesAccountsItCannotAuthenticate(t *testing.T) {
+func TestNewReceiverRefusesAccountsItCannotAuthenticate(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	client := asynq.NewClientFromRedisClient(storetest.New(t).Client)
 	tj, err := tujenge.New(tujenge.Config{APIKey: "send-key"})
 	must(t, err)
+	// Meta's adapter authenticates with its own app secret, and answers
+	// the handshake with its verify token.
+	newMeta := func(appSecret, verifyToken string) *meta.Client {
+		mt, err := meta.New(meta.Config{Token: "send-token", PhoneNumberID: "123456789012345", AppSecret: appSecret, VerifyToken: verifyToken})
+		must(t, err)
+		return mt
+	}
 	tests := []struct {
 		name    string
-		account producer.WebhookAccount
+		account receipts.Account
 		wantIs  error
 		want    string
 	}{
-		{name: "no authentication", account: producer.WebhookAccount{Parser: tj}, wantIs: producer.ErrWebhookNoAuth},
-		{name: "a verify token only", account: producer.WebhookAccount{Parser: tj, VerifyToken: "v"}, wantIs: producer.ErrWebhookNoAuth},
-		{name: "header and basic", account: producer.WebhookAccount{Parser: tj, SecretHeader: "X-S", SecretValue: "v", BasicUser: "u", BasicPassword: "p"},
-			wantIs: producer.ErrWebhookAuthConflict, want: "secret header, HTTP Basic"},
-		{name: "app secret and header", account: producer.WebhookAccount{Parser: tj, AppSecret: "a", SecretHeader: "X-S", SecretValue: "v"},
-			wantIs: producer.ErrWebhookAuthConflict},
-		{name: "insecure and authenticated", account: producer.WebhookAccount{Parser: tj, Insecure: true, AppSecret: "a"}, want: "both Insecure and Meta app secret are set"},
-		{name: "header without value", account: producer.WebhookAccount{Parser: tj, SecretHeader: "X-S"}, want: "has no secret value"},
-		{name: "value without header", account: producer.WebhookAccount{Parser: tj, SecretValue: "v"}, want: "no header to carry it"},
-		{name: "bad header name", account: producer.WebhookAccount{Parser: tj, SecretHeader: "X S", SecretValue: "v"}, want: "not a valid HTTP header name"},
-		{name: "user without password", account: producer.WebhookAccount{Parser: tj, BasicUser: "u"}, want: "no password"},
-		{name: "password without user", account: producer.WebhookAccount{Parser: tj, BasicPassword: "p"}, want: "no user"},
-		{name: "user with a colon", account: producer.WebhookAccount{Parser: tj, BasicUser: "u:x", BasicPassword: "p"}, want: "must not contain ':'"},
-		{name: "no parser", account: producer.WebhookAccount{Insecure: true}, want: "no callback parser"},
+		{name: "no authentication", account: receipts.Account{Parser: tj}, wantIs: receipts.ErrNoAuth},
+		{name: "a verify token only", account: receipts.Account{Parser: newMeta("", "v")}, wantIs: receipts.ErrNoAuth},
+		{name: "header and basic", account: receipts.Account{Parser: tj, SecretHeader: "X-S", SecretValue: "v", BasicUser: "u", BasicPassword: "p"},
+			wantIs: receipts.ErrAuthConflict, want: "secret header, HTTP Basic"},
+		{name: "app secret and header", account: receipts.Account{Parser: newMeta("a", ""), SecretHeader: "X-S", SecretValue: "v"},
+			wantIs: receipts.ErrAuthConflict, want: "secret header, X-Hub-Signature-256 (Meta app secret)"},
+		{name: "insecure and authenticated", account: receipts.Account{Parser: newMeta("a", ""), Insecure: true}, want: "both Insecure and X-Hub-Signature-256 (Meta app secret) are set"},
+		{name: "header without value", account: receipts.Account{Parser: tj, SecretHeader: "X-S"}, want: "has no secret value"},
+		{name: "value without header", account: receipts.Account{Parser: tj, SecretValue: "v"}, want: "no header to carry it"},
+		{name: "bad header name", account: receipts.Account{Parser: tj, SecretHeader: "X S", SecretValue: "v"}, want: "not a valid HTTP header name"},
+		{name: "user without password", account: receipts.Account{Parser: tj, BasicUser: "u"}, want: "no password"},
+		{name: "password without user", account: receipts.Account{Parser: tj, BasicPassword: "p"}, want: "no user"},
+		{name: "user with a colon", account: receipts.Account{Parser: tj, BasicUser: "u:x", BasicPassword: "p"}, want: "must not contain ':'"},
+		{name: "no parser", account: receipts.Account{Insecure: true}, want: "no callback parser"},
 	}
 	for _, tt := range tests {
-		_, err := producer.NewWebhooks(h.client, producer.WebhooksConfig{Accounts: map[string]producer.WebhookAccount{"acct": tt.account}})
+		_, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Accounts: map[string]receipts.Account{"acct": tt.account}})
 		if err == nil {
 			t.Errorf("%s: no error", tt.name)
 			continue
@@ -456,13 +452,13 @@ func TestNewWebhooksRefusesAccountsItCannotAuthenticate(t *testing.T) {
 		}
 	}
 	// Every problem at once.
-	_, err = producer.NewWebhooks(h.client, producer.WebhooksConfig{Accounts: map[string]producer.WebhookAccount{
+	_, err = receipts.NewReceiver(client, receipts.ReceiverConfig{Accounts: map[string]receipts.Account{
 		"a": {Parser: tj}, "b": {Parser: tj, BasicUser: "u"}, "c": {Parser: tj, Insecure: true},
 	}})
 	if err == nil || !strings.Contains(err.Error(), `"a"`) || !strings.Contains(err.Error(), `"b"`) || strings.Contains(err.Error(), `"c"`) {
 		t.Errorf("two bad accounts and a good one: %v", err)
 	}
-	if _, err := producer.NewWebhooks(nil, producer.WebhooksConfig{}); err == nil {
+	if _, err := receipts.NewReceiver(nil, receipts.ReceiverConfig{}); err == nil {
 		t.Error("no asynq client: no error")
 	}
 	// socnet has no callbacks: it cannot be a parser (a compile-time fact,
@@ -473,7 +469,7 @@ func TestNewWebhooksRefusesAccountsItCannotAuthenticate(t *testing.T) {
 	}
 }
 
-func ExampleNewWebhooks() {
+func ExampleNewReceiver() {
 	mr := miniredis.NewMiniRedis()
 	if err := mr.Start(); err != nil {
 		fmt.Println(err)
@@ -484,8 +480,8 @@ func ExampleNewWebhooks() {
 	defer rdb.Close()
 
 	tj, _ := tujenge.New(tujenge.Config{APIKey: "..."})
-	hooks, err := producer.NewWebhooks(asynq.NewClientFromRedisClient(rdb), producer.WebhooksConfig{
-		Accounts: map[string]producer.WebhookAccount{
+	hooks, err := receipts.NewReceiver(asynq.NewClientFromRedisClient(rdb), receipts.ReceiverConfig{
+		Accounts: map[string]receipts.Account{
 			// Tujenge's webhook config sends this header with every callback.
 			"tujenge-main": {Parser: tj, SecretHeader: "X-Webhook-Secret", SecretValue: "s3cret"},
 		},
@@ -503,9 +499,9 @@ func ExampleNewWebhooks() {
 		fmt.Println(rec.Code)
 	}
 
-	tasks, _ := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(message.EventsQueue("wabulk:"))
+	tasks, _ := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(receipts.Queue("wabulk:"))
 	for _, ti := range tasks {
-		var b providers.EventBatch
+		var b receipts.Batch
 		_ = json.Unmarshal(ti.Payload, &b)
 		fmt.Println(ti.Type, b.Account, b.Received.Format(time.RFC3339), b.Events[0].ProviderMessageID, b.Events[0].Status)
 	}

@@ -1,26 +1,21 @@
-package producer
+package receipts
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/providers"
-	"github.com/wabulk/wabulk/providers/meta"
 )
 
-// WebhookAccount is one provider account's callback endpoint,
-// /webhooks/{account}.
+// Account is one provider account's callback endpoint, /webhooks/{account}.
 //
 // A callback is authenticated the one way its provider can, so exactly one
 // of these is configured:
@@ -30,14 +25,20 @@ import (
 //     webhook (Tujenge's webhook config carries custom headers).
 //   - BasicUser and BasicPassword: HTTP Basic. For providers whose callback
 //     URL may carry credentials (Modica: https://user:pass@host/webhooks/x).
-//   - AppSecret: Meta's X-Hub-Signature-256, an HMAC-SHA256 of the raw body
-//     with the app secret (meta.VerifySignature).
+//   - the provider's own: a Parser that is a providers.CallbackAuthenticator
+//     naming a way (CallbackAuth() != "") checks every POST itself. Meta's
+//     adapter does, with an AppSecret in its config: X-Hub-Signature-256,
+//     an HMAC-SHA256 of the raw body with the app secret.
 //
-// An account with none of them is refused by NewWebhooks unless Insecure is
-// set: anyone who learns the URL could then forge delivery receipts and
+// An account with none of them is refused by NewReceiver unless Insecure
+// is set: anyone who learns the URL could then forge delivery receipts and
 // inbound messages (opening 24-hour windows, opting contacts out), so only
 // set it behind a network that only the provider can reach.
-type WebhookAccount struct {
+//
+// A Parser that is a providers.CallbackHandshaker answers the provider's
+// GET handshake (Meta's, with a VerifyToken in its config). It
+// authenticates nothing else.
+type Account struct {
 	// Parser reads the provider's callback bodies: the account's adapter.
 	Parser providers.CallbackParser
 
@@ -46,31 +47,24 @@ type WebhookAccount struct {
 	SecretHeader, SecretValue string
 	// BasicUser and BasicPassword are HTTP Basic credentials.
 	BasicUser, BasicPassword string
-	// AppSecret is Meta's app secret: POSTs must be signed with it.
-	AppSecret string
 	// Insecure accepts callbacks without authentication. It cannot be
 	// combined with one of the ways above.
 	Insecure bool
-
-	// VerifyToken answers Meta's GET handshake (hub.mode=subscribe,
-	// hub.verify_token, hub.challenge) made when the webhook is configured.
-	// Without it every handshake is refused. It authenticates nothing else.
-	VerifyToken string
 }
 
-// WebhooksConfig configures Webhooks.
-type WebhooksConfig struct {
-	// Prefix is the key prefix the events queue is named with
-	// (message.EventsQueue). Defaults to "wabulk:".
+// ReceiverConfig configures a Receiver.
+type ReceiverConfig struct {
+	// Prefix is the key prefix the events queue is named with (Queue).
+	// Defaults to "wabulk:".
 	Prefix string
 	// MaxBody is the largest callback body accepted, in bytes; a larger
 	// one is answered 413. Defaults to 1 MiB.
 	MaxBody int64
 	// Accounts are the endpoints, by account name: /webhooks/{name}.
-	Accounts map[string]WebhookAccount
+	Accounts map[string]Account
 	// EnqueueTimeout bounds the Redis write of one callback. Defaults to 5s.
 	EnqueueTimeout time.Duration
-	// Now is the clock that stamps EventBatch.Received. Defaults to time.Now.
+	// Now is the clock that stamps Batch.Received. Defaults to time.Now.
 	Now func() time.Time
 	// Logger receives one line per refused callback and per Redis failure
 	// (debug: per accepted one). Lines carry the account, the remote
@@ -79,51 +73,38 @@ type WebhooksConfig struct {
 	Logger *zap.Logger
 }
 
-// Errors from NewWebhooks, wrapped with the account's name.
-var (
-	ErrWebhookNoAuth       = errors.New("no authentication configured (a shared-secret header, HTTP Basic, or Meta's app secret); set Insecure to accept unauthenticated callbacks")
-	ErrWebhookAuthConflict = errors.New("more than one way of authentication configured; a provider authenticates its callbacks one way, keep that one")
-)
-
-// Webhooks is the HTTP receiver of provider callbacks. Each callback is
-// authenticated, parsed by its account's adapter and stored as ONE asynq
-// task (message.TypeEvents on message.EventsQueue, payload a JSON
-// providers.EventBatch) before it is answered 200; the worker applies the
-// events later. It answers:
+// Receiver is the HTTP receiver of provider callbacks. Each callback is
+// authenticated, parsed by its account's adapter and stored as ONE events
+// task (TypeEvents on Queue, payload a JSON Batch) before it is answered
+// 200; the worker applies the events later. It answers:
 //
 //	POST /webhooks/{account}  200 stored (or nothing to store), 400 unreadable,
 //	                          401 not authenticated, 404 unknown account,
 //	                          413 body over MaxBody, 503 Redis failed (the
 //	                          provider retries)
-//	GET  /webhooks/{account}?hub.mode=subscribe&...
-//	                          Meta's handshake: 200 and the challenge, or 403
+//	GET  /webhooks/{account}?...
+//	                          the provider's handshake (Meta's hub.mode=
+//	                          subscribe&...): 200 and the challenge, or 403
+//	                          (always 403 when the provider makes none)
 //	GET  /healthz             200 while the process serves
 //	GET  /readyz              200 when Redis answers PING, else 503
 //
 // A refused callback records nothing.
-type Webhooks struct {
+type Receiver struct {
 	client   *asynq.Client
-	cfg      WebhooksConfig
-	accounts map[string]*webhookAccount
+	cfg      ReceiverConfig
+	accounts map[string]*account
 	mux      *http.ServeMux
 	log      *zap.Logger
 }
 
-type webhookAccount struct {
-	name string
-	WebhookAccount
-	// method says how POSTs are authenticated: "header", "basic",
-	// "signature" or "none".
-	method string
-}
+var _ http.Handler = (*Receiver)(nil)
 
-var _ http.Handler = (*Webhooks)(nil)
-
-// NewWebhooks returns the receiver that stores events through client. It
+// NewReceiver returns the receiver that stores events through client. It
 // checks every account and names each one whose configuration cannot work:
 // no parser, half of a secret pair, no authentication (unless Insecure), or
 // more than one way of it.
-func NewWebhooks(client *asynq.Client, cfg WebhooksConfig) (*Webhooks, error) {
+func NewReceiver(client *asynq.Client, cfg ReceiverConfig) (*Receiver, error) {
 	if client == nil {
 		return nil, errors.New("webhooks: no asynq client")
 	}
@@ -142,10 +123,10 @@ func NewWebhooks(client *asynq.Client, cfg WebhooksConfig) (*Webhooks, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	w := &Webhooks{
+	w := &Receiver{
 		client:   client,
 		cfg:      cfg,
-		accounts: map[string]*webhookAccount{},
+		accounts: map[string]*account{},
 		mux:      http.NewServeMux(),
 		log:      cfg.Logger,
 	}
@@ -156,7 +137,7 @@ func NewWebhooks(client *asynq.Client, cfg WebhooksConfig) (*Webhooks, error) {
 	sort.Strings(names)
 	var errs []error
 	for _, name := range names {
-		a, err := checkWebhookAccount(name, cfg.Accounts[name])
+		a, err := checkAccount(name, cfg.Accounts[name])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("webhook account %q: %w", name, err))
 			continue
@@ -172,81 +153,12 @@ func NewWebhooks(client *asynq.Client, cfg WebhooksConfig) (*Webhooks, error) {
 	return w, nil
 }
 
-func checkWebhookAccount(name string, a WebhookAccount) (*webhookAccount, error) {
-	if name == "" || strings.ContainsAny(name, "/?#") {
-		return nil, errors.New("the name must be a non-empty URL path segment (no '/', '?' or '#')")
-	}
-	if a.Parser == nil {
-		return nil, errors.New("no callback parser")
-	}
-	var ways []string
-	switch {
-	case a.SecretHeader != "" && a.SecretValue != "":
-		if !validHeaderName(a.SecretHeader) {
-			return nil, fmt.Errorf("secret header name %q is not a valid HTTP header name", a.SecretHeader)
-		}
-		ways = append(ways, "secret header")
-	case a.SecretHeader != "":
-		return nil, fmt.Errorf("secret header %s is named but has no secret value", a.SecretHeader)
-	case a.SecretValue != "":
-		return nil, errors.New("a secret value is set but no header to carry it")
-	}
-	switch {
-	case a.BasicUser != "" && a.BasicPassword != "":
-		if strings.Contains(a.BasicUser, ":") {
-			return nil, errors.New("the HTTP Basic user must not contain ':'")
-		}
-		ways = append(ways, "HTTP Basic")
-	case a.BasicUser != "":
-		return nil, errors.New("an HTTP Basic user is set but no password")
-	case a.BasicPassword != "":
-		return nil, errors.New("an HTTP Basic password is set but no user")
-	}
-	if a.AppSecret != "" {
-		ways = append(ways, "Meta app secret")
-	}
-	out := &webhookAccount{name: name, WebhookAccount: a}
-	switch {
-	case len(ways) > 1:
-		return nil, fmt.Errorf("%w (%s)", ErrWebhookAuthConflict, strings.Join(ways, ", "))
-	case len(ways) == 1 && a.Insecure:
-		return nil, fmt.Errorf("both Insecure and %s are set: drop one", ways[0])
-	case len(ways) == 0 && !a.Insecure:
-		return nil, ErrWebhookNoAuth
-	case a.Insecure:
-		out.method = "none"
-	case a.SecretHeader != "":
-		out.method = "header"
-	case a.BasicUser != "":
-		out.method = "basic"
-	default:
-		out.method = "signature"
-	}
-	return out, nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // ServeHTTP answers webhooks, /healthz and /readyz.
-func (w *Webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (w *Receiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.mux.ServeHTTP(rw, r)
 }
 
-func (w *Webhooks) ready(rw http.ResponseWriter, _ *http.Request) {
+func (w *Receiver) ready(rw http.ResponseWriter, _ *http.Request) {
 	if err := w.client.Ping(); err != nil {
 		w.log.Warn("not ready: Redis does not answer", zap.Error(err))
 		text(rw, http.StatusServiceUnavailable, "redis unavailable")
@@ -255,7 +167,7 @@ func (w *Webhooks) ready(rw http.ResponseWriter, _ *http.Request) {
 	text(rw, http.StatusOK, "ok")
 }
 
-func (w *Webhooks) webhook(rw http.ResponseWriter, r *http.Request) {
+func (w *Receiver) webhook(rw http.ResponseWriter, r *http.Request) {
 	a, ok := w.accounts[r.PathValue("account")]
 	if !ok {
 		http.NotFound(rw, r)
@@ -264,7 +176,7 @@ func (w *Webhooks) webhook(rw http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost:
 		w.receive(rw, r, a)
-	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Query().Has("hub.mode"):
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawQuery != "":
 		w.handshake(rw, r, a)
 	default:
 		rw.Header().Set("Allow", "POST")
@@ -272,9 +184,18 @@ func (w *Webhooks) webhook(rw http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handshake answers Meta's GET verification request.
-func (w *Webhooks) handshake(rw http.ResponseWriter, r *http.Request, a *webhookAccount) {
-	challenge, err := meta.VerifyChallenge(r.URL.Query(), a.VerifyToken)
+// errNoHandshake refuses a handshake on an account whose provider makes
+// none.
+var errNoHandshake = errors.New("this account's provider makes no webhook handshake")
+
+// handshake answers the provider's GET verification request (Meta's
+// hub.challenge).
+func (w *Receiver) handshake(rw http.ResponseWriter, r *http.Request, a *account) {
+	if a.handshake == nil {
+		w.refuse(rw, r, a, http.StatusForbidden, "handshake refused", errNoHandshake)
+		return
+	}
+	challenge, err := a.handshake.CallbackHandshake(r.URL.Query())
 	if err != nil {
 		w.refuse(rw, r, a, http.StatusForbidden, "handshake refused", err)
 		return
@@ -287,16 +208,16 @@ func (w *Webhooks) handshake(rw http.ResponseWriter, r *http.Request, a *webhook
 }
 
 // receive authenticates, parses and stores one callback.
-func (w *Webhooks) receive(rw http.ResponseWriter, r *http.Request, a *webhookAccount) {
+func (w *Receiver) receive(rw http.ResponseWriter, r *http.Request, a *account) {
 	if r.ContentLength > w.cfg.MaxBody {
 		w.refuse(rw, r, a, http.StatusRequestEntityTooLarge, "body too large",
 			fmt.Errorf("body of %d bytes (Content-Length) is over the limit of %d", r.ContentLength, w.cfg.MaxBody))
 		return
 	}
 	// Header and Basic credentials are checked before the body is read;
-	// a signature needs the body.
+	// the provider's own authentication (a signature) needs the body.
 	if err := a.checkHeaders(r); err != nil {
-		if a.method == "basic" {
+		if a.method == authBasic {
 			rw.Header().Set("WWW-Authenticate", `Basic realm="wabulk webhooks", charset="UTF-8"`)
 		}
 		w.refuse(rw, r, a, http.StatusUnauthorized, "not authenticated", err)
@@ -313,11 +234,9 @@ func (w *Webhooks) receive(rw http.ResponseWriter, r *http.Request, a *webhookAc
 		w.refuse(rw, r, a, http.StatusBadRequest, "body unreadable", err)
 		return
 	}
-	if a.method == "signature" {
-		if err := meta.VerifySignature(a.AppSecret, body, r.Header.Get(meta.SignatureHeader)); err != nil {
-			w.refuse(rw, r, a, http.StatusUnauthorized, "not authenticated", err)
-			return
-		}
+	if err := a.checkBody(r.Header, body); err != nil {
+		w.refuse(rw, r, a, http.StatusUnauthorized, "not authenticated", err)
+		return
 	}
 	events, err := a.Parser.ParseCallback(r.Header, body)
 	if err != nil {
@@ -331,8 +250,8 @@ func (w *Webhooks) receive(rw http.ResponseWriter, r *http.Request, a *webhookAc
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), w.cfg.EnqueueTimeout)
 	defer cancel()
-	b := providers.EventBatch{Account: a.name, Received: w.cfg.Now().UTC(), Events: events}
-	if err := EnqueueEvents(ctx, w.client, w.cfg.Prefix, b); err != nil {
+	b := Batch{Account: a.name, Received: w.cfg.Now().UTC(), Events: events}
+	if err := Enqueue(ctx, w.client, w.cfg.Prefix, b); err != nil {
 		w.log.Error("webhook: events not stored; answering 503 so the provider retries",
 			zap.String("account", a.name), zap.String("remote", r.RemoteAddr), zap.Int("events", len(events)), zap.Error(err))
 		rw.Header().Set("Retry-After", "5")
@@ -344,9 +263,9 @@ func (w *Webhooks) receive(rw http.ResponseWriter, r *http.Request, a *webhookAc
 }
 
 // refuse answers a callback it records nothing of, and logs why. The
-// reasons are the receiver's and the parsers' errors, which carry no
-// secret.
-func (w *Webhooks) refuse(rw http.ResponseWriter, r *http.Request, a *webhookAccount, status int, what string, why error) {
+// reasons are the receiver's, the parsers' and the authenticators' errors,
+// which carry no secret.
+func (w *Receiver) refuse(rw http.ResponseWriter, r *http.Request, a *account, status int, what string, why error) {
 	w.log.Warn("webhook refused: "+what, zap.String("account", a.name), zap.String("remote", r.RemoteAddr),
 		zap.Int("status", status), zap.String("reason", why.Error()))
 	msg := what
@@ -354,37 +273,6 @@ func (w *Webhooks) refuse(rw http.ResponseWriter, r *http.Request, a *webhookAcc
 		msg += ": " + why.Error()
 	}
 	text(rw, status, msg)
-}
-
-// checkHeaders checks a shared-secret header or HTTP Basic credentials, in
-// constant time.
-func (a *webhookAccount) checkHeaders(r *http.Request) error {
-	switch a.method {
-	case "header":
-		got, ok := r.Header[http.CanonicalHeaderKey(a.SecretHeader)]
-		if !ok {
-			return fmt.Errorf("header %s is missing", a.SecretHeader)
-		}
-		if len(got) != 1 || !equal(got[0], a.SecretValue) {
-			return fmt.Errorf("header %s has the wrong value", a.SecretHeader)
-		}
-	case "basic":
-		user, pass, ok := r.BasicAuth()
-		if !ok {
-			return errors.New("no HTTP Basic credentials")
-		}
-		// Both compared, whichever is wrong.
-		if u, p := equal(user, a.BasicUser), equal(pass, a.BasicPassword); !u || !p {
-			return errors.New("wrong HTTP Basic credentials")
-		}
-	}
-	return nil
-}
-
-// equal compares two secrets in constant time, whatever their lengths.
-func equal(got, want string) bool {
-	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
 func text(rw http.ResponseWriter, status int, body string) {

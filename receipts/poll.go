@@ -1,4 +1,4 @@
-package scheduler
+package receipts
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/message"
-	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/store"
 )
@@ -41,7 +40,8 @@ type PollerConfig struct {
 	Lease time.Duration
 	// PollTimeout bounds one status request. Defaults to 10s.
 	PollTimeout time.Duration
-	// Intervals is the polling schedule by age (see the package doc).
+	// Intervals is the polling schedule by age (see the package doc's
+	// "Status polling").
 	// Defaults to DefaultIntervals.
 	Intervals []time.Duration
 	// MaxAge stops polling a message this long after it was first
@@ -49,8 +49,8 @@ type PollerConfig struct {
 	MaxAge time.Duration
 	// Tick is how often each account's due ids are looked for. Defaults to 1s.
 	Tick time.Duration
-	// Prefix is the key prefix of the events queue (message.EventsQueue):
-	// the worker's. Defaults to "wabulk:".
+	// Prefix is the key prefix of the events queue (Queue): the worker's.
+	// Defaults to "wabulk:".
 	Prefix string
 	// Now is the clock for due times, ages and the rate. Defaults to time.Now.
 	Now func() time.Time
@@ -103,8 +103,9 @@ func (c PollerConfig) WithDefaults() PollerConfig {
 	return c
 }
 
-// Poller polls the receipts of providers without push receipts; see the
-// package doc.
+// Poller polls the receipts of providers without push receipts and hands
+// what it learns to the worker as events tasks; see the package doc's
+// "Status polling".
 type Poller struct {
 	cfg      PollerConfig
 	store    *store.Store
@@ -240,7 +241,7 @@ func (p *Poller) round(ctx context.Context, account string) (int, error) {
 	var errs []error
 	if len(events) > 0 {
 		ectx, cancel := context.WithTimeout(wctx, enqueueTimeout)
-		err := producer.EnqueueEvents(ectx, p.client, p.cfg.Prefix, providers.EventBatch{Account: account, Received: now.UTC(), Events: events})
+		err := Enqueue(ectx, p.client, p.cfg.Prefix, Batch{Account: account, Received: now.UTC(), Events: events})
 		cancel()
 		if err != nil {
 			// Nothing is lost: the changed ids are polled again soon.
