@@ -10,7 +10,19 @@
 //   - marks a failure Ambiguous when the request may have reached the
 //     provider (a timeout or broken connection after the request was written,
 //     a 2xx it could not read): the worker never blindly resends those;
-//   - never puts a credential in an error, a log line or a report.
+//   - never puts a credential in an error, a log line or a report;
+//   - declares its kind once, in its folder's kind.go, and registers it:
+//     func init() { providers.Register(Kind) }.
+//
+// The kind registry (Kind, Register, LookupKind, Kinds) is what the rest of
+// wabulk knows of a provider without importing its adapter: the account
+// fields the config takes, the constructor, what base_url means, how
+// receipts arrive (push, poll, none), how callbacks are authenticated, the
+// numbers the provider reaches and how to point an account at the
+// simulator. Only the binary (cmd/wabulk/kinds.go) imports the adapters.
+// Adapters that authenticate callbacks themselves (Meta's signature)
+// implement CallbackAuthenticator and CallbackHandshaker; the webhook
+// receiver (package receipts) asks for them through these interfaces.
 //
 // What adapters share lives in providers/internal/wire, which only they
 // import: the lenient JSON types for values providers send in several

@@ -45,10 +45,11 @@ type lanesReport struct {
 }
 
 type reminderStat struct {
-	Sent  int     `json:"sent"`
-	P50MS float64 `json:"p50_ms"`
-	P99MS float64 `json:"p99_ms"`
-	MaxMS float64 `json:"max_ms"`
+	Injected int     `json:"injected"` // reminders enqueued in the phase
+	Sent     int     `json:"sent"`
+	P50MS    float64 `json:"p50_ms"`
+	P99MS    float64 `json:"p99_ms"`
+	MaxMS    float64 `json:"max_ms"`
 }
 
 // Lanes measures how long reminders (lane high) take to reach the
@@ -230,7 +231,7 @@ func reminderLatency(ctx context.Context, st *store.Store, first, n int, timeout
 			for _, v := range lat {
 				mx = max(mx, v)
 			}
-			return reminderStat{Sent: len(lat), P50MS: round(percentile(lat, 0.5)), P99MS: round(percentile(lat, 0.99)), MaxMS: round(mx)}, nil
+			return reminderStat{Injected: n, Sent: len(lat), P50MS: round(percentile(lat, 0.5)), P99MS: round(percentile(lat, 0.99)), MaxMS: round(mx)}, nil
 		}
 		if time.Now().After(deadline) {
 			return reminderStat{}, fmt.Errorf("reminders did not all get an outcome within %v", timeout)

@@ -26,7 +26,10 @@ func TestLanesLoadReportsBothPhases(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if rep.Floor.Sent < 10 || rep.During.Sent < 10 || rep.Lost != 0 || rep.Duplicates != 0 {
+	// How many reminders a phase injects depends on the machine's load; every
+	// one injected must be sent, and each phase must have some.
+	if rep.Floor.Injected < 3 || rep.During.Injected < 3 || rep.Floor.Sent != rep.Floor.Injected ||
+		rep.During.Sent != rep.During.Injected || rep.Lost != 0 || rep.Duplicates != 0 {
 		t.Errorf("report %+v", rep)
 	}
 	if rep.During.P99MS <= 0 || rep.During.MaxMS < rep.During.P99MS {
