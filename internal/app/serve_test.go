@@ -21,7 +21,7 @@ import (
 )
 
 // Each account's webhook authentication reaches the receiver.
-func TestWebhookConfig(t *testing.T) {
+func TestWebhookAccounts(t *testing.T) {
 	t.Parallel()
 	lookup := func(k string) (string, bool) {
 		v, ok := map[string]string{"HOOK": "hook-s3cret", "VT": "vt-s3cret"}[k]
@@ -36,9 +36,6 @@ providers:
 `), lookup)
 	if err != nil {
 		t.Fatalf("a config whose webhook credential is unset must still load: %v", err)
-	}
-	if cfg.Serve.Listen != "127.0.0.1:8080" {
-		t.Errorf("serve.listen defaults to %q", cfg.Serve.Listen)
 	}
 	accounts, none, err := WebhookAccounts(cfg)
 	if err != nil {
