@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
 	"github.com/wabulk/wabulk/producer"
 
 	"github.com/wabulk/wabulk/store"

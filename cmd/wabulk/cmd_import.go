@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
 	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/term"
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/wabulk/wabulk/internal/app"
 
 	// Time zones travel inside the binary: schedules and quiet hours work

@@ -13,15 +13,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/wabulk/wabulk/internal/app"
-	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/receipts"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
-
-	"github.com/wabulk/wabulk/producer"
-	"github.com/wabulk/wabulk/producer/httpapi"
-	"github.com/wabulk/wabulk/store"
 )
 
 // serveShutdownTimeout is how long a stopping serve lets callbacks in
@@ -126,7 +123,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 		}
 		var handler http.Handler = hooks
 		if len(tokens) > 0 {
-			api, err := newAPI(cfg, c, client, tokens, log)
+			api, err := app.NewAPI(cfg, c, client, tokens, log)
 			if err != nil {
 				return err
 			}
@@ -156,7 +153,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 			p, _ := cfg.Provider(name)
 			log.Info("no webhook endpoint: this provider sends no callbacks", zap.String("account", name), zap.String("kind", p.Kind))
 		}
-		fields := []zap.Field{zap.String("listen", ln.Addr().String()), zap.String("events_queue", cfg.Redis.Prefix+"events")}
+		fields := []zap.Field{zap.String("listen", ln.Addr().String()), zap.String("events_queue", receipts.Queue(cfg.Redis.Prefix))}
 		if cfg.Redis.URL == "embedded" {
 			fields = append(fields, zap.String("embedded_redis", cfg.Redis.Listen))
 		}
@@ -192,21 +189,4 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 		return nil
 	}
 	return c
-}
-
-// newAPI is serve's HTTP producer API, storing through client. It sends
-// through the config's accounts; a message that names none goes through
-// the only one, when there is one.
-func newAPI(cfg *config.Config, c *app.Conn, client *asynq.Client, tokens []string, log *zap.Logger) (*httpapi.API, error) {
-	st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
-	p := producer.New(st, client, producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix})
-	rates := map[string]float64{}
-	for _, pc := range cfg.Providers {
-		rates[pc.Name] = pc.Rate
-	}
-	def := ""
-	if len(cfg.Providers) == 1 {
-		def = cfg.Providers[0].Name
-	}
-	return httpapi.New(p, httpapi.Config{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
 }

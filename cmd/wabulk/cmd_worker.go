@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
 	"github.com/wabulk/wabulk/internal/app"
 
 	"go.uber.org/zap"

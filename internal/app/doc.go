@@ -2,9 +2,8 @@
 // Redis connection (a real server or the embedded miniredis), the logger,
 // one adapter per provider account (through the kinds registered in
 // package providers), the rate limiter, and the pipeline of store, asynq
-// client, producer and worker server, with the status pollers beside it.
-// InProcess runs all of that against a simulator in one process, for the
-// demo and the load tests.
+// client, producer and worker server, with the status pollers beside it,
+// and serve's webhook receiver and HTTP API.
 //
 // It is the wiring every command shares; the commands themselves (flags,
 // what they print) live in cmd/wabulk. It imports no adapter: the binary

@@ -11,8 +11,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/producer/httpapi"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/receipts"
+	"github.com/wabulk/wabulk/store"
 )
 
 // NewWebhooks is serve's receiver of accounts, storing through client.
@@ -125,4 +128,21 @@ func WebhookConfigError(cfg *config.Config, err error) error {
 		hint += fmt.Sprintf("\nEnvironment variable %s is not set.", strings.Join(cfg.UnsetCredentials(), ", "))
 	}
 	return fmt.Errorf("%w%s", err, hint)
+}
+
+// NewAPI is serve's HTTP producer API, storing through client. It sends
+// through the config's accounts; a message that names none goes through
+// the only one, when there is one.
+func NewAPI(cfg *config.Config, c *Conn, client *asynq.Client, tokens []string, log *zap.Logger) (*httpapi.API, error) {
+	st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
+	p := producer.New(st, client, ProducerConfig(cfg))
+	rates := map[string]float64{}
+	for _, pc := range cfg.Providers {
+		rates[pc.Name] = pc.Rate
+	}
+	def := ""
+	if len(cfg.Providers) == 1 {
+		def = cfg.Providers[0].Name
+	}
+	return httpapi.New(p, httpapi.Config{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
 }

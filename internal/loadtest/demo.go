@@ -87,7 +87,7 @@ func Demo(ctx context.Context, o DemoOptions, out, errOut io.Writer) error {
 		cfg.Providers[0].PollRate = *rateLimit
 		cfg.Worker.PollFirstAfter = config.Duration(time.Second)
 	}
-	p, closeAll, err := app.StartInProcess(rdb, simulator.Config{Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
+	p, closeAll, err := StartInProcess(rdb, simulator.Config{Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
 		Faults: map[int]float64{sc.Transient[len(sc.Transient)-1]: 0.01, sc.Throttle: 0.005}, RetryAfter: time.Second, Seed: int64(*seed)}, cfg)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cred, err := app.SimulatedAccount(&acct, "")
+	cred, err := SimulatedAccount(&acct, "")
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 		return err
 	}
 	defer sim.Close()
-	if _, err := app.SimulatedAccount(&acct, simURL); err != nil {
+	if _, err := SimulatedAccount(&acct, simURL); err != nil {
 		return err
 	}
 

@@ -72,7 +72,7 @@ func Lanes(ctx context.Context, o LanesOptions, out, prog io.Writer) error {
 	}
 	// The provider answers in 20 ms ± 10 ms, and would refuse anything
 	// beyond the limit (plus the burst wabulk may use).
-	p, closeAll, err := app.StartInProcess(rdb, simulator.Config{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond}, cfg)
+	p, closeAll, err := StartInProcess(rdb, simulator.Config{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond}, cfg)
 	if err != nil {
 		return err
 	}

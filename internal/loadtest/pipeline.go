@@ -98,7 +98,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 		Worker: config.WorkerConfig{Concurrency: *conc, DelayedTaskCheckInterval: config.Duration(200 * time.Millisecond),
 			RetryBase: config.Duration(200 * time.Millisecond), RetryMax: config.Duration(2 * time.Second)},
 	}
-	p, closeAll, err := app.StartInProcess(rdb, simulator.Config{Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second}, cfg)
+	p, closeAll, err := StartInProcess(rdb, simulator.Config{Latency: *latency, Jitter: *jitter, Faults: f, RetryAfter: time.Second}, cfg)
 	if err != nil {
 		return err
 	}

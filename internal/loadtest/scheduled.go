@@ -124,7 +124,7 @@ func Scheduled(ctx context.Context, o ScheduledOptions, out, prog io.Writer) err
 		Providers: []config.ProviderConfig{{Name: "lt", Kind: "tujenge", Rate: -1, PairEvery: config.Off, Timeout: config.Duration(10 * time.Second), MaxConns: wc.Concurrency * 2}},
 		Worker:    config.WorkerConfig{Concurrency: wc.Concurrency, DelayedTaskCheckInterval: config.Duration(wc.DelayedTaskCheckInterval)},
 	}
-	p, closeAll, err := app.StartInProcess(rdb, simulator.Config{}, cfg)
+	p, closeAll, err := StartInProcess(rdb, simulator.Config{}, cfg)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ type roundResult struct {
 // scheduledRound starts a bare asynq server and a worker, each at a random
 // moment, schedules n recipients (numbered from first) through both at
 // the same whole-second times, waits for all of them and stops both.
-func scheduledRound(ctx context.Context, p *app.InProcess, rdb redis.UniversalClient, cfg *config.Config, bare *bareScheduled,
+func scheduledRound(ctx context.Context, p *InProcess, rdb redis.UniversalClient, cfg *config.Config, bare *bareScheduled,
 	o ScheduledOptions, round, first, n int) (roundResult, error) {
 	res := roundResult{byState: map[string]int64{}}
 	phase := func() { time.Sleep(rand.N(bare.wc.DelayedTaskCheckInterval)) }

@@ -1,10 +1,11 @@
-package app
+package loadtest
 
 import (
 	"context"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/receipts"
@@ -17,7 +18,7 @@ type InProcess struct {
 	Sim     *simulator.Simulator
 	SimURL  string
 	Pollers []*receipts.Poller // status pollers, run beside the worker
-	*Pipeline
+	*app.Pipeline
 }
 
 // SimulatedAccount points account p at a simulator of its kind serving at
@@ -61,16 +62,16 @@ func StartInProcess(rdb redis.UniversalClient, simCfg simulator.Config, cfg *con
 	if err := cfg.Validate(); err != nil {
 		return fail(err)
 	}
-	log, err := NewLogger(cfg.Log)
+	log, err := app.NewLogger(cfg.Log)
 	if err != nil {
 		return fail(err)
 	}
-	provs, err := BuildProviders(cfg)
+	provs, err := app.BuildProviders(cfg)
 	if err != nil {
 		return fail(err)
 	}
-	p := NewPipeline(cfg, &Conn{RDB: rdb}, provs, log)
-	pollers, err := NewPollers(cfg, p.Store, p.Client, provs, log)
+	p := app.NewPipeline(cfg, &app.Conn{RDB: rdb}, provs, log)
+	pollers, err := app.NewPollers(cfg, p.Store, p.Client, provs, log)
 	if err != nil {
 		_ = p.Client.Close()
 		return fail(err)
@@ -85,6 +86,6 @@ func (ip *InProcess) StartWorker(ctx context.Context) (stop func()) {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { _ = ip.Server.Run(wctx); close(done) }()
-	stopPolls := RunPollers(wctx, ip.Pollers)
+	stopPolls := app.RunPollers(wctx, ip.Pollers)
 	return func() { cancel(); stopPolls(); <-done }
 }
