@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...";
@@ -36,6 +39,7 @@ Configuration: a YAML file (--config, default ./wabulk.yaml or $WABULK_CONFIG); 
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	root.SetVersionTemplate("wabulk {{.Version}}\n")
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
@@ -157,3 +161,13 @@ func versionString() string {
 }
 
 func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }
+
+// openStore connects to the config's Redis (never hosting the embedded
+// one) and opens the store on it; close closes the connection.
+func openStore(ctx context.Context, cfg *config.Config) (st *store.Store, c *app.Conn, err error) {
+	c, err = app.OpenRedis(ctx, cfg.Redis, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix}), c, nil
+}

@@ -48,7 +48,7 @@ type openedCampaign struct {
 // producer returns a producer on the campaign's Redis; close its client.
 func (o *openedCampaign) producer() (*producer.Producer, *asynq.Client) {
 	client := asynq.NewClientFromRedisClient(o.conn.RDB)
-	return producer.New(o.st, client, producer.Config{DefaultRegion: o.cfg.DefaultRegion, Prefix: o.cfg.Redis.Prefix}), client
+	return producer.New(o.st, client, app.ProducerConfig(o.cfg)), client
 }
 
 func openCampaign(ctx context.Context, load func() (*config.Config, error), id string) (*openedCampaign, error) {
@@ -57,11 +57,10 @@ func openCampaign(ctx context.Context, load func() (*config.Config, error), id s
 	if err != nil {
 		return nil, err
 	}
-	c, err := app.OpenRedis(ctx, cfg.Redis, false)
+	st, c, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
 	if needID {
 		if _, err := st.Campaign(ctx, id); err != nil {
 			c.Close()

@@ -68,10 +68,11 @@ recipient was lost or sent twice.`, none, nil)
 
 // commonLoadFlags are the flags every benchmark takes.
 func commonLoadFlags(fs *pflag.FlagSet, kind, redisURL *string, n, conc *int, timeout *time.Duration, quiet *bool, nHelp, concHelp string) {
+
 	if kind != nil {
 		fs.StringVar(kind, "provider", "tujenge", "provider kind to simulate: "+strings.Join(simulatedKinds(), ", "))
 	}
-	fs.StringVar(redisURL, "redis", "", "Redis URL (default: embedded miniredis)")
+	fs.StringVar(redisURL, "redis", "", "Redis URL (default: an embedded miniredis)")
 	fs.IntVarP(n, "n", "n", 20000, nHelp)
 	fs.IntVar(conc, "concurrency", 50, concHelp)
 	fs.DurationVar(timeout, "timeout", 10*time.Minute, "give up after this long")
@@ -98,6 +99,7 @@ duplicates. --outage 30s makes the provider fail every send for that long
 (--outage-after into the run): no message may end failed.`, none, nil)
 	fs := c.Flags()
 	commonLoadFlags(fs, &o.Kind, &o.RedisURL, &o.N, &o.Concurrency, &o.Timeout, &o.Quiet, "recipients", "each worker's concurrency")
+	fs.Lookup("redis").Usage = "the Redis URL the worker processes share (required)"
 	fs.IntVar(&o.Workers, "workers", 3, "worker processes")
 	fs.Float64Var(&o.Rate, "rate", 0, "the provider's limit the fleet must hold, messages/s (required)")
 	fs.IntVar(&o.Burst, "burst", 0, "the account's (and the provider's) burst (default rate/20)")
@@ -115,6 +117,11 @@ duplicates. --outage 30s makes the provider fail every send for that long
 		if err := checkSimulated(o.Kind); err != nil {
 			return err
 		}
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		o.Worker = []string{exe, "worker"}
 		return loadtest.Fleet(cmd.Context(), o, cmd.OutOrStdout(), progress(cmd, o.Quiet))
 	}
 	return c

@@ -13,7 +13,6 @@ import (
 	"github.com/wabulk/wabulk/providers"
 
 	"github.com/wabulk/wabulk/message"
-	"github.com/wabulk/wabulk/store"
 )
 
 // optOutAbout explains contacts and keywords, for each optout command.
@@ -94,12 +93,11 @@ func optOutChangeCmd(add bool) *cobra.Command {
 				return err
 			}
 		}
-		c, err := app.OpenRedis(ctx, cfg.Redis, false)
+		st, c, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
 		if add {
 			for _, contact := range contacts {
 				if err := st.OptOut(ctx, account, contact, *reason); err != nil {
@@ -141,12 +139,12 @@ func optOutListCmd() *cobra.Command {
 		if _, err := cfg.Provider(account); err != nil {
 			return err
 		}
-		c, err := app.OpenRedis(ctx, cfg.Redis, false)
+		st, c, err := openStore(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		list, err := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix}).OptOuts(ctx, account)
+		list, err := st.OptOuts(ctx, account)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/providers"
 
@@ -33,11 +32,11 @@ func providerStore(cmd *cobra.Command, load func() (*config.Config, error), name
 			return nil, nil, nil, err
 		}
 	}
-	c, err := app.OpenRedis(cmd.Context(), cfg.Redis, false)
+	st, c, err := openStore(cmd.Context(), cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return cfg, store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix}), c.Close, nil
+	return cfg, st, c.Close, nil
 }
 
 func providerStatusCmd() *cobra.Command {

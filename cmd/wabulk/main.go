@@ -7,6 +7,8 @@
 package main
 
 import (
+	"strings"
+
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 func main() {
@@ -30,7 +34,13 @@ func main() {
 // command failed, 2 when it was called wrongly.
 func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	root := newRoot(out, errOut)
-	root.SetArgs(args)
+	if len(args) > 1 && args[0] == "help" {
+		if c, _, err := root.Find(args[1:]); err != nil || c == root {
+			fmt.Fprintf(errOut, "wabulk help: no command %q\nRun 'wabulk help' for the commands.\n", strings.Join(args[1:], " "))
+			return 2
+		}
+	}
+	root.SetArgs(goStyleFlags(root, args))
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
@@ -57,4 +67,30 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 func isUsage(err error) bool {
 	var ue *usageError
 	return errors.As(err, &ue)
+}
+
+// goStyleFlags rewrites "-name" and "-name=value" to "--name..." where name
+// is a long flag of the command args run, so that scripts written for Go's
+// flag package (-config, -reason) keep working. Shorthands (-c, -n, -o)
+// and anything after "--" are left as they are.
+func goStyleFlags(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil {
+		return args
+	}
+	out := make([]string, len(args))
+	copy(out, args)
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if len(name) > 1 && (cmd.Flags().Lookup(name) != nil || cmd.InheritedFlags().Lookup(name) != nil) {
+			out[i] = "-" + a
+		}
+	}
+	return out
 }

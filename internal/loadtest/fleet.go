@@ -23,7 +23,7 @@ import (
 	"github.com/wabulk/wabulk/store"
 )
 
-// fleetReport is what loadtest --workers prints: how exactly a fleet of
+// fleetReport is what loadtest fleet prints: how exactly a fleet of
 // worker processes held a provider's rate limit.
 type fleetReport struct {
 	Provider       string           `json:"provider"`
@@ -59,6 +59,9 @@ type FleetOptions struct {
 	OutageAfter time.Duration // when the outage starts, after the import
 	Timeout     time.Duration
 	Quiet       bool
+	// Worker is the command that runs one worker process, without its
+	// --config (e.g. {"/usr/local/bin/wabulk", "worker"}).
+	Worker []string
 }
 
 // Fleet starts a simulator that enforces opt.Rate like the provider
@@ -121,9 +124,8 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
 		return err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+	if len(opt.Worker) == 0 {
+		return errors.New("a fleet needs the worker command to run (FleetOptions.Worker)")
 	}
 	var procs []*exec.Cmd
 	stopAll := func() {
@@ -142,7 +144,7 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 			return err
 		}
 		defer logf.Close()
-		p := exec.CommandContext(context.WithoutCancel(ctx), exe, "worker", "-c", cfgPath)
+		p := exec.CommandContext(context.WithoutCancel(ctx), opt.Worker[0], append(opt.Worker[1:], "--config", cfgPath)...)
 		p.Stdout, p.Stderr = logf, logf
 		if err := p.Start(); err != nil {
 			return fmt.Errorf("start worker %d: %w", i, err)

@@ -35,7 +35,7 @@ const (
 	webhookGoalP99MS  = 10
 )
 
-// WebhookOptions are loadtest --webhooks' flags.
+// WebhookOptions configure the webhook ingest benchmark (loadtest webhooks).
 type WebhookOptions struct {
 	Kind, RedisURL string
 	N, Concurrency int
@@ -43,7 +43,7 @@ type WebhookOptions struct {
 	Timeout        time.Duration
 }
 
-// webhookReport is what loadtest --webhooks prints, as a table or JSON.
+// webhookReport is what loadtest webhooks prints, as a table or JSON.
 type webhookReport struct {
 	Provider    string `json:"provider"`
 	Auth        string `json:"auth"`
