@@ -221,7 +221,7 @@ providers:
 	}
 	good := "providers:\n  - {name: a, kind: tujenge, api_key: x}\n"
 	for _, c := range []struct{ name, yaml, want string }{
-		{"verify_token off meta", "providers:\n  - {name: a, kind: tujenge, verify_token: v}\n", `unknown field "verify_token" for kind tujenge (tujenge takes: api_key, namespace; examples/wabulk.yaml lists every field); verify_token is a field of kind meta`},
+		{"verify_token off meta", "providers:\n  - {name: a, kind: tujenge, verify_token: v}\n", `unknown field "verify_token" for kind tujenge (its own fields: api_key, namespace; examples/wabulk.yaml lists every field); verify_token is a field of kind meta`},
 		{"app_secret off meta", "providers:\n  - {name: a, kind: modica, username: u, app_secret: s}\n", `line 2: providers[0] (a): unknown field "app_secret" for kind modica`},
 		{"bad header name", "providers:\n  - {name: a, kind: tujenge, webhook_secret_header: \"X Secret\"}\n", `webhook_secret_header "X Secret" is not an HTTP header name`},
 		{"colon in webhook_user", "providers:\n  - {name: a, kind: tujenge, webhook_user: \"a:b\"}\n", "webhook_user must not contain ':'"},
@@ -247,7 +247,7 @@ func TestProviderFieldsAreTheKinds(t *testing.T) {
 		t.Errorf("phone_number_id = %q", got)
 	}
 	_, err = Parse([]byte("providers:\n  - name: d\n    kind: decisiontelecom\n    api_kye: k\n    source: S\n"), none)
-	want := `line 4: providers[0] (d): unknown field "api_kye" for kind decisiontelecom (decisiontelecom takes: api_key, source, callback_url`
+	want := `line 4: providers[0] (d): unknown field "api_kye" for kind decisiontelecom (its own fields: api_key, source, callback_url; examples/wabulk.yaml lists every field); did you mean api_key?`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("misspelt field: %v, want it to contain %q", err, want)
 	}
@@ -255,5 +255,26 @@ func TestProviderFieldsAreTheKinds(t *testing.T) {
 	_, err = Parse([]byte("providers:\n  - {name: d, kind: decisiontelecom, api_key: k, source: \"${UNSET_SOURCE}\"}\n"), none)
 	if err == nil || !strings.Contains(err.Error(), "line 2: environment variable UNSET_SOURCE is not set") {
 		t.Errorf("unset non-secret field: %v", err)
+	}
+}
+
+// Mistakes around a kind's fields are named at their line, with the field
+// meant when it is close.
+func TestProviderFieldMistakes(t *testing.T) {
+	t.Parallel()
+	none := func(string) (string, bool) { return "", false }
+	for _, c := range []struct{ name, yaml, want string }{
+		{"misspelt kind key", "providers:\n  - name: a\n    knd: tujenge\n    api_key: x\n",
+			`line 3: providers[0] (a): unknown field "knd"; did you mean kind?`},
+		{"no kind", "providers:\n  - name: a\n    api_key: x\n", "providers[0] (a): kind is required (known: decisiontelecom"},
+		{"shared field typo", "providers:\n  - name: a\n    kind: tujenge\n    api_key: x\n    rat: 5\n",
+			`line 5: providers[0] (a): unknown field "rat" for kind tujenge (its own fields: api_key, namespace; examples/wabulk.yaml lists every field); did you mean rate?`},
+		{"list value", "providers:\n  - name: a\n    kind: tujenge\n    api_key: x\n    queus: [a, b]\n",
+			"line 5: want a single value here, not a list or a map"},
+	} {
+		_, err := Parse([]byte(c.yaml), none)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error = %v, want it to contain %q", c.name, err, c.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -159,19 +160,29 @@ func (p *ProviderConfig) validate(where string) errList {
 	var errs errList
 	k, err := p.KindOf()
 	if err != nil {
-		errs.add("%s: unknown kind %q (known: %s)", where, p.Kind, strings.Join(providers.KindNames(), ", "))
+		if p.Kind == "" {
+			errs.add("%s: kind is required (known: %s)", where, strings.Join(providers.KindNames(), ", "))
+		} else {
+			errs.add("%s: unknown kind %q (known: %s)", where, p.Kind, strings.Join(providers.KindNames(), ", "))
+		}
+		// Fields no kind has are misspellings whatever the kind.
+		for _, name := range sortedKeys(p.Settings) {
+			if len(kindsWith(name)) == 0 {
+				errs.add("%s: unknown field %q%s (examples/wabulk.yaml lists every field)", p.at(name, where), name, suggest(name, nil))
+			}
+		}
 		return errs
 	}
 	for _, name := range sortedKeys(p.Settings) {
 		if _, ok := k.Field(name); ok {
 			continue
 		}
-		at := where
-		if l := p.lines[name]; l > 0 {
-			at = fmt.Sprintf("line %d: %s", l, where)
+		hint := suggest(name, k)
+		if in := kindsWith(name); len(in) > 0 {
+			hint = fmt.Sprintf("; %s is a field of kind %s", name, strings.Join(in, ", "))
 		}
-		errs.add("%s: unknown field %q for kind %s (%s takes: %s; examples/wabulk.yaml lists every field)%s",
-			at, name, p.Kind, p.Kind, strings.Join(k.FieldNames(), ", "), otherKinds(name))
+		errs.add("%s: unknown field %q for kind %s (its own fields: %s; examples/wabulk.yaml lists every field)%s",
+			p.at(name, where), name, p.Kind, strings.Join(k.FieldNames(), ", "), hint)
 	}
 	for _, f := range k.Fields {
 		// Credentials are checked by RequireCredentials, for the commands that send.
@@ -196,18 +207,76 @@ func (p *ProviderConfig) validate(where string) errList {
 	return append(errs, p.validatePoll(where, k)...)
 }
 
-// otherKinds says which kinds do take a field the account's kind does not.
-func otherKinds(field string) string {
+// at is where, led by the line of key when the file has it.
+func (p *ProviderConfig) at(key, where string) string {
+	if l := p.lines[key]; l > 0 {
+		return fmt.Sprintf("line %d: %s", l, where)
+	}
+	return where
+}
+
+// kindsWith names the registered kinds that have a field called name.
+func kindsWith(name string) []string {
 	var in []string
 	for _, k := range providers.Kinds() {
-		if _, ok := k.Field(field); ok {
+		if _, ok := k.Field(name); ok {
 			in = append(in, k.Name)
 		}
 	}
-	if len(in) == 0 {
+	return in
+}
+
+// suggest is "; did you mean X?" for the known account field (every
+// account's, or kind k's own) closest to name, when one is close.
+func suggest(name string, k *providers.Kind) string {
+	known := accountFields()
+	if k != nil {
+		known = append(known, k.FieldNames()...)
+	}
+	best, bestD := "", 3 // at most two edits away
+	for _, f := range known {
+		if d := editDistance(name, f); d < bestD {
+			best, bestD = f, d
+		}
+	}
+	if best == "" {
 		return ""
 	}
-	return fmt.Sprintf("; %s is a field of kind %s", field, strings.Join(in, ", "))
+	return fmt.Sprintf("; did you mean %s?", best)
+}
+
+// accountFields are the YAML names of the fields every account has.
+func accountFields() []string {
+	var out []string
+	t := reflect.TypeFor[ProviderConfig]()
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag != "" && tag != "-" {
+			out = append(out, tag)
+		}
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // validatePoll checks an account's status-polling settings.

@@ -47,5 +47,15 @@ func (s Secret) String() string { return "[redacted]" }
 // GoString keeps %#v from printing it.
 func (s Secret) GoString() string { return "[redacted]" }
 
+// UnmarshalYAML takes a single value: a list or a map where a credential
+// (or any of a kind's own fields) belongs is refused with its line.
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a single value here, not a list or a map (is the field name right? examples/wabulk.yaml lists every field)", n.Line)
+	}
+	*s = Secret(n.Value)
+	return nil
+}
+
 // Reveal returns the credential itself, for the one place that sends it.
 func (s Secret) Reveal() string { return string(s) }
