@@ -48,7 +48,7 @@
 // AlreadyPresent both times: only the run that created a record can tell
 // its repeats from earlier runs' rows.
 //
-// Usage (package cmd does the wiring):
+// Usage (internal/app does the wiring):
 //
 //	spec, err := producer.LoadSpec("spring-sale.yaml")
 //	if err != nil { ... }

@@ -32,8 +32,13 @@ type Kind struct {
 	// Receipts says how delivery receipts arrive.
 	Receipts Receipts
 	// Webhook names the ways the provider can authenticate its callbacks,
-	// the recommended first. Empty when Receipts is not ReceiptsPush.
+	// the recommended first; empty for a provider that sends none.
 	Webhook []WebhookAuth
+	// SigningSecret is the field holding the secret the provider signs its
+	// callbacks with, for kinds whose Webhook lists WebhookSigned
+	// (meta: app_secret); HandshakeToken the one answering the provider's
+	// subscription handshake, if it has one (meta: verify_token).
+	SigningSecret, HandshakeToken string
 	// Reach is the ISO 3166 region whose numbers the provider reaches
 	// ("UG" for a Ugandan gateway); empty when it reaches any.
 	Reach string
@@ -122,6 +127,23 @@ type AccountConfig struct {
 
 // Get returns a setting, "" when unset.
 func (a AccountConfig) Get(field string) string { return a.Settings[field] }
+
+// WebhookConfig says, in the config's words, how an account of this kind
+// sets up way w of authenticating callbacks.
+func (k *Kind) WebhookConfig(w WebhookAuth) string {
+	switch w {
+	case WebhookSecretHeader:
+		return "webhook_secret_header + webhook_secret"
+	case WebhookBasic:
+		return "webhook_user + webhook_password"
+	case WebhookSigned:
+		if k.HandshakeToken != "" {
+			return k.SigningSecret + " (+ " + k.HandshakeToken + " for the handshake)"
+		}
+		return k.SigningSecret
+	}
+	return string(w)
+}
 
 // FieldNames lists the names of a kind's fields, in order.
 func (k *Kind) FieldNames() []string {

@@ -72,6 +72,28 @@ func TestKindsSayWhatTheirAdaptersDo(t *testing.T) {
 			if _, reg := p.(providers.OptInRegistry); reg != k.OptInList {
 				t.Errorf("adapter keeps an opt-in list: %v, but OptInList is %v", reg, k.OptInList)
 			}
+			if signed := slices.Contains(k.Webhook, providers.WebhookSigned); signed != (k.SigningSecret != "") {
+				t.Errorf("SigningSecret %q, but Webhook lists %v", k.SigningSecret, k.Webhook)
+			}
+			for _, f := range []string{k.SigningSecret, k.HandshakeToken} {
+				if fd, ok := k.Field(f); f != "" && (!ok || !fd.Secret) {
+					t.Errorf("%q is no secret field of the kind", f)
+				}
+			}
+			if k.SigningSecret != "" {
+				signed := acct
+				signed.Settings = map[string]string{k.SigningSecret: "s"}
+				for n, v := range acct.Settings {
+					signed.Settings[n] = v
+				}
+				p, err := k.New(signed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a, ok := p.(providers.CallbackAuthenticator); !ok || a.CallbackAuth() == "" {
+					t.Errorf("an account with %s set does not authenticate its callbacks", k.SigningSecret)
+				}
+			}
 			if k.Receipts == providers.ReceiptsNone && len(k.Webhook) > 0 {
 				t.Errorf("a kind without receipts lists webhook authentication %v", k.Webhook)
 			}

@@ -13,7 +13,7 @@ import (
 
 // Errors from NewReceiver, wrapped with the account's name.
 var (
-	ErrNoAuth       = errors.New("no authentication configured (a shared-secret header, HTTP Basic, or Meta's app secret); set Insecure to accept unauthenticated callbacks")
+	ErrNoAuth       = errors.New("no authentication configured (a shared-secret header, HTTP Basic, or a signature the adapter checks); Account.Insecure accepts unauthenticated callbacks")
 	ErrAuthConflict = errors.New("more than one way of authentication configured; a provider authenticates its callbacks one way, keep that one")
 )
 

@@ -92,11 +92,11 @@
 // # What it must never do
 //
 // This package never sends a message, never imports an adapter (it knows
-// providers only through the interfaces of package providers; cmd hands it
+// providers only through the interfaces of package providers; internal/app hands it
 // the adapters), and never applies an event to a record, a window or an
 // opt-out: that is the worker's event processor (worker.Events), the one
 // place records move after acceptance. It reads no config file and no
-// environment: cmd builds ReceiverConfig and PollerConfig.
+// environment: internal/app builds ReceiverConfig and PollerConfig from the config file.
 //
 // # Usage
 //

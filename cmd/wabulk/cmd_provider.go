@@ -132,11 +132,11 @@ base_url means, how receipts arrive and how its callbacks are authenticated.`, n
 				fmt.Fprintf(out, "    base_url: %s\n", k.BaseURL.Means)
 				auth := make([]string, len(k.Webhook))
 				for i, w := range k.Webhook {
-					auth[i] = string(w)
+					auth[i] = k.WebhookConfig(w)
 				}
 				fmt.Fprintf(out, "    receipts: %s", k.Receipts)
 				if len(auth) > 0 {
-					fmt.Fprintf(out, "; callbacks authenticated by %s", strings.Join(auth, " or "))
+					fmt.Fprintf(out, "; callbacks authenticated by %s", strings.Join(auth, ", or "))
 				}
 				fmt.Fprintln(out)
 			}

@@ -122,8 +122,15 @@ func AuthOf(a receipts.Account) string {
 // WebhookConfigError says in the config's words how to fix what
 // receipts.NewReceiver refused.
 func WebhookConfigError(cfg *config.Config, err error) error {
+	var signed []string
+	for _, k := range providers.Kinds() {
+		if k.SigningSecret != "" {
+			signed = append(signed, fmt.Sprintf("%s (kind %s)", k.SigningSecret, k.Name))
+		}
+	}
 	hint := "\nPer account, configure one way: webhook_secret_header + webhook_secret, webhook_user + webhook_password, " +
-		"app_secret (kind meta), or webhook_insecure: true (unauthenticated; only behind a network nothing but the provider can reach)."
+		strings.Join(signed, ", ") + ", or webhook_insecure: true (unauthenticated; only behind a network nothing but the provider can reach)." +
+		"\n'wabulk provider kinds' says which ways each kind's provider can use."
 	if len(cfg.UnsetCredentials()) > 0 {
 		hint += fmt.Sprintf("\nEnvironment variable %s is not set.", strings.Join(cfg.UnsetCredentials(), ", "))
 	}

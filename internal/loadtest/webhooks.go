@@ -233,8 +233,10 @@ func webhookLoadConfig(k *providers.Kind, prefix string) (cfg *config.Config, si
 	auth = http.Header{}
 	switch k.Webhook[0] {
 	case providers.WebhookSigned:
-		p.Set("app_secret", secret)
-		p.Set("verify_token", "lt-"+randHex(8))
+		p.Set(k.SigningSecret, secret)
+		if k.HandshakeToken != "" {
+			p.Set(k.HandshakeToken, "lt-"+randHex(8))
+		}
 		signWith = secret
 	case providers.WebhookSecretHeader:
 		p.WebhookSecretHeader, p.WebhookSecret = "X-Webhook-Secret", config.Secret(secret)

@@ -30,9 +30,9 @@
 // estimates, what a report row holds, what pause, cancel and retry-failed
 // do, all belong to producer. This package reads requests, calls the
 // producer and turns its answers and errors into HTTP. It reads no
-// environment or global config: package cmd builds its Config.
+// environment or global config: internal/app builds its Config from the config file.
 //
-// Usage (package cmd does the wiring):
+// Usage (internal/app does the wiring):
 //
 //	p := producer.New(st, asynqClient, producer.Config{DefaultRegion: "TZ"})
 //	api, err := httpapi.New(p, httpapi.Config{

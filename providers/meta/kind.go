@@ -15,8 +15,10 @@ var Kind = providers.Kind{
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
 		Means: "the Graph API root with its version: https://graph.facebook.com/v21.0 (requests go to BASE/PHONE_NUMBER_ID/messages)"},
-	Receipts: providers.ReceiptsPush,
-	Webhook:  []providers.WebhookAuth{providers.WebhookSigned},
+	Receipts:       providers.ReceiptsPush,
+	Webhook:        []providers.WebhookAuth{providers.WebhookSigned},
+	SigningSecret:  "app_secret",
+	HandshakeToken: "verify_token",
 	New: func(a providers.AccountConfig) (providers.Provider, error) {
 		return New(Config{BaseURL: a.BaseURL, Token: a.Get("token"), PhoneNumberID: a.Get("phone_number_id"),
 			AppSecret: a.Get("app_secret"), VerifyToken: a.Get("verify_token"), HTTP: a.HTTP})
