@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wabulk/wabulk/message"
 )
 
 // Config is the whole of wabulk's configuration file. See
@@ -98,4 +100,14 @@ func (c *Config) unsetHint() string {
 		return ""
 	}
 	return fmt.Sprintf(" (environment variable %s is not set)", strings.Join(c.unsetCredentials, ", "))
+}
+
+func (c *Config) validateDefaultRegion() error {
+	if c.DefaultRegion == "" {
+		return nil
+	}
+	if _, err := message.NormalizePhone("+14155550100", c.DefaultRegion); err != nil || len(c.DefaultRegion) != 2 {
+		return fmt.Errorf("default_region %q: want a two-letter ISO 3166 code such as TZ, KE, SA, NZ", c.DefaultRegion)
+	}
+	return nil
 }

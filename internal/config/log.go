@@ -1,12 +1,5 @@
 package config
 
-import (
-	"errors"
-	"fmt"
-
-	"github.com/wabulk/wabulk/message"
-)
-
 // LogConfig sets the log level and format.
 type LogConfig struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error; defaults to info
@@ -34,15 +27,3 @@ func (l *LogConfig) validate() error {
 	}
 	return errs.join()
 }
-
-func (c *Config) validateDefaultRegion() error {
-	if c.DefaultRegion == "" {
-		return nil
-	}
-	if _, err := message.NormalizePhone("+14155550100", c.DefaultRegion); err != nil || len(c.DefaultRegion) != 2 {
-		return fmt.Errorf("default_region %q: want a two-letter ISO 3166 code such as TZ, KE, SA, NZ", c.DefaultRegion)
-	}
-	return nil
-}
-
-func joinErrs(errs []error) error { return errors.Join(errs...) }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -81,16 +80,4 @@ func RedactURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
-}
-
-// errList gathers a section's problems, one error each.
-type errList []error
-
-func (e *errList) add(format string, a ...any) { *e = append(*e, fmt.Errorf(format, a...)) }
-
-func (e errList) join() error {
-	if len(e) == 0 {
-		return nil
-	}
-	return joinErrs(e)
 }
