@@ -3,7 +3,8 @@ package ratelimit
 import "time"
 
 // SetClock makes s read the time from now instead of Redis TIME, so tests
-// can move time. Production never sets it.
+// can move time. Production never sets it. Keys then expire when the
+// server's clock reaches the instants now gave.
 func SetClock(s *Shared, now func() time.Time) { s.now = now }
 
 // PairEntries is how many recipients l's pair map holds for account.

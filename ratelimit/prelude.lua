@@ -17,11 +17,20 @@ end
 -- only 14 significant digits).
 local function num(x) return string.format('%.17g', x) end
 
--- ms is a PEXPIRE argument for us microseconds: rounded up, at least 1.
-local function ms(us)
-  local m = math.ceil(us / 1000)
-  if m < 1 then m = 1 end
-  return string.format('%d', m)
+-- expireAt has key expire at time t (µs), rounded up to a whole
+-- millisecond and at least one millisecond after now.
+--
+-- The expiry is an instant on the script's clock (PEXPIREAT), never a
+-- duration (PEXPIRE): on Redis TIME the two are the same, but under a
+-- caller's clock (tests, which stand still between calls) a duration
+-- would be counted down on Redis's own clock, and a key due to live 12 ms
+-- of test time could vanish between two calls the test makes at the same
+-- instant. As an instant, it lives until Redis's clock reaches the test's.
+local function expireAt(key, now, t)
+  local at = math.ceil(t / 1000)
+  local soonest = math.floor(now / 1000) + 1
+  if at < soonest then at = soonest end
+  redis.call('PEXPIREAT', key, string.format('%d', at))
 end
 
 -- factorAt is the effective-rate factor at now: Throttled left it at f0 at

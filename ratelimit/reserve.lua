@@ -23,12 +23,12 @@ local at, reason = now, ''
 -- plus n intervals, so a steady stream is an exact arithmetic sequence
 -- (adding T to a float TAT would round at every step). A new interval (the
 -- factor moved) re-anchors at the old TAT.
-local a, n, T, tat, backoff
+local a, n, T, tat, recovered
 if rate > 0 then
   local st = redis.call('HMGET', KEYS[1], 'a', 'n', 'i', 'f', 's')
   a, n = tonumber(st[1]), tonumber(st[2])
   local i, f0, since = tonumber(st[3]), tonumber(st[4]), tonumber(st[5])
-  if f0 ~= nil and since ~= nil and recovery > 0 then backoff = since + recovery - now end
+  if f0 ~= nil and since ~= nil and recovery > 0 then recovered = since + recovery end
   T = 1000000 / (rate * factorAt(f0, since, now, recovery))
   if a == nil or n == nil or i == nil then
     a, n, i = now, 0, T
@@ -74,17 +74,18 @@ if rate > 0 then
   if tat < at then a, n = at, 0 end -- idle: the stream starts again at this send
   n = n + 1
   redis.call('HSET', KEYS[1], 'a', num(a), 'n', num(n), 'i', num(T))
-  local ttl = a + n * T - now
-  if backoff ~= nil and backoff > ttl then ttl = backoff end -- keep a back-off until it has recovered
-  redis.call('PEXPIRE', KEYS[1], ms(ttl))
+  local expiry = a + n * T
+  if recovered ~= nil and recovered > expiry then expiry = recovered end -- keep a back-off until it has recovered
+  expireAt(KEYS[1], now, expiry)
 end
 if pair > 0 then
-  redis.call('SET', KEYS[2], num(at + pair), 'PX', ms(at + pair - now))
+  redis.call('SET', KEYS[2], num(at + pair))
+  expireAt(KEYS[2], now, at + pair)
 end
 if not counted then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', num(now - window))
   redis.call('ZADD', KEYS[3], num(at), who)
   local last = tonumber(redis.call('ZRANGE', KEYS[3], '-1', '-1', 'WITHSCORES')[2])
-  redis.call('PEXPIRE', KEYS[3], ms(last + window - now))
+  expireAt(KEYS[3], now, last + window)
 end
 return {1, num(wait), reason}

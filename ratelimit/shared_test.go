@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/ratelimit"
 )
 
@@ -171,7 +172,19 @@ func TestSharedKeysLiveUnderThePrefixAndExpire(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := newRedis(t)
-	c := newClock()
+	// Expiries are instants on the limiter's clock, counted down on the
+	// server's: the clock starts at the server's time (in whole
+	// milliseconds, as expiries are kept), and miniredis's stands still
+	// there until fast-forwarded.
+	now, err := r.Client.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Truncate(time.Millisecond)
+	if r.Mini != nil {
+		r.Mini.SetTime(now)
+	}
+	c := sharedtest.NewClock(now)
 	s := ratelimit.NewShared(r.Client, r.Prefix, map[string]ratelimit.Limits{acct: {Rate: 1, DailyBudget: 250}})
 	ratelimit.SetClock(s, c.Now)
 	k := func(what string) string { return r.Prefix + "rl:{" + acct + "}:" + what }

@@ -8,7 +8,7 @@
 -- Returns the new factor.
 local now = clock(ARGV[1])
 local recovery = tonumber(ARGV[4])
-local v = redis.call('HMGET', KEYS[1], 'f', 's')
+local v = redis.call('HMGET', KEYS[1], 'f', 's', 'a', 'n', 'i')
 local cur = factorAt(tonumber(v[1]), tonumber(v[2]), now, recovery)
 if v[2] and now - tonumber(v[2]) < tonumber(ARGV[5]) then return num(cur) end
 local f = cur * tonumber(ARGV[2])
@@ -16,8 +16,10 @@ local floor = tonumber(ARGV[3])
 if f < floor then f = floor end
 if f > cur then f = cur end
 redis.call('HSET', KEYS[1], 'f', num(f), 's', num(now))
--- The hash may hold GCRA state that needs longer.
-if redis.call('PTTL', KEYS[1]) < recovery / 1000 then
-  redis.call('PEXPIRE', KEYS[1], ms(recovery))
-end
+-- The hash lives until the back-off has recovered, or longer if its GCRA
+-- state (theoretical arrival time a + n*i, reserve.lua) needs it.
+local expiry = now + recovery
+local a, n, i = tonumber(v[3]), tonumber(v[4]), tonumber(v[5])
+if a ~= nil and n ~= nil and i ~= nil and a + n * i > expiry then expiry = a + n * i end
+expireAt(KEYS[1], now, expiry)
 return num(f)

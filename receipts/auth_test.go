@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/receipts"
 	"github.com/wabulk/wabulk/store/storetest"
@@ -67,7 +68,7 @@ func TestReceiverAuthenticatesThroughTheProvidersInterfaces(t *testing.T) {
 	t.Parallel()
 	r := storetest.New(t)
 	client := asynq.NewClientFromRedisClient(r.Client)
-	w, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: r.Prefix, Now: at(t0),
+	w, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: r.Prefix, Now: sharedtest.NewClock(t0).Now,
 		Accounts: map[string]receipts.Account{"p": {Parser: tokenParser{token: "t0ken"}}}})
 	must(t, err)
 	srv := httptest.NewServer(w)

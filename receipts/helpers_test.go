@@ -12,10 +12,9 @@ import (
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
-// t0 is the tests' clock: whole seconds, as the store keeps them.
+// t0 is where the tests' clocks start: whole seconds, as the store keeps
+// them.
 var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-
-func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 func must(t testing.TB, err error) {
 	t.Helper()

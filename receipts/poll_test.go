@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
@@ -31,15 +32,6 @@ import (
 
 const dtKey = "dt7f3a9c2e8b1d4f6a0c5e7b9d2f4a6c8e" // the simulator's User Hash Key
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // env is one Redis (real or miniredis) with a store and an asynq client,
 // and a clock every part shares: store, poller and simulators.
 type env struct {
@@ -47,13 +39,13 @@ type env struct {
 	r      *storetest.Redis
 	st     *store.Store
 	client *asynq.Client
-	clock  *clock
+	clock  *sharedtest.Clock
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	r := storetest.New(t)
-	c := &clock{t: t0}
+	c := sharedtest.NewClock(t0)
 	return &env{t: t, r: r, st: store.New(r.Client, store.Config{Prefix: r.Prefix, Now: c.Now}),
 		client: asynq.NewClientFromRedisClient(r.Client), clock: c}
 }
@@ -189,7 +181,7 @@ func TestPolledReceiptReachesTheRecord(t *testing.T) {
 	if n := pollDue(t, p); n != 0 || d.polls.Load() != 0 {
 		t.Fatalf("before the first poll is due: claimed %d, %d polls", n, d.polls.Load())
 	}
-	e.clock.Add(10 * time.Second) // worker.Config.PollFirstAfter's default
+	e.clock.Advance(10 * time.Second) // worker.Config.PollFirstAfter's default
 	if n := pollDue(t, p); n != 1 || d.polls.Load() != 1 {
 		t.Fatalf("at the first due time: claimed %d, %d polls; want 1, 1", n, d.polls.Load())
 	}
@@ -229,7 +221,7 @@ func TestFinalStatusesStopPolling(t *testing.T) {
 		ids[name] = e.send(name, d, 1)[0]
 	}
 	p := e.poller(receipts.PollerConfig{Accounts: accounts})
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	if n := pollDue(t, p); n != 3 {
 		t.Fatalf("claimed %d, want one per account", n)
 	}
@@ -248,7 +240,7 @@ func TestFinalStatusesStopPolling(t *testing.T) {
 	// A day of ticks: only the message still at "sent" is polled, and it
 	// says nothing new.
 	for range 24 * 60 {
-		e.clock.Add(time.Minute)
+		e.clock.Advance(time.Minute)
 		pollDue(t, p)
 	}
 	if r, f := sims["dt-read"].polls.Load(), sims["dt-failed"].polls.Load(); r != 1 || f != 1 {
@@ -275,7 +267,7 @@ func TestPollRateIsBoundedAcrossPods(t *testing.T) {
 	e.send("dt", d, 30)
 	cfg := receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Rate: 4, Batch: 50}
 	pods := []*receipts.Poller{e.poller(cfg), e.poller(cfg)}
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 
 	served := func() int64 { return d.polls.Swap(0) }
 	rounds := func() int {
@@ -303,7 +295,7 @@ func TestPollRateIsBoundedAcrossPods(t *testing.T) {
 		t.Errorf("both pods at the same instant: claimed %d", n)
 	}
 	for i := range 5 {
-		e.clock.Add(time.Second)
+		e.clock.Advance(time.Second)
 		if n := rounds(); n != 4 || served() != 4 {
 			t.Errorf("second %d, both pods: claimed %d, want 4 between them", i+1, n)
 		}
@@ -348,7 +340,7 @@ func TestPollScheduleAndMaxAge(t *testing.T) {
 
 	// Claimed only after MaxAge (the pollers were down): dropped unpolled.
 	old := e.send("dt", d, 1)[0]
-	e.clock.Add(3 * time.Minute)
+	e.clock.Advance(3 * time.Minute)
 	before := d.polls.Load()
 	if n := pollDue(t, p); n != 1 || d.polls.Load() != before || e.pending("dt") != 0 {
 		t.Errorf("past MaxAge: claimed %d, polled %d, %d pending; want claimed, not polled, done",
@@ -388,15 +380,15 @@ func TestAccountFailureBacksOffAndWarnsOnce(t *testing.T) {
 	bad := dtClient(t, d.base, "not-the-key-0123456789")
 	p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": bad}, Parallel: 1,
 		Intervals: []time.Duration{10 * time.Second, time.Minute, 5 * time.Minute}, Logger: zap.New(core)})
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	if n := pollDue(t, p); n != 3 || d.polls.Load() != 1 {
 		t.Fatalf("claimed %d, polled %d; want 3 claimed, 1 polled", n, d.polls.Load())
 	}
-	e.clock.Add(5*time.Minute - time.Second)
+	e.clock.Advance(5*time.Minute - time.Second)
 	if n := pollDue(t, p); n != 0 {
 		t.Errorf("before the longest interval: claimed %d", n)
 	}
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	if n := pollDue(t, p); n != 3 || d.polls.Load() != 2 {
 		t.Errorf("after the longest interval: claimed %d, polled %d in all; want 3, 2", n, d.polls.Load())
 	}
@@ -411,7 +403,7 @@ func TestAccountFailureBacksOffAndWarnsOnce(t *testing.T) {
 
 	// The right key again: polled as usual.
 	good := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
-	e.clock.Add(5 * time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	if n := pollDue(t, good); n != 3 {
 		t.Errorf("with the right key: claimed %d, want 3", n)
 	}
@@ -451,15 +443,15 @@ func TestTransientFailuresAreRetriedLater(t *testing.T) {
 			f := &fake{err: tc.err}
 			p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": f}, Parallel: 1,
 				Intervals: []time.Duration{10 * time.Second, 30 * time.Second}})
-			e.clock.Add(10 * time.Second)
+			e.clock.Advance(10 * time.Second)
 			if n := pollDue(t, p); n != 3 || f.polls.Load() != tc.polled {
 				t.Fatalf("claimed %d, polled %d; want 3, %d", n, f.polls.Load(), tc.polled)
 			}
-			e.clock.Add(tc.againIn - time.Second)
+			e.clock.Advance(tc.againIn - time.Second)
 			if n := pollDue(t, p); n != 0 {
 				t.Errorf("before %v: claimed %d", tc.againIn, n)
 			}
-			e.clock.Add(time.Second)
+			e.clock.Advance(time.Second)
 			if n := pollDue(t, p); n != 3 {
 				t.Errorf("after %v: claimed %d, want 3", tc.againIn, n)
 			}
@@ -482,7 +474,7 @@ func TestUnhandedStatusesArePolledAgain(t *testing.T) {
 	p, err := receipts.NewPoller(e.st, asynq.NewClientFromRedisClient(broken), receipts.PollerConfig{
 		Accounts: map[string]providers.StatusPoller{"dt": d.client}, Prefix: e.r.Prefix, Now: e.clock.Now})
 	must(t, err)
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	if n, err := p.PollDue(context.Background()); n != 2 || err == nil {
 		t.Fatalf("PollDue = %d, %v; want 2 claimed and the enqueue's error", n, err)
 	}
@@ -490,11 +482,11 @@ func TestUnhandedStatusesArePolledAgain(t *testing.T) {
 		t.Fatalf("%d pending, want both still scheduled", n)
 	}
 	good := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}})
-	e.clock.Add(9 * time.Second)
+	e.clock.Advance(9 * time.Second)
 	if n := pollDue(t, good); n != 0 {
 		t.Errorf("before the first interval: claimed %d", n)
 	}
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	if n := pollDue(t, good); n != 2 || e.pending("dt") != 0 || len(e.eventTasks()) != 1 {
 		t.Errorf("after the first interval: claimed %d, %d pending, %d events tasks; want 2, 0, 1", n, e.pending("dt"), len(e.eventTasks()))
 	}
@@ -506,20 +498,15 @@ func TestRunPollsUntilCancelled(t *testing.T) {
 	e := newEnv(t)
 	d := e.dt(time.Nanosecond)
 	e.send("dt", d, 3)
-	e.clock.Add(10 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	p := e.poller(receipts.PollerConfig{Accounts: map[string]providers.StatusPoller{"dt": d.client}, Tick: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for e.pending("dt") != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("Run polled %d of 3 in 30s", d.polls.Load())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	sharedtest.WaitFor(t, func() int64 { return e.pending("dt") }, func(n int64) bool { return n == 0 }, 30*time.Second,
+		"Run to poll all 3 (the value is how many still wait)")
 	cancel()
-	if err := <-done; err != nil {
+	if err := sharedtest.WaitOrTimeout(t, done, 30*time.Second, "Run to return after cancel"); err != nil {
 		t.Errorf("Run = %v, want nil after cancel", err)
 	}
 	if n := len(e.eventTasks()); n < 1 {

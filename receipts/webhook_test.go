@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/meta"
@@ -79,7 +80,7 @@ func newHooks(t *testing.T) *hooks {
 	w, err := receipts.NewReceiver(asynq.NewClientFromRedisClient(r.Client), receipts.ReceiverConfig{
 		Prefix:  r.Prefix,
 		MaxBody: testMaxBody,
-		Now:     at(t0),
+		Now:     sharedtest.NewClock(t0).Now,
 		Logger:  zap.New(core),
 		Accounts: map[string]receipts.Account{
 			"tj":   {Parser: tj, SecretHeader: hookHeader, SecretValue: hookSecret},

@@ -13,13 +13,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/decisiontelecom"
@@ -314,14 +314,6 @@ func cbKindsWith(pick func(*cbKind) bool) []*cbKind {
 	return out
 }
 
-type cbClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *cbClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *cbClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // cbEnv is one provider account's whole chain on its own Redis prefix.
 type cbEnv struct {
 	t      *testing.T
@@ -333,7 +325,7 @@ type cbEnv struct {
 	client *asynq.Client
 	insp   *asynq.Inspector
 	hooks  *httptest.Server
-	clock  *cbClock
+	clock  *sharedtest.Clock
 	cfg    worker.Config
 }
 
@@ -342,7 +334,7 @@ func newCBEnv(t *testing.T, k *cbKind) *cbEnv {
 	r := storetest.New(t)
 	// The injected clock starts at the real time (adapters compute TTLs
 	// from the real clock); every payload timestamp is written from it.
-	clock := &cbClock{t: time.Now().UTC().Truncate(time.Second)}
+	clock := sharedtest.NewClock(time.Now().UTC().Truncate(time.Second))
 	sim, err := simulator.New(simulator.Config{Kind: k.name, APIKey: k.simKey, Seed: 1})
 	cbMust(t, err)
 	base, err := sim.Start("127.0.0.1:0")
@@ -445,13 +437,7 @@ func (e *cbEnv) eventTasks() int {
 
 func (e *cbEnv) drainEvents() {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for e.eventTasks() > 0 {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("events queue not drained")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	sharedtest.Eventually(e.t, func() bool { return e.eventTasks() == 0 }, 20*time.Second, "events queue drained")
 }
 
 // msg is campaign's message to the n-th contact: the campaign's usual
@@ -482,14 +468,8 @@ func (e *cbEnv) send(ms ...*message.Message) {
 		_, err = e.client.Enqueue(task)
 		cbMust(e.t, err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
 	for _, m := range ms {
-		for e.get(m).Status.Pending() {
-			if time.Now().After(deadline) {
-				e.t.Fatalf("%s never got an outcome", m.ID)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		sharedtest.Eventually(e.t, func() bool { return !e.get(m).Status.Pending() }, 20*time.Second, "an outcome for %s", m.ID)
 	}
 }
 
@@ -619,17 +599,10 @@ func TestCallbacksE2EReceiptBeforeTheIDIsRecorded(t *testing.T) {
 		if code := e.post(e.k.status(pmid, m.To, e.k.words[message.Delivered], e.clock.Now()), &cbGood); code != http.StatusOK {
 			t.Fatalf("early receipt answered %d, want 200", code)
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			q, err := e.insp.GetQueueInfo(e.eventsQueue())
-			if err == nil && q.Retry+q.Scheduled == 1 {
-				break // held: due again later, no attempt burnt
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the early receipt was never held: %+v, %v", q, err)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		// Held: due again later, no attempt burnt.
+		sharedtest.WaitFor(t, func() *asynq.QueueInfo { q, _ := e.insp.GetQueueInfo(e.eventsQueue()); return q },
+			func(q *asynq.QueueInfo) bool { return q != nil && q.Retry+q.Scheduled == 1 }, 20*time.Second,
+			"the early receipt held")
 		if r := e.get(m); r.Status != message.Sending {
 			t.Fatalf("record %s while its receipt is held, want sending", r.Status)
 		}
@@ -716,7 +689,7 @@ func TestCallbacksE2EWindow(t *testing.T) {
 				t.Fatalf("free-form inside the window: %s/%s %s, provider accepted %d; want accepted once",
 					r.Status, r.ErrorCode, r.Error, e.sim.Accepted(inside.To))
 			}
-			e.clock.Add(24*time.Hour + time.Minute)
+			e.clock.Advance(24*time.Hour + time.Minute)
 			before := e.sim.Stats().Requests
 			late := e.msg("c-late", 1, true)
 			e.send(late)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
@@ -69,20 +70,13 @@ func (e *env) apply(evs ...providers.Event) {
 func (e *env) drainEvents() {
 	e.t.Helper()
 	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	sharedtest.WaitFor(e.t, func() *asynq.QueueInfo {
 		q, err := insp.GetQueueInfo(e.eventsQueue())
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if q.Pending+q.Active+q.Scheduled+q.Retry == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("events queue not drained: %+v", q)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return q
+	}, func(q *asynq.QueueInfo) bool { return q.Pending+q.Active+q.Scheduled+q.Retry == 0 }, waitTimeout, "events queue drained")
 }
 
 // pmid returns the provider message id the send recorded for m.
@@ -196,22 +190,20 @@ func TestReceiptHeldUntilRecorded(t *testing.T) {
 	// Held: the task waits to be tried again, with no attempt burnt, and the
 	// receipt that could be applied was.
 	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	type held struct {
+		task  *asynq.TaskInfo
+		known message.Status
+	}
+	h := sharedtest.WaitFor(t, func() held {
 		info, err := insp.GetTaskInfo(e.eventsQueue(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.State == asynq.TaskStateRetry && e.record(known).Status == message.Read {
-			if info.Retried != 0 || !strings.Contains(info.LastErr, latePMID) {
-				t.Errorf("held task: retried %d, last error %q; want 0 and the held id named", info.Retried, info.LastErr)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task never held: state %v, known record %s", info.State, e.record(known).Status)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return held{info, e.record(known).Status}
+	}, func(h held) bool { return h.task.State == asynq.TaskStateRetry && h.known == message.Read }, waitTimeout,
+		"the task held and the known receipt applied")
+	if h.task.Retried != 0 || !strings.Contains(h.task.LastErr, latePMID) {
+		t.Errorf("held task: retried %d, last error %q; want 0 and the held id named", h.task.Retried, h.task.LastErr)
 	}
 
 	// The send's record write lands: created, claimed, accepted with the id.
@@ -282,21 +274,12 @@ func TestBadEventPayloadsAreArchived(t *testing.T) {
 	}
 	e.run(e.config(), nil)
 	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		archived, _ := insp.ListArchivedTasks(e.eventsQueue())
-		if len(archived) == 3 {
-			for _, a := range archived {
-				if !strings.Contains(a.LastErr, "bad events payload") || a.Retried != 0 {
-					t.Errorf("archived task %s: last error %q, retried %d", a.ID, a.LastErr, a.Retried)
-				}
-			}
-			return
+	archived := sharedtest.WaitFor(t, func() []*asynq.TaskInfo { a, _ := insp.ListArchivedTasks(e.eventsQueue()); return a },
+		func(a []*asynq.TaskInfo) bool { return len(a) == 3 }, waitTimeout, "3 archived tasks")
+	for _, a := range archived {
+		if !strings.Contains(a.LastErr, "bad events payload") || a.Retried != 0 {
+			t.Errorf("archived task %s: last error %q, retried %d", a.ID, a.LastErr, a.Retried)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("want 3 archived tasks, have %d", len(archived))
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -376,7 +359,7 @@ func TestEventHoldDecisions(t *testing.T) {
 		{2*time.Minute - 500*time.Millisecond, 500 * time.Millisecond}, // never held past EventHoldFor
 		{time.Second, 0},
 	} {
-		e.clock.Add(c.advance)
+		e.clock.Advance(c.advance)
 		err := h.ProcessTask(ctx, task)
 		if c.delay == 0 {
 			if err != nil {

@@ -32,14 +32,8 @@ type env struct {
 	sim    *simulator.Simulator
 	provs  map[string]providers.Provider
 	client *asynq.Client
-	clock  *clock
+	clock  *sharedtest.Clock
 }
-
-// clock is the shared fake clock. Add is Advance under the name the event
-// and status-poll tests still use.
-type clock struct{ *sharedtest.Clock }
-
-func (c clock) Add(d time.Duration) { c.Advance(d) }
 
 // waitTimeout guards every wait for the worker against a hang; it is not a
 // timing assertion.
@@ -63,9 +57,8 @@ func newEnv(t *testing.T, simCfg simulator.Config) *env {
 		t.Fatal(err)
 	}
 	client := asynq.NewClientFromRedisClient(r.Client)
-	c := &clock{sharedtest.NewClock(time.Now())}
 	return &env{t: t, r: r, st: store.New(r.Client, store.Config{Prefix: r.Prefix}), sim: sim,
-		provs: map[string]providers.Provider{account: tj}, client: client, clock: c}
+		provs: map[string]providers.Provider{account: tj}, client: client, clock: sharedtest.NewClock(time.Now())}
 }
 
 func (e *env) config() worker.Config {

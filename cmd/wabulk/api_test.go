@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/wabulk/wabulk/internal/config"
-
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/producer/httpapi"
 	"github.com/wabulk/wabulk/providers/simulator"
@@ -113,27 +113,24 @@ serve:
 
 	// A worker sends them.
 	wctx, stopWorker := context.WithCancel(context.Background())
+	defer stopWorker()
 	done := make(chan int, 1)
 	go func() { c, _, _ := runCLI(t, wctx, "worker", "-c", cfg); done <- c }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var m producer.MessageInfo
-		var c producer.CampaignProgress
-		apiCall(t, "GET", base+"/v1/messages/api:appt-42", "", nil, nil, &m)
-		apiCall(t, "GET", base+"/v1/campaigns/api-c1", "", nil, nil, &c)
-		if m.Status == "accepted" && c.Total == 2 && c.Pending == 0 {
-			if m.ProviderMessageID == "" || m.Attempts != 1 || c.Counts["accepted"] != 2 {
-				t.Errorf("sent message %+v, campaign %+v", m, c)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not sent: message %+v, campaign %+v", m, c)
-		}
-		time.Sleep(50 * time.Millisecond)
+	type sent struct {
+		m producer.MessageInfo
+		c producer.CampaignProgress
+	}
+	got := sharedtest.WaitFor(t, func() (s sent) {
+		apiCall(t, "GET", base+"/v1/messages/api:appt-42", "", nil, nil, &s.m)
+		apiCall(t, "GET", base+"/v1/campaigns/api-c1", "", nil, nil, &s.c)
+		return s
+	}, func(s sent) bool { return s.m.Status == "accepted" && s.c.Total == 2 && s.c.Pending == 0 }, 20*time.Second,
+		"the message and the campaign sent")
+	if got.m.ProviderMessageID == "" || got.m.Attempts != 1 || got.c.Counts["accepted"] != 2 {
+		t.Errorf("sent message %+v, campaign %+v", got.m, got.c)
 	}
 	stopWorker()
-	if c := <-done; c != 0 {
+	if c := sharedtest.WaitOrTimeout(t, done, 30*time.Second, "the worker to exit"); c != 0 {
 		t.Errorf("worker exit %d", c)
 	}
 	if s := sim.Stats(); s.Accepted != 3 || s.Duplicates != 0 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store"
@@ -192,14 +193,9 @@ func TestCLIStatusWatch(t *testing.T) {
 	defer stop()
 	worker := make(chan int, 1)
 	go func() { c, _, _ := runCLI(t, wctx, "worker", "-c", e.cfg); worker <- c }()
-	var res result
-	select {
-	case res = <-watched:
-	case <-time.After(60 * time.Second):
-		t.Fatal("status --watch did not return after the campaign drained")
-	}
+	res := sharedtest.WaitOrTimeout(t, watched, 60*time.Second, "status --watch to return after the campaign drained")
 	stop()
-	<-worker
+	sharedtest.WaitOrTimeout(t, worker, 30*time.Second, "the worker to exit")
 	if res.code != 0 {
 		t.Fatalf("watch: exit %d: %s", res.code, res.err)
 	}

@@ -14,9 +14,17 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/goleak"
+
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/store/storetest"
 )
+
+// TestMain fails the package's tests if any goroutine outlives them: every
+// worker, server and scheduler a command starts stops with its context,
+// every simulator is closed.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func runCLI(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -150,21 +158,13 @@ worker: {concurrency: 4, retry_base: 10ms, retry_max: 50ms, delayed_task_check_i
 	}
 
 	wctx, stop := context.WithCancel(ctx)
+	defer stop()
 	done := make(chan int, 1)
 	go func() { c, _, _ := runCLI(t, wctx, "worker", "-c", cfgPath); done <- c }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, out, _ = runCLI(t, ctx, "campaign", "status", "cli-1", "-c", cfgPath)
-		if strings.Contains(out, "done: 3 of 3") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("campaign did not drain:\n%s", out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	sharedtest.WaitFor(t, func() string { _, out, _ := runCLI(t, ctx, "campaign", "status", "cli-1", "-c", cfgPath); return out },
+		func(out string) bool { return strings.Contains(out, "done: 3 of 3") }, 20*time.Second, "the campaign drained")
 	stop()
-	if c := <-done; c != 0 {
+	if c := sharedtest.WaitOrTimeout(t, done, 30*time.Second, "the worker to exit"); c != 0 {
 		t.Errorf("worker exit %d after SIGTERM-like stop", c)
 	}
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/internal/sharedtest"
 
 	"go.uber.org/zap"
 
@@ -78,19 +79,17 @@ worker: {concurrency: 4, delayed_task_check_interval: 100ms}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan int, 1)
 	go func() { c, _, _ := runCLI(t, wctx, "worker", "-c", cfgPath); done <- c }()
-	deadline := time.Now().Add(60 * time.Second)
 	var out string
-	for !strings.Contains(out, "3 read (100.0%)") {
-		if time.Now().After(deadline) {
-			stop()
-			<-done
-			t.Fatalf("receipts not polled:\n%s", out)
-		}
-		time.Sleep(100 * time.Millisecond)
+	polled := sharedtest.EventuallyErr(func() bool {
 		_, out, _ = runCLI(t, ctx, "campaign", "status", "poll-1", "-c", cfgPath)
-	}
+		return strings.Contains(out, "3 read (100.0%)")
+	}, 60*time.Second, "receipts polled")
 	stop()
-	if code := <-done; code != 0 {
+	code := sharedtest.WaitOrTimeout(t, done, 30*time.Second, "the worker to exit")
+	if polled != nil {
+		t.Fatalf("%v:\n%s", polled, out)
+	}
+	if code != 0 {
 		t.Errorf("worker exit %d after SIGTERM-like cancel", code)
 	}
 }

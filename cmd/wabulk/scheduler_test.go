@@ -11,8 +11,10 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/scheduler"
 	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
 )
@@ -74,19 +76,26 @@ schedules:
 		}
 	}
 
-	// Run: the jobs are listed, and a stop ends it cleanly.
+	// Run: the jobs are listed, and a stop once it runs (its occurrence
+	// server has announced itself in Redis) ends it cleanly.
 	sctx, stop := context.WithCancel(ctx)
+	defer stop()
 	done := make(chan struct{})
 	var code2 int
 	var out2, err2 string
 	go func() { code2, out2, err2 = runCLI(t, sctx, "scheduler", "-c", cfgPath); close(done) }()
-	time.Sleep(500 * time.Millisecond)
+	insp := asynq.NewInspectorFromRedisClient(r.Client)
+	sharedtest.Eventually(t, func() bool {
+		servers, _ := insp.Servers()
+		for _, s := range servers {
+			if _, ok := s.Queues[scheduler.OccurrenceQueue(r.Prefix)]; ok {
+				return true
+			}
+		}
+		return false
+	}, 40*time.Second, "the scheduler's occurrence server running")
 	stop()
-	select {
-	case <-done:
-	case <-time.After(40 * time.Second):
-		t.Fatal("scheduler did not stop")
-	}
+	sharedtest.WaitOrTimeout(t, done, 40*time.Second, "the scheduler to stop")
 	if code2 != 0 || !strings.Contains(out2, "dental-reminder") {
 		t.Errorf("scheduler run: exit %d\n%s%s", code2, out2, err2)
 	}

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/producer/httpapi"
@@ -28,37 +29,39 @@ import (
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
-// t0 is the tests' clock: whole milliseconds, as the store keeps them.
+// t0 is where the tests' clock stands: whole milliseconds, as the store
+// keeps them.
 var t0 = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 
-func at(t time.Time) func() time.Time { return func() time.Time { return t } }
-
 // harness is one test's Redis, store, asynq client and inspector, all under
-// a key prefix of its own.
+// a key prefix of its own, and the clock the store and producers share.
 type harness struct {
 	r      *storetest.Redis
 	st     *store.Store
 	client *asynq.Client
 	insp   *asynq.Inspector
+	clock  *sharedtest.Clock
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	r := storetest.New(t)
+	clock := sharedtest.NewClock(t0)
 	return &harness{
 		r:      r,
-		st:     store.New(r.Client, store.Config{Prefix: r.Prefix, Now: at(t0)}),
+		st:     store.New(r.Client, store.Config{Prefix: r.Prefix, Now: clock.Now}),
 		client: asynq.NewClientFromRedisClient(r.Client),
 		insp:   asynq.NewInspectorFromRedisClient(r.Client),
+		clock:  clock,
 	}
 }
 
 // producer returns a Producer on h's Redis; cfg.Prefix is always h's and
-// the clock defaults to t0.
+// the clock defaults to h's.
 func (h *harness) producer(cfg producer.Config) *producer.Producer {
 	cfg.Prefix = h.r.Prefix
 	if cfg.Now == nil {
-		cfg.Now = at(t0)
+		cfg.Now = h.clock.Now
 	}
 	return producer.New(h.st, h.client, cfg)
 }
