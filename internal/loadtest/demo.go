@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/internal/term"
@@ -136,7 +138,11 @@ func Demo(ctx context.Context, o DemoOptions, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	time.Sleep(500 * time.Millisecond) // let a wrongly queued task show itself
+	// A task the re-import queued by mistake would be sent by the running
+	// worker: wait until the queues hold nothing, then count.
+	if err := waitIdle(ctx, rdb, cfg.Redis.Prefix, 30*time.Second); err != nil {
+		return err
+	}
 	after := sim.Stats()
 	fmt.Fprintf(out, "\nre-imported demo-promo: %d accepted, %d already present; the provider received %d new messages\n",
 		res.Accepted, res.AlreadyPresent, after.Accepted-before.Accepted)
@@ -484,4 +490,39 @@ func (o DemoOptions) withDefaults() DemoOptions {
 	o.LogLevel = cmp.Or(o.LogLevel, "error")
 	o.Seed = cmp.Or(o.Seed, 7)
 	return o
+}
+
+// waitIdle waits until no lane queue under prefix holds a task that is
+// pending, active, scheduled or waiting to be retried.
+func waitIdle(ctx context.Context, rdb redis.UniversalClient, prefix string, bound time.Duration) error {
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	deadline := time.Now().Add(bound)
+	for {
+		queues, err := insp.Queues()
+		if err != nil {
+			return err
+		}
+		busy := 0
+		for _, l := range message.Lanes {
+			if !slices.Contains(queues, message.QueueName(prefix, l)) {
+				continue // no task ever went on this lane
+			}
+			q, err := insp.GetQueueInfo(message.QueueName(prefix, l))
+			if err != nil {
+				return err
+			}
+			busy += q.Pending + q.Active + q.Scheduled + q.Retry
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the queues still hold %d tasks after %v", busy, bound)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
