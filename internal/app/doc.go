@@ -1,8 +1,10 @@
 // Package app assembles wabulk's running parts from a config.Config: the
-// Redis connection (a real server or the embedded miniredis), the logger,
-// one adapter per provider account (through the kinds registered in
-// package providers), the rate limiter, and the pipeline of store, asynq
-// client, producer and worker server, with the status pollers beside it.
+// Redis connection (one node, a master behind Sentinels, a Cluster, or the
+// embedded miniredis; every part takes it as a redis.UniversalClient),
+// the logger, one adapter per provider account (through the kinds
+// registered in package providers), the rate limiter, and the pipeline of
+// store, asynq client, producer and worker server, with the status pollers
+// beside it.
 // InProcess runs all of that against a simulator in one process, for the
 // demo and the load tests.
 //
