@@ -88,6 +88,13 @@ server() {
 
 port_free() { ! (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# alive PID: the process runs (a zombie waiting for its parent to reap it
+# does not).
+alive() {
+  local stat
+  stat=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $stat != Z* ]]
+}
+
 stop() {
   [[ -d $DIR ]] || return 0
   local pidfile pid pids=()
@@ -102,7 +109,7 @@ stop() {
   done
   local deadline=$((SECONDS + 10))
   for pid in "${pids[@]}"; do
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       if ((SECONDS >= deadline)); then
         kill -9 "$pid" 2>/dev/null || true
         break
