@@ -474,7 +474,7 @@ func (r *Reminders) Run(ctx context.Context) error {
 	}
 	mgr, err := asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
 		PeriodicTaskConfigProvider: r,
-		RedisConnOpt:               ownConn(r.rdb),
+		RedisConnOpt:               connOpt{sharedConn{r.rdb}},
 		SchedulerOpts: &asynq.SchedulerOpts{
 			Logger:          alog,
 			LogLevel:        asynq.WarnLevel,
@@ -495,29 +495,27 @@ func (r *Reminders) Run(ctx context.Context) error {
 	return nil
 }
 
-// connOpt hands asynq a client of its own, which its scheduler closes at
-// shutdown (given a shared one, it logs an error saying it cannot).
+// sharedConn hands asynq's periodic task manager the scheduler's own
+// client, whatever its form. asynq closes a client it was given as a
+// RedisConnOpt when it shuts down (and logs an error for one it was
+// given as a shared client); this one's owner closes it, so its Close
+// does nothing here.
+//
+// Sharing is right: go-redis clients are safe for concurrent use, and a
+// Sentinel client follows failovers through the subscription it holds, a
+// Cluster client through its slot map. A copy built from a client's
+// options would not be equivalent: a failover client's options dial
+// through the first client's Sentinel state, whose failover notices close
+// only the first client's connections, and the first client's Close tears
+// that state down.
+type sharedConn struct{ redis.UniversalClient }
+
+func (sharedConn) Close() error { return nil }
+
+// connOpt is a RedisConnOpt that returns a client already made.
 type connOpt struct{ c redis.UniversalClient }
 
 func (o connOpt) MakeRedisClient() any { return o.c }
-
-// ownConn is a new client with rdb's options when rdb is a plain client;
-// otherwise rdb itself (its shutdown then logs that error, harmlessly).
-// What the first client built from its options (its push notification
-// processor) stays with it.
-func ownConn(rdb redis.UniversalClient) asynq.RedisConnOpt {
-	c, ok := rdb.(*redis.Client)
-	if !ok {
-		return connOpt{rdb}
-	}
-	o := *c.Options()
-	// Neither is shared: the new client builds its own. (Copying the live
-	// client's maintenance-notifications config would race with go-redis,
-	// which rewrites it under its own lock on the first connection.)
-	o.PushNotificationProcessor = nil
-	o.MaintNotificationsConfig = nil
-	return connOpt{redis.NewClient(&o)}
-}
 
 // asynqLogger routes asynq's log lines through zap.
 type asynqLogger struct{ s *zap.SugaredLogger }

@@ -48,7 +48,7 @@ func Parse(b []byte, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	cfg := &Config{}
 	if len(root.Content) > 0 {
-		if err := expandNode(&root, "", lookup, &cfg.unsetCredentials); err != nil {
+		if err := expandNode(&root, "", lookup, &cfg.unsetCredentials, false); err != nil {
 			return nil, err
 		}
 		// Decoding the node keeps the file's line numbers in errors.

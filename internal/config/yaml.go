@@ -112,8 +112,10 @@ func isCredentialKey(key string) bool {
 
 // expandNode replaces ${VAR} references in every scalar below n. An unset
 // variable with no default is an error naming its line, except in a
-// credential field, where it is noted in unset for RequireCredentials.
-func expandNode(n *yaml.Node, key string, lookup func(string) (string, bool), unset *[]string) error {
+// provider's credential field, where it is noted in unset for
+// RequireCredentials. Below the redis section (inRedis) none is excused:
+// every command talks to Redis.
+func expandNode(n *yaml.Node, key string, lookup func(string) (string, bool), unset *[]string, inRedis bool) error {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
 		var missing []string
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
@@ -128,7 +130,7 @@ func expandNode(n *yaml.Node, key string, lookup func(string) (string, bool), un
 			return ""
 		})
 		if len(missing) > 0 {
-			if !isCredentialKey(key) {
+			if inRedis || !isCredentialKey(key) {
 				return fmt.Errorf("line %d: environment variable %s is not set", n.Line, strings.Join(missing, ", "))
 			}
 			*unset = append(*unset, missing...)
@@ -139,14 +141,15 @@ func expandNode(n *yaml.Node, key string, lookup func(string) (string, bool), un
 	}
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if err := expandNode(n.Content[i+1], n.Content[i].Value, lookup, unset); err != nil {
+			k := n.Content[i].Value
+			if err := expandNode(n.Content[i+1], k, lookup, unset, inRedis || (key == "" && k == "redis")); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	for _, c := range n.Content {
-		if err := expandNode(c, key, lookup, unset); err != nil {
+		if err := expandNode(c, key, lookup, unset, inRedis); err != nil {
 			return err
 		}
 	}
