@@ -42,7 +42,7 @@ func TestImportCSVCountsRowsAndWritesRejectsWithLineNumbers(t *testing.T) {
 
 	var rejects bytes.Buffer
 	var calls []producer.Progress
-	p := h.producer(producer.Config{DefaultRegion: "TZ", BatchSize: 2, EnqueueWorkers: 3})
+	p := h.Producer(producer.Config{DefaultRegion: "TZ", BatchSize: 2, EnqueueWorkers: 3})
 	res, err := p.Import(bg, textSpec("spring"), strings.NewReader(input), producer.Options{
 		Rejects:  &rejects,
 		Progress: func(pr producer.Progress) { calls = append(calls, pr) },
@@ -73,7 +73,7 @@ func TestImportCSVCountsRowsAndWritesRejectsWithLineNumbers(t *testing.T) {
 		}
 	}
 
-	got := h.pending(t, message.LaneNormal)
+	got := h.Pending(t, message.LaneNormal)
 	var gotBodies []string
 	for _, m := range got {
 		gotBodies = append(gotBodies, m.To+" "+m.Content.Text.Body)
@@ -95,17 +95,17 @@ func TestImportCSVCountsRowsAndWritesRejectsWithLineNumbers(t *testing.T) {
 		t.Errorf("queued messages (-want +got):\n%s", diff)
 	}
 
-	counts, err := h.st.CampaignCounts(bg, "spring")
+	counts, err := h.St.CampaignCounts(bg, "spring")
 	must(t, err)
 	if diff := cmp.Diff(store.Counts{message.Queued: 5}, counts); diff != "" {
 		t.Errorf("campaign counts (-want +got):\n%s", diff)
 	}
-	stats, runs, err := h.st.CampaignImportStats(bg, "spring")
+	stats, runs, err := h.St.CampaignImportStats(bg, "spring")
 	must(t, err)
 	if diff := cmp.Diff(store.ImportStats{Accepted: 5, Duplicate: 1, Rejected: 6}, stats); diff != "" || runs != 1 {
 		t.Errorf("import stats after %d runs (-want +got):\n%s", runs, diff)
 	}
-	c, err := h.st.Campaign(bg, "spring")
+	c, err := h.St.Campaign(bg, "spring")
 	must(t, err)
 	if c.Account != "tujenge-main" || !json.Valid(c.Spec) {
 		t.Errorf("campaign = %+v", c)
@@ -165,12 +165,12 @@ func TestPlaceholderValuesArriveVerbatim(t *testing.T) {
 		t.Run(string(format), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			res, err := h.producer(producer.Config{}).Import(bg, spec, strings.NewReader(input()), producer.Options{Format: format})
+			res, err := h.Producer(producer.Config{}).Import(bg, spec, strings.NewReader(input()), producer.Options{Format: format})
 			must(t, err)
 			if res.Accepted != int64(len(values)) || res.Rejected != 0 {
 				t.Fatalf("result = %+v, want all %d accepted", res, len(values))
 			}
-			got := h.pending(t, message.LaneNormal)
+			got := h.Pending(t, message.LaneNormal)
 			for i, m := range got {
 				tp := m.Content.Template
 				v := values[i]
@@ -193,11 +193,11 @@ func TestReimportSkipsEveryRowAndEnqueuesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n+255712345680,Chausiku,C3\nnot-a-phone,X,Y\n"
-	p := h.producer(producer.Config{BatchSize: 2})
+	p := h.Producer(producer.Config{BatchSize: 2})
 
 	first, err := p.Import(bg, textSpec("again"), strings.NewReader(input), producer.Options{})
 	must(t, err)
-	before := h.pending(t, message.LaneNormal)
+	before := h.Pending(t, message.LaneNormal)
 
 	second, err := p.Import(bg, textSpec("again"), strings.NewReader(input), producer.Options{})
 	must(t, err)
@@ -208,10 +208,10 @@ func TestReimportSkipsEveryRowAndEnqueuesNothing(t *testing.T) {
 	if first.Accepted != 3 || !first.CampaignCreated {
 		t.Errorf("first import = %+v", first)
 	}
-	if diff := cmp.Diff(before, h.pending(t, message.LaneNormal)); diff != "" {
+	if diff := cmp.Diff(before, h.Pending(t, message.LaneNormal)); diff != "" {
 		t.Errorf("tasks changed on re-import (-before +after):\n%s", diff)
 	}
-	stats, runs, err := h.st.CampaignImportStats(bg, "again")
+	stats, runs, err := h.St.CampaignImportStats(bg, "again")
 	must(t, err)
 	if diff := cmp.Diff(store.ImportStats{Accepted: 3, Rejected: 2, AlreadyPresent: 3}, stats); diff != "" || runs != 2 {
 		t.Errorf("import stats after %d runs (-want +got):\n%s", runs, diff)
@@ -224,7 +224,7 @@ func TestReimportStillCountsInFileDuplicates(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n0712 345 678,Amina,A1\n"
-	p := h.producer(producer.Config{DefaultRegion: "TZ"})
+	p := h.Producer(producer.Config{DefaultRegion: "TZ"})
 	for run, want := range []producer.Progress{
 		{Lines: 3, Accepted: 2, Duplicate: 1},
 		{Lines: 3, AlreadyPresent: 2, Duplicate: 1},
@@ -243,12 +243,12 @@ func TestUnclosedQuoteStopsTheImportAndSaysWhere(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,\"Baraka,B2\n+255712345680,Chiku,C3\n+255712345681,Daudi,D4\n"
-	p := h.producer(producer.Config{})
+	p := h.Producer(producer.Config{})
 	res, err := p.Import(bg, textSpec("quote"), strings.NewReader(input), producer.Options{})
 	if err == nil || !strings.Contains(err.Error(), "line 3: a quoted field opened here is never closed, so lines 3 to 5") {
 		t.Fatalf("err = %v, want it to name the unclosed quote at line 3", err)
 	}
-	if res.Accepted != 1 || len(h.pending(t, message.LaneNormal)) != 1 {
+	if res.Accepted != 1 || len(h.Pending(t, message.LaneNormal)) != 1 {
 		t.Errorf("result %+v; want the row before the quote imported and queued", res.Progress)
 	}
 }
@@ -260,22 +260,22 @@ func TestReimportRequeuesAQueuedRecordWhoseTaskIsGone(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n+255712345680,Chausiku,C3\n"
-	_, err := h.producer(producer.Config{}).Import(bg, textSpec("crash"), strings.NewReader(input), producer.Options{})
+	_, err := h.Producer(producer.Config{}).Import(bg, textSpec("crash"), strings.NewReader(input), producer.Options{})
 	must(t, err)
 	lost := message.CampaignMessageID("crash", "+255712345679")
-	must(t, h.insp.DeleteTask(h.queue(message.LaneNormal), lost))
-	if n := len(h.pending(t, message.LaneNormal)); n != 2 {
+	must(t, h.Insp.DeleteTask(h.Queue(message.LaneNormal), lost))
+	if n := len(h.Pending(t, message.LaneNormal)); n != 2 {
 		t.Fatalf("%d tasks after deleting one, want 2", n)
 	}
 
-	later := h.producer(producer.Config{Now: at(t0.Add(time.Hour))})
+	later := h.Producer(producer.Config{Now: at(t0.Add(time.Hour))})
 	res, err := later.Import(bg, textSpec("crash"), strings.NewReader(input), producer.Options{})
 	must(t, err)
 	want := producer.Result{Progress: producer.Progress{Lines: 3, AlreadyPresent: 3, Requeued: 1}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("re-import (-want +got):\n%s", diff)
 	}
-	got := h.pending(t, message.LaneNormal)
+	got := h.Pending(t, message.LaneNormal)
 	if len(got) != 3 {
 		t.Fatalf("%d tasks after re-import, want 3", len(got))
 	}
@@ -293,7 +293,7 @@ func TestEnqueueFailureStopsWithTheLineAndReimportResumes(t *testing.T) {
 	h := newHarness(t)
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = dead.Close() })
-	broken := producer.New(h.st, asynq.NewClientFromRedisClient(dead), producer.Config{Prefix: h.r.Prefix, Now: at(t0), BatchSize: 2})
+	broken := producer.New(h.St, asynq.NewClientFromRedisClient(dead), producer.Config{Prefix: h.R.Prefix, Now: at(t0), BatchSize: 2})
 	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n+255712345680,Chausiku,C3\n"
 
 	res, err := broken.Import(bg, textSpec("flaky"), strings.NewReader(input), producer.Options{})
@@ -305,13 +305,13 @@ func TestEnqueueFailureStopsWithTheLineAndReimportResumes(t *testing.T) {
 		t.Errorf("partial result = %+v", res)
 	}
 
-	res, err = h.producer(producer.Config{BatchSize: 2}).Import(bg, textSpec("flaky"), strings.NewReader(input), producer.Options{})
+	res, err = h.Producer(producer.Config{BatchSize: 2}).Import(bg, textSpec("flaky"), strings.NewReader(input), producer.Options{})
 	must(t, err)
 	want := producer.Result{Progress: producer.Progress{Lines: 3, Accepted: 1, AlreadyPresent: 2, Requeued: 2}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("resumed import (-want +got):\n%s", diff)
 	}
-	if n := len(h.pending(t, message.LaneNormal)); n != 3 {
+	if n := len(h.Pending(t, message.LaneNormal)); n != 3 {
 		t.Errorf("%d tasks, want 3", n)
 	}
 }
@@ -319,7 +319,7 @@ func TestEnqueueFailureStopsWithTheLineAndReimportResumes(t *testing.T) {
 func TestSameCampaignIDWithADifferentSpecIsAnError(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	p := h.producer(producer.Config{})
+	p := h.Producer(producer.Config{})
 	input := "phone,name,code\n+255712345678,Amina,A1\n"
 	spec := textSpec("c1")
 	spec.Sender = "+255 712 000 001"
@@ -381,14 +381,14 @@ func TestHeaderProblemsFailBeforeAnyRow(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			var rejects bytes.Buffer
-			res, err := h.producer(producer.Config{}).Import(bg, textSpec("hdr"), strings.NewReader(c.input), producer.Options{Rejects: &rejects})
+			res, err := h.Producer(producer.Config{}).Import(bg, textSpec("hdr"), strings.NewReader(c.input), producer.Options{Rejects: &rejects})
 			if err == nil || err.Error() != c.want {
 				t.Fatalf("err = %v\nwant %s", err, c.want)
 			}
 			if res != (producer.Result{}) || rejects.Len() != 0 {
 				t.Errorf("result %+v, rejects %q: want nothing read", res, rejects.String())
 			}
-			if _, err := h.st.Campaign(bg, "hdr"); !errors.Is(err, store.ErrNotFound) {
+			if _, err := h.St.Campaign(bg, "hdr"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("campaign created anyway: err = %v", err)
 			}
 		})
@@ -402,15 +402,15 @@ func TestSendAtSchedulesTasksAndTTLCountsFromIt(t *testing.T) {
 	spec := textSpec("later")
 	spec.SendAt = sendAt.In(time.FixedZone("EAT", 3*3600))
 	spec.TTL = producer.Duration(2 * time.Hour)
-	res, err := h.producer(producer.Config{}).Import(bg, spec, strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n"), producer.Options{})
+	res, err := h.Producer(producer.Config{}).Import(bg, spec, strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n"), producer.Options{})
 	must(t, err)
 	if res.Accepted != 2 {
 		t.Fatalf("result = %+v", res)
 	}
-	if n := len(h.pending(t, message.LaneNormal)); n != 0 {
+	if n := len(h.Pending(t, message.LaneNormal)); n != 0 {
 		t.Errorf("%d pending tasks, want none before send_at", n)
 	}
-	infos := h.scheduled(t, message.LaneNormal)
+	infos := h.Scheduled(t, message.LaneNormal)
 	if len(infos) != 2 {
 		t.Fatalf("%d scheduled tasks, want 2", len(infos))
 	}
@@ -434,9 +434,9 @@ func TestAMessageExpiredAtImportIsStillImported(t *testing.T) {
 	spec := textSpec("past")
 	spec.SendAt = t0.Add(-48 * time.Hour)
 	spec.TTL = producer.Duration(time.Hour)
-	res, err := h.producer(producer.Config{}).Import(bg, spec, strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{})
+	res, err := h.Producer(producer.Config{}).Import(bg, spec, strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{})
 	must(t, err)
-	got := h.pending(t, message.LaneNormal)
+	got := h.Pending(t, message.LaneNormal)
 	if res.Accepted != 1 || len(got) != 1 || !got[0].Expired(t0) {
 		t.Fatalf("result %+v, tasks %+v: want one task, already expired", res, got)
 	}
@@ -447,9 +447,9 @@ func TestPriorityHighGoesToTheHighQueue(t *testing.T) {
 	h := newHarness(t)
 	spec := textSpec("urgent")
 	spec.Priority = "high"
-	_, err := h.producer(producer.Config{}).Import(bg, spec, strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{})
+	_, err := h.Producer(producer.Config{}).Import(bg, spec, strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{})
 	must(t, err)
-	if n, m := len(h.pending(t, message.LaneHigh)), len(h.pending(t, message.LaneNormal)); n != 1 || m != 0 {
+	if n, m := len(h.Pending(t, message.LaneHigh)), len(h.Pending(t, message.LaneNormal)); n != 1 || m != 0 {
 		t.Errorf("high queue has %d tasks, normal %d; want 1 and 0", n, m)
 	}
 }
@@ -473,7 +473,7 @@ func TestImportJSONL(t *testing.T) {
 	}
 	input := "\ufeff" + strings.Join(lines, "\r\n") // BOM, CRLF, no final newline
 	var rejects bytes.Buffer
-	res, err := h.producer(producer.Config{DefaultRegion: "TZ", BatchSize: 2}).Import(bg, textSpec("jl"), strings.NewReader(input),
+	res, err := h.Producer(producer.Config{DefaultRegion: "TZ", BatchSize: 2}).Import(bg, textSpec("jl"), strings.NewReader(input),
 		producer.Options{Format: producer.FormatJSONL, Rejects: &rejects})
 	must(t, err)
 	want := producer.Result{CampaignCreated: true, Progress: producer.Progress{Lines: 11, Accepted: 3, Duplicate: 1, Rejected: 7}}
@@ -493,7 +493,7 @@ func TestImportJSONL(t *testing.T) {
 		t.Errorf("rejects (-want +got):\n%s", diff)
 	}
 	var bodies []string
-	for _, m := range h.pending(t, message.LaneNormal) {
+	for _, m := range h.Pending(t, message.LaneNormal) {
 		bodies = append(bodies, m.To+" "+m.Content.Text.Body)
 	}
 	wantBodies := []string{
@@ -512,7 +512,7 @@ func TestCancelStopsBetweenBatches(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	defer cancel()
 	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n+255712345680,Chausiku,C3\n"
-	res, err := h.producer(producer.Config{BatchSize: 1}).Import(ctx, textSpec("stop"), strings.NewReader(input), producer.Options{
+	res, err := h.Producer(producer.Config{BatchSize: 1}).Import(ctx, textSpec("stop"), strings.NewReader(input), producer.Options{
 		Progress: func(producer.Progress) { cancel() },
 	})
 	if !errors.Is(err, context.Canceled) {
@@ -522,10 +522,10 @@ func TestCancelStopsBetweenBatches(t *testing.T) {
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("partial result (-want +got):\n%s", diff)
 	}
-	if n := len(h.pending(t, message.LaneNormal)); n != 1 {
+	if n := len(h.Pending(t, message.LaneNormal)); n != 1 {
 		t.Errorf("%d tasks, want 1", n)
 	}
-	stats, _, err := h.st.CampaignImportStats(bg, "stop")
+	stats, _, err := h.St.CampaignImportStats(bg, "stop")
 	must(t, err)
 	if stats.Accepted != 1 {
 		t.Errorf("import stats = %+v, want the partial run counted", stats)
@@ -535,7 +535,7 @@ func TestCancelStopsBetweenBatches(t *testing.T) {
 func TestImportRejectsAnInvalidSpecOrFormat(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	p := h.producer(producer.Config{})
+	p := h.Producer(producer.Config{})
 	bad := textSpec("")
 	if _, err := p.Import(bg, bad, strings.NewReader("phone\n"), producer.Options{}); err == nil || !strings.Contains(err.Error(), "id is required") {
 		t.Errorf("invalid spec: err = %v", err)
@@ -544,7 +544,7 @@ func TestImportRejectsAnInvalidSpecOrFormat(t *testing.T) {
 		err.Error() != `unknown input format "xlsx": want csv or jsonl` {
 		t.Errorf("bad format: err = %v", err)
 	}
-	p = h.producer(producer.Config{DefaultRegion: "XX"})
+	p = h.Producer(producer.Config{DefaultRegion: "XX"})
 	if _, err := p.Import(bg, textSpec("r"), strings.NewReader("phone\n"), producer.Options{}); err == nil || !strings.Contains(err.Error(), `"XX" is not a known ISO 3166 region`) {
 		t.Errorf("bad region: err = %v", err)
 	}
@@ -570,7 +570,7 @@ func TestDefaultRegionComesFromTheSpecOrTheConfig(t *testing.T) {
 			spec := textSpec("region")
 			spec.DefaultRegion = c.specRegion
 			var rejects bytes.Buffer
-			res, err := h.producer(producer.Config{DefaultRegion: c.cfgRegion}).Import(bg, spec, strings.NewReader(input), producer.Options{Rejects: &rejects})
+			res, err := h.Producer(producer.Config{DefaultRegion: c.cfgRegion}).Import(bg, spec, strings.NewReader(input), producer.Options{Rejects: &rejects})
 			must(t, err)
 			if diff := cmp.Diff(c.want, res.Progress); diff != "" {
 				t.Errorf("progress (-want +got):\n%s", diff)
@@ -583,7 +583,7 @@ func TestDefaultRegionComesFromTheSpecOrTheConfig(t *testing.T) {
 				}
 				return
 			}
-			if got := h.pending(t, message.LaneNormal); len(got) != 1 || got[0].To != c.wantTo {
+			if got := h.Pending(t, message.LaneNormal); len(got) != 1 || got[0].To != c.wantTo {
 				t.Errorf("tasks = %+v, want one to %s", got, c.wantTo)
 			}
 		})
@@ -598,7 +598,7 @@ func TestJSONLRejectsAnOverlongLine(t *testing.T) {
 	huge := `{"phone":"+255712345678","name":"` + strings.Repeat("x", 2<<20) + `","code":"A1"}`
 	input := huge + "\n" + `{"phone":"+255712345679","name":"Baraka","code":"B2"}` + "\n"
 	var rejects bytes.Buffer
-	res, err := h.producer(producer.Config{}).Import(bg, textSpec("big"), strings.NewReader(input),
+	res, err := h.Producer(producer.Config{}).Import(bg, textSpec("big"), strings.NewReader(input),
 		producer.Options{Format: producer.FormatJSONL, Rejects: &rejects})
 	must(t, err)
 	want := producer.Progress{Lines: 2, Accepted: 1, Rejected: 1}
@@ -616,7 +616,7 @@ func TestCleanImportWritesNoRejects(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	var rej strings.Builder
-	_, err := h.producer(producer.Config{}).Import(bg, textSpec("clean"), strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{Rejects: &rej})
+	_, err := h.Producer(producer.Config{}).Import(bg, textSpec("clean"), strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{Rejects: &rej})
 	must(t, err)
 	if rej.Len() != 0 {
 		t.Errorf("rejects got %q from a clean import", rej.String())
@@ -636,12 +636,12 @@ fallback_template: {name: order_shipped, language: en, body: ["{{name}}", "{{ord
 `))
 	must(t, err)
 	in := "phone,name,order\n+255712000001,Amina,A-1\n+255712000002,Juma,\n"
-	res, err := h.producer(producer.Config{}).Import(bg, spec, strings.NewReader(in), producer.Options{Format: producer.FormatCSV})
+	res, err := h.Producer(producer.Config{}).Import(bg, spec, strings.NewReader(in), producer.Options{Format: producer.FormatCSV})
 	must(t, err)
 	if res.Accepted != 1 || res.Rejected != 1 {
 		t.Fatalf("result = %+v, want 1 accepted and the row without an order rejected", res)
 	}
-	got := h.pending(t, message.LaneNormal)
+	got := h.Pending(t, message.LaneNormal)
 	if len(got) != 1 {
 		t.Fatalf("%d tasks, want 1", len(got))
 	}

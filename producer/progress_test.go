@@ -22,8 +22,8 @@ func TestCampaignProgress(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	clk := sharedtest.NewClock(t0)
-	h.st = store.New(h.r.Client, store.Config{Prefix: h.r.Prefix, Now: clk.Now})
-	p := h.producer(producer.Config{Now: clk.Now})
+	h.St = store.New(h.R.Client, store.Config{Prefix: h.R.Prefix, Now: clk.Now})
+	p := h.Producer(producer.Config{Now: clk.Now})
 	var csv strings.Builder
 	csv.WriteString("phone,name,code\n")
 	for i := range 10 {
@@ -49,7 +49,7 @@ func TestCampaignProgress(t *testing.T) {
 			to = message.Failed
 		}
 		for _, s := range []message.Status{message.Sending, to} {
-			if _, err := h.st.Transition(bg, ref, s, store.Update{}); err != nil {
+			if _, err := h.St.Transition(bg, ref, s, store.Update{}); err != nil {
 				t.Fatal(err)
 			}
 		}

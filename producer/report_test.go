@@ -17,7 +17,7 @@ import (
 func TestReportWritesNothingForAnUnknownCampaign(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	p := h.producer(producer.Config{})
+	p := h.Producer(producer.Config{})
 	_, err := p.Import(bg, textSpec("c1"), strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), producer.Options{})
 	must(t, err)
 

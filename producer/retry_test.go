@@ -33,7 +33,7 @@ func newSendEnv(t *testing.T) *sendEnv {
 	t.Helper()
 	h := newHarness(t)
 	// The records' clock is the real one: the worker judges TTLs by it.
-	h.st = store.New(h.r.Client, store.Config{Prefix: h.r.Prefix})
+	h.St = store.New(h.R.Client, store.Config{Prefix: h.R.Prefix})
 	sim, err := simulator.New(simulator.Config{Seed: 1, APIKey: "k"})
 	if err != nil {
 		t.Fatal(err)
@@ -53,12 +53,12 @@ func (e *sendEnv) run(t *testing.T, cfg worker.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Prefix = e.r.Prefix
+	cfg.Prefix = e.R.Prefix
 	cfg.Concurrency = 10
 	cfg.DelayedTaskCheckInterval = 50 * time.Millisecond
 	cfg.RetryBase, cfg.RetryMax = 10*time.Millisecond, 50*time.Millisecond
 	cfg.ShutdownTimeout = 5 * time.Second
-	srv := worker.NewServer(e.r.Client, cfg, worker.NewSender(cfg, e.st, map[string]providers.Provider{"tj": tj}, nil))
+	srv := worker.NewServer(e.R.Client, cfg, worker.NewSender(cfg, e.St, map[string]providers.Provider{"tj": tj}, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -70,7 +70,7 @@ func (e *sendEnv) run(t *testing.T, cfg worker.Config) {
 func (e *sendEnv) waitCounts(t *testing.T, id string, pred func(store.Counts) bool) store.Counts {
 	t.Helper()
 	return sharedtest.WaitFor(t, func() store.Counts {
-		c, err := e.st.CampaignCounts(bg, id)
+		c, err := e.St.CampaignCounts(bg, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,11 +119,11 @@ func TestRetryFailedResendsOnlyRetryableFailuresAndExpired(t *testing.T) {
 		return csvOf(m)
 	}
 	// Two days ago: these rows were already past their TTL at import.
-	old := e.producer(producer.Config{Now: func() time.Time { return time.Now().Add(-48 * time.Hour) }})
+	old := e.Producer(producer.Config{Now: func() time.Time { return time.Now().Add(-48 * time.Hour) }})
 	if _, err := old.Import(bg, spec, strings.NewReader(rows(expired...)), producer.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	p := e.producer(producer.Config{Now: time.Now})
+	p := e.Producer(producer.Config{Now: time.Now})
 	all := append(append(append([]string{}, accepted...), permanent...), transient...)
 	if _, err := p.Import(bg, spec, strings.NewReader(rows(append(all, ambiguous)...)), producer.Options{}); err != nil {
 		t.Fatal(err)
@@ -134,16 +134,16 @@ func TestRetryFailedResendsOnlyRetryableFailuresAndExpired(t *testing.T) {
 		to message.Status
 		u  store.Update
 	}{{message.Sending, store.Update{IncAttempts: true}}, {message.Failed, store.Update{ErrorCode: store.AmbiguousCode}}} {
-		if _, err := e.st.Transition(bg, amb, s.to, s.u); err != nil {
+		if _, err := e.St.Transition(bg, amb, s.to, s.u); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A record from before records kept their values, expired.
 	legacy := store.Ref{ID: message.CampaignMessageID("rf", num(49)), CampaignID: "rf", Account: "tj"}
-	if _, err := e.st.Create(bg, []store.NewRecord{{ID: legacy.ID, CampaignID: "rf", Account: "tj", To: num(49)}}); err != nil {
+	if _, err := e.St.Create(bg, []store.NewRecord{{ID: legacy.ID, CampaignID: "rf", Account: "tj", To: num(49)}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.Transition(bg, legacy, message.Expired, store.Update{ErrorCode: "ttl"}); err != nil {
+	if _, err := e.St.Transition(bg, legacy, message.Expired, store.Update{ErrorCode: "ttl"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, to := range permanent {
@@ -156,7 +156,7 @@ func TestRetryFailedResendsOnlyRetryableFailuresAndExpired(t *testing.T) {
 	e.waitCounts(t, "rf", drained)
 
 	for _, to := range transient {
-		r, err := e.st.Get(bg, message.CampaignMessageID("rf", to))
+		r, err := e.St.Get(bg, message.CampaignMessageID("rf", to))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestRetryFailedResendsOnlyRetryableFailuresAndExpired(t *testing.T) {
 		}
 	}
 	for _, to := range permanent {
-		if r, _ := e.st.Get(bg, message.CampaignMessageID("rf", to)); r.Status != message.Failed || r.Retryable {
+		if r, _ := e.St.Get(bg, message.CampaignMessageID("rf", to)); r.Status != message.Failed || r.Retryable {
 			t.Fatalf("%s after a 400: %+v", to, r)
 		}
 	}
@@ -194,7 +194,7 @@ func TestRetryFailedResendsOnlyRetryableFailuresAndExpired(t *testing.T) {
 		}
 	}
 	for _, to := range append(transient, expired...) {
-		r, _ := e.st.Get(bg, message.CampaignMessageID("rf", to))
+		r, _ := e.St.Get(bg, message.CampaignMessageID("rf", to))
 		if r.Status != message.Accepted || r.Retries != 1 || r.ErrorCode != "" {
 			t.Errorf("%s after the retry: %+v", to, r)
 		}
@@ -226,7 +226,7 @@ func TestRetryFailedResendsOnlyRetryableFailuresAndExpired(t *testing.T) {
 func TestRetryFailedFinishesAnInterruptedRun(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	p := h.producer(producer.Config{})
+	p := h.Producer(producer.Config{})
 	spec := textSpec("ir")
 	if _, err := p.Import(bg, spec, strings.NewReader("phone,name,code\n+255712000001,Amina,A1\n+255712000002,Baraka,B2\n"), producer.Options{}); err != nil {
 		t.Fatal(err)
@@ -234,20 +234,20 @@ func TestRetryFailedFinishesAnInterruptedRun(t *testing.T) {
 	// No worker: settle both as a worker would, and delete their tasks.
 	for _, to := range []string{"+255712000001", "+255712000002"} {
 		ref := store.Ref{ID: message.CampaignMessageID("ir", to), CampaignID: "ir", Account: spec.Account}
-		if _, err := h.st.Transition(bg, ref, message.Expired, store.Update{ErrorCode: "ttl"}); err != nil {
+		if _, err := h.St.Transition(bg, ref, message.Expired, store.Update{ErrorCode: "ttl"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.insp.DeleteTask(h.queue(message.LaneNormal), ref.ID); err != nil {
+		if err := h.Insp.DeleteTask(h.Queue(message.LaneNormal), ref.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The interrupted run: one record requeued, its task never enqueued.
 	lost := store.Ref{ID: message.CampaignMessageID("ir", "+255712000001"), CampaignID: "ir"}
-	if n, err := h.st.Requeue(bg, lost, message.Expired); err != nil || n != 1 {
+	if n, err := h.St.Requeue(bg, lost, message.Expired); err != nil || n != 1 {
 		t.Fatalf("requeue: %d, %v", n, err)
 	}
 	// An hour later.
-	p = h.producer(producer.Config{Now: at(t0.Add(time.Hour))})
+	p = h.Producer(producer.Config{Now: at(t0.Add(time.Hour))})
 	res, err := p.RetryFailed(bg, "ir")
 	if err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ func TestRetryFailedFinishesAnInterruptedRun(t *testing.T) {
 	if res.Requeued != 1 || res.Reenqueued != 1 || len(res.Skipped) != 0 {
 		t.Errorf("retry after an interrupted one: %+v, want 1 requeued and 1 re-enqueued", res)
 	}
-	tasks, err := h.insp.ListPendingTasks(h.queue(message.LaneNormal))
+	tasks, err := h.Insp.ListPendingTasks(h.Queue(message.LaneNormal))
 	if err != nil {
 		t.Fatal(err)
 	}

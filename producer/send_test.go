@@ -28,7 +28,7 @@ func sendReq(key string) producer.SendRequest {
 func TestSendConcurrentRepeatsMakeOneMessage(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	p := h.producer(producer.Config{})
+	p := h.Producer(producer.Config{})
 	const n = 16
 	var (
 		wg      sync.WaitGroup
@@ -63,10 +63,10 @@ func TestSendConcurrentRepeatsMakeOneMessage(t *testing.T) {
 	if fresh != 1 || len(ids) != 1 || !ids["api:race-1"] {
 		t.Errorf("%d first answers, ids %v; want one first answer and one id", fresh, ids)
 	}
-	if tasks := h.pending(t, message.LaneHigh); len(tasks) != 1 {
+	if tasks := h.Pending(t, message.LaneHigh); len(tasks) != 1 {
 		t.Errorf("%d tasks, want 1", len(tasks))
 	}
-	counts, err := h.st.CampaignCounts(bg, "")
+	counts, err := h.St.CampaignCounts(bg, "")
 	must(t, err)
 	if diff := cmp.Diff(store.Counts{message.Queued: 1}, counts); diff != "" {
 		t.Errorf("direct counts (-want +got):\n%s", diff)
@@ -80,36 +80,36 @@ func TestSendConcurrentRepeatsMakeOneMessage(t *testing.T) {
 func TestSendReplayRequeuesALostTask(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	p := h.producer(producer.Config{})
+	p := h.Producer(producer.Config{})
 	first, err := p.Send(bg, sendReq("lost-1"))
 	must(t, err)
-	must(t, h.insp.DeleteTask(h.queue(message.LaneHigh), first.ID))
+	must(t, h.Insp.DeleteTask(h.Queue(message.LaneHigh), first.ID))
 
-	later := h.producer(producer.Config{Now: at(t0.Add(5 * time.Minute))})
+	later := h.Producer(producer.Config{Now: at(t0.Add(5 * time.Minute))})
 	again, err := later.Send(bg, sendReq("lost-1"))
 	must(t, err)
 	if !again.IdempotentReplay || again.ID != first.ID || !again.ExpiresAt.Equal(first.ExpiresAt) {
 		t.Errorf("replay %+v, first %+v", again, first)
 	}
-	tasks := h.pending(t, message.LaneHigh)
+	tasks := h.Pending(t, message.LaneHigh)
 	if len(tasks) != 1 || !tasks[0].CreatedAt.Equal(t0) || !tasks[0].ExpiresAt.Equal(t0.Add(producer.DefaultSendTTL)) {
 		t.Fatalf("tasks %+v, want the message again with its first creation time", tasks)
 	}
 
-	must(t, h.insp.DeleteTask(h.queue(message.LaneHigh), first.ID))
-	_, err = h.st.Transition(bg, store.Ref{ID: first.ID, Account: "tujenge-main"}, message.Expired, store.Update{From: message.Queued, ErrorCode: "ttl"})
+	must(t, h.Insp.DeleteTask(h.Queue(message.LaneHigh), first.ID))
+	_, err = h.St.Transition(bg, store.Ref{ID: first.ID, Account: "tujenge-main"}, message.Expired, store.Update{From: message.Queued, ErrorCode: "ttl"})
 	must(t, err)
 	res, err := p.Send(bg, sendReq("lost-1"))
 	must(t, err)
-	if res.Status != message.Expired || res.ErrorCode != "ttl" || len(h.pending(t, message.LaneHigh)) != 0 {
-		t.Errorf("replay of an expired message: %+v, %d tasks", res, len(h.pending(t, message.LaneHigh)))
+	if res.Status != message.Expired || res.ErrorCode != "ttl" || len(h.Pending(t, message.LaneHigh)) != 0 {
+		t.Errorf("replay of an expired message: %+v, %d tasks", res, len(h.Pending(t, message.LaneHigh)))
 	}
 }
 
 func TestSendRefusesWhatCannotBeSent(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	p := h.producer(producer.Config{}) // no default region
+	p := h.Producer(producer.Config{}) // no default region
 	for _, c := range []struct {
 		name  string
 		edit  func(*producer.SendRequest)
@@ -129,7 +129,7 @@ func TestSendRefusesWhatCannotBeSent(t *testing.T) {
 			t.Errorf("%s: %v, want a FieldError for %s", c.name, err, c.field)
 		}
 	}
-	if n := len(h.pending(t, message.LaneHigh)); n != 0 {
+	if n := len(h.Pending(t, message.LaneHigh)); n != 0 {
 		t.Errorf("%d tasks from refused requests", n)
 	}
 	if _, err := p.Message(bg, "api:none"); !errors.Is(err, store.ErrNotFound) {

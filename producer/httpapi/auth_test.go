@@ -45,8 +45,8 @@ func TestAuthentication(t *testing.T) {
 	// Nothing was stored for the refused requests.
 	got := a.do(t, http.MethodPost, "/v1/messages", strings.NewReader(`{"to":"+255712345678","content":`+apiTextContent+`}`),
 		http.Header{"Authorization": {"Bearer wrong-token"}, "Content-Type": {"application/json"}})
-	if got.status != http.StatusUnauthorized || len(a.h.pending(t, message.LaneHigh)) != 0 {
-		t.Errorf("unauthenticated POST: %d, tasks %d", got.status, len(a.h.pending(t, message.LaneHigh)))
+	if got.status != http.StatusUnauthorized || len(a.h.Pending(t, message.LaneHigh)) != 0 {
+		t.Errorf("unauthenticated POST: %d, tasks %d", got.status, len(a.h.Pending(t, message.LaneHigh)))
 	}
 	// The document needs no token.
 	resp, err := http.Get(a.srv.URL + "/v1/openapi.yaml")
@@ -56,7 +56,7 @@ func TestAuthentication(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Equal(b, httpapi.OpenAPI) {
 		t.Errorf("GET /v1/openapi.yaml without a token: %d, %d bytes", resp.StatusCode, len(b))
 	}
-	if _, err := httpapi.New(a.h.producer(producer.Config{}), httpapi.Config{Tokens: []string{""}}); !errors.Is(err, httpapi.ErrNoTokens) {
+	if _, err := httpapi.New(a.h.Producer(producer.Config{}), httpapi.Config{Tokens: []string{""}}); !errors.Is(err, httpapi.ErrNoTokens) {
 		t.Errorf("New without a token: %v, want ErrNoTokens", err)
 	}
 }

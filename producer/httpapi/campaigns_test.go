@@ -110,7 +110,7 @@ func TestCampaignRetryFailed(t *testing.T) {
 		t.Fatalf("upload: %d %s", got.status, got.body)
 	}
 	id := message.CampaignMessageID("spring", "+255712345678")
-	_, err := a.h.st.Transition(bg, store.Ref{ID: id, CampaignID: "spring"}, message.Expired, store.Update{From: message.Queued, ErrorCode: "ttl"})
+	_, err := a.h.St.Transition(bg, store.Ref{ID: id, CampaignID: "spring"}, message.Expired, store.Update{From: message.Queued, ErrorCode: "ttl"})
 	must(t, err)
 	g := a.do(t, http.MethodPost, "/v1/campaigns/spring/retry-failed", nil, nil)
 	var res producer.RetryResult
@@ -119,7 +119,7 @@ func TestCampaignRetryFailed(t *testing.T) {
 	if diff := cmp.Diff(want, res); g.status != 200 || diff != "" {
 		t.Errorf("retry-failed: %d (-want +got):\n%s", g.status, diff)
 	}
-	rec, err := a.h.st.Get(bg, id)
+	rec, err := a.h.St.Get(bg, id)
 	must(t, err)
 	if rec.Status != message.Queued {
 		t.Errorf("retried message is %s, want queued", rec.Status)

@@ -4,118 +4,36 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/wabulk/wabulk/internal/sharedtest"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/producer/httpapi"
-	"github.com/wabulk/wabulk/store"
-	"github.com/wabulk/wabulk/store/storetest"
+	"github.com/wabulk/wabulk/producer/producertest"
 )
 
-// t0 is where the tests' clock stands: whole milliseconds, as the store
-// keeps them.
-var t0 = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+// t0 is where the tests' clock stands.
+var t0 = producertest.T0
 
-// harness is one test's Redis, store, asynq client and inspector, all under
-// a key prefix of its own, and the clock the store and producers share.
-type harness struct {
-	r      *storetest.Redis
-	st     *store.Store
-	client *asynq.Client
-	insp   *asynq.Inspector
-	clock  *sharedtest.Clock
-}
+// harness is one test's Redis, store, queues and clock (producertest).
+type harness = producertest.Harness
 
-func newHarness(t *testing.T) *harness {
-	t.Helper()
-	r := storetest.New(t)
-	clock := sharedtest.NewClock(t0)
-	return &harness{
-		r:      r,
-		st:     store.New(r.Client, store.Config{Prefix: r.Prefix, Now: clock.Now}),
-		client: asynq.NewClientFromRedisClient(r.Client),
-		insp:   asynq.NewInspectorFromRedisClient(r.Client),
-		clock:  clock,
-	}
-}
-
-// producer returns a Producer on h's Redis; cfg.Prefix is always h's and
-// the clock defaults to h's.
-func (h *harness) producer(cfg producer.Config) *producer.Producer {
-	cfg.Prefix = h.r.Prefix
-	if cfg.Now == nil {
-		cfg.Now = h.clock.Now
-	}
-	return producer.New(h.st, h.client, cfg)
-}
-
-func (h *harness) queue(l message.Lane) string { return message.QueueName(h.r.Prefix, l) }
-
-// pending returns the decoded pending send tasks of lane l, by message ID.
-func (h *harness) pending(t *testing.T, l message.Lane) []*message.Message {
-	t.Helper()
-	infos, err := h.insp.ListPendingTasks(h.queue(l), asynq.PageSize(10_000))
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("list pending tasks of %s: %v", l, err)
-	}
-	return decodeAll(t, infos)
-}
-
-// scheduled returns the scheduled tasks of lane l, by message ID.
-func (h *harness) scheduled(t *testing.T, l message.Lane) []*asynq.TaskInfo {
-	t.Helper()
-	infos, err := h.insp.ListScheduledTasks(h.queue(l), asynq.PageSize(10_000))
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("list scheduled tasks of %s: %v", l, err)
-	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
-	return infos
-}
+func newHarness(t *testing.T) *harness { return producertest.New(t) }
 
 func decodeAll(t *testing.T, infos []*asynq.TaskInfo) []*message.Message {
-	t.Helper()
-	out := make([]*message.Message, 0, len(infos))
-	for _, ti := range infos {
-		if ti.Type != message.TypeSend {
-			t.Fatalf("task %s has type %q", ti.ID, ti.Type)
-		}
-		m, err := message.DecodeSendTask(ti.Payload)
-		if err != nil {
-			t.Fatalf("decode task %s: %v", ti.ID, err)
-		}
-		if ti.ID != m.ID {
-			t.Errorf("task id %q, message id %q: want the task id to be the message id", ti.ID, m.ID)
-		}
-		if ti.MaxRetry != message.TaskMaxRetry {
-			t.Errorf("task %s MaxRetry = %d, want %d", ti.ID, ti.MaxRetry, message.TaskMaxRetry)
-		}
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return producertest.DecodeAll(t, infos)
 }
 
 func must(t *testing.T, err error) {
@@ -149,7 +67,7 @@ func newAPIEnv(t *testing.T, cfg httpapi.Config) *apiEnv {
 		cfg.Rates = map[string]float64{"tujenge-main": 80, "meta-main": 80}
 	}
 	cfg.Logger = zap.New(core)
-	a, err := httpapi.New(h.producer(producer.Config{DefaultRegion: "TZ"}), cfg)
+	a, err := httpapi.New(h.Producer(producer.Config{DefaultRegion: "TZ"}), cfg)
 	must(t, err)
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)

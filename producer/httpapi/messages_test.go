@@ -53,14 +53,14 @@ func TestSendIsIdempotent(t *testing.T) {
 	if diff := cmp.Diff(want, r2); diff != "" {
 		t.Errorf("repeat answer (-want +got):\n%s", diff)
 	}
-	tasks := a.h.pending(t, message.LaneHigh)
+	tasks := a.h.Pending(t, message.LaneHigh)
 	if len(tasks) != 1 || tasks[0].ID != "api:order-8812" || tasks[0].Content.Text.Body != "Your code is 4711" || tasks[0].CampaignID != "" {
 		t.Fatalf("tasks %+v, want the one message", tasks)
 	}
 	if !tasks[0].ExpiresAt.Equal(t0.Add(2 * time.Hour)) {
 		t.Errorf("task expires %v", tasks[0].ExpiresAt)
 	}
-	counts, err := a.h.st.CampaignCounts(bg, "")
+	counts, err := a.h.St.CampaignCounts(bg, "")
 	must(t, err)
 	if diff := cmp.Diff(store.Counts{message.Queued: 1}, counts); diff != "" {
 		t.Errorf("direct counts (-want +got):\n%s", diff)
@@ -76,7 +76,7 @@ func TestSendIsIdempotent(t *testing.T) {
 	if e := mixed.apiErr(t); mixed.status != http.StatusUnprocessableEntity || e.Field != "idempotency_key" {
 		t.Errorf("header and body keys differ: %d %+v", mixed.status, e)
 	}
-	if n := len(a.h.pending(t, message.LaneHigh)); n != 1 {
+	if n := len(a.h.Pending(t, message.LaneHigh)); n != 1 {
 		t.Errorf("%d tasks after the conflicts, want 1", n)
 	}
 
@@ -147,7 +147,7 @@ func TestSendValidationNamesTheField(t *testing.T) {
 			t.Errorf("%s: %d %+v\nwant %d %s field %q message containing %q", c.name, got.status, e, c.status, c.code, c.field, c.msg)
 		}
 	}
-	if n := len(a.h.pending(t, message.LaneHigh)); n != 0 {
+	if n := len(a.h.Pending(t, message.LaneHigh)); n != 0 {
 		t.Errorf("%d tasks from refused requests", n)
 	}
 }
@@ -168,10 +168,10 @@ func TestSendAtSchedulesTheTask(t *testing.T) {
 	if !r.SendAt.Equal(sendAt) || !r.ExpiresAt.Equal(sendAt.Add(30*time.Minute)) || r.Priority != message.LaneLow {
 		t.Errorf("answer send_at %v expires_at %v priority %s", r.SendAt, r.ExpiresAt, r.Priority)
 	}
-	if n := len(a.h.pending(t, message.LaneLow)); n != 0 {
+	if n := len(a.h.Pending(t, message.LaneLow)); n != 0 {
 		t.Errorf("%d pending tasks, want the message scheduled", n)
 	}
-	infos := a.h.scheduled(t, message.LaneLow)
+	infos := a.h.Scheduled(t, message.LaneLow)
 	if len(infos) != 1 || infos[0].ID != "api:reminder-1" || infos[0].State != asynq.TaskStateScheduled || !infos[0].NextProcessAt.Equal(sendAt) {
 		t.Fatalf("scheduled tasks %+v, want api:reminder-1 at %v", infos, sendAt)
 	}
@@ -182,8 +182,8 @@ func TestSendAtSchedulesTheTask(t *testing.T) {
 	// A replay of a scheduled message enqueues nothing new.
 	again := a.postJSON(t, "/v1/messages", fmt.Sprintf(`{"to": "+255712345678", "content": %s, "send_at": %q, "ttl": "30m", "priority": "low"}`,
 		apiTextContent, sendAt.Format(time.RFC3339)), http.Header{"Idempotency-Key": {"reminder-1"}})
-	if again.status != http.StatusOK || len(a.h.scheduled(t, message.LaneLow)) != 1 {
-		t.Errorf("replay: %d %s, %d scheduled", again.status, again.body, len(a.h.scheduled(t, message.LaneLow)))
+	if again.status != http.StatusOK || len(a.h.Scheduled(t, message.LaneLow)) != 1 {
+		t.Errorf("replay: %d %s, %d scheduled", again.status, again.body, len(a.h.Scheduled(t, message.LaneLow)))
 	}
 }
 
@@ -192,14 +192,14 @@ func TestSendAtSchedulesTheTask(t *testing.T) {
 func TestSendToAnOptedOutRecipient(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t, httpapi.Config{DefaultAccount: "tujenge-main"})
-	must(t, a.h.st.OptOut(bg, "tujenge-main", "+255712345678", "STOP"))
+	must(t, a.h.St.OptOut(bg, "tujenge-main", "+255712345678", "STOP"))
 	got := a.postJSON(t, "/v1/messages", `{"to": "+255712345678", "content": `+apiTextContent+`}`, http.Header{"Idempotency-Key": {"k1"}})
 	var r producer.SendResult
 	got.json(t, &r)
 	if got.status != http.StatusAccepted || r.Status != message.OptedOut || r.ErrorCode != "opted_out" {
 		t.Fatalf("POST to an opted-out recipient: %d %+v", got.status, r)
 	}
-	if n := len(a.h.pending(t, message.LaneHigh)); n != 0 {
+	if n := len(a.h.Pending(t, message.LaneHigh)); n != 0 {
 		t.Errorf("%d tasks, want none", n)
 	}
 	var m producer.MessageInfo
@@ -208,7 +208,7 @@ func TestSendToAnOptedOutRecipient(t *testing.T) {
 	if g.status != 200 || m.Status != message.OptedOut || m.ErrorCode != "opted_out" {
 		t.Errorf("GET: %d %+v", g.status, m)
 	}
-	counts, err := a.h.st.CampaignCounts(bg, "")
+	counts, err := a.h.St.CampaignCounts(bg, "")
 	must(t, err)
 	if diff := cmp.Diff(store.Counts{message.OptedOut: 1}, counts); diff != "" {
 		t.Errorf("direct counts (-want +got):\n%s", diff)
@@ -225,9 +225,9 @@ func TestGetMessage(t *testing.T) {
 	t.Parallel()
 	a := newAPIEnv(t, httpapi.Config{DefaultAccount: "tujenge-main"})
 	a.postJSON(t, "/v1/messages", `{"to": "+255712345678", "content": `+apiTextContent+`}`, http.Header{"Idempotency-Key": {"g1"}})
-	_, err := a.h.st.Transition(bg, store.Ref{ID: "api:g1", Account: "tujenge-main"}, message.Sending, store.Update{IncAttempts: true})
+	_, err := a.h.St.Transition(bg, store.Ref{ID: "api:g1", Account: "tujenge-main"}, message.Sending, store.Update{IncAttempts: true})
 	must(t, err)
-	_, err = a.h.st.Transition(bg, store.Ref{ID: "api:g1", Account: "tujenge-main"}, message.Accepted, store.Update{ProviderMessageID: "wamid.1"})
+	_, err = a.h.St.Transition(bg, store.Ref{ID: "api:g1", Account: "tujenge-main"}, message.Accepted, store.Update{ProviderMessageID: "wamid.1"})
 	must(t, err)
 	got := a.get(t, "/v1/messages/api:g1")
 	var m producer.MessageInfo

@@ -41,7 +41,7 @@ func TestCampaignUpload(t *testing.T) {
 		t.Errorf("Location %q", loc)
 	}
 	var tos []string
-	for _, m := range a.h.pending(t, message.LaneNormal) {
+	for _, m := range a.h.Pending(t, message.LaneNormal) {
 		tos = append(tos, m.To+" "+m.Content.Text.Body)
 	}
 	if diff := cmp.Diff([]string{"+255712345678 Hi Amina", "+255712345679 Hi Chausiku"}, tos); diff != "" {
@@ -90,7 +90,7 @@ func TestCampaignUploadAdmission(t *testing.T) {
 	if e := got.apiErr(t); got.status != 422 || e.Code != "admission_refused" || !strings.Contains(e.Message, "past the 1h TTL") {
 		t.Errorf("strict upload past its TTL: %d %+v", got.status, e)
 	}
-	if _, err := a.h.st.Campaign(bg, "strict"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := a.h.St.Campaign(bg, "strict"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a refused campaign was stored: %v", err)
 	}
 	got = a.upload(t, "?strict=true", spec("strict"), rows)

@@ -1,0 +1,114 @@
+// Package producertest is the harness the tests of package producer and of
+// its HTTP face (producer/httpapi) share: one test's Redis (real when
+// WABULK_TEST_REDIS is set, else miniredis), store, asynq client and
+// inspector under a key prefix of its own, and the clock the store and
+// producers read.
+package producertest
+
+import (
+	"errors"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wabulk/wabulk/internal/sharedtest"
+	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/producer"
+	"github.com/wabulk/wabulk/store"
+	"github.com/wabulk/wabulk/store/storetest"
+)
+
+// T0 is where the harness's clock starts: whole milliseconds, as the store
+// keeps them.
+var T0 = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+
+// Harness is one test's Redis, store, asynq client and inspector, all under
+// a key prefix of its own, and the clock the store and producers share.
+type Harness struct {
+	R      *storetest.Redis
+	St     *store.Store
+	Client *asynq.Client
+	Insp   *asynq.Inspector
+	Clock  *sharedtest.Clock
+}
+
+// New returns a harness whose clock stands at T0.
+func New(t *testing.T) *Harness {
+	t.Helper()
+	r := storetest.New(t)
+	clock := sharedtest.NewClock(T0)
+	return &Harness{
+		R:      r,
+		St:     store.New(r.Client, store.Config{Prefix: r.Prefix, Now: clock.Now}),
+		Client: asynq.NewClientFromRedisClient(r.Client),
+		Insp:   asynq.NewInspectorFromRedisClient(r.Client),
+		Clock:  clock,
+	}
+}
+
+// Producer returns a Producer on h's Redis; cfg.Prefix is always h's and
+// the clock defaults to h's.
+func (h *Harness) Producer(cfg producer.Config) *producer.Producer {
+	cfg.Prefix = h.R.Prefix
+	if cfg.Now == nil {
+		cfg.Now = h.Clock.Now
+	}
+	return producer.New(h.St, h.Client, cfg)
+}
+
+// Queue is lane l's asynq queue under h's prefix.
+func (h *Harness) Queue(l message.Lane) string { return message.QueueName(h.R.Prefix, l) }
+
+// Pending returns the decoded pending send tasks of lane l, by message ID.
+func (h *Harness) Pending(t *testing.T, l message.Lane) []*message.Message {
+	t.Helper()
+	infos, err := h.Insp.ListPendingTasks(h.Queue(l), asynq.PageSize(10_000))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("list pending tasks of %s: %v", l, err)
+	}
+	return DecodeAll(t, infos)
+}
+
+// Scheduled returns the scheduled tasks of lane l, by task ID.
+func (h *Harness) Scheduled(t *testing.T, l message.Lane) []*asynq.TaskInfo {
+	t.Helper()
+	infos, err := h.Insp.ListScheduledTasks(h.Queue(l), asynq.PageSize(10_000))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("list scheduled tasks of %s: %v", l, err)
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
+	return infos
+}
+
+// DecodeAll decodes send tasks, checking that each task's id is its
+// message's and that it carries message.TaskMaxRetry, sorted by ID.
+func DecodeAll(t *testing.T, infos []*asynq.TaskInfo) []*message.Message {
+	t.Helper()
+	out := make([]*message.Message, 0, len(infos))
+	for _, ti := range infos {
+		if ti.Type != message.TypeSend {
+			t.Fatalf("task %s has type %q", ti.ID, ti.Type)
+		}
+		m, err := message.DecodeSendTask(ti.Payload)
+		if err != nil {
+			t.Fatalf("decode task %s: %v", ti.ID, err)
+		}
+		if ti.ID != m.ID {
+			t.Errorf("task id %q, message id %q: want the task id to be the message id", ti.ID, m.ID)
+		}
+		if ti.MaxRetry != message.TaskMaxRetry {
+			t.Errorf("task %s MaxRetry = %d, want %d", ti.ID, ti.MaxRetry, message.TaskMaxRetry)
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
