@@ -145,20 +145,20 @@ func (p *Producer) Send(ctx context.Context, req SendRequest) (SendResult, error
 	// Once the record may exist, the steps run to the end even if the
 	// caller goes away: a record without its task is sent by no one.
 	wctx := context.WithoutCancel(ctx)
-	id := generatedID()
+	id, hash := generatedID(), ""
 	if ps.key != "" {
-		id = "api:" + ps.key
-		if err := p.claimKey(wctx, id, ps.hash); err != nil {
-			return SendResult{}, err
-		}
+		id, hash = "api:"+ps.key, ps.hash
 	}
 	m := ps.msg
 	m.ID = id
-	created, err := p.st.Create(wctx, []store.NewRecord{{ID: id, Account: m.Account, To: m.To}})
+	created, err := p.st.Create(wctx, []store.NewRecord{{ID: id, Account: m.Account, To: m.To, Request: hash}})
 	if err != nil {
 		return SendResult{}, fmt.Errorf("send to %s: %w", m.To, err)
 	}
 	if !created[0].Created {
+		if err := p.sameRequest(wctx, id, hash, created[0].Request); err != nil {
+			return SendResult{}, err
+		}
 		return p.replay(wctx, &m, ps)
 	}
 	// The record's creation time is the message's: a replay computes the
@@ -322,31 +322,22 @@ func (ps *preparedSend) expiresAt(created time.Time) time.Time {
 	return base.Add(ps.ttl)
 }
 
-// requestKey holds the hash of the request that first used the
-// idempotency key of message id, beside its record.
-func (p *Producer) requestKey(id string) string { return p.st.Prefix() + "apireq:" + id }
-
-// claimKey binds the idempotency key of message id to the request hash, or
-// checks that it is bound to the same one. It is written before the record
-// is created, so a record with a key always has its hash.
-func (p *Producer) claimKey(ctx context.Context, id, hash string) error {
-	rdb := p.st.Redis()
-	key := p.requestKey(id)
-	ok, err := rdb.SetNX(ctx, key, hash, 0).Result()
-	if err != nil {
-		return fmt.Errorf("record idempotency key of %s: %w", id, err)
+// sameRequest checks that a repeated idempotency key of message id comes
+// with the request it was first used with: the hash kept with the record
+// (kept), or, for a record written before hashes were kept there, the one
+// under "apireq:ID".
+func (p *Producer) sameRequest(ctx context.Context, id, hash, kept string) error {
+	if kept == "" {
+		prev, err := p.st.Redis().Get(ctx, p.st.Prefix()+"apireq:"+id).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read idempotency key of %s: %w", id, err)
+		}
+		kept = prev
 	}
-	if ok {
-		return nil
-	}
-	prev, err := rdb.Get(ctx, key).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil // removed meanwhile: the record decides
-	}
-	if err != nil {
-		return fmt.Errorf("read idempotency key of %s: %w", id, err)
-	}
-	if prev != hash {
+	if kept != hash {
 		return fmt.Errorf("idempotency key %q was first used for message %s with a different request; send a new key for a new message: %w",
 			strings.TrimPrefix(id, "api:"), id, ErrIdempotencyConflict)
 	}

@@ -32,25 +32,33 @@ type ImportStats struct {
 	OptedOut       int64 `json:"opted_out"`
 }
 
-// saveCampaignScript creates a campaign record and lists it, only if absent,
-// in one step: a crash can never leave a campaign without its spec.
+// saveCampaignScript creates a campaign record only if absent, in one step:
+// a crash can never leave a campaign without its spec. The record expires
+// after the campaign retention (ARGV[7] ms, "0": never) unless messages
+// are added (Create keeps it while any is pending).
 var saveCampaignScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'account', ARGV[2], 'spec', ARGV[3], 'created', ARGV[4])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'budget_ratio', ARGV[5], 'budget_min', ARGV[6]) end
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+if ARGV[7] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
 return 1
 `)
 
 // SaveCampaign stores c if no campaign with its ID exists and reports
-// whether it did; an existing campaign is returned as it is.
+// whether it did; an existing campaign is returned as it is. The campaign
+// list (Campaigns) gets its ID first: an ID listed without a record is
+// skipped and dropped from the list when read.
 func (s *Store) SaveCampaign(ctx context.Context, c Campaign) (existing *Campaign, created bool, err error) {
 	ratio, minOut := "", ""
 	if b := c.ErrorBudget; b != nil {
 		ratio, minOut = strconv.FormatFloat(b.MaxFailureRatio, 'g', -1, 64), strconv.FormatInt(b.MinOutcomes, 10)
 	}
-	n, err := saveCampaignScript.Run(ctx, s.rdb, []string{s.campaignKey(c.ID), s.campaignsKey()},
-		c.ID, c.Account, c.Spec, ms(s.now()), ratio, minOut).Int()
+	now := ms(s.now())
+	if err := s.rdb.ZAddNX(ctx, s.campaignsKey(), redis.Z{Score: float64(now), Member: c.ID}).Err(); err != nil {
+		return nil, false, fmt.Errorf("list campaign %s: %w", c.ID, err)
+	}
+	n, err := saveCampaignScript.Run(ctx, s.rdb, []string{s.campaignKey(c.ID)},
+		c.ID, c.Account, c.Spec, now, ratio, minOut, s.campaignKeep.Milliseconds()).Int()
 	if err != nil {
 		return nil, false, fmt.Errorf("save campaign %s: %w", c.ID, err)
 	}
@@ -75,13 +83,46 @@ func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
 		ErrorBudget: parseBudget(h["budget_ratio"], h["budget_min"])}, nil
 }
 
-// Campaigns lists campaign ids, oldest first.
+// Campaigns lists campaign ids, oldest first. Campaigns whose record
+// expired (CampaignRetention) or was purged are left out, and dropped from
+// the list.
 func (s *Store) Campaigns(ctx context.Context) ([]string, error) {
 	ids, err := s.rdb.ZRange(ctx, s.campaignsKey(), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
-	return ids, nil
+	out := ids[:0]
+	var gone []any
+	for start := 0; start < len(ids); start += 500 {
+		page := ids[start:min(start+500, len(ids))]
+		pipe := s.rdb.Pipeline()
+		ex := make([]*redis.IntCmd, len(page))
+		for i, id := range page {
+			ex[i] = pipe.Exists(ctx, s.campaignKey(id))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("list campaigns: %w", err)
+		}
+		for i, id := range page {
+			if ex[i].Val() == 1 {
+				out = append(out, id)
+			} else {
+				gone = append(gone, id)
+			}
+		}
+	}
+	if len(gone) > 0 {
+		// A campaign being created lists its ID before its record: only
+		// IDs listed a while ago are dropped.
+		cutoff := float64(ms(s.now().Add(-time.Hour)))
+		for _, id := range gone {
+			score, err := s.rdb.ZScore(ctx, s.campaignsKey(), id.(string)).Result()
+			if err == nil && score < cutoff {
+				s.rdb.ZRem(ctx, s.campaignsKey(), id)
+			}
+		}
+	}
+	return out, nil
 }
 
 // AddImportStats adds one import run's counts to campaign id.
@@ -140,18 +181,28 @@ func (c Counts) Outcomes() int64 {
 // CampaignCounts returns the per-state counts of campaign id ("" for
 // messages outside campaigns).
 func (s *Store) CampaignCounts(ctx context.Context, id string) (Counts, error) {
-	h, err := s.rdb.HGetAll(ctx, s.countsKey(id)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read counts of %s: %w", id, err)
+	scs := scopesOf(id)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(scs))
+	for i, sc := range scs {
+		cmds[i] = pipe.HGetAll(ctx, s.countsKeyIn(sc))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("read counts of %s: %w", nonEmpty(id, "messages outside campaigns"), err)
 	}
 	out := Counts{}
-	for k, v := range h {
-		if k == fallbackField {
-			continue
+	for _, c := range cmds {
+		for k, v := range c.Val() {
+			if k == fallbackField {
+				continue
+			}
+			n, _ := strconv.ParseInt(v, 10, 64)
+			out[message.Status(k)] += n
 		}
-		n, _ := strconv.ParseInt(v, 10, 64)
-		if n != 0 {
-			out[message.Status(k)] = n
+	}
+	for k, n := range out {
+		if n == 0 {
+			delete(out, k)
 		}
 	}
 	return out, nil
@@ -202,21 +253,25 @@ const fallbackField = "+fallback"
 // CampaignFallbacks is how many of campaign id's messages went out as the
 // campaign's fallback template because the contact's window was closed.
 func (s *Store) CampaignFallbacks(ctx context.Context, id string) (int64, error) {
-	n, err := s.rdb.HGet(ctx, s.countsKey(id), fallbackField).Int64()
-	if err == redis.Nil {
-		return 0, nil
+	scs := scopesOf(id)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(scs))
+	for i, sc := range scs {
+		cmds[i] = pipe.HGet(ctx, s.countsKeyIn(sc), fallbackField)
 	}
-	if err != nil {
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return 0, fmt.Errorf("read fallback count of %s: %w", id, err)
 	}
-	return n, nil
+	var total int64
+	for _, c := range cmds {
+		n, _ := c.Int64()
+		total += n
+	}
+	return total, nil
 }
 
-func (s *Store) rateKey(campaign string, now time.Time) string {
-	if campaign == "" {
-		campaign = directCounts
-	}
-	return s.prefix + "campaign:" + campaign + ":rate:" + strconv.FormatInt(now.UnixMilli()/rateBucket.Milliseconds(), 10)
+func (s *Store) rateKey(sc scope, now time.Time) string {
+	return s.prefix + "campaign:" + string(sc) + ":rate:" + strconv.FormatInt(now.UnixMilli()/rateBucket.Milliseconds(), 10)
 }
 
 // The rate series: every outcome reached from a pending state is counted
@@ -238,24 +293,33 @@ func (s *Store) CampaignRate(ctx context.Context, id string, window time.Duratio
 	cur := now.UnixMilli() / rateBucket.Milliseconds()
 	n := int64(window / rateBucket)
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.SliceCmd, 0, n+1)
-	for b := cur - n; b <= cur; b++ {
-		cmds = append(cmds, pipe.HMGet(ctx, s.rateKey(id, time.UnixMilli(b*rateBucket.Milliseconds())), "n", "at"))
+	scs := scopesOf(id)
+	cmds := make([][]*redis.SliceCmd, len(scs))
+	for j, sc := range scs {
+		for b := cur - n; b <= cur; b++ {
+			cmds[j] = append(cmds[j], pipe.HMGet(ctx, s.rateKey(sc, time.UnixMilli(b*rateBucket.Milliseconds())), "n", "at"))
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return 0, fmt.Errorf("read rate of %s: %w", id, err)
 	}
 	var sum, first int64
-	for i, c := range cmds {
-		v := c.Val()
-		str := func(i int) string { s, _ := v[i].(string); return s }
-		k, _ := strconv.ParseInt(str(0), 10, 64)
-		if k > 0 && first == 0 {
-			if first, _ = strconv.ParseInt(str(1), 10, 64); first == 0 {
-				first = (cur - n + int64(i)) * rateBucket.Milliseconds()
+	for _, series := range cmds {
+		for i, c := range series {
+			v := c.Val()
+			str := func(i int) string { s, _ := v[i].(string); return s }
+			k, _ := strconv.ParseInt(str(0), 10, 64)
+			if k > 0 {
+				at, _ := strconv.ParseInt(str(1), 10, 64)
+				if at == 0 {
+					at = (cur - n + int64(i)) * rateBucket.Milliseconds()
+				}
+				if first == 0 || at < first {
+					first = at
+				}
 			}
+			sum += k
 		}
-		sum += k
 	}
 	if sum == 0 {
 		return 0, nil

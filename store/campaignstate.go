@@ -131,14 +131,14 @@ func (s *Store) SettleQueued(ctx context.Context, id string, to message.Status, 
 	err := s.EachMember(ctx, id, 1000, func(recs []*Record) error {
 		pipe := s.rdb.Pipeline()
 		var cmds []*redis.Cmd
-		now := strconv.FormatInt(ms(s.now()), 10)
+		now := s.now()
 		for _, r := range recs {
 			if r.Status != message.Queued {
 				continue
 			}
-			cmds = append(cmds, transitionScript.EvalSha(ctx, pipe,
-				[]string{s.msgKey(r.ID), s.countsKey(id), s.prefix + "pmid:-", s.campaignKey(id)},
-				string(to), now, "0", code, why, "", "0", string(message.Queued), "0"))
+			keys, args := s.transitionCall(Ref{ID: r.ID, CampaignID: id}, to,
+				Update{ErrorCode: code, Error: why, From: message.Queued}, now)
+			cmds = append(cmds, transitionScript.EvalSha(ctx, pipe, keys, args...))
 		}
 		if len(cmds) == 0 {
 			return nil

@@ -58,7 +58,7 @@ return 1
 `)
 
 func (s *Store) optChange(ctx context.Context, account, contact, op, value string, at time.Time) (bool, error) {
-	n, err := optChangeScript.Run(ctx, s.rdb, []string{s.optOutKey(account), s.prefix + "optout-changed:" + account},
+	n, err := optChangeScript.Run(ctx, s.rdb, []string{s.optOutKey(account), s.optChangedKey(account)},
 		contact, op, value, ms(at)).Int()
 	return n == 1, err
 }

@@ -54,6 +54,11 @@ type NewRecord struct {
 	// (retry-failed). nil stores none. An existing record without values
 	// gets these; one with values keeps its own.
 	Values []string
+	// Request, when set, is kept with the record (field "req"): e.g. the
+	// hash of the API request an idempotency key was first used with, so
+	// a repeat can be told from a different request under the same key
+	// for as long as the record lives.
+	Request string
 }
 
 // CreateResult is what Create found for one NewRecord.
@@ -63,26 +68,38 @@ type CreateResult struct {
 	// run created it (a duplicate within one input).
 	Status  message.Status
 	SameRun bool
+	// Request is the existing record's NewRecord.Request ("" if it has
+	// none).
+	Request string
 }
 
 // createScript creates a record only if absent, counts it in its campaign
 // and appends the recipient to the campaign's member list, in one step.
+// KEYS: record, counts, members, campaign (one slot). A campaign with a
+// pending message does not expire: its keys lose any expiry here.
 var createScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  local v = redis.call('HMGET', KEYS[1], 'status', 'run')
+  local v = redis.call('HMGET', KEYS[1], 'status', 'run', 'req')
   -- Claim it for this run, so a second sighting in the same input reads
   -- as a duplicate, not as already present.
   if ARGV[6] ~= '' and v[2] ~= ARGV[6] then redis.call('HSET', KEYS[1], 'run', ARGV[6]) end
   -- A record from before values were kept gets them from a re-import.
   if ARGV[7] ~= '' then redis.call('HSETNX', KEYS[1], 'vals', ARGV[7]) end
-  return {0, v[1] or '', v[2] or ''}
+  return {0, v[1] or '', v[2] or '', v[3] or ''}
 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'campaign', ARGV[2], 'account', ARGV[3], 'to', ARGV[4],
-  'status', 'queued', 'attempts', 0, 'created', ARGV[5], 'updated', ARGV[5], 'run', ARGV[6])
+  'status', 'queued', 'attempts', 0, 'created', ARGV[5], 'updated', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'run', ARGV[6]) end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'vals', ARGV[7]) end
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'req', ARGV[8]) end
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
-if ARGV[2] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[4]) end
-return {1, 'queued', ARGV[6]}
+if ARGV[2] ~= '' then
+  redis.call('RPUSH', KEYS[3], ARGV[4])
+  redis.call('PERSIST', KEYS[2])
+  redis.call('PERSIST', KEYS[3])
+  redis.call('PERSIST', KEYS[4])
+end
+return {1, 'queued', ARGV[6], ARGV[8]}
 `)
 
 // Create creates each record that does not exist yet, in one pipelined
@@ -98,6 +115,9 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(recs))
 	for i, r := range recs {
+		if err := checkRef(r.ID, r.CampaignID); err != nil {
+			return nil, err
+		}
 		vals := ""
 		if r.Values != nil {
 			b, err := json.Marshal(r.Values)
@@ -106,9 +126,10 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 			}
 			vals = string(b)
 		}
+		sc := s.scopeOf(Ref{ID: r.ID, CampaignID: r.CampaignID})
 		cmds[i] = createScript.EvalSha(ctx, pipe,
-			[]string{s.msgKey(r.ID), s.countsKey(r.CampaignID), s.membersKey(r.CampaignID)},
-			r.ID, r.CampaignID, r.Account, r.To, now, r.Run, vals)
+			[]string{s.msgKey(r.ID), s.countsKeyIn(sc), s.membersKeyIn(sc), s.campaignKeyIn(sc)},
+			r.ID, r.CampaignID, r.Account, r.To, now, r.Run, vals, r.Request)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create %d records: %w", len(recs), err)
@@ -116,13 +137,15 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 	out := make([]CreateResult, len(recs))
 	for i, c := range cmds {
 		v, err := c.Slice()
-		if err != nil || len(v) != 3 {
+		if err != nil || len(v) != 4 {
 			return nil, fmt.Errorf("create record %s: unexpected reply %v: %w", recs[i].ID, v, err)
 		}
 		created, _ := v[0].(int64)
 		st, _ := v[1].(string)
 		run, _ := v[2].(string)
-		out[i] = CreateResult{Created: created == 1, Status: message.Status(st), SameRun: created != 1 && run == recs[i].Run && recs[i].Run != ""}
+		req, _ := v[3].(string)
+		out[i] = CreateResult{Created: created == 1, Status: message.Status(st), Request: req,
+			SameRun: created != 1 && run == recs[i].Run && recs[i].Run != ""}
 	}
 	return out, nil
 }

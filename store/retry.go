@@ -30,6 +30,13 @@ elseif cur ~= 'expired' then
 end
 if redis.call('HGET', KEYS[3], 'state') == 'cancelled' then return {'cancelled', cur, 0} end
 redis.call('HSET', KEYS[1], 'status', 'queued', 'updated', ARGV[2], 'code', '', 'error', '')
+-- Pending again: the record and its campaign are kept until it ends.
+redis.call('PERSIST', KEYS[1])
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('PERSIST', KEYS[2])
+  redis.call('PERSIST', KEYS[3])
+  redis.call('PERSIST', KEYS[4])
+end
 redis.call('HDEL', KEYS[1], 'retryable')
 local n = redis.call('HINCRBY', KEYS[1], 'retries', 1)
 redis.call('HINCRBY', KEYS[2], cur, -1)
@@ -86,11 +93,8 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(refs))
 	for i, ref := range refs {
-		campaignKey := s.prefix + "nocampaign"
-		if ref.CampaignID != "" {
-			campaignKey = s.campaignKey(ref.CampaignID)
-		}
-		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{s.msgKey(ref.ID), s.countsKey(ref.CampaignID), campaignKey},
+		sc := s.scopeOf(ref)
+		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{s.msgKey(ref.ID), s.countsKeyIn(sc), s.campaignKeyIn(sc), s.membersKeyIn(sc)},
 			string(from[i]), now)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

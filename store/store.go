@@ -2,6 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,19 +15,39 @@ import (
 type Config struct {
 	// Prefix starts every key. Defaults to "wabulk:".
 	Prefix string
-	// ProviderIDTTL is how long the provider-message-id index keeps an
-	// entry (receipts arrive within days). Defaults to 30 days.
-	ProviderIDTTL time.Duration
+	// Retention is how long a message's record, its provider-id index
+	// entry and a drained campaign's member list are kept after the
+	// message's last change once it has an outcome. Queued and sending
+	// records never expire. Defaults to 30 days; negative keeps them for
+	// ever.
+	Retention time.Duration
+	// CampaignRetention is how long a campaign's summary (spec, state,
+	// counts, import counts) is kept after its last message got an
+	// outcome, or after its creation while it has none. Defaults to 400
+	// days; negative keeps them for ever. Never shorter than Retention.
+	CampaignRetention time.Duration
+	// ConfirmReplicas is how many replicas must hold a claim (the move of
+	// a record to sending) before it counts: Redis's WAIT, on the
+	// connection that wrote it. A claim not confirmed within
+	// ConfirmTimeout is undone and reported as ErrUnconfirmed, so a
+	// failover can never roll a sent message back to queued. 0 (the
+	// default) confirms nothing: right for one node without replicas.
+	ConfirmReplicas int
+	// ConfirmTimeout bounds the wait for ConfirmReplicas. Defaults to 1 s.
+	ConfirmTimeout time.Duration
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
 
 // Store reads and writes wabulk's records in Redis.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
-	pidTTL time.Duration
-	now    func() time.Time
+	rdb            redis.UniversalClient
+	prefix         string
+	retention      time.Duration // 0: for ever
+	campaignKeep   time.Duration // 0: for ever
+	confirm        int
+	confirmTimeout time.Duration
+	now            func() time.Time
 }
 
 // ErrNotFound is returned when a record does not exist.
@@ -35,14 +58,36 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "wabulk:"
 	}
-	if cfg.ProviderIDTTL <= 0 {
-		cfg.ProviderIDTTL = 30 * 24 * time.Hour
+	switch {
+	case cfg.Retention == 0:
+		cfg.Retention = 30 * 24 * time.Hour
+	case cfg.Retention < 0:
+		cfg.Retention = 0
+	}
+	switch {
+	case cfg.CampaignRetention == 0:
+		cfg.CampaignRetention = 400 * 24 * time.Hour
+	case cfg.CampaignRetention < 0:
+		cfg.CampaignRetention = 0
+	}
+	if cfg.Retention == 0 {
+		cfg.CampaignRetention = 0 // never shorter than the records
+	} else if cfg.CampaignRetention > 0 {
+		cfg.CampaignRetention = max(cfg.CampaignRetention, cfg.Retention)
+	}
+	if cfg.ConfirmTimeout <= 0 {
+		cfg.ConfirmTimeout = time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{rdb: rdb, prefix: cfg.Prefix, pidTTL: cfg.ProviderIDTTL, now: cfg.Now}
+	return &Store{rdb: rdb, prefix: cfg.Prefix, retention: cfg.Retention, campaignKeep: cfg.CampaignRetention,
+		confirm: max(cfg.ConfirmReplicas, 0), confirmTimeout: cfg.ConfirmTimeout, now: cfg.Now}
 }
+
+// Retention returns how long records are kept after their outcome (0: for
+// ever).
+func (s *Store) Retention() time.Duration { return s.retention }
 
 // Prefix returns the key prefix.
 func (s *Store) Prefix() string { return s.prefix }
@@ -50,18 +95,124 @@ func (s *Store) Prefix() string { return s.prefix }
 // Redis returns the client the store uses.
 func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 
+// The key layout. Every key one Lua script touches shares a Redis Cluster
+// hash slot (the part in braces), while different campaigns and accounts
+// land in different slots, so a Cluster spreads them over its masters:
+//
+//	<prefix>msg:{CAMPAIGN}:+E164         hash    a campaign message's record
+//	<prefix>msg:{~S}:ID                  hash    a message outside campaigns (S: one of directShards, from ID)
+//	<prefix>campaign:{CAMPAIGN}          hash    the campaign: spec, state, import counts, error budget
+//	<prefix>campaign:{CAMPAIGN}:counts   hash    its messages per state
+//	<prefix>campaign:{CAMPAIGN}:members  list    its recipients in import order
+//	<prefix>campaign:{CAMPAIGN}:rate:N   hash    its outcomes in 10-second bucket N
+//	<prefix>campaign:{~S}:counts|rate:N          the same for messages outside campaigns, per shard
+//	<prefix>campaigns                    zset    campaign IDs by creation time (one write per campaign)
+//	<prefix>pmid:ACCOUNT:PMID            string  the message a provider's message id names
+//	<prefix>optout:{ACCOUNT}             hash    opted-out contacts, and optout-changed:{ACCOUNT} their last change
+//	<prefix>inbound:ACCOUNT:SENDER       hash    each contact's last inbound message (the 24-hour window)
+//	<prefix>account:ACCOUNT              hash    pause and breaker state
+//	<prefix>poll:{ACCOUNT}:due|since|rate        status polling
+//	<prefix>layout                       string  the layout version (LayoutVersion)
+//
+// A campaign message's ID is "CAMPAIGN:+E164" (message.CampaignMessageID),
+// so its record's key follows from the ID alone; any other ID ("api:KEY",
+// a generated one) is a message outside campaigns, spread over
+// directShards slots by a hash of the ID.
+
+// directShards is how many slots messages outside campaigns are spread
+// over (each with its own counters).
+const directShards = 16
+
 // directCounts is the counters hash of messages outside any campaign.
 const directCounts = "_direct"
 
-func (s *Store) msgKey(id string) string { return s.prefix + "msg:" + id }
-func (s *Store) countsKey(campaign string) string {
-	if campaign == "" {
-		campaign = directCounts
+// splitID returns the campaign of message id and the rest of the ID, or
+// ok false for a message outside campaigns.
+func splitID(id string) (campaign, rest string, ok bool) {
+	if strings.HasPrefix(id, "api:") {
+		return "", "", false
 	}
-	return s.prefix + "campaign:" + campaign + ":counts"
+	i := strings.LastIndexByte(id, ':')
+	if i <= 0 || i+1 >= len(id) || id[i+1] != '+' {
+		return "", "", false
+	}
+	return id[:i], id[i+1:], true
 }
-func (s *Store) campaignKey(id string) string { return s.prefix + "campaign:" + id }
-func (s *Store) membersKey(id string) string  { return s.prefix + "campaign:" + id + ":members" }
+
+// checkRef checks that message id belongs to campaign (a campaign
+// message's ID is message.CampaignMessageID), so that its record and its
+// campaign's keys share a slot.
+func checkRef(id, campaign string) error {
+	c, _, ok := splitID(id)
+	if !ok {
+		c = ""
+	}
+	if c != campaign {
+		if campaign == "" {
+			return fmt.Errorf("store: message id %q names campaign %q but the message has none", id, c)
+		}
+		return fmt.Errorf("store: message id %q is not one of campaign %q's (want %s:+E164)", id, campaign, campaign)
+	}
+	return nil
+}
+
+// directTag is the hash tag of a message outside campaigns.
+func directTag(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return "{~" + strconv.Itoa(int(h.Sum32()%directShards)) + "}"
+}
+
+// campaignTag is the hash tag of campaign id.
+func campaignTag(id string) string { return "{" + id + "}" }
+
+func (s *Store) msgKey(id string) string {
+	if c, rest, ok := splitID(id); ok {
+		return s.prefix + "msg:" + campaignTag(c) + ":" + rest
+	}
+	return s.prefix + "msg:" + directTag(id) + ":" + id
+}
+
+// scope is the slot a message's campaign keys live in: its campaign's, or
+// for a message outside campaigns the shard of its ID.
+type scope string
+
+func (s *Store) scopeOf(ref Ref) scope {
+	if ref.CampaignID != "" {
+		return scope(campaignTag(ref.CampaignID))
+	}
+	return scope(directTag(ref.ID))
+}
+
+func campaignScope(id string) scope { return scope(campaignTag(id)) }
+
+// directScopes are the scopes of messages outside campaigns.
+func directScopes() []scope {
+	out := make([]scope, directShards)
+	for i := range out {
+		out[i] = scope("{~" + strconv.Itoa(i) + "}")
+	}
+	return out
+}
+
+// scopes returns the scopes whose counters make up campaign id ("": every
+// direct shard).
+func scopesOf(id string) []scope {
+	if id == "" {
+		return directScopes()
+	}
+	return []scope{campaignScope(id)}
+}
+
+func (s *Store) campaignKeyIn(sc scope) string { return s.prefix + "campaign:" + string(sc) }
+func (s *Store) countsKeyIn(sc scope) string   { return s.prefix + "campaign:" + string(sc) + ":counts" }
+func (s *Store) membersKeyIn(sc scope) string {
+	return s.prefix + "campaign:" + string(sc) + ":members"
+}
+
+func (s *Store) campaignKey(id string) string { return s.campaignKeyIn(campaignScope(id)) }
+func (s *Store) countsKey(id string) string   { return s.countsKeyIn(campaignScope(id)) }
+func (s *Store) membersKey(id string) string  { return s.membersKeyIn(campaignScope(id)) }
 func (s *Store) campaignsKey() string         { return s.prefix + "campaigns" }
 func (s *Store) pidKey(account, pmid string) string {
 	return s.prefix + "pmid:" + account + ":" + pmid
@@ -73,7 +224,10 @@ func (s *Store) inboundKey(account, sender string) string {
 	return s.prefix + "inbound:" + account + ":" + sender
 }
 
-func (s *Store) optOutKey(account string) string { return s.prefix + "optout:" + account }
+func (s *Store) optOutKey(account string) string { return s.prefix + "optout:{" + account + "}" }
+func (s *Store) optChangedKey(account string) string {
+	return s.prefix + "optout-changed:{" + account + "}"
+}
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 

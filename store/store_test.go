@@ -118,9 +118,10 @@ func TestAmbiguousFailureYieldsToAcceptance(t *testing.T) {
 	for _, c := range []struct {
 		code string
 		ok   bool
-	}{{store.AmbiguousCode, true}, {"400", false}} {
-		ref := store.Ref{ID: "amb-" + c.code, CampaignID: "c4", Account: "a"}
-		if _, err := st.Create(ctx, []store.NewRecord{{ID: ref.ID, CampaignID: "c4", To: "+255712000012"}}); err != nil {
+		to   string
+	}{{store.AmbiguousCode, true, "+255712000012"}, {"400", false, "+255712000013"}} {
+		ref := store.Ref{ID: message.CampaignMessageID("c4", c.to), CampaignID: "c4", Account: "a"}
+		if _, err := st.Create(ctx, []store.NewRecord{{ID: ref.ID, CampaignID: "c4", To: c.to}}); err != nil {
 			t.Fatal(err)
 		}
 		must(t, ignore(st.Transition(ctx, ref, message.Sending, store.Update{IncAttempts: true})))
@@ -143,7 +144,7 @@ func TestConcurrentBeginHasOneWinner(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := newStore(t, nil)
-	ref := store.Ref{ID: "race", CampaignID: "c3"}
+	ref := store.Ref{ID: message.CampaignMessageID("c3", "+255712000010"), CampaignID: "c3"}
 	if _, err := st.Create(ctx, []store.NewRecord{{ID: ref.ID, CampaignID: "c3", To: "+255712000010"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -265,6 +265,11 @@ func (s *Sender) fromQueued(ctx context.Context, ref store.Ref, m *message.Messa
 	case isHeld(err) == store.CampaignCancelled:
 		_, err := s.fromQueued(ctx, ref, m, message.Cancelled, store.Update{ErrorCode: "cancelled", Error: "the campaign was cancelled"}, log)
 		return false, err
+	case store.IsUnconfirmed(err):
+		// No replica holds the claim: a failover now could roll it back
+		// and a second run send again. Nothing is sent; the message waits.
+		log.Warn("claim not confirmed by the Redis replicas; message waits", zap.Error(err))
+		return false, s.deferUntil(ctx, ref, m, s.cfg.RetryBase, err, log)
 	case !store.IsTransitionError(err):
 		return false, err
 	case prev == message.Sending:

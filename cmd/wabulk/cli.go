@@ -169,5 +169,5 @@ func openStore(ctx context.Context, cfg *config.Config) (st *store.Store, c *app
 	if err != nil {
 		return nil, nil, err
 	}
-	return store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix}), c, nil
+	return store.New(c.RDB, app.StoreConfig(cfg.Redis)), c, nil
 }

@@ -117,7 +117,7 @@ type Pipeline struct {
 // NewPipeline wires the pipeline on c. With provs nil it only imports
 // (no worker).
 func NewPipeline(cfg *config.Config, c *Conn, provs map[string]providers.Provider, log *zap.Logger) *Pipeline {
-	st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
+	st := store.New(c.RDB, StoreConfig(cfg.Redis))
 	client := asynq.NewClientFromRedisClient(c.RDB)
 	p := &Pipeline{Store: st, Client: client, Producer: producer.New(st, client, ProducerConfig(cfg))}
 	if provs != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/store"
 )
 
 // Conn is an open Redis: a real server, or an embedded miniredis that this
@@ -42,7 +43,30 @@ func (c *Conn) Close() {
 // Sentinel, Cluster; see config.RedisConfig) and checks that it answers.
 // With url "embedded", a hosting command (worker, demo) starts miniredis
 // on redis.listen and the others connect to it there.
+//
+// It also checks that Redis holds this version's key layout
+// (store.CheckLayout), unless ctx comes from WithoutLayoutCheck.
 func OpenRedis(ctx context.Context, rc config.RedisConfig, host bool) (*Conn, error) {
+	c, err := openRedis(ctx, rc, host)
+	if err != nil || ctx.Value(noLayoutCheck{}) != nil {
+		return c, err
+	}
+	if err := store.New(c.RDB, StoreConfig(rc)).CheckLayout(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+type noLayoutCheck struct{}
+
+// WithoutLayoutCheck returns a ctx under which OpenRedis leaves the key
+// layout alone (`wabulk migrate`).
+func WithoutLayoutCheck(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noLayoutCheck{}, true)
+}
+
+func openRedis(ctx context.Context, rc config.RedisConfig, host bool) (*Conn, error) {
 	if rc.Embedded() {
 		if host {
 			m := miniredis.NewMiniRedis()

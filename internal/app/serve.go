@@ -141,7 +141,7 @@ func WebhookConfigError(cfg *config.Config, err error) error {
 // through the config's accounts; a message that names none goes through
 // the only one, when there is one.
 func NewAPI(cfg *config.Config, c *Conn, client *asynq.Client, tokens []string, log *zap.Logger) (*httpapi.API, error) {
-	st := store.New(c.RDB, store.Config{Prefix: cfg.Redis.Prefix})
+	st := store.New(c.RDB, StoreConfig(cfg.Redis))
 	p := producer.New(st, client, ProducerConfig(cfg))
 	rates := map[string]float64{}
 	for _, pc := range cfg.Providers {

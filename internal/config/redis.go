@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // RedisConfig says where the queue and records live: one Redis node, a
@@ -42,6 +43,38 @@ type RedisConfig struct {
 	Listen string `yaml:"listen"`
 	// Prefix starts every key wabulk writes. Defaults to "wabulk:".
 	Prefix string `yaml:"prefix"`
+	// Retention is how long a message's record, its provider-id index
+	// entry and its API idempotency key are kept after its last change
+	// once it has an outcome; a campaign's member list likewise after its
+	// last message ended. Queued messages never expire. `campaign report`
+	// keeps outcomes for longer. Defaults to 30d; "off" keeps them for
+	// ever (Redis memory then grows with every message).
+	Retention Duration `yaml:"retention"`
+	// CampaignRetention is how long a campaign's summary (spec, state,
+	// counts) is kept after its last message ended. Defaults to 400d;
+	// "off" keeps it for ever.
+	CampaignRetention Duration `yaml:"campaign_retention"`
+	// ConfirmReplicas is how many replicas must acknowledge a message's
+	// claim (Redis WAIT) before it is sent, so that a failover can never
+	// roll a sent message back to queued and send it again. A claim not
+	// acknowledged within ConfirmTimeout is undone and the message waits.
+	// Defaults to 1 with Sentinel or a Cluster, 0 (nothing to wait for)
+	// with one node. Set it to the number of replicas a failover may
+	// promote; 0 turns the confirmation off.
+	ConfirmReplicas *int `yaml:"confirm_replicas"`
+	// ConfirmTimeout bounds the wait for ConfirmReplicas. Defaults to 1s.
+	ConfirmTimeout Duration `yaml:"confirm_timeout"`
+}
+
+// Replicas returns ConfirmReplicas with its default for the form.
+func (r RedisConfig) Replicas() int {
+	if r.ConfirmReplicas != nil {
+		return *r.ConfirmReplicas
+	}
+	if t, err := r.Target(); err == nil && (t.Form == FormSentinel || t.Form == FormCluster) {
+		return 1
+	}
+	return 0
 }
 
 // SentinelConfig finds the master through Redis Sentinel, which follows it
@@ -125,6 +158,15 @@ func (r *RedisConfig) validate() error {
 	}
 	if !strings.HasSuffix(r.Prefix, ":") {
 		errs.add("redis.prefix %q: must end with ':'", r.Prefix)
+	}
+	if strings.ContainsAny(r.Prefix, "{}") {
+		errs.add("redis.prefix %q: must not hold '{' or '}' (they would change which Redis Cluster slot keys land in)", r.Prefix)
+	}
+	if r.ConfirmReplicas != nil && (*r.ConfirmReplicas < 0 || *r.ConfirmReplicas > 16) {
+		errs.add("redis.confirm_replicas %d: must be 0 (off) to 16", *r.ConfirmReplicas)
+	}
+	if r.Retention > 0 && r.Retention < Duration(time.Minute) {
+		errs.add("redis.retention %s: keep finished messages at least 1m (receipts arrive after the send)", time.Duration(r.Retention))
 	}
 	return errs.join()
 }

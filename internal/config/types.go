@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,15 +21,27 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 		*d = Off
 		return nil
 	}
-	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	v, err := parseDuration(strings.TrimSpace(n.Value))
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (write e.g. 500ms, 15s, 10m, 2h)", n.Line, n.Value)
+		return fmt.Errorf("line %d: %q is not a duration (write e.g. 500ms, 15s, 10m, 2h, 30d)", n.Line, n.Value)
 	}
 	if v < 0 {
 		return fmt.Errorf("line %d: duration %q is negative", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// parseDuration is time.ParseDuration that also reads whole days ("30d").
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // MarshalYAML writes d as it is read ("1.5s", "off").
