@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -450,4 +451,61 @@ func (s *Store) PauseForBudget(ctx context.Context, id, reason string, failed, o
 		return false, fmt.Errorf("pause campaign %s for its error budget: %w", id, err)
 	}
 	return n == 1, nil
+}
+
+// ErrCampaignPending is returned by PurgeCampaign for a campaign with
+// messages still queued or sending.
+var ErrCampaignPending = errors.New("the campaign still has messages queued or sending")
+
+// PurgeCampaign deletes campaign id now rather than at the end of its
+// retention: its messages' records and provider-id entries, its member
+// list, counters and summary. It refuses while messages are pending
+// (ErrCampaignPending) unless force is set; the tasks of those find no
+// record and are archived by the workers. It returns how many message
+// records it deleted.
+func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64, error) {
+	if err := checkRef(id+":+0", id); err != nil || id == "" {
+		return 0, fmt.Errorf("purge campaign %q: not a campaign ID", id)
+	}
+	exists, err := s.rdb.Exists(ctx, s.campaignKey(id), s.countsKey(id)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("purge campaign %s: %w", id, err)
+	}
+	if exists == 0 {
+		return 0, fmt.Errorf("campaign %s: %w", id, ErrNotFound)
+	}
+	counts, err := s.CampaignCounts(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if n := counts[message.Queued] + counts[message.Sending]; n > 0 && !force {
+		return 0, fmt.Errorf("campaign %s: %d messages: %w", id, n, ErrCampaignPending)
+	}
+	var deleted int64
+	err = s.EachMember(ctx, id, 500, func(recs []*Record) error {
+		pipe := s.rdb.Pipeline()
+		for _, r := range recs {
+			pipe.Del(ctx, s.msgKey(r.ID))
+			if r.ProviderMessageID != "" && r.Account != "" {
+				pipe.Del(ctx, s.pidKey(r.Account, r.ProviderMessageID))
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("purge messages of %s: %w", id, err)
+		}
+		deleted += int64(len(recs))
+		return nil
+	})
+	if err != nil {
+		return deleted, err
+	}
+	pipe := s.rdb.Pipeline()
+	pipe.Del(ctx, s.membersKey(id))
+	pipe.Del(ctx, s.countsKey(id))
+	pipe.Del(ctx, s.campaignKey(id))
+	pipe.ZRem(ctx, s.campaignsKey(), id)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return deleted, fmt.Errorf("purge campaign %s: %w", id, err)
+	}
+	return deleted, nil
 }

@@ -239,3 +239,53 @@ func TestCampaignsSpreadOverTheMasters(t *testing.T) {
 		}
 	}
 }
+
+// Purge deletes a drained campaign at once, and refuses a pending one
+// unless forced.
+func TestPurgeCampaign(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := storetest.New(t)
+	st := store.New(r.Client, store.Config{Prefix: r.Prefix})
+	if _, _, err := st.SaveCampaign(ctx, store.Campaign{ID: "gone", Account: "a", Spec: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	var refs []store.Ref
+	for _, to := range []string{"+255712000001", "+255712000002"} {
+		id := message.CampaignMessageID("gone", to)
+		if _, err := st.Create(ctx, []store.NewRecord{{ID: id, CampaignID: "gone", Account: "a", To: to}}); err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, store.Ref{ID: id, CampaignID: "gone", Account: "a"})
+	}
+	must(t, ignore(st.Transition(ctx, refs[0], message.Sending, store.Update{From: message.Queued})))
+	must(t, ignore(st.Transition(ctx, refs[0], message.Accepted, store.Update{ProviderMessageID: "pm-gone"})))
+	if _, err := st.PurgeCampaign(ctx, "gone", false); !errors.Is(err, store.ErrCampaignPending) {
+		t.Fatalf("purge with a message queued: %v, want ErrCampaignPending", err)
+	}
+	must(t, ignore(st.Transition(ctx, refs[1], message.Cancelled, store.Update{From: message.Queued})))
+	n, err := st.PurgeCampaign(ctx, "gone", false)
+	if err != nil || n != 2 {
+		t.Fatalf("purge: %d records, %v; want 2", n, err)
+	}
+	for _, ref := range refs {
+		if _, err := st.Get(ctx, ref.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("record %s after the purge: %v, want ErrNotFound", ref.ID, err)
+		}
+	}
+	if _, err := st.MessageByProviderID(ctx, "a", "pm-gone"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("provider-id entry after the purge: %v, want ErrNotFound", err)
+	}
+	if _, err := st.Campaign(ctx, "gone"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("campaign after the purge: %v, want ErrNotFound", err)
+	}
+	ids, _ := st.Campaigns(ctx)
+	for _, id := range ids {
+		if id == "gone" {
+			t.Errorf("purged campaign still listed")
+		}
+	}
+	if _, err := st.PurgeCampaign(ctx, "gone", false); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second purge: %v, want ErrNotFound", err)
+	}
+}

@@ -45,7 +45,7 @@ Configuration: a YAML file (--config, default ./wabulk.yaml or $WABULK_CONFIG); 
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(
 		demoCmd(), workerCmd(), serveCmd(), importCmd(), campaignCmd(), providerCmd(), optOutCmd(),
-		schedulerCmd(), simulateCmd(), loadtestCmd(), versionCmd(),
+		schedulerCmd(), simulateCmd(), loadtestCmd(), migrateCmd(), versionCmd(),
 	)
 	return root
 }

@@ -24,7 +24,7 @@ func campaignCmd() *cobra.Command {
 	return group("campaign", "campaigns: list, status [--watch], report, pause, resume, cancel, retry-failed", `
 Campaign outcomes and operations.`,
 		campaignListCmd(), campaignStatusCmd(), campaignReportCmd(),
-		campaignPauseCmd(), campaignResumeCmd(), campaignCancelCmd(), campaignRetryFailedCmd())
+		campaignPauseCmd(), campaignResumeCmd(), campaignCancelCmd(), campaignRetryFailedCmd(), campaignPurgeCmd())
 }
 
 // campaignStore loads the config and opens the store, checking that

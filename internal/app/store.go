@@ -23,4 +23,3 @@ func StoreConfig(r config.RedisConfig) store.Config {
 		ConfirmTimeout:    time.Duration(r.ConfirmTimeout),
 	}
 }
-
