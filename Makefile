@@ -16,9 +16,15 @@ build: ## build bin/wabulk
 demo: build ## run a real campaign end to end on embedded Redis + the simulated provider
 	./$(BIN) demo
 
-test: ## vet, then every test with the race detector (real Redis if WABULK_TEST_REDIS is set)
+# The packages whose tests run again on a Redis Cluster and on a
+# Sentinel-watched master when scripts/redis-modes.sh's variables are set.
+MODE_PKGS ?= ./store/... ./worker/ ./producer/...
+
+test: ## vet, then every test with the race detector (real Redis if WABULK_TEST_REDIS is set; store, worker and import tests again on Cluster and Sentinel if WABULK_TEST_REDIS_CLUSTER / _SENTINEL are set)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	@if [ -n "$$WABULK_TEST_REDIS_CLUSTER" ]; then echo "== on a Redis Cluster"; WABULK_TEST_REDIS_MODE=cluster $(GO) test -race -count=1 $(MODE_PKGS); fi
+	@if [ -n "$$WABULK_TEST_REDIS_SENTINEL" ]; then echo "== behind Redis Sentinel"; WABULK_TEST_REDIS_MODE=sentinel $(GO) test -race -count=1 $(MODE_PKGS); fi
 
 lint: ## gofmt, go vet and go mod tidy must leave nothing to change
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
