@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"github.com/spf13/cobra"
 
 	"github.com/wabulk/wabulk/internal/app"
@@ -57,6 +58,9 @@ it is in memory only and gone when the worker stops.`, none, nil)
 		if c.Mini != nil {
 			fields = append(fields, zap.String("embedded_redis", c.Mini.Addr()))
 		}
+		hctx, stopHealth := context.WithCancel(ctx)
+		defer stopHealth()
+		go app.NewHealth(c.RDB, cfg.Redis.Prefix, "worker", 0, log).Run(hctx)
 		log.Info("worker started", fields...)
 		return p.Server.Run(ctx)
 	}
