@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/wabulk/wabulk/message"
 )
 
 // RedisConfig says where the queue and records live: one Redis node, a
@@ -42,7 +44,27 @@ type RedisConfig struct {
 	Listen string `yaml:"listen"`
 	// Prefix starts every key wabulk writes. Defaults to "wabulk:".
 	Prefix string `yaml:"prefix"`
+	// QueueShards splits each priority lane into this many asynq queues
+	// (message.ShardQueueName), 1 to message.MaxQueueShards. asynq keeps a
+	// queue in one Cluster hash slot, so one queue per lane puts a lane's
+	// whole send load on one master; shards spread it. A message's shard
+	// follows from its ID (message.ShardOf). Every producer and worker must
+	// use the same value: a worker consumes shards 0..QueueShards-1 only.
+	// To raise it, raise it on the workers first, then on the producers;
+	// to lower it, lower the producers first and the workers once the
+	// higher shards are empty. A new value moves messages to other shards
+	// (see examples/wabulk.yaml), and every queue costs each idle worker
+	// Redis calls. Defaults to DefaultClusterQueueShards on a Cluster, 1
+	// otherwise (shard 0 is the unsharded queue).
+	QueueShards int `yaml:"queue_shards"`
 }
+
+// DefaultClusterQueueShards is redis.queue_shards on a Redis Cluster when
+// unset. Shards land on masters by the CRC16 slot of their names, so the
+// spread is uneven: on 3 masters, one held 6, 7 and 9 of the 16 shards of
+// "wabulk:" lanes normal, low and high (slots split evenly). Give more for
+// a larger Cluster.
+const DefaultClusterQueueShards = 16
 
 // SentinelConfig finds the master through Redis Sentinel, which follows it
 // across failovers.
@@ -113,6 +135,13 @@ func (r *RedisConfig) applyDefaults() {
 	if r.Prefix == "" {
 		r.Prefix = "wabulk:"
 	}
+	if r.QueueShards == 0 {
+		// A form that does not resolve is reported by validate.
+		r.QueueShards = 1
+		if t, _ := r.target(); t.Form == FormCluster {
+			r.QueueShards = DefaultClusterQueueShards
+		}
+	}
 }
 
 func (r *RedisConfig) validate() error {
@@ -125,6 +154,9 @@ func (r *RedisConfig) validate() error {
 	}
 	if !strings.HasSuffix(r.Prefix, ":") {
 		errs.add("redis.prefix %q: must end with ':'", r.Prefix)
+	}
+	if r.QueueShards < 1 || r.QueueShards > message.MaxQueueShards {
+		errs.add("redis.queue_shards %d: want 1 to %d", r.QueueShards, message.MaxQueueShards)
 	}
 	return errs.join()
 }
