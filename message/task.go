@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
 
 	"github.com/hibiken/asynq"
 )
@@ -71,7 +74,8 @@ func IsPayloadError(err error) bool {
 	return errors.As(err, &pe)
 }
 
-// Lane is a priority lane; each is its own asynq queue.
+// Lane is a priority lane; each has asynq queues of its own, one per shard
+// (ShardQueueName).
 type Lane string
 
 // The lanes, highest first. Transactional messages and reminders belong in
@@ -97,9 +101,90 @@ func ParseLane(s string) (Lane, error) {
 }
 
 // QueueName is the asynq queue of a lane under a key prefix
-// ("wabulk:" + "normal"). Producer and worker both derive it from the same
+// ("wabulk:" + "normal"): the lane's only queue when it has one shard, its
+// shard 0 otherwise. Producer and worker both derive it from the same
 // prefix, so tests with their own prefix get queues of their own.
 func QueueName(prefix string, l Lane) string { return prefix + string(l) }
+
+// MaxQueueShards is the most queues a lane may be split into.
+const MaxQueueShards = 256
+
+// shardSep separates a lane's queue name from a shard index. Lane names
+// are lowercase letters (ParseLane), so "normal#3" is no lane's own queue,
+// and '#' is neither a hash-tag brace nor a key separator: each shard's
+// keys (asynq:{wabulk:normal#3}:...) keep a Cluster hash slot of their own.
+const shardSep = "#"
+
+// ShardQueueName is the asynq queue of shard i of lane l. Shard 0 is
+// QueueName(prefix, l) itself, so one shard is the layout from before
+// lanes were sharded and the tasks queued under it are still consumed;
+// shard i > 0 is QueueName + "#" + i ("wabulk:normal#3").
+//
+// asynq keeps a queue's keys in one hash slot, so on a Redis Cluster one
+// queue loads one master; a lane split into shards spreads its tasks over
+// the masters.
+func ShardQueueName(prefix string, l Lane, shard int) string {
+	if shard <= 0 {
+		return QueueName(prefix, l)
+	}
+	return QueueName(prefix, l) + shardSep + strconv.Itoa(shard)
+}
+
+// ShardOf is the shard of message id among n: FNV-1a (32 bit) of the id
+// modulo n, 0 when n <= 1. It depends on the id alone, so every enqueue of
+// one message (an import run again, an API send replayed, retry-failed)
+// goes to the same queue, where asynq's TaskID uniqueness holds: it holds
+// per queue only. Changing n moves messages to other shards.
+func ShardOf(id string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return int(h.Sum32() % uint32(n))
+}
+
+// SendQueue is the queue of message id's send task on lane l when lanes
+// are split into n shards (ShardOf). n <= 1 gives QueueName(prefix, l).
+func SendQueue(prefix string, l Lane, id string, n int) string {
+	return ShardQueueName(prefix, l, ShardOf(id, n))
+}
+
+// LaneQueues lists the queues of lane l split into n shards, shard 0
+// first; n <= 1 gives QueueName(prefix, l) alone.
+func LaneQueues(prefix string, l Lane, n int) []string {
+	qs := make([]string, max(n, 1))
+	for i := range qs {
+		qs[i] = ShardQueueName(prefix, l, i)
+	}
+	return qs
+}
+
+// ParseShardQueue reads a queue name that ShardQueueName makes under
+// prefix: its lane and shard. ok is false for every other queue (another
+// prefix, the events queue, a name with a shard index in any other
+// spelling).
+func ParseShardQueue(prefix, q string) (l Lane, shard int, ok bool) {
+	rest, found := strings.CutPrefix(q, prefix)
+	if !found {
+		return "", 0, false
+	}
+	name, idx, sharded := strings.Cut(rest, shardSep)
+	for _, lane := range Lanes {
+		if string(lane) != name {
+			continue
+		}
+		if !sharded {
+			return lane, 0, true
+		}
+		i, err := strconv.Atoi(idx)
+		if err != nil || i <= 0 || strconv.Itoa(i) != idx {
+			return "", 0, false
+		}
+		return lane, i, true
+	}
+	return "", 0, false
+}
 
 // TaskMaxRetry is the MaxRetry every send task carries. wabulk counts
 // provider attempts in the message record and decides itself when they are

@@ -270,3 +270,113 @@ func TestQueueName(t *testing.T) {
 		}
 	}
 }
+
+func TestShardQueueName(t *testing.T) {
+	t.Parallel()
+	for _, l := range message.Lanes {
+		if got, want := message.ShardQueueName("wabulk:", l, 0), message.QueueName("wabulk:", l); got != want {
+			t.Errorf("ShardQueueName(%q, 0) = %q, want the unsharded name %q", l, got, want)
+		}
+		if diff := cmp.Diff([]string{message.QueueName("wabulk:", l)}, message.LaneQueues("wabulk:", l, 1)); diff != "" {
+			t.Errorf("LaneQueues(%q, 1) (-want +got):\n%s", l, diff)
+		}
+	}
+	if got, want := message.ShardQueueName("wabulk:", message.LaneNormal, 3), "wabulk:normal#3"; got != want {
+		t.Errorf("ShardQueueName(normal, 3) = %q, want %q", got, want)
+	}
+	if diff := cmp.Diff([]string{"p:low", "p:low#1", "p:low#2"}, message.LaneQueues("p:", message.LaneLow, 3)); diff != "" {
+		t.Errorf("LaneQueues(low, 3) (-want +got):\n%s", diff)
+	}
+	// Every queue of every lane is distinct, under the prefix, free of
+	// hash-tag braces (each must keep a Cluster slot of its own), and reads
+	// back as its lane and shard.
+	seen := map[string]string{}
+	for _, l := range message.Lanes {
+		for i, q := range message.LaneQueues("wabulk:", l, message.MaxQueueShards) {
+			if other, dup := seen[q]; dup {
+				t.Fatalf("queue %q of lane %s shard %d is also %s", q, l, i, other)
+			}
+			seen[q] = fmt.Sprintf("lane %s shard %d", l, i)
+			if !strings.HasPrefix(q, "wabulk:") || strings.ContainsAny(q, "{}") {
+				t.Errorf("queue %q: want it under the prefix and without braces", q)
+			}
+			gl, gi, ok := message.ParseShardQueue("wabulk:", q)
+			if !ok || gl != l || gi != i {
+				t.Errorf("ParseShardQueue(%q) = %q, %d, %v; want %q, %d, true", q, gl, gi, ok, l, i)
+			}
+		}
+	}
+}
+
+func TestParseShardQueueRejectsOtherQueues(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{
+		"wabulk:events", "wabulk:bare", "other:normal", "other:normal#2", "wabulk:normal#", "wabulk:normal#0",
+		"wabulk:normal#02", "wabulk:normal#-1", "wabulk:normal#x", "wabulk:normal#1#2", "wabulk:normalx", "wabulk:",
+		"wabulk:normal#3:high",
+	} {
+		if l, i, ok := message.ParseShardQueue("wabulk:", q); ok {
+			t.Errorf("ParseShardQueue(%q) = %q, %d, true; want not a lane queue", q, l, i)
+		}
+	}
+}
+
+// A message's shard depends on its id alone: every enqueue of it targets
+// the queue where asynq's TaskID uniqueness (per queue) catches a second
+// one. The values are pinned: changing the function moves queued
+// messages to other shards on upgrade.
+func TestShardOfIsStable(t *testing.T) {
+	t.Parallel()
+	id := message.CampaignMessageID("spring", "+255712000001")
+	for _, n := range []int{-1, 0, 1} {
+		if got := message.ShardOf(id, n); got != 0 {
+			t.Errorf("ShardOf(%q, %d) = %d, want 0", id, n, got)
+		}
+	}
+	for _, tt := range []struct {
+		id   string
+		n    int
+		want int
+	}{
+		// FNV-1a 32 of "a" is 0xe40c292c, of "msg-1" 0xc9612324.
+		{"a", 16, 0xe40c292c % 16},
+		{"a", 7, 0xe40c292c % 7},
+		{"msg-1", 256, 0xc9612324 % 256},
+	} {
+		if got := message.ShardOf(tt.id, tt.n); got != tt.want {
+			t.Errorf("ShardOf(%q, %d) = %d, want %d", tt.id, tt.n, got, tt.want)
+		}
+	}
+	for range 3 {
+		if a, b := message.ShardOf(id, 16), message.ShardOf(id, 16); a != b {
+			t.Fatalf("ShardOf(%q, 16) gave %d, then %d", id, a, b)
+		}
+	}
+	if got, want := message.SendQueue("wabulk:", message.LaneHigh, id, 16), message.ShardQueueName("wabulk:", message.LaneHigh, message.ShardOf(id, 16)); got != want {
+		t.Errorf("SendQueue = %q, want %q", got, want)
+	}
+}
+
+// Campaign message ids differ only in their recipient: 10,000 of them
+// spread over the shards within 25 % of an even share each.
+func TestShardOfSpreadsEvenly(t *testing.T) {
+	t.Parallel()
+	const ids = 10_000
+	for _, n := range []int{2, 4, 16, 32} {
+		counts := make([]int, n)
+		for i := range ids {
+			id := message.CampaignMessageID("spring", fmt.Sprintf("+2557%08d", 12_000_000+i))
+			s := message.ShardOf(id, n)
+			if s < 0 || s >= n {
+				t.Fatalf("ShardOf(%q, %d) = %d, out of range", id, n, s)
+			}
+			counts[s]++
+		}
+		even := ids / n
+		for s, c := range counts {
+			if c < even*3/4 || c > even*5/4 {
+				t.Errorf("%d shards: shard %d has %d of %d ids, want %d ± 25 %% (all: %v)", n, s, c, ids, even, counts)
+			}
+		}
+	}
+}

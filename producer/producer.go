@@ -29,6 +29,11 @@ type Config struct {
 	// Prefix is the key prefix the lane queues are named with
 	// (message.QueueName). Defaults to "wabulk:".
 	Prefix string
+	// QueueShards is how many queues each lane is split into: a message's
+	// task goes to the shard of its ID (message.SendQueue), so every
+	// enqueue of one message meets its earlier task. The workers must
+	// consume at least this many (worker.Config.QueueShards). Defaults to 1.
+	QueueShards int
 	// BatchSize is the number of rows per store round trip. Defaults to 500.
 	BatchSize int
 	// EnqueueWorkers is the number of parallel asynq enqueuers. Defaults to 8.
@@ -50,6 +55,9 @@ func New(st *store.Store, client *asynq.Client, cfg Config) *Producer {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "wabulk:"
 	}
+	if cfg.QueueShards <= 0 {
+		cfg.QueueShards = 1
+	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 500
 	}
@@ -60,6 +68,12 @@ func New(st *store.Store, client *asynq.Client, cfg Config) *Producer {
 		cfg.Now = time.Now
 	}
 	return &Producer{st: st, client: client, cfg: cfg}
+}
+
+// queue is the queue of message id's send task on lane l: the shard of its
+// ID, whichever path enqueues it.
+func (p *Producer) queue(l message.Lane, id string) asynq.Option {
+	return asynq.Queue(message.SendQueue(p.cfg.Prefix, l, id, p.cfg.QueueShards))
 }
 
 // Options tunes one Import.
@@ -162,8 +176,8 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		opt:    opt,
 		run:    newRunID(),
 		res:    Result{CampaignCreated: created},
+		lane:   lane,
 		taskOpts: []asynq.Option{
-			asynq.Queue(message.QueueName(p.cfg.Prefix, lane)),
 			asynq.MaxRetry(message.TaskMaxRetry),
 		},
 	}
@@ -259,7 +273,8 @@ type importRun struct {
 	src           source
 	opt           Options
 	run           string
-	taskOpts      []asynq.Option
+	lane          message.Lane
+	taskOpts      []asynq.Option // all but the queue (the message's shard) and the task ID
 	rejects       *csv.Writer
 	rejectsHeader []string // written before the first reject
 	res           Result
@@ -570,9 +585,9 @@ func (imp *importRun) enqueue(ctx context.Context, jobs []job) (accepted, requeu
 // enqueueOne enqueues m's send task; fresh is false when the task was
 // already there.
 func (imp *importRun) enqueueOne(ctx context.Context, m *message.Message) (fresh bool, err error) {
-	opts := make([]asynq.Option, 0, len(imp.taskOpts)+1)
+	opts := make([]asynq.Option, 0, len(imp.taskOpts)+2)
 	opts = append(opts, imp.taskOpts...)
-	opts = append(opts, asynq.TaskID(m.ID))
+	opts = append(opts, imp.p.queue(imp.lane, m.ID), asynq.TaskID(m.ID))
 	task, err := message.NewSendTask(m, opts...)
 	if err != nil {
 		return false, fmt.Errorf("build task of %s: %w", m.ID, err)

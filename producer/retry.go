@@ -122,8 +122,8 @@ func (p *Producer) RetryFailed(ctx context.Context, campaignID string) (RetryRes
 		return res, fmt.Errorf("campaign %s: message: %w", campaignID, err)
 	}
 	lane, _ := message.ParseLane(s.Priority)
-	r := &retryRun{p: p, spec: &s, tmpl: tmpl, res: &res,
-		opts: []asynq.Option{asynq.Queue(message.QueueName(p.cfg.Prefix, lane)), asynq.MaxRetry(message.TaskMaxRetry)}}
+	r := &retryRun{p: p, spec: &s, tmpl: tmpl, res: &res, lane: lane,
+		opts: []asynq.Option{asynq.MaxRetry(message.TaskMaxRetry)}}
 	err = p.st.EachMember(ctx, campaignID, p.cfg.BatchSize, func(recs []*store.Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -138,7 +138,8 @@ type retryRun struct {
 	p    *Producer
 	spec *Spec
 	tmpl *template
-	opts []asynq.Option
+	lane message.Lane
+	opts []asynq.Option // all but the queue (the message's shard) and the task ID
 	res  *RetryResult
 }
 
@@ -299,7 +300,9 @@ func (r *retryRun) enqueue(ctx context.Context, jobs []retryJob) error {
 }
 
 func (r *retryRun) enqueueOne(ctx context.Context, j *retryJob, opts []asynq.Option) error {
-	task, err := message.NewSendTask(&j.msg, append(opts[:len(opts):len(opts)], asynq.TaskID(j.taskID))...)
+	// The shard is the message's, not the retry task ID's: every task of a
+	// message, first or retried, waits in one queue.
+	task, err := message.NewSendTask(&j.msg, append(opts[:len(opts):len(opts)], r.p.queue(r.lane, j.msg.ID), asynq.TaskID(j.taskID))...)
 	if err != nil {
 		return fmt.Errorf("build task of %s: %w", j.msg.ID, err)
 	}

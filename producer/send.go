@@ -367,11 +367,11 @@ func (p *Producer) replay(ctx context.Context, m *message.Message, ps *preparedS
 	return res, nil
 }
 
-// enqueueSend enqueues m's send task in its lane, at its send time. A task
-// already there (TaskID conflict) is what is wanted.
+// enqueueSend enqueues m's send task in its lane (the shard of its ID), at
+// its send time. A task already there (TaskID conflict) is what is wanted.
 func (p *Producer) enqueueSend(ctx context.Context, m *message.Message, ps *preparedSend) error {
 	opts := []asynq.Option{
-		asynq.Queue(message.QueueName(p.cfg.Prefix, ps.lane)),
+		p.queue(ps.lane, m.ID),
 		asynq.MaxRetry(message.TaskMaxRetry),
 		asynq.TaskID(m.ID),
 	}

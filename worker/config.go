@@ -16,6 +16,12 @@ type Config struct {
 	Concurrency int
 	// LaneWeights weighs the lanes' queues. Defaults to high 6, normal 3, low 1.
 	LaneWeights map[message.Lane]int
+	// QueueShards is how many queues each lane is split into
+	// (message.LaneQueues); the worker consumes all of them. It must be
+	// at least the producers' producer.Config.QueueShards, or the tasks
+	// of the higher shards are never taken (Run logs an error naming
+	// them). Defaults to 1.
+	QueueShards int
 	// EventsWeight weighs the queue of provider callback events
 	// (receipts.Queue) against the lanes, so receipts and inbound
 	// messages never wait behind a campaign. Defaults to 5.
@@ -111,6 +117,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 20
+	}
+	if c.QueueShards <= 0 {
+		c.QueueShards = 1
 	}
 	if len(c.LaneWeights) == 0 {
 		c.LaneWeights = map[message.Lane]int{message.LaneHigh: 6, message.LaneNormal: 3, message.LaneLow: 1}

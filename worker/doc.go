@@ -53,6 +53,11 @@
 // takes it off. Events tasks need a MaxRetry above 0: with
 // MaxRetry 0, asynq archives a deferred task (its default of 25 is fine).
 //
+// The server takes send tasks from every shard of every lane
+// (Config.QueueShards, message.LaneQueues), each shard with its lane's
+// weight; at start it names the shards beyond its count that hold tasks
+// it will never take.
+//
 // The worker never creates records or send tasks and never parses config
 // files.
 package worker

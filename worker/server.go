@@ -1,8 +1,10 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -15,25 +17,20 @@ import (
 // Server runs the send handler and the event handler on asynq.
 type Server struct {
 	cfg    Config
+	rdb    redis.UniversalClient
 	srv    *asynq.Server
 	mux    *asynq.ServeMux
 	sender *Sender
 }
 
-// NewServer builds an asynq server on rdb for the lanes' queues and the
-// callback events' queue under cfg.Prefix, with wabulk's retry semantics.
-// Events are applied to the sender's store.
+// NewServer builds an asynq server on rdb for the lanes' queues (every
+// shard of each) and the callback events' queue under cfg.Prefix, with
+// wabulk's retry semantics. Events are applied to the sender's store.
 func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 	cfg = cfg.WithDefaults()
-	queues := map[string]int{receipts.Queue(cfg.Prefix): cfg.EventsWeight}
-	for lane, w := range cfg.LaneWeights {
-		if w > 0 {
-			queues[message.QueueName(cfg.Prefix, lane)] = w
-		}
-	}
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:              cfg.Concurrency,
-		Queues:                   queues,
+		Queues:                   queueWeights(cfg),
 		StrictPriority:           cfg.StrictPriority,
 		RetryDelayFunc:           RetryDelay,
 		IsFailure:                IsFailure,
@@ -46,12 +43,42 @@ func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 	mux := asynq.NewServeMux()
 	mux.Handle(message.TypeSend, sender)
 	mux.Handle(receipts.TypeEvents, NewEvents(cfg, sender.store))
-	return &Server{cfg: cfg, srv: srv, mux: mux, sender: sender}
+	return &Server{cfg: cfg, rdb: rdb, srv: srv, mux: mux, sender: sender}
+}
+
+// queueWeights is the asynq queue configuration: every shard of every lane
+// with a weight, and the events queue.
+//
+// Each shard gets its lane's weight. asynq looks at the queues in an order
+// it draws with chances proportional to the weights, so a lane's N shards
+// weigh N times its weight together; as every lane has the same N shards,
+// the lanes keep their relative weights (high 6 : normal 3 : low 1 is
+// 6N : 3N : N). The events queue is not sharded, so its weight is
+// multiplied by N to keep its place against the lanes. With
+// StrictPriority asynq sorts the queues by weight once: every shard of a
+// higher lane still comes before any of a lower one, and the shards of one
+// lane come in an order that differs from process to process (asynq
+// builds it from a map), so the workers do not all drain the same shard,
+// on the same Cluster master, first.
+func queueWeights(cfg Config) map[string]int {
+	queues := map[string]int{receipts.Queue(cfg.Prefix): cfg.EventsWeight * cfg.QueueShards}
+	for lane, w := range cfg.LaneWeights {
+		if w <= 0 {
+			continue
+		}
+		for _, q := range message.LaneQueues(cfg.Prefix, lane, cfg.QueueShards) {
+			queues[q] = w
+		}
+	}
+	return queues
 }
 
 // Run processes tasks until ctx is done, then shuts down gracefully:
 // no new tasks are taken and in-flight sends get ShutdownTimeout to finish.
+// At start it logs an error when shards beyond QueueShards of its lanes
+// hold tasks (checkShards).
 func (s *Server) Run(ctx context.Context) error {
+	s.checkShards()
 	if err := s.srv.Start(s.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -59,6 +86,56 @@ func (s *Server) Run(ctx context.Context) error {
 	s.cfg.Logger.Info("shutting down: waiting for in-flight sends", zap.Duration("up_to", s.cfg.ShutdownTimeout))
 	s.srv.Shutdown()
 	return nil
+}
+
+// checkShards looks for queues of the worker's lanes whose shard is
+// QueueShards or above: a producer with a higher queue_shards put tasks
+// there, and this worker never takes them. Those that hold tasks are
+// logged as an error, empty ones (left by a lowered queue_shards) as a
+// warning. Failing to look is a warning too: the worker runs either way.
+func (s *Server) checkShards() {
+	log := s.cfg.Logger
+	insp := asynq.NewInspectorFromRedisClient(s.rdb)
+	names, err := insp.Queues()
+	if err != nil {
+		log.Warn("cannot list the queues to check their shards", zap.Error(err))
+		return
+	}
+	type stray struct {
+		name  string
+		lane  int // index in message.Lanes
+		shard int
+	}
+	var strays []stray
+	for _, q := range names {
+		lane, shard, ok := message.ParseShardQueue(s.cfg.Prefix, q)
+		if ok && shard >= s.cfg.QueueShards && s.cfg.LaneWeights[lane] > 0 {
+			strays = append(strays, stray{q, slices.Index(message.Lanes, lane), shard})
+		}
+	}
+	slices.SortFunc(strays, func(a, b stray) int { return cmp.Or(cmp.Compare(a.lane, b.lane), cmp.Compare(a.shard, b.shard)) })
+	var holding, empty []string
+	for _, st := range strays {
+		q := st.name
+		info, err := insp.GetQueueInfo(q)
+		switch {
+		case err != nil:
+			holding = append(holding, fmt.Sprintf("%s (unknown: %v)", q, err))
+		case info.Pending+info.Scheduled+info.Retry+info.Active > 0:
+			holding = append(holding, fmt.Sprintf("%s (%d pending, %d scheduled, %d retry, %d active)",
+				q, info.Pending, info.Scheduled, info.Retry, info.Active))
+		default:
+			empty = append(empty, q)
+		}
+	}
+	if len(holding) > 0 {
+		log.Error("queues beyond this worker's queue shards hold tasks it never takes: give every worker and producer the same redis.queue_shards (raise it on the workers first)",
+			zap.Int("queue_shards", s.cfg.QueueShards), zap.Strings("queues", holding))
+	}
+	if len(empty) > 0 {
+		log.Warn("empty queues beyond this worker's queue shards (left by a higher redis.queue_shards): nothing waits there; they may be deleted",
+			zap.Int("queue_shards", s.cfg.QueueShards), zap.Strings("queues", empty))
+	}
 }
 
 // asynqLogger routes asynq's log lines through zap.

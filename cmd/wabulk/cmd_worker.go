@@ -54,7 +54,8 @@ it is in memory only and gone when the worker stops.`, none, nil)
 			return err
 		}
 		defer app.RunPollers(ctx, pollers)()
-		fields := []zap.Field{zap.Strings("accounts", cfg.ProviderNames()), zap.Int("concurrency", app.WorkerConfig(cfg, log).WithDefaults().Concurrency)}
+		fields := []zap.Field{zap.Strings("accounts", cfg.ProviderNames()), zap.Int("concurrency", app.WorkerConfig(cfg, log).WithDefaults().Concurrency),
+			zap.Int("queue_shards", cfg.Redis.QueueShards)}
 		if c.Mini != nil {
 			fields = append(fields, zap.String("embedded_redis", c.Mini.Addr()))
 		}

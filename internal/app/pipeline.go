@@ -74,6 +74,7 @@ func WorkerConfig(cfg *config.Config, log *zap.Logger) worker.Config {
 		Prefix:                   cfg.Redis.Prefix,
 		Concurrency:              w.Concurrency,
 		LaneWeights:              lanes,
+		QueueShards:              cfg.Redis.QueueShards,
 		StrictPriority:           w.StrictPriority,
 		DelayedTaskCheckInterval: time.Duration(w.DelayedTaskCheckInterval),
 		TaskCheckInterval:        time.Duration(w.TaskCheckInterval),
@@ -102,7 +103,7 @@ func WorkerConfig(cfg *config.Config, log *zap.Logger) worker.Config {
 
 // ProducerConfig is what package producer takes from the config.
 func ProducerConfig(cfg *config.Config) producer.Config {
-	return producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix}
+	return producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix, QueueShards: cfg.Redis.QueueShards}
 }
 
 // Pipeline is everything one process needs to import and send.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wabulk/wabulk/message"
 )
 
 // RedisConfig says where the queue and records live: one Redis node, a
@@ -64,6 +66,19 @@ type RedisConfig struct {
 	ConfirmReplicas *int `yaml:"confirm_replicas"`
 	// ConfirmTimeout bounds the wait for ConfirmReplicas. Defaults to 1s.
 	ConfirmTimeout Duration `yaml:"confirm_timeout"`
+	// QueueShards splits each priority lane into this many asynq queues
+	// (message.ShardQueueName), 1 to message.MaxQueueShards. asynq keeps a
+	// queue in one Cluster hash slot, so one queue per lane puts a lane's
+	// whole send load on one master; shards spread it. A message's shard
+	// follows from its ID (message.ShardOf). Every producer and worker must
+	// use the same value: a worker consumes shards 0..QueueShards-1 only.
+	// To raise it, raise it on the workers first, then on the producers;
+	// to lower it, lower the producers first and the workers once the
+	// higher shards are empty. A new value moves messages to other shards
+	// (see examples/wabulk.yaml), and every queue costs each idle worker
+	// Redis calls. Defaults to DefaultClusterQueueShards on a Cluster, 1
+	// otherwise (shard 0 is the unsharded queue).
+	QueueShards int `yaml:"queue_shards"`
 }
 
 // Replicas returns ConfirmReplicas with its default for the form.
@@ -76,6 +91,13 @@ func (r RedisConfig) Replicas() int {
 	}
 	return 0
 }
+
+// DefaultClusterQueueShards is redis.queue_shards on a Redis Cluster when
+// unset. Shards land on masters by the CRC16 slot of their names, so the
+// spread is uneven: on 3 masters, one held 6, 7 and 9 of the 16 shards of
+// "wabulk:" lanes normal, low and high (slots split evenly). Give more for
+// a larger Cluster.
+const DefaultClusterQueueShards = 16
 
 // SentinelConfig finds the master through Redis Sentinel, which follows it
 // across failovers.
@@ -146,6 +168,13 @@ func (r *RedisConfig) applyDefaults() {
 	if r.Prefix == "" {
 		r.Prefix = "wabulk:"
 	}
+	if r.QueueShards == 0 {
+		// A form that does not resolve is reported by validate.
+		r.QueueShards = 1
+		if t, _ := r.target(); t.Form == FormCluster {
+			r.QueueShards = DefaultClusterQueueShards
+		}
+	}
 }
 
 func (r *RedisConfig) validate() error {
@@ -167,6 +196,9 @@ func (r *RedisConfig) validate() error {
 	}
 	if r.Retention > 0 && r.Retention < Duration(time.Minute) {
 		errs.add("redis.retention %s: keep finished messages at least 1m (receipts arrive after the send)", time.Duration(r.Retention))
+	}
+	if r.QueueShards < 1 || r.QueueShards > message.MaxQueueShards {
+		errs.add("redis.queue_shards %d: want 1 to %d", r.QueueShards, message.MaxQueueShards)
 	}
 	return errs.join()
 }

@@ -191,6 +191,8 @@ func TestRedisFieldErrors(t *testing.T) {
 		{"unset redis password", "redis:\n  url: redis://h:6379/0\n  password: ${UNSET_REDIS_PASSWORD}\n", "line 5: environment variable UNSET_REDIS_PASSWORD is not set"},
 		{"unset sentinel password", "redis:\n  sentinel:\n    master: m\n    addrs: [h]\n    password: ${UNSET_SENTINEL_PASSWORD}\n", "line 7: environment variable UNSET_SENTINEL_PASSWORD is not set"},
 		{"unknown field", "redis:\n  sentinel: {master: m, addrs: [h], master_name: m}\n", `unknown field "master_name"`},
+		{"negative queue shards", "redis:\n  url: redis://h:6379/0\n  queue_shards: -1\n", "redis.queue_shards -1: want 1 to 256"},
+		{"too many queue shards", "redis:\n  cluster: {addrs: [h:7000]}\n  queue_shards: 257\n", "redis.queue_shards 257: want 1 to 256"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -207,6 +209,36 @@ func TestRedisFieldErrors(t *testing.T) {
 	cfg, err := Parse([]byte(provider+"redis:\n  url: redis://h:6379/0\n  password: ${UNSET_REDIS_PASSWORD:-}\n"), noEnv)
 	if err != nil || cfg.Redis.Password != "" {
 		t.Errorf("password ${UNSET_REDIS_PASSWORD:-}: %v", err)
+	}
+}
+
+// redis.queue_shards defaults to one shard (the unsharded queues) except
+// on a Cluster, whatever form names it; a value given is kept.
+func TestQueueShardsDefault(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, yaml string
+		want       int
+	}{
+		{"embedded", "redis: {url: embedded}\n", 1},
+		{"one node", "redis: {url: \"redis://h:6379/0\"}\n", 1},
+		{"sentinel", "redis:\n  sentinel: {master: m, addrs: [h]}\n", 1},
+		{"sentinel url", "redis: {url: \"redis+sentinel://h:26379/m\"}\n", 1},
+		{"cluster fields", "redis:\n  cluster: {addrs: [h:7000]}\n", DefaultClusterQueueShards},
+		{"cluster url", "redis: {url: \"rediss+cluster://h:7000,h2:7000\"}\n", DefaultClusterQueueShards},
+		{"given on a cluster", "redis:\n  cluster: {addrs: [h:7000]}\n  queue_shards: 3\n", 3},
+		{"given on one node", "redis: {url: \"redis://h:6379/0\", queue_shards: 256}\n", 256},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(provider+c.yaml), noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Redis.QueueShards != c.want {
+				t.Errorf("queue_shards = %d, want %d", cfg.Redis.QueueShards, c.want)
+			}
+		})
 	}
 }
 

@@ -140,7 +140,7 @@ func Demo(ctx context.Context, o DemoOptions, out, errOut io.Writer) error {
 	}
 	// A task the re-import queued by mistake would be sent by the running
 	// worker: wait until the queues hold nothing, then count.
-	if err := waitIdle(ctx, rdb, cfg.Redis.Prefix, 30*time.Second); err != nil {
+	if err := waitIdle(ctx, rdb, cfg.Redis.Prefix, cfg.Redis.QueueShards, 30*time.Second); err != nil {
 		return err
 	}
 	after := sim.Stats()
@@ -492,9 +492,10 @@ func (o DemoOptions) withDefaults() DemoOptions {
 	return o
 }
 
-// waitIdle waits until no lane queue under prefix holds a task that is
-// pending, active, scheduled or waiting to be retried.
-func waitIdle(ctx context.Context, rdb redis.UniversalClient, prefix string, bound time.Duration) error {
+// waitIdle waits until no lane queue under prefix (any of a lane's shards
+// of queue_shards) holds a task that is pending, active, scheduled or
+// waiting to be retried.
+func waitIdle(ctx context.Context, rdb redis.UniversalClient, prefix string, shards int, bound time.Duration) error {
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	deadline := time.Now().Add(bound)
 	for {
@@ -504,14 +505,16 @@ func waitIdle(ctx context.Context, rdb redis.UniversalClient, prefix string, bou
 		}
 		busy := 0
 		for _, l := range message.Lanes {
-			if !slices.Contains(queues, message.QueueName(prefix, l)) {
-				continue // no task ever went on this lane
+			for _, name := range message.LaneQueues(prefix, l, shards) {
+				if !slices.Contains(queues, name) {
+					continue // no task ever went on this shard
+				}
+				q, err := insp.GetQueueInfo(name)
+				if err != nil {
+					return err
+				}
+				busy += q.Pending + q.Active + q.Scheduled + q.Retry
 			}
-			q, err := insp.GetQueueInfo(message.QueueName(prefix, l))
-			if err != nil {
-				return err
-			}
-			busy += q.Pending + q.Active + q.Scheduled + q.Retry
 		}
 		if busy == 0 {
 			return nil

@@ -92,7 +92,7 @@ func Lanes(ctx context.Context, o LanesOptions, out, prog io.Writer) error {
 				return i - first, ctx.Err()
 			case <-tick.C:
 			}
-			if err := enqueueReminder(ctx, p.Pipeline, prefix, i); err != nil {
+			if err := enqueueReminder(ctx, p.Pipeline, &cfg.Redis, i); err != nil {
 				return i - first, err
 			}
 			i++
@@ -185,16 +185,16 @@ func Lanes(ctx context.Context, o LanesOptions, out, prog io.Writer) error {
 // reminderID is the message id of reminder i.
 func reminderID(i int) string { return fmt.Sprintf("reminder-%d", i) }
 
-// enqueueReminder creates reminder i's record and task on lane high, as
-// the producer does for transactional messages.
-func enqueueReminder(ctx context.Context, p *app.Pipeline, prefix string, i int) error {
+// enqueueReminder creates reminder i's record and task on lane high (the
+// shard of its ID), as the producer does for transactional messages.
+func enqueueReminder(ctx context.Context, p *app.Pipeline, rc *config.RedisConfig, i int) error {
 	to := fmt.Sprintf("+2557550%05d", i)
 	m := &message.Message{ID: reminderID(i), Account: "lt", To: to, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour),
 		Content: message.Content{Template: &message.Template{Name: "appointment_reminder", Language: "en", Body: []string{"9:00"}}}}
 	if _, err := p.Store.Create(ctx, []store.NewRecord{{ID: m.ID, Account: m.Account, To: m.To}}); err != nil {
 		return err
 	}
-	task, err := message.NewSendTask(m, asynq.TaskID(m.ID), asynq.Queue(message.QueueName(prefix, message.LaneHigh)), asynq.MaxRetry(message.TaskMaxRetry))
+	task, err := message.NewSendTask(m, asynq.TaskID(m.ID), asynq.Queue(message.SendQueue(rc.Prefix, message.LaneHigh, m.ID, rc.QueueShards)), asynq.MaxRetry(message.TaskMaxRetry))
 	if err != nil {
 		return err
 	}

@@ -58,31 +58,67 @@ func (h *Harness) Producer(cfg producer.Config) *producer.Producer {
 	return producer.New(h.St, h.Client, cfg)
 }
 
-// Queue is lane l's asynq queue under h's prefix.
+// Queue is lane l's asynq queue under h's prefix (its shard 0, the only
+// one when lanes are not sharded).
 func (h *Harness) Queue(l message.Lane) string { return message.QueueName(h.R.Prefix, l) }
 
-// Pending returns the decoded pending send tasks of lane l, by message ID.
-func (h *Harness) Pending(t *testing.T, l message.Lane) []*message.Message {
+// Queues lists the queues of lane l under h's prefix that exist in Redis,
+// whichever shards they are (message.ParseShardQueue), sorted.
+func (h *Harness) Queues(t *testing.T, l message.Lane) []string {
 	t.Helper()
-	infos, err := h.Insp.ListPendingTasks(h.Queue(l), asynq.PageSize(10_000))
+	all, err := h.Insp.Queues()
+	if err != nil {
+		t.Fatalf("list queues: %v", err)
+	}
+	var out []string
+	for _, q := range all {
+		if lane, _, ok := message.ParseShardQueue(h.R.Prefix, q); ok && lane == l {
+			out = append(out, q)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// PendingIn returns the pending tasks of queue q; none when q does not
+// exist.
+func (h *Harness) PendingIn(t *testing.T, q string) []*asynq.TaskInfo {
+	t.Helper()
+	infos, err := h.Insp.ListPendingTasks(q, asynq.PageSize(10_000))
 	if errors.Is(err, asynq.ErrQueueNotFound) {
 		return nil
 	}
 	if err != nil {
-		t.Fatalf("list pending tasks of %s: %v", l, err)
+		t.Fatalf("list pending tasks of %s: %v", q, err)
+	}
+	return infos
+}
+
+// Pending returns the decoded pending send tasks of lane l, of every
+// shard, by message ID.
+func (h *Harness) Pending(t *testing.T, l message.Lane) []*message.Message {
+	t.Helper()
+	var infos []*asynq.TaskInfo
+	for _, q := range h.Queues(t, l) {
+		infos = append(infos, h.PendingIn(t, q)...)
 	}
 	return DecodeAll(t, infos)
 }
 
-// Scheduled returns the scheduled tasks of lane l, by task ID.
+// Scheduled returns the scheduled tasks of lane l, of every shard, by
+// task ID.
 func (h *Harness) Scheduled(t *testing.T, l message.Lane) []*asynq.TaskInfo {
 	t.Helper()
-	infos, err := h.Insp.ListScheduledTasks(h.Queue(l), asynq.PageSize(10_000))
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("list scheduled tasks of %s: %v", l, err)
+	var infos []*asynq.TaskInfo
+	for _, q := range h.Queues(t, l) {
+		got, err := h.Insp.ListScheduledTasks(q, asynq.PageSize(10_000))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("list scheduled tasks of %s: %v", q, err)
+		}
+		infos = append(infos, got...)
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].ID < infos[j].ID })
 	return infos
