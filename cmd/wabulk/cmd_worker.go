@@ -55,13 +55,14 @@ it is in memory only and gone when the worker stops.`, none, nil)
 		}
 		defer app.RunPollers(ctx, pollers)()
 		fields := []zap.Field{zap.Strings("accounts", cfg.ProviderNames()), zap.Int("concurrency", app.WorkerConfig(cfg, log).WithDefaults().Concurrency),
-			zap.Int("queue_shards", cfg.Redis.QueueShards)}
+			zap.Int("queue_shards", cfg.Redis.QueueShards), zap.Int("confirm_replicas", cfg.Redis.Replicas())}
 		if c.Mini != nil {
 			fields = append(fields, zap.String("embedded_redis", c.Mini.Addr()))
 		}
 		hctx, stopHealth := context.WithCancel(ctx)
 		defer stopHealth()
 		go app.NewHealth(c.RDB, cfg.Redis.Prefix, "worker", 0, log).Run(hctx)
+		app.CheckReplicas(ctx, c.RDB, cfg.Redis.Replicas(), log)
 		log.Info("worker started", fields...)
 		return p.Server.Run(ctx)
 	}

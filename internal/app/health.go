@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,5 +82,41 @@ func (h *Health) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// CheckReplicas logs an error for every master with fewer than want
+// replicas connected: with redis.confirm_replicas set, such a master
+// cannot confirm a claim, and no message is sent until it can.
+func CheckReplicas(ctx context.Context, rdb redis.UniversalClient, want int, log *zap.Logger) {
+	if want <= 0 {
+		return
+	}
+	check := func(ctx context.Context, c *redis.Client) error {
+		info, err := c.Info(ctx, "replication").Result()
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, line := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+				n, _ = strconv.Atoi(v)
+			}
+		}
+		if n < want {
+			log.Error("this Redis master has fewer replicas than redis.confirm_replicas: no message is sent until enough confirm its claims; add replicas, or set redis.confirm_replicas lower (0 turns the confirmation off, and a failover may then resend what was in flight)",
+				zap.String("master", c.Options().Addr), zap.Int("replicas", n), zap.Int("confirm_replicas", want))
+		}
+		return nil
+	}
+	var err error
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, check)
+	case *redis.Client:
+		err = check(ctx, c)
+	}
+	if err != nil {
+		log.Warn("could not count the Redis replicas", zap.Error(err))
 	}
 }
