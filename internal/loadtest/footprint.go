@@ -78,8 +78,8 @@ type familyStat struct {
 const familySample = 200
 
 // Footprint measures how much Redis memory wabulk needs per recipient: it
-// imports o.N recipients of a text campaign under a key prefix of its own
-// (no worker running), reads INFO memory's used_memory before and after
+// imports o.N recipients of a text campaign under a key prefix of its own,
+// as long as the default "wabulk:" (no worker running), reads INFO memory's used_memory before and after
 // (bytes per queued recipient), drains the campaign with an in-process
 // worker against the simulator and reads it again (bytes per finished
 // recipient). After each phase it breaks the keys down by family with
@@ -117,7 +117,10 @@ func Footprint(ctx context.Context, o FootprintOptions, out, prog io.Writer) err
 	if v, err := redisVersion(ctx, rdb); err == nil {
 		label += " (" + v + ")"
 	}
-	prefix := "wabulk-fp-" + randHex(4) + ":"
+	prefix, err := footprintPrefix(ctx, rdb)
+	if err != nil {
+		return err
+	}
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
 	const account = "fp"
@@ -210,6 +213,28 @@ func Footprint(ctx context.Context, o FootprintOptions, out, prog io.Writer) err
 		return fmt.Errorf("%d recipients sent twice", d)
 	}
 	return nil
+}
+
+// footprintPrefix is a key prefix of the default's length ("wabulk:"), so
+// that key and queue names (which asynq's task hashes carry) are as long
+// as in production, under which no key exists yet.
+func footprintPrefix(ctx context.Context, rdb redis.UniversalClient) (string, error) {
+	for range 10 {
+		prefix := "fp" + randHex(2) + ":"
+		iter := rdb.Scan(ctx, 0, prefix+"*", 10_000).Iterator()
+		taken := iter.Next(ctx)
+		if err := iter.Err(); err != nil {
+			return "", fmt.Errorf("scan: %w", err)
+		}
+		if taken {
+			continue
+		}
+		if queued, err := rdb.SIsMember(ctx, "asynq:queues", message.QueueName(prefix, message.LaneNormal)).Result(); err != nil || queued {
+			continue
+		}
+		return prefix, nil
+	}
+	return "", errors.New("found no free key prefix of the default's length")
 }
 
 // openWindows records an inbound message from each of the n recipients,
