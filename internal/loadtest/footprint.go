@@ -42,6 +42,9 @@ type footprintReport struct {
 	Recipients int64  `json:"recipients"`
 	Campaign   string `json:"campaign"`
 	Message    string `json:"message"`
+	// HashMaxListpackValue is the server's hash-max-listpack-value ("" when
+	// CONFIG GET is refused): a task hash with a longer field is a hashtable.
+	HashMaxListpackValue string `json:"hash_max_listpack_value,omitempty"`
 	// Queued is used_memory after the import minus before it; Finished is
 	// used_memory after every recipient has an outcome and the queues are
 	// idle, minus the same baseline.
@@ -168,7 +171,8 @@ func Footprint(ctx context.Context, o FootprintOptions, out, prog io.Writer) err
 		return err
 	}
 	rep := &footprintReport{Redis: label, Provider: o.Kind, Recipients: n, Campaign: o.CampaignID, Message: body,
-		QueuedBytes: queued.used - before.used, QueuedPerRecipient: perRecipient(queued.used-before.used, n),
+		HashMaxListpackValue: configValue(ctx, rdb, "hash-max-listpack-value"),
+		QueuedBytes:          queued.used - before.used, QueuedPerRecipient: perRecipient(queued.used-before.used, n),
 		QueuedClientBytes: queued.clients - before.clients}
 	if rep.QueuedFamilies, err = fam.since(ctx, base, n); err != nil {
 		return err
@@ -272,6 +276,16 @@ func cmpErr(first, err error) error {
 }
 
 func perRecipient(bytes, n int64) float64 { return round(float64(bytes) / float64(n)) }
+
+// configValue is a server setting, or "" when CONFIG GET is refused (as
+// managed Redis services may).
+func configValue(ctx context.Context, rdb redis.UniversalClient, name string) string {
+	v, err := rdb.ConfigGet(ctx, name).Result()
+	if err != nil {
+		return ""
+	}
+	return v[name]
+}
 
 // memory is what INFO memory says: used_memory, and of it the normal
 // clients' buffers (mem_clients_normal).
@@ -466,8 +480,12 @@ func commonest(enc map[string]int) string {
 }
 
 func printFootprint(out io.Writer, rep *footprintReport) {
-	fmt.Fprintf(out, "footprint of %d recipients: campaign %s (text %q) on %s, provider %s\n\n",
+	fmt.Fprintf(out, "footprint of %d recipients: campaign %s (text %q) on %s, provider %s\n",
 		rep.Recipients, rep.Campaign, rep.Message, rep.Redis, rep.Provider)
+	if rep.HashMaxListpackValue != "" {
+		fmt.Fprintf(out, "hash-max-listpack-value %s (a hash with a longer field is a hashtable)\n", rep.HashMaxListpackValue)
+	}
+	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tused_memory Δ\tB/recipient\t")
 	fmt.Fprintf(tw, "queued (after the import)\t%d\t%.0f\t\n", rep.QueuedBytes, rep.QueuedPerRecipient)
