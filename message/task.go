@@ -12,6 +12,15 @@ import (
 )
 
 // TypeSend is the asynq task type of a send job: one message, one recipient.
+//
+// A send task comes in two forms. The full form (NewSendTask) carries the
+// whole message as its payload, JSON with a version ("v": 1): API sends,
+// reminders and the messages retry-failed sends again use it. The compact
+// form (NewCompactSendTask), for a campaign's messages, carries nothing:
+// its task ID is the message ID, and the worker renders the message again
+// from its record (recipient, account, the row's values) and its
+// campaign's stored spec. Workers read both, so tasks queued by an older
+// wabulk still send.
 const TypeSend = "wabulk:send"
 
 // payloadVersion is bumped when the payload changes incompatibly.
@@ -35,6 +44,27 @@ func NewSendTask(m *Message, opts ...asynq.Option) (*asynq.Task, error) {
 	return asynq.NewTask(TypeSend, b, opts...), nil
 }
 
+// NewCompactSendTask returns the compact send task of campaign message id:
+// an empty payload, and id as its task ID (asynq.TaskID(id), after opts).
+// It is what keeps a campaign's queued tasks small: asynq keeps each task
+// as a Redis hash whose "msg" field is the encoded task, and while no
+// field is longer than hash-max-listpack-value (64 bytes by default) the
+// hash is a listpack of about 260 bytes instead of a hashtable of 520 or
+// more. With no payload, "msg" is the task ID plus 37 bytes on lane
+// normal under the default prefix (type, queue name, retry limit,
+// timeout): an id of up to 27 bytes (a campaign id of up to 13 characters
+// with a 12-digit number) fits.
+func NewCompactSendTask(id string, opts ...asynq.Option) (*asynq.Task, error) {
+	if id == "" {
+		return nil, errors.New("compact send task: message id is required")
+	}
+	return asynq.NewTask(TypeSend, nil, append(opts[:len(opts):len(opts)], asynq.TaskID(id))...), nil
+}
+
+// IsCompactSendTask reports whether payload is a compact send task's: the
+// message is rendered from its record and campaign, not decoded.
+func IsCompactSendTask(payload []byte) bool { return len(payload) == 0 }
+
 // PayloadError says why a payload cannot be used. ID is set when the payload
 // named a message, so its record can be marked invalid.
 type PayloadError struct {
@@ -51,9 +81,14 @@ func (e *PayloadError) Error() string {
 
 func (e *PayloadError) Unwrap() error { return e.Err }
 
-// DecodeSendTask reads a send task's payload. Every failure is a
-// *PayloadError: the payload will never become valid by retrying.
+// DecodeSendTask reads a full send task's payload. Every failure is a
+// *PayloadError: the payload will never become valid by retrying. A
+// compact task's (empty) payload is one too: its message is rendered from
+// its record, not decoded (IsCompactSendTask).
 func DecodeSendTask(b []byte) (*Message, error) {
+	if IsCompactSendTask(b) {
+		return nil, &PayloadError{Err: errors.New("compact send task: its message is rendered from its record and campaign, not decoded")}
+	}
 	var p sendPayload
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, &PayloadError{Err: fmt.Errorf("not JSON: %w", err)}

@@ -105,6 +105,27 @@ func TestSendTaskPayloadIsVersioned(t *testing.T) {
 	}
 }
 
+func TestCompactSendTask(t *testing.T) {
+	t.Parallel()
+	task, err := message.NewCompactSendTask("spring-sale:+255712345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Type() != message.TypeSend || len(task.Payload()) != 0 || !message.IsCompactSendTask(task.Payload()) {
+		t.Errorf("compact task type %q payload %q, want %q and no payload", task.Type(), task.Payload(), message.TypeSend)
+	}
+	full, err := message.NewSendTask(new(validMessage()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if message.IsCompactSendTask(full.Payload()) {
+		t.Error("a full task reads as compact")
+	}
+	if task, err := message.NewCompactSendTask(""); err == nil {
+		t.Errorf("NewCompactSendTask without an id = %v, want an error", task)
+	}
+}
+
 func TestDecodeSendTaskErrors(t *testing.T) {
 	t.Parallel()
 	valid := validMessage()
@@ -134,7 +155,7 @@ func TestDecodeSendTaskErrors(t *testing.T) {
 		errText string
 	}{
 		{"not JSON", []byte("not json"), "", "not JSON"},
-		{"empty", nil, "", "not JSON"},
+		{"empty (a compact task's)", nil, "", "compact send task"},
 		{"JSON array", []byte(`[1,2]`), "", "not JSON"},
 		{"wrong version", payload(func(p map[string]any) { p["v"] = 2 }), valid.ID, "payload version 2"},
 		{"no version", payload(func(p map[string]any) { delete(p, "v") }), valid.ID, "payload version 0"},

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/producer/producertest"
@@ -19,10 +17,6 @@ var t0 = producertest.T0
 type harness = producertest.Harness
 
 func newHarness(t *testing.T) *harness { return producertest.New(t) }
-
-func decodeAll(t *testing.T, infos []*asynq.TaskInfo) []*message.Message {
-	return producertest.DecodeAll(t, infos)
-}
 
 func at(t time.Time) func() time.Time { return func() time.Time { return t } }
 

@@ -414,7 +414,7 @@ func TestSendAtSchedulesTasksAndTTLCountsFromIt(t *testing.T) {
 	if len(infos) != 2 {
 		t.Fatalf("%d scheduled tasks, want 2", len(infos))
 	}
-	for _, m := range decodeAll(t, infos) {
+	for _, m := range h.DecodeAll(t, infos) {
 		if !m.ExpiresAt.Equal(sendAt.Add(2*time.Hour)) || !m.CreatedAt.Equal(t0) {
 			t.Errorf("message %s created %v expires %v; want %v and send_at + ttl", m.ID, m.CreatedAt, m.ExpiresAt, t0)
 		}

@@ -86,6 +86,15 @@ type Options struct {
 	Rejects io.Writer
 	// Progress, when set, is called after every batch and at the end.
 	Progress func(Progress)
+	// FullTasks makes every send task carry its whole message
+	// (message.NewSendTask) instead of the compact form, whose task holds
+	// only the message ID and which workers render again from the record
+	// and the campaign's stored spec (message.NewCompactSendTask). The
+	// compact form keeps a queued recipient's asynq task at about half the
+	// Redis memory; the full form saves the worker a record read and, once
+	// per campaign, a spec read before the first guard (reminders use it:
+	// each occurrence is a new campaign on lane high). Defaults to false.
+	FullTasks bool
 }
 
 // Progress counts an import's rows so far. Every row read ends in exactly
@@ -353,7 +362,7 @@ func (imp *importRun) add(r *row) error {
 	}
 	now := imp.p.cfg.Now()
 	m := imp.spec.newMessage(to, rendered, now)
-	m.ExpiresAt = imp.expiresAt(now)
+	m.ExpiresAt = imp.spec.expiresAt(now)
 	// Message.Validate is what NewSendTask checks: a row that passes here
 	// never fails later and stops the import.
 	if err := m.Validate(); err != nil {
@@ -379,15 +388,16 @@ func (s *Spec) newMessage(to string, rendered body, now time.Time) message.Messa
 	}
 }
 
-// expiresAt is when a message created at created stops being worth
-// sending: TTL after the send time. A message already expired at import is
-// still imported; the worker records it expired, so it has an outcome.
-func (imp *importRun) expiresAt(created time.Time) time.Time {
+// expiresAt is when a message of the (normalized) campaign created at
+// created stops being worth sending: TTL after the send time. A message
+// already expired at import is still imported; the worker records it
+// expired, so it has an outcome.
+func (s *Spec) expiresAt(created time.Time) time.Time {
 	base := created
-	if !imp.spec.SendAt.IsZero() {
-		base = imp.spec.SendAt
+	if !s.SendAt.IsZero() {
+		base = s.SendAt
 	}
-	return base.Add(time.Duration(imp.spec.TTL))
+	return base.Add(time.Duration(s.TTL))
 }
 
 func (imp *importRun) reject(r *row, reason string) error {
@@ -534,7 +544,7 @@ func (imp *importRun) keepCreation(ctx context.Context, jobs []job, requeue []in
 		}
 		m := jobs[requeue[i]].msg
 		m.CreatedAt = rec.CreatedAt
-		m.ExpiresAt = imp.expiresAt(rec.CreatedAt)
+		m.ExpiresAt = imp.spec.expiresAt(rec.CreatedAt)
 	}
 	return nil
 }
@@ -585,10 +595,20 @@ func (imp *importRun) enqueue(ctx context.Context, jobs []job) (accepted, requeu
 // enqueueOne enqueues m's send task; fresh is false when the task was
 // already there.
 func (imp *importRun) enqueueOne(ctx context.Context, m *message.Message) (fresh bool, err error) {
-	opts := make([]asynq.Option, 0, len(imp.taskOpts)+2)
-	opts = append(opts, imp.taskOpts...)
-	opts = append(opts, imp.p.queue(imp.lane, m.ID), asynq.TaskID(m.ID))
-	task, err := message.NewSendTask(m, opts...)
+	var task *asynq.Task
+	if imp.opt.FullTasks {
+		opts := make([]asynq.Option, 0, len(imp.taskOpts)+2)
+		opts = append(opts, imp.taskOpts...)
+		opts = append(opts, imp.p.queue(imp.lane, m.ID), asynq.TaskID(m.ID))
+		task, err = message.NewSendTask(m, opts...)
+	} else {
+		// m was validated when its row was read, and its record holds what
+		// renders it again: the row's values, with the campaign's spec.
+		opts := make([]asynq.Option, 0, len(imp.taskOpts)+1)
+		opts = append(opts, imp.taskOpts...)
+		opts = append(opts, imp.p.queue(imp.lane, m.ID))
+		task, err = message.NewCompactSendTask(m.ID, opts...)
+	}
 	if err != nil {
 		return false, fmt.Errorf("build task of %s: %w", m.ID, err)
 	}

@@ -2,7 +2,6 @@ package producer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -109,20 +108,11 @@ func (p *Producer) RetryFailed(ctx context.Context, campaignID string) (RetryRes
 	if state.State == store.CampaignCancelled {
 		return res, fmt.Errorf("campaign %s: %w: nothing of it is sent again", campaignID, store.ErrCampaignCancelled)
 	}
-	var spec Spec
-	if err := json.Unmarshal(c.Spec, &spec); err != nil {
-		return res, fmt.Errorf("campaign %s: read its stored spec: %w", campaignID, err)
-	}
-	if err := spec.Validate(); err != nil {
-		return res, fmt.Errorf("campaign %s: its stored spec cannot be used: %w", campaignID, err)
-	}
-	s := spec.normalized()
-	tmpl, err := compileTemplate(&body{Message: s.Message, Fallback: s.FallbackTemplate})
+	cm, err := NewCampaignMessages(c)
 	if err != nil {
-		return res, fmt.Errorf("campaign %s: message: %w", campaignID, err)
+		return res, err
 	}
-	lane, _ := message.ParseLane(s.Priority)
-	r := &retryRun{p: p, spec: &s, tmpl: tmpl, res: &res, lane: lane,
+	r := &retryRun{p: p, spec: &cm.spec, msgs: cm, res: &res, lane: cm.lane,
 		opts: []asynq.Option{asynq.MaxRetry(message.TaskMaxRetry)}}
 	err = p.st.EachMember(ctx, campaignID, p.cfg.BatchSize, func(recs []*store.Record) error {
 		if err := ctx.Err(); err != nil {
@@ -137,7 +127,7 @@ func (p *Producer) RetryFailed(ctx context.Context, campaignID string) (RetryRes
 type retryRun struct {
 	p    *Producer
 	spec *Spec
-	tmpl *template
+	msgs *CampaignMessages
 	lane message.Lane
 	opts []asynq.Option // all but the queue (the message's shard) and the task ID
 	res  *RetryResult
@@ -225,26 +215,15 @@ func (r *retryRun) page(ctx context.Context, recs []*store.Record) error {
 // render builds rec's message again from the spec and its stored values,
 // with a TTL counted from now (or from send_at, if that is still ahead).
 func (r *retryRun) render(rec *store.Record, now time.Time) (message.Message, error) {
-	vals := rec.Values
-	if vals == nil && len(r.tmpl.cols) == 0 {
-		vals = []string{} // a message without placeholders needs none
-	}
-	if vals == nil || len(vals) != len(r.tmpl.cols) {
-		return message.Message{}, errors.New("no stored values")
-	}
-	b, err := r.tmpl.render(vals)
+	m, err := r.msgs.render(rec, now)
 	if err != nil {
 		return message.Message{}, err
 	}
-	m := r.spec.newMessage(rec.To, b, now)
 	base := now
 	if r.spec.SendAt.After(now) {
 		base = r.spec.SendAt
 	}
 	m.ExpiresAt = base.Add(time.Duration(r.spec.TTL))
-	if m.ID != rec.ID {
-		return message.Message{}, fmt.Errorf("record %s does not belong to campaign %s", rec.ID, r.spec.ID)
-	}
 	return m, m.Validate()
 }
 

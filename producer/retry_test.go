@@ -118,8 +118,11 @@ func TestRetryFailedResendsOnlyRetryableFailuresAndExpired(t *testing.T) {
 		}
 		return csvOf(m)
 	}
-	// Two days ago: these rows were already past their TTL at import.
-	old := e.Producer(producer.Config{Now: func() time.Time { return time.Now().Add(-48 * time.Hour) }})
+	// Two days ago: these rows were already past their TTL at import (their
+	// records were created then; a compact task's TTL counts from it).
+	twoDaysAgo := func() time.Time { return time.Now().Add(-48 * time.Hour) }
+	old := producer.New(store.New(e.R.Client, store.Config{Prefix: e.R.Prefix, Now: twoDaysAgo}), e.Client,
+		producer.Config{Prefix: e.R.Prefix, Now: twoDaysAgo})
 	if _, err := old.Import(bg, spec, strings.NewReader(rows(expired...)), producer.Options{}); err != nil {
 		t.Fatal(err)
 	}

@@ -396,7 +396,9 @@ func (r *Reminders) Expand(ctx context.Context, id string, fire time.Time) (Occu
 	defer f.Close()
 	rej := &rejectLog{max: 5}
 	start := time.Now()
-	res, err := r.prod.Import(ctx, &spec, f, producer.Options{Format: j.Format, Rejects: rej})
+	// Full tasks: a reminder on lane high goes without first reading its
+	// record and, each occurrence being a new campaign, its spec.
+	res, err := r.prod.Import(ctx, &spec, f, producer.Options{Format: j.Format, Rejects: rej, FullTasks: true})
 	occ.Result, occ.Rejects = res, rej.lines()
 	log := r.log.With(zap.String("job", id), zap.String("campaign", occ.Campaign))
 	if err != nil {

@@ -20,6 +20,10 @@ type campaigns struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedCampaign
+
+	// specs are the parsed specs compact send tasks are rendered from
+	// (rebuild.go).
+	specs specCache
 }
 
 type cachedCampaign struct {

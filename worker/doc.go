@@ -4,7 +4,11 @@
 //
 // The send handler reads top to bottom as its guards:
 //
-//	decode payload      → bad payload: record invalid, task archived with the reason
+//	decode payload      → a compact task (a campaign's message) is rendered
+//	                      again from its record and its campaign's spec;
+//	                      bad payload, or a compact task whose record or
+//	                      campaign is missing: record invalid (when there
+//	                      is one), task archived with the reason
 //	TTL                 → expired, never sent
 //	quiet hours         → deferred (no attempt) until the window ends at the
 //	                      recipient's local time, or expired if the TTL ends first
@@ -22,7 +26,9 @@
 //
 // The guards before the claim settle a message only while its record is
 // queued, so they can run before the record is read: reading and claiming
-// are one Redis round trip.
+// are one Redis round trip. A compact task reads the record once more, to
+// render its message (the campaign's parsed spec is kept per campaign ID:
+// specs never change once saved).
 //
 // A campaign's state is a guard too: a paused campaign's messages wait
 // (no attempt burned) and a cancelled one's end cancelled; the claim checks

@@ -57,9 +57,12 @@ func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider,
 
 // ProcessTask runs the guards in order; see the package doc.
 func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	m, err := message.DecodeSendTask(t.Payload())
-	if err != nil {
+	m, err := s.decode(ctx, t)
+	switch {
+	case message.IsPayloadError(err):
 		return s.rejectPayload(ctx, err)
+	case err != nil:
+		return err // Redis trouble reading a compact task's record: try again
 	}
 	ref := store.Ref{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account}
 	log := s.log.With(zap.String("message", m.ID), zap.String("account", m.Account))

@@ -19,7 +19,7 @@ import (
 func loadtestCmd() *cobra.Command {
 	var o loadtest.PipelineOptions
 	var quiet bool
-	c := command("loadtest", "benchmarks: pipeline vs bare asynq; fleet, webhooks, lanes, scheduled", `
+	c := command("loadtest", "benchmarks: pipeline vs bare asynq; fleet, webhooks, lanes, scheduled, footprint", `
 Measures the whole pipeline in one process: generates N recipients, imports
 them (records + asynq tasks) while a worker sends them to the simulator, and
 prints one JSON summary: enqueue/s, sent/s, p50/p99 end-to-end latency
@@ -35,8 +35,9 @@ format (tujenge by default).
 
 The other benchmarks are subcommands: fleet (worker processes against a
 provider's limit), webhooks (callback ingest), lanes (reminders during a
-campaign), scheduled (send_at lateness). Each exits non-zero when a
-recipient was lost or sent twice.`, none, nil)
+campaign), scheduled (send_at lateness), footprint (Redis memory per
+queued and per finished recipient). Each exits non-zero when a recipient
+was lost or sent twice.`, none, nil)
 	fs := c.Flags()
 	commonLoadFlags(fs, &o.Kind, &o.RedisURL, &o.N, &o.Concurrency, &o.Timeout, &quiet, "recipients", "worker concurrency")
 	fs.DurationVar(&o.Latency, "latency", 0, "simulated provider latency")
@@ -62,7 +63,7 @@ recipient was lost or sent twice.`, none, nil)
 		}
 		return loadtest.Pipeline(cmd.Context(), o, cmd.OutOrStdout(), progress(cmd, quiet))
 	}
-	c.AddCommand(fleetCmd(), webhooksLoadCmd(), lanesCmd(), scheduledCmd())
+	c.AddCommand(fleetCmd(), webhooksLoadCmd(), lanesCmd(), scheduledCmd(), footprintCmd())
 	return c
 }
 

@@ -10,6 +10,8 @@
 //   - Webhooks: serve's webhook receiver against an HTTP floor and a bare
 //     enqueue;
 //   - Lanes: reminders on lane high while a campaign drains;
+//   - Footprint: Redis memory per queued and per finished recipient
+//     (INFO memory before and after, MEMORY USAGE by key family);
 //   - Scheduled: how late send_at messages go out, against asynq ProcessAt.
 //
 // InProcess assembles a simulator and a pipeline in one process for them.

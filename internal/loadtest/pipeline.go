@@ -301,17 +301,21 @@ func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
 			_ = insp.DeleteQueue(q, true)
 		}
 	}
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 1000 {
-			rdb.Del(ctx, batch...)
-			batch = batch[:0]
+	// asynq's own keys of those queues (asynq:{prefix…}:…) too: the
+	// daily processed/failed counters outlive DeleteQueue.
+	for _, pattern := range []string{prefix + "*", "asynq:{" + prefix + "*"} {
+		iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
+		var batch []string
+		for iter.Next(ctx) {
+			batch = append(batch, iter.Val())
+			if len(batch) == 1000 {
+				rdb.Del(ctx, batch...)
+				batch = batch[:0]
+			}
 		}
-	}
-	if len(batch) > 0 {
-		rdb.Del(ctx, batch...)
+		if len(batch) > 0 {
+			rdb.Del(ctx, batch...)
+		}
 	}
 }
 

@@ -13,12 +13,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/producer/httpapi"
 	"github.com/wabulk/wabulk/producer/producertest"
@@ -31,10 +29,6 @@ var t0 = producertest.T0
 type harness = producertest.Harness
 
 func newHarness(t *testing.T) *harness { return producertest.New(t) }
-
-func decodeAll(t *testing.T, infos []*asynq.TaskInfo) []*message.Message {
-	return producertest.DecodeAll(t, infos)
-}
 
 func must(t *testing.T, err error) {
 	t.Helper()

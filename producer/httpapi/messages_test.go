@@ -175,7 +175,7 @@ func TestSendAtSchedulesTheTask(t *testing.T) {
 	if len(infos) != 1 || infos[0].ID != "api:reminder-1" || infos[0].State != asynq.TaskStateScheduled || !infos[0].NextProcessAt.Equal(sendAt) {
 		t.Fatalf("scheduled tasks %+v, want api:reminder-1 at %v", infos, sendAt)
 	}
-	m := decodeAll(t, infos)[0]
+	m := a.h.DecodeAll(t, infos)[0]
 	if !m.ExpiresAt.Equal(sendAt.Add(30 * time.Minute)) {
 		t.Errorf("task expires %v, want 30m after send_at", m.ExpiresAt)
 	}

@@ -6,6 +6,7 @@
 package producertest
 
 import (
+	"context"
 	"errors"
 	"sort"
 	"testing"
@@ -102,7 +103,7 @@ func (h *Harness) Pending(t *testing.T, l message.Lane) []*message.Message {
 	for _, q := range h.Queues(t, l) {
 		infos = append(infos, h.PendingIn(t, q)...)
 	}
-	return DecodeAll(t, infos)
+	return h.DecodeAll(t, infos)
 }
 
 // Scheduled returns the scheduled tasks of lane l, of every shard, by
@@ -125,15 +126,17 @@ func (h *Harness) Scheduled(t *testing.T, l message.Lane) []*asynq.TaskInfo {
 }
 
 // DecodeAll decodes send tasks, checking that each task's id is its
-// message's and that it carries message.TaskMaxRetry, sorted by ID.
-func DecodeAll(t *testing.T, infos []*asynq.TaskInfo) []*message.Message {
+// message's and that it carries message.TaskMaxRetry, sorted by ID. A
+// compact task's message is rendered from its record and campaign, as a
+// worker renders it.
+func (h *Harness) DecodeAll(t *testing.T, infos []*asynq.TaskInfo) []*message.Message {
 	t.Helper()
 	out := make([]*message.Message, 0, len(infos))
 	for _, ti := range infos {
 		if ti.Type != message.TypeSend {
 			t.Fatalf("task %s has type %q", ti.ID, ti.Type)
 		}
-		m, err := message.DecodeSendTask(ti.Payload)
+		m, err := h.decode(ti)
 		if err != nil {
 			t.Fatalf("decode task %s: %v", ti.ID, err)
 		}
@@ -147,4 +150,25 @@ func DecodeAll(t *testing.T, infos []*asynq.TaskInfo) []*message.Message {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// decode reads a full task's payload, or renders a compact task's message
+// from its record and campaign.
+func (h *Harness) decode(ti *asynq.TaskInfo) (*message.Message, error) {
+	if !message.IsCompactSendTask(ti.Payload) {
+		return message.DecodeSendTask(ti.Payload)
+	}
+	rec, err := h.St.Get(context.Background(), ti.ID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.St.Campaign(context.Background(), rec.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := producer.NewCampaignMessages(c)
+	if err != nil {
+		return nil, err
+	}
+	return cm.Queued(rec)
 }
