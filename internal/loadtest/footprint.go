@@ -356,9 +356,9 @@ func (f *families) family(key string) string {
 	segs := strings.Split(key, ":")
 	for i, s := range segs {
 		switch {
-		case s == f.campaign:
+		case s == f.campaign || s == "{"+f.campaign+"}":
 			segs[i] = "{campaign}"
-		case s == f.account:
+		case s == f.account || s == "{"+f.account+"}":
 			segs[i] = "{account}"
 		case strings.ContainsAny(s, "+0123456789"):
 			segs[i] = "*"
