@@ -45,6 +45,9 @@ bench-limits: build ## 3 worker processes on a real Redis hold a provider's rate
 	./$(BIN) loadtest fleet --workers 3 --redis $(REDIS_URL) --rate 80 -n 2400 --concurrency 20
 	./$(BIN) loadtest fleet --workers 3 --redis $(REDIS_URL) --rate 500 -n 25000 --concurrency 50 --outage 30s --outage-after 5s
 
+bench-failover: build ## 3 workers on one node vs a Cluster (200k), then a Sentinel and a Cluster failover mid-campaign (50k): scripts/failover-bench.sh
+	WABULK_BIN=$(BIN) scripts/failover-bench.sh
+
 loadtest-webhooks: build ## webhook ingest vs an HTTP floor on a real Redis (REDIS_URL): signed Meta receipts at concurrency 16, then saturated at 64
 	./$(BIN) loadtest webhooks --provider meta -n 50000 --concurrency 16 --bare --redis $(REDIS_URL)
 	./$(BIN) loadtest webhooks --provider meta -n 50000 --concurrency 64 --bare --redis $(REDIS_URL)
@@ -61,4 +64,4 @@ loadtest-lanes: build ## reminders (lane high) during a 100k campaign at 1000/s 
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
 
-.PHONY: help build demo test lint bench bench-limits loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean
+.PHONY: help build demo test lint bench bench-limits bench-failover loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean

@@ -95,9 +95,18 @@ Starts --workers real "wabulk worker" processes sharing the Redis --redis
 names and a simulated provider that enforces --rate itself (answering its
 rate-limit error beyond it), imports -n recipients, and prints how exactly
 the fleet held the limit: achieved rate / limit, the busiest one-second
-window (goal ≤ rate + burst), the provider's 429s (goal 0), lost and
-duplicates. --outage 30s makes the provider fail every send for that long
-(--outage-after into the run): no message may end failed.`, none, nil)
+window (goal ≤ rate + burst), the provider's 429s (goal 0), the sends the
+provider took, duplicates (a recipient taken twice), lost (a recipient
+never taken and without an outcome), the outcome table read from the
+records, and the run's keys on each Redis master (a Cluster's spread).
+--outage 30s makes the provider fail every send for that long
+(--outage-after into the run): no message may end failed.
+
+--failover-cmd runs a shell command --failover-after the import, e.g.
+"scripts/redis-modes.sh failover-sentinel" or "... failover-cluster", and
+reports how long sending stalled (the longest gap between consecutive sends
+at the provider) and when it resumed. --redis takes every form:
+redis://, redis+sentinel://, redis+cluster://.`, none, nil)
 	fs := c.Flags()
 	commonLoadFlags(fs, &o.Kind, &o.RedisURL, &o.N, &o.Concurrency, &o.Timeout, &o.Quiet, "recipients", "each worker's concurrency")
 	fs.Lookup("redis").Usage = "the Redis URL the worker processes share (required)"
@@ -106,6 +115,9 @@ duplicates. --outage 30s makes the provider fail every send for that long
 	fs.IntVar(&o.Burst, "burst", 0, "the account's (and the provider's) burst (default rate/20)")
 	fs.DurationVar(&o.Outage, "outage", 0, "the provider fails every send for this long (e.g. 30s)")
 	fs.DurationVar(&o.OutageAfter, "outage-after", 5*time.Second, "when the outage starts, after the import")
+	fs.StringVar(&o.FailoverCmd, "failover-cmd", "", `a shell command that fails the Redis over mid-campaign (e.g. "scripts/redis-modes.sh failover-sentinel")`)
+	fs.DurationVar(&o.FailoverAfter, "failover-after", 4*time.Second, "when --failover-cmd runs, after the import")
+	fs.StringVar(&o.LogDir, "logs", "", "keep the worker processes' logs in this directory (worker-N.log)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		switch {
 		case o.Rate <= 0:

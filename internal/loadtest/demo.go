@@ -207,39 +207,43 @@ func importFile(ctx context.Context, pr *producer.Producer, spec *producer.Spec,
 }
 
 // watch shows the campaigns draining until every message has an outcome.
+// Reads that fail (a Redis failover) are retried for watchReadGrace.
 func watch(ctx context.Context, st *store.Store, ids []string, total int64, timeout time.Duration, errOut io.Writer) error {
 	bar := term.NewProgress(errOut)
 	defer bar.Done()
 	deadline := time.Now().Add(timeout)
 	t0 := time.Now()
 	base := int64(-1) // accepted before watching began
+	var failingSince time.Time
+	var done int64 // the last outcomes read
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		var done, taken int64
-		for _, id := range ids {
-			c, err := st.CampaignCounts(ctx, id)
-			if err != nil {
-				return err
+		d, taken, err := progressOf(ctx, st, ids)
+		switch {
+		case err != nil && failingSince.IsZero():
+			failingSince = time.Now()
+		case err == nil:
+			failingSince = time.Time{}
+		}
+		if err != nil && time.Since(failingSince) > watchReadGrace {
+			bar.Done()
+			return fmt.Errorf("campaign counts unreadable for %v: %w", watchReadGrace, err)
+		}
+		if err == nil {
+			done = d
+			if base < 0 {
+				base = taken
 			}
-			done += c.Outcomes()
-			for s, n := range c {
-				if s.ProviderTook() {
-					taken += n
-				}
+			finished := done >= total
+			extra := ""
+			if el := time.Since(t0); el > time.Second {
+				extra = fmt.Sprintf("%.0f msg/s accepted", float64(taken-base)/el.Seconds())
 			}
-		}
-		if base < 0 {
-			base = taken
-		}
-		finished := done >= total
-		extra := ""
-		if el := time.Since(t0); el > time.Second {
-			extra = fmt.Sprintf("%.0f msg/s accepted", float64(taken-base)/el.Seconds())
-		}
-		bar.Update("sending", done, total, extra, finished)
-		if finished {
-			return nil
+			bar.Update("sending", done, total, extra, finished)
+			if finished {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			bar.Done()
@@ -251,6 +255,28 @@ func watch(ctx context.Context, st *store.Store, ids []string, total int64, time
 		case <-tick.C:
 		}
 	}
+}
+
+// watchReadGrace is how long watch keeps polling through failing reads: a
+// Redis failover (Sentinel or Cluster) fails them for a few seconds.
+const watchReadGrace = 30 * time.Second
+
+// progressOf sums the campaigns' outcomes (done) and the messages a
+// provider took (taken).
+func progressOf(ctx context.Context, st *store.Store, ids []string) (done, taken int64, err error) {
+	for _, id := range ids {
+		c, err := st.CampaignCounts(ctx, id)
+		if err != nil {
+			return 0, 0, err
+		}
+		done += c.Outcomes()
+		for s, n := range c {
+			if s.ProviderTook() {
+				taken += n
+			}
+		}
+	}
+	return done, taken, nil
 }
 
 // tzMobilePrefixes are Tanzanian mobile ranges phonenumbers accepts.

@@ -5,8 +5,9 @@
 //
 //   - Pipeline: import and send N recipients in one process, against bare
 //     asynq with a no-op handler;
-//   - Fleet: real `wabulk worker` processes on one Redis against a
-//     simulated provider enforcing its rate limit (and an outage);
+//   - Fleet: real `wabulk worker` processes on one Redis (one node,
+//     Sentinel or Cluster) against a simulated provider enforcing its rate
+//     limit (and an outage, or a Redis failover mid-campaign);
 //   - Webhooks: serve's webhook receiver against an HTTP floor and a bare
 //     enqueue;
 //   - Lanes: reminders on lane high while a campaign drains;

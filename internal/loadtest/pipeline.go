@@ -292,33 +292,6 @@ func loadRedis(ctx context.Context, url string) (redis.UniversalClient, string, 
 	return cn.RDB, "redis " + config.RedactURL(url), cn.Close, nil
 }
 
-// cleanup removes a loadtest's keys and queues from a shared Redis.
-func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
-	insp := asynq.NewInspectorFromRedisClient(rdb)
-	queues, _ := insp.Queues()
-	for _, q := range queues {
-		if len(q) >= len(prefix) && q[:len(prefix)] == prefix {
-			_ = insp.DeleteQueue(q, true)
-		}
-	}
-	// asynq's own keys of those queues (asynq:{prefix…}:…) too: the
-	// daily processed/failed counters outlive DeleteQueue.
-	for _, pattern := range []string{prefix + "*", "asynq:{" + prefix + "*"} {
-		iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-		var batch []string
-		for iter.Next(ctx) {
-			batch = append(batch, iter.Val())
-			if len(batch) == 1000 {
-				rdb.Del(ctx, batch...)
-				batch = batch[:0]
-			}
-		}
-		if len(batch) > 0 {
-			rdb.Del(ctx, batch...)
-		}
-	}
-}
-
 func percentile(v []float64, q float64) float64 {
 	if len(v) == 0 {
 		return 0

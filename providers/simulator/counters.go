@@ -1,7 +1,9 @@
 package simulator
 
 import (
+	"cmp"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,7 +41,24 @@ type Stats struct {
 	// FirstAccept and LastAccept bound the accepted sends; zero when none.
 	FirstAccept time.Time `json:"first_accept,omitzero"`
 	LastAccept  time.Time `json:"last_accept,omitzero"`
+	// Gaps are the longest pauses between two consecutive accepts (at most
+	// MaxGaps, longest first): when and how long sending stalled (a Redis
+	// failover, an outage, tasks waiting to be recovered).
+	Gaps []Gap `json:"gaps,omitempty"`
 }
+
+// MaxGaps is how many of the longest gaps Stats keeps.
+const MaxGaps = 5
+
+// Gap is a pause between two consecutive accepts: From is the accept
+// before it, To the one that ended it.
+type Gap struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Len is how long the gap lasted.
+func (g Gap) Len() time.Duration { return g.To.Sub(g.From) }
 
 // AcceptRate is the accepted sends per second between the first and the
 // last accept; 0 with fewer than two.
@@ -51,11 +70,13 @@ func (s Stats) AcceptRate() float64 {
 	return float64(s.Accepted-1) / span
 }
 
-// timeline counts accepts in 100 ms buckets, for PeakPerSecond.
+// timeline counts accepts in 100 ms buckets, for PeakPerSecond, and
+// keeps the longest gaps between consecutive accepts.
 type timeline struct {
 	mu          sync.Mutex
 	buckets     map[int64]int64
 	first, last time.Time
+	gaps        []Gap // longest first, at most MaxGaps
 }
 
 func (t *timeline) add(now time.Time) {
@@ -69,14 +90,31 @@ func (t *timeline) add(now time.Time) {
 		t.first = now
 	}
 	if now.After(t.last) {
+		if !t.last.IsZero() {
+			t.addGap(Gap{From: t.last, To: now})
+		}
 		t.last = now
 	}
 }
 
-// peak is the largest sum over ten consecutive buckets.
-func (t *timeline) peak() (peak int64, first, last time.Time) {
+// addGap keeps g if it is among the MaxGaps longest.
+func (t *timeline) addGap(g Gap) {
+	if len(t.gaps) == MaxGaps && g.Len() <= t.gaps[MaxGaps-1].Len() {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(t.gaps, g, func(a, b Gap) int { return cmp.Compare(b.Len(), a.Len()) })
+	t.gaps = slices.Insert(t.gaps, i, g)
+	if len(t.gaps) > MaxGaps {
+		t.gaps = t.gaps[:MaxGaps]
+	}
+}
+
+// peak is the largest sum over ten consecutive buckets; gaps a copy of
+// the longest gaps.
+func (t *timeline) peak() (peak int64, first, last time.Time, gaps []Gap) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	gaps = slices.Clone(t.gaps)
 	for b := range t.buckets {
 		var sum int64
 		for i := int64(0); i < 10; i++ {
@@ -84,12 +122,12 @@ func (t *timeline) peak() (peak int64, first, last time.Time) {
 		}
 		peak = max(peak, sum)
 	}
-	return peak, t.first, t.last
+	return peak, t.first, t.last, gaps
 }
 
 func (t *timeline) reset() {
 	t.mu.Lock()
-	t.buckets, t.first, t.last = nil, time.Time{}, time.Time{}
+	t.buckets, t.first, t.last, t.gaps = nil, time.Time{}, time.Time{}, nil
 	t.mu.Unlock()
 }
 
@@ -128,7 +166,7 @@ func (c *counters) snapshot() Stats {
 		CallbackErrors:   c.callbackErrors.Load(),
 		CallbacksDropped: c.callbacksDropped.Load(),
 	}
-	st.PeakPerSecond, st.FirstAccept, st.LastAccept = c.timeline.peak()
+	st.PeakPerSecond, st.FirstAccept, st.LastAccept, st.Gaps = c.timeline.peak()
 	c.byCode.Range(func(k, v any) bool {
 		if n := v.(*atomic.Int64).Load(); n > 0 {
 			st.ByCode[strconv.Itoa(k.(int))] = n

@@ -13,9 +13,9 @@ import (
 
 const testKey = "test-key"
 
-// ignoreTimeline leaves the accept timeline (peak, first, last) out of
+// ignoreTimeline leaves the accept timeline (peak, first, last, gaps) out of
 // Stats comparisons that are about counts; timeline_test.go checks it.
-var ignoreTimeline = cmpopts.IgnoreFields(Stats{}, "PeakPerSecond", "FirstAccept", "LastAccept")
+var ignoreTimeline = cmpopts.IgnoreFields(Stats{}, "PeakPerSecond", "FirstAccept", "LastAccept", "Gaps")
 
 // newSim starts s behind a real HTTP server and returns it with its URL.
 func newSim(t testing.TB, cfg Config) (*Simulator, string) {

@@ -4,11 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/wabulk/wabulk/internal/sharedtest"
 )
 
 // PeakPerSecond is a sliding one-second window: a burst straddling a
-// second boundary counts whole.
+// second boundary counts whole. Gaps are the longest pauses between
+// consecutive accepts.
 func TestPeakPerSecondSlides(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
@@ -36,9 +39,42 @@ func TestPeakPerSecondSlides(t *testing.T) {
 	if r := st.AcceptRate(); r < 6.6 || r > 6.7 {
 		t.Errorf("AcceptRate = %v, want 8 accepts over 1.2 s ≈ 6.67", r)
 	}
+	// The stalls, longest first: 0.5 s → 1.2 s, then 0 → 0.5 s (accepts
+	// at the same instant leave no gap).
+	wantGaps := []Gap{{From: t0.Add(500 * time.Millisecond), To: t0.Add(1200 * time.Millisecond)}, {From: t0, To: t0.Add(500 * time.Millisecond)}}
+	if diff := cmp.Diff(wantGaps, st.Gaps); diff != "" {
+		t.Errorf("gaps (-want +got):\n%s", diff)
+	}
 	s.Reset()
-	if st := s.Stats(); st.PeakPerSecond != 0 || !st.FirstAccept.IsZero() {
+	if st := s.Stats(); st.PeakPerSecond != 0 || !st.FirstAccept.IsZero() || st.Gaps != nil {
 		t.Errorf("after Reset: %+v", st)
+	}
+}
+
+// The timeline keeps the MaxGaps longest gaps, longest first, whatever
+// order they come in.
+func TestGapsKeepsTheLongest(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	var tl timeline
+	at := t0
+	tl.add(at)
+	for _, ms := range []int{30, 700, 10, 50, 900, 20, 700, 60, 40} {
+		at = at.Add(time.Duration(ms) * time.Millisecond)
+		tl.add(at)
+	}
+	_, _, _, gaps := tl.peak()
+	var got []time.Duration
+	for _, g := range gaps {
+		got = append(got, g.Len())
+	}
+	want := []time.Duration{900 * time.Millisecond, 700 * time.Millisecond, 700 * time.Millisecond, 60 * time.Millisecond, 50 * time.Millisecond}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("gap lengths (-want +got):\n%s", diff)
+	}
+	// The longest one ends at the accept that ended it.
+	if wantTo := t0.Add(1690 * time.Millisecond); !gaps[0].To.Equal(wantTo) {
+		t.Errorf("the longest gap ends %v, want %v", gaps[0].To, wantTo)
 	}
 }
 
