@@ -353,23 +353,28 @@ func (s *Sender) finish(ctx context.Context, ref store.Ref, to message.Status, u
 	return err
 }
 
-// record writes a transition, riding out a Redis failover of up to about
-// 15 s: after a send, losing the outcome would turn a definite answer into
-// an ambiguous failure on the next run.
+// record writes a transition, riding out a Redis failover of up to
+// recordPatience: after a send, losing the outcome would turn a definite
+// answer into an ambiguous failure on the next run. (Behind Sentinel with
+// min-replicas-to-write, a new master refuses writes until its replica is
+// back: 12 s on the failover benchmark.)
 func (s *Sender) record(ctx context.Context, ref store.Ref, to message.Status, u store.Update) error {
 	var err error
 	wait := 50 * time.Millisecond
-	for range 10 {
+	deadline := time.Now().Add(recordPatience)
+	for {
 		_, err = s.store.Transition(context.WithoutCancel(ctx), ref, to, u)
-		if err == nil || store.IsTransitionError(err) || errors.Is(err, store.ErrNotFound) {
+		if err == nil || store.IsTransitionError(err) || errors.Is(err, store.ErrNotFound) || time.Now().After(deadline) {
 			return err
 		}
 		s.log.Warn("recording an outcome failed; trying again", zap.String("message", ref.ID), zap.Error(err))
 		time.Sleep(wait)
 		wait = min(2*wait, 2*time.Second)
 	}
-	return err
 }
+
+// recordPatience is how long record keeps trying to write an outcome.
+const recordPatience = 45 * time.Second
 
 // rejectPayload archives a task whose payload can never be sent, marking
 // its record invalid when the payload named one.
