@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,9 +224,14 @@ func TestCampaignsSpreadOverTheMasters(t *testing.T) {
 	if _, err := st.Create(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	var per []int
+	var (
+		mu  sync.Mutex
+		per []int
+	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
 		keys, err := m.Keys(ctx, r.Prefix+"msg:*").Result()
+		mu.Lock() // ForEachMaster calls this on every master at once
+		defer mu.Unlock()
 		per = append(per, len(keys))
 		return err
 	})
