@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -200,14 +199,9 @@ func Footprint(ctx context.Context, o FootprintOptions, out, prog io.Writer) err
 	if err != nil {
 		return err
 	}
-	rep.Outcomes = map[string]int64{}
-	for s, v := range counts {
-		rep.Outcomes[string(s)] = v
-	}
+	rep.Outcomes = outcomeMap(counts)
 	if o.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(out, rep); err != nil {
 			return err
 		}
 	} else {

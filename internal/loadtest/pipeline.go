@@ -139,10 +139,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 	if err != nil {
 		return err
 	}
-	rep.Outcomes = map[string]int64{}
-	for s, v := range counts {
-		rep.Outcomes[string(s)] = v
-	}
+	rep.Outcomes = outcomeMap(counts)
 	// Lost: recipients that never became a record, plus records without
 	// an outcome — counted from the records themselves, not the counters.
 	var withOutcome int64
@@ -309,12 +306,26 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// writeJSON writes v to out as indented JSON: every report's --json form.
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// outcomeMap is a campaign's counts by state name, as reports show them.
+func outcomeMap(counts store.Counts) map[string]int64 {
+	out := make(map[string]int64, len(counts))
+	for s, v := range counts {
+		out[string(s)] = v
+	}
+	return out
+}
+
 // report prints a load test's JSON summary, and fails the command when the
 // campaign did not drain or a recipient was lost or sent twice.
 func report(out io.Writer, rep any, lost, duplicates int64, drainErr error) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	if err := writeJSON(out, rep); err != nil {
 		return err
 	}
 	switch {

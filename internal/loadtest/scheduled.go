@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -159,9 +158,7 @@ func Scheduled(ctx context.Context, o ScheduledOptions, out, prog io.Writer) err
 	rep.Duplicates = p.Sim.Stats().Duplicates
 
 	if o.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(out, rep); err != nil {
 			return err
 		}
 	} else {

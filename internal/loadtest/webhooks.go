@@ -196,9 +196,7 @@ func Webhooks(ctx context.Context, opt WebhookOptions, out, prog io.Writer) erro
 		return err
 	}
 	if opt.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeJSON(out, rep); err != nil {
 			return err
 		}
 	} else {
