@@ -112,10 +112,9 @@ func (s *Store) legacyKeys(ctx context.Context, limit int, fn func(string) error
 		}
 		return nil
 	}
-	if c, ok := s.rdb.(*redis.ClusterClient); ok {
+	if _, ok := s.rdb.(*redis.ClusterClient); ok {
 		// Layout 1 never ran on a Cluster; scanning every master would
 		// only cost time.
-		_ = c
 		return 0, nil
 	}
 	err := scan(ctx, s.rdb)
