@@ -52,6 +52,9 @@ type PollerConfig struct {
 	// Prefix is the key prefix of the events queue (Queue): the worker's.
 	// Defaults to "wabulk:".
 	Prefix string
+	// QueueShards is how many events queues there are (Queues): the
+	// workers' worker.Config.QueueShards. Defaults to 1.
+	QueueShards int
 	// Now is the clock for due times, ages and the rate. Defaults to time.Now.
 	Now func() time.Time
 	// Logger gets a line per failure (debug: per status polled). Lines
@@ -241,7 +244,7 @@ func (p *Poller) round(ctx context.Context, account string) (int, error) {
 	var errs []error
 	if len(events) > 0 {
 		ectx, cancel := context.WithTimeout(wctx, enqueueTimeout)
-		err := Enqueue(ectx, p.client, p.cfg.Prefix, Batch{Account: account, Received: now.UTC(), Events: events})
+		err := EnqueueSharded(ectx, p.client, p.cfg.Prefix, p.cfg.QueueShards, Batch{Account: account, Received: now.UTC(), Events: events})
 		cancel()
 		if err != nil {
 			// Nothing is lost: the changed ids are polled again soon.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -20,6 +22,21 @@ const TypeEvents = "wabulk:events"
 // "events"). The receiver, the poller and the worker derive it from the
 // same prefix.
 func Queue(prefix string) string { return prefix + "events" }
+
+// Queues lists the events queues split into n shards (the same
+// redis.queue_shards as the lanes), Queue(prefix) first: asynq keeps a
+// queue on one Redis Cluster master, so shards spread the receipts over
+// the masters. Shard i > 0 is Queue(prefix) + "#i".
+func Queues(prefix string, n int) []string {
+	qs := make([]string, max(n, 1))
+	for i := range qs {
+		qs[i] = Queue(prefix)
+		if i > 0 {
+			qs[i] += "#" + strconv.Itoa(i)
+		}
+	}
+	return qs
+}
 
 // Batch is the events of one callback (or one round of status polls) for
 // one provider account: the payload of an events task, as JSON.
@@ -65,11 +82,23 @@ func NewTask(b Batch, opts ...asynq.Option) (*asynq.Task, error) {
 // receiver stores each callback this way, and the poller each round of
 // polled statuses. A nil error means the batch is in Redis.
 func Enqueue(ctx context.Context, client *asynq.Client, prefix string, b Batch) error {
+	return EnqueueSharded(ctx, client, prefix, 1, b)
+}
+
+// EnqueueSharded is Enqueue onto one of shards events queues (Queues),
+// picked at random: batches carry their own times and the store applies
+// them in any order (receipts only move a record forward; opt-outs and
+// windows keep the latest), so no two need the same queue.
+func EnqueueSharded(ctx context.Context, client *asynq.Client, prefix string, shards int, b Batch) error {
 	task, err := NewTask(b)
 	if err != nil {
 		return err
 	}
-	if _, err := client.EnqueueContext(ctx, task, asynq.Queue(Queue(prefix))); err != nil {
+	q := Queue(prefix)
+	if shards > 1 {
+		q = Queues(prefix, shards)[rand.IntN(shards)]
+	}
+	if _, err := client.EnqueueContext(ctx, task, asynq.Queue(q)); err != nil {
 		return fmt.Errorf("enqueue %d events of %s: %w", len(b.Events), b.Account, err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package receipts_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/receipts"
+	"github.com/wabulk/wabulk/store/storetest"
 )
 
 // wirePayload is an events task's payload as wabulk has always written it:
@@ -73,5 +75,39 @@ func TestEventsTaskRefusesUnusablePayloads(t *testing.T) {
 	t.Cleanup(func() { _ = client.Close() })
 	if err := receipts.Enqueue(t.Context(), client, "wabulk:", receipts.Batch{}); err == nil || !strings.Contains(err.Error(), "no account") {
 		t.Errorf("Enqueue of an unusable batch: %v, want it refused before Redis", err)
+	}
+}
+
+// Events queues split like the lanes: shard 0 keeps the old name, and
+// batches spread over every shard.
+func TestEventsQueueShards(t *testing.T) {
+	if diff := cmp.Diff([]string{"wabulk:events", "wabulk:events#1", "wabulk:events#2"}, receipts.Queues("wabulk:", 3)); diff != "" {
+		t.Errorf("Queues (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"wabulk:events"}, receipts.Queues("wabulk:", 0)); diff != "" {
+		t.Errorf("Queues of 0 shards (-want +got):\n%s", diff)
+	}
+	r := storetest.New(t)
+	client := asynq.NewClientFromRedisClient(r.Client)
+	const shards, n = 4, 40
+	for i := range n {
+		b := receipts.Batch{Account: "tj", Received: time.Now(), Events: []providers.Event{{Kind: providers.EventStatus,
+			ProviderMessageID: "wamid." + strconv.Itoa(i), Status: message.Delivered}}}
+		if err := receipts.EnqueueSharded(t.Context(), client, r.Prefix, shards, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insp := asynq.NewInspectorFromRedisClient(r.Client)
+	used, total := 0, 0
+	for _, q := range receipts.Queues(r.Prefix, shards) {
+		info, err := insp.GetQueueInfo(q)
+		if err != nil {
+			continue // a shard that got nothing does not exist
+		}
+		used++
+		total += info.Pending
+	}
+	if total != n || used < 2 {
+		t.Errorf("%d batches pending over %d of %d shards, want all %d over several", total, used, shards, n)
 	}
 }

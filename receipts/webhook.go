@@ -57,6 +57,9 @@ type ReceiverConfig struct {
 	// Prefix is the key prefix the events queue is named with (Queue).
 	// Defaults to "wabulk:".
 	Prefix string
+	// QueueShards is how many events queues there are (Queues): the
+	// workers' worker.Config.QueueShards. Defaults to 1.
+	QueueShards int
 	// MaxBody is the largest callback body accepted, in bytes; a larger
 	// one is answered 413. Defaults to 1 MiB.
 	MaxBody int64
@@ -251,7 +254,7 @@ func (w *Receiver) receive(rw http.ResponseWriter, r *http.Request, a *account) 
 	ctx, cancel := context.WithTimeout(r.Context(), w.cfg.EnqueueTimeout)
 	defer cancel()
 	b := Batch{Account: a.name, Received: w.cfg.Now().UTC(), Events: events}
-	if err := Enqueue(ctx, w.client, w.cfg.Prefix, b); err != nil {
+	if err := EnqueueSharded(ctx, w.client, w.cfg.Prefix, w.cfg.QueueShards, b); err != nil {
 		w.log.Error("webhook: events not stored; answering 503 so the provider retries",
 			zap.String("account", a.name), zap.String("remote", r.RemoteAddr), zap.Int("events", len(events)), zap.Error(err))
 		rw.Header().Set("Retry-After", "5")

@@ -53,15 +53,17 @@ func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 // it draws with chances proportional to the weights, so a lane's N shards
 // weigh N times its weight together; as every lane has the same N shards,
 // the lanes keep their relative weights (high 6 : normal 3 : low 1 is
-// 6N : 3N : N). The events queue is not sharded, so its weight is
-// multiplied by N to keep its place against the lanes. With
+// 6N : 3N : N), and the events queues, split alike, N × the events weight. With
 // StrictPriority asynq sorts the queues by weight once: every shard of a
 // higher lane still comes before any of a lower one, and the shards of one
 // lane come in an order that differs from process to process (asynq
 // builds it from a map), so the workers do not all drain the same shard,
 // on the same Cluster master, first.
 func queueWeights(cfg Config) map[string]int {
-	queues := map[string]int{receipts.Queue(cfg.Prefix): cfg.EventsWeight * cfg.QueueShards}
+	queues := map[string]int{}
+	for _, q := range receipts.Queues(cfg.Prefix, cfg.QueueShards) {
+		queues[q] = cfg.EventsWeight
+	}
 	for lane, w := range cfg.LaneWeights {
 		if w <= 0 {
 			continue

@@ -57,7 +57,10 @@ func TestWorkerConsumesEveryShard(t *testing.T) {
 	}
 	e.run(cfg, nil)
 
-	want := map[string]int{receipts.Queue(e.r.Prefix): 5 * shards}
+	want := map[string]int{}
+	for _, q := range receipts.Queues(e.r.Prefix, shards) {
+		want[q] = 5
+	}
 	for l, w := range map[message.Lane]int{message.LaneHigh: 6, message.LaneNormal: 3, message.LaneLow: 1} {
 		for _, q := range message.LaneQueues(e.r.Prefix, l, shards) {
 			want[q] = w

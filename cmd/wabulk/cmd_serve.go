@@ -153,7 +153,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 			p, _ := cfg.Provider(name)
 			log.Info("no webhook endpoint: this provider sends no callbacks", zap.String("account", name), zap.String("kind", p.Kind))
 		}
-		fields := []zap.Field{zap.String("listen", ln.Addr().String()), zap.String("events_queue", receipts.Queue(cfg.Redis.Prefix))}
+		fields := []zap.Field{zap.String("listen", ln.Addr().String()), zap.String("events_queue", receipts.Queue(cfg.Redis.Prefix)), zap.Int("queue_shards", cfg.Redis.QueueShards)}
 		if cfg.Redis.URL == "embedded" {
 			fields = append(fields, zap.String("embedded_redis", cfg.Redis.Listen))
 		}

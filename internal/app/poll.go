@@ -23,6 +23,7 @@ func PollerConfig(cfg *config.Config, p *config.ProviderConfig, sp providers.Sta
 		MaxAge:      time.Duration(p.PollMaxAge),
 		PollTimeout: time.Duration(p.Timeout),
 		Prefix:      cfg.Redis.Prefix,
+		QueueShards: cfg.Redis.QueueShards,
 		Logger:      log.Named("poller"),
 	}
 }

@@ -20,7 +20,7 @@ import (
 
 // NewWebhooks is serve's receiver of accounts, storing through client.
 func NewWebhooks(cfg *config.Config, accounts map[string]receipts.Account, client *asynq.Client, log *zap.Logger) (*receipts.Receiver, error) {
-	hooks, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: cfg.Redis.Prefix, Accounts: accounts, Logger: log})
+	hooks, err := receipts.NewReceiver(client, receipts.ReceiverConfig{Prefix: cfg.Redis.Prefix, QueueShards: cfg.Redis.QueueShards, Accounts: accounts, Logger: log})
 	if err != nil {
 		return nil, WebhookConfigError(cfg, err)
 	}
