@@ -76,10 +76,18 @@ func (p *Producer) queue(l message.Lane, id string) asynq.Option {
 	return asynq.Queue(message.SendQueue(p.cfg.Prefix, l, id, p.cfg.QueueShards))
 }
 
+// BytesPerRowEstimate is the shortest likely input row ("+255712000001,A"
+// and a line end): an input's size over it never underestimates its rows.
+const BytesPerRowEstimate = 16
+
 // Options tunes one Import.
 type Options struct {
 	// Format is the input format. Defaults to FormatCSV.
 	Format Format
+	// ExpectedRows, when known (a count, or the input's size over
+	// BytesPerRowEstimate), sizes a new campaign's record buckets in Redis
+	// (store.BucketsFor). 0: a default good for up to ~200,000 rows.
+	ExpectedRows int64
 	// Rejects, when set, receives one CSV row per rejected input row,
 	// streamed: "line,reason" and then the row's original columns (for
 	// CSV, under the input's header) or the raw line (for JSONL).
@@ -168,7 +176,7 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		return Result{}, err
 	}
 	existing, created, err := p.st.SaveCampaign(ctx, store.Campaign{ID: s.ID, Account: s.Account, Spec: specJSON,
-		ErrorBudget: s.ErrorBudget.storeBudget()})
+		ErrorBudget: s.ErrorBudget.storeBudget(), ExpectedRecipients: opt.ExpectedRows})
 	if err != nil {
 		return Result{}, err
 	}

@@ -398,7 +398,11 @@ func (r *Reminders) Expand(ctx context.Context, id string, fire time.Time) (Occu
 	start := time.Now()
 	// Full tasks: a reminder on lane high goes without first reading its
 	// record and, each occurrence being a new campaign, its spec.
-	res, err := r.prod.Import(ctx, &spec, f, producer.Options{Format: j.Format, Rejects: rej, FullTasks: true})
+	var expected int64
+	if fi, err := f.Stat(); err == nil {
+		expected = fi.Size() / producer.BytesPerRowEstimate
+	}
+	res, err := r.prod.Import(ctx, &spec, f, producer.Options{Format: j.Format, Rejects: rej, FullTasks: true, ExpectedRows: expected})
 	occ.Result, occ.Rejects = res, rej.lines()
 	log := r.log.With(zap.String("job", id), zap.String("campaign", occ.Campaign))
 	if err != nil {

@@ -22,6 +22,11 @@ type Campaign struct {
 	// ErrorBudget, when set, is kept in the campaign record where workers
 	// read it cheaply (CampaignBudget).
 	ErrorBudget *ErrorBudget
+	// ExpectedRecipients, when known (e.g. estimated from the input's
+	// size), sizes the campaign's record buckets (BucketsFor); 0 takes
+	// DefaultBuckets. An estimate off by a factor of ten costs only a few
+	// bytes per recipient.
+	ExpectedRecipients int64
 }
 
 // ImportStats are the counts one import run adds to its campaign.
@@ -38,8 +43,10 @@ type ImportStats struct {
 // after the campaign retention (ARGV[7] ms, "0": never) unless messages
 // are added (Create keeps it while any is pending).
 var saveCampaignScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'spec') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'account', ARGV[2], 'spec', ARGV[3], 'created', ARGV[4])
+-- Records created before the campaign (tests do) fixed the count already.
+redis.call('HSETNX', KEYS[1], 'buckets', ARGV[8])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'budget_ratio', ARGV[5], 'budget_min', ARGV[6]) end
 if ARGV[7] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
 return 1
@@ -59,10 +66,11 @@ func (s *Store) SaveCampaign(ctx context.Context, c Campaign) (existing *Campaig
 		return nil, false, fmt.Errorf("list campaign %s: %w", c.ID, err)
 	}
 	n, err := saveCampaignScript.Run(ctx, s.rdb, []string{s.campaignKey(c.ID)},
-		c.ID, c.Account, c.Spec, now, ratio, minOut, s.campaignKeep.Milliseconds()).Int()
+		c.ID, c.Account, c.Spec, now, ratio, minOut, s.campaignKeep.Milliseconds(), BucketsFor(c.ExpectedRecipients)).Int()
 	if err != nil {
 		return nil, false, fmt.Errorf("save campaign %s: %w", c.ID, err)
 	}
+	s.forgetMeta(c.ID)
 	if n == 0 {
 		cur, err := s.Campaign(ctx, c.ID)
 		return cur, false, err
@@ -76,7 +84,9 @@ func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read campaign %s: %w", id, err)
 	}
-	if len(h) == 0 {
+	if _, ok := h["spec"]; !ok {
+		// Nothing, or only what records made before their campaign left
+		// (its bucket count and account).
 		return nil, fmt.Errorf("campaign %s: %w", id, ErrNotFound)
 	}
 	created, _ := strconv.ParseInt(h["created"], 10, 64)
@@ -481,17 +491,25 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64
 	if n := counts[message.Queued] + counts[message.Sending]; n > 0 && !force {
 		return 0, fmt.Errorf("campaign %s: %d messages: %w", id, n, ErrCampaignPending)
 	}
+	m, err := s.readMeta(ctx, id)
+	if err != nil {
+		return 0, err
+	}
 	var deleted int64
 	err = s.EachMember(ctx, id, 500, func(recs []*Record) error {
 		pipe := s.rdb.Pipeline()
 		for _, r := range recs {
-			pipe.Del(ctx, s.msgKey(r.ID))
-			if r.ProviderMessageID != "" && r.Account != "" {
-				pipe.Del(ctx, s.pidKey(r.Account, r.ProviderMessageID))
+			if r.ProviderMessageID == "" || r.Account == "" {
+				continue
+			}
+			// Indexed on a day between its creation and its last change.
+			first, last := s.pidDay(r.CreatedAt), s.pidDay(r.UpdatedAt)
+			for d := max(first, last-40); d <= last; d++ {
+				pipe.HDel(ctx, s.pidKey(r.Account, d, r.ProviderMessageID), r.ProviderMessageID)
 			}
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			return fmt.Errorf("purge messages of %s: %w", id, err)
+			return fmt.Errorf("purge provider ids of %s: %w", id, err)
 		}
 		deleted += int64(len(recs))
 		return nil
@@ -499,6 +517,16 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64
 	if err != nil {
 		return deleted, err
 	}
+	for start := 0; start < m.buckets; start += 1000 {
+		pipe := s.rdb.Pipeline()
+		for b := start; b < min(start+1000, m.buckets); b++ {
+			pipe.Del(ctx, s.bucketKey(id, b))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return deleted, fmt.Errorf("purge messages of %s: %w", id, err)
+		}
+	}
+	s.forgetMeta(id)
 	pipe := s.rdb.Pipeline()
 	pipe.Del(ctx, s.membersKey(id))
 	pipe.Del(ctx, s.countsKey(id))

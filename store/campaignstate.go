@@ -136,8 +136,11 @@ func (s *Store) SettleQueued(ctx context.Context, id string, to message.Status, 
 			if r.Status != message.Queued {
 				continue
 			}
-			keys, args := s.transitionCall(Ref{ID: r.ID, CampaignID: id}, to,
+			keys, args, err := s.transitionCall(ctx, Ref{ID: r.ID, CampaignID: id}, to,
 				Update{ErrorCode: code, Error: why, From: message.Queued}, now)
+			if err != nil {
+				return err
+			}
 			cmds = append(cmds, transitionScript.EvalSha(ctx, pipe, keys, args...))
 		}
 		if len(cmds) == 0 {

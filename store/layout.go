@@ -13,8 +13,10 @@ import (
 // LayoutVersion is the version of the key layout this store writes (see
 // store.go). Version 1 (wabulk before Redis Cluster support) kept records
 // under "msg:ID", campaigns under "campaign:ID…" and opt-outs under
-// "optout:ACCOUNT", none with hash tags.
-const LayoutVersion = 2
+// "optout:ACCOUNT", none with hash tags. Version 2 added the hash tags and
+// kept one hash per record ("msg:{CAMPAIGN}:+E164", "msg:{~S}:ID") and one
+// string per provider message id ("pmid:ACCOUNT:PMID").
+const LayoutVersion = 3
 
 // ErrOldLayout is returned by CheckLayout when Redis holds data in an
 // earlier key layout: run MigrateLayout (`wabulk migrate`) first.
@@ -53,13 +55,37 @@ func (s *Store) CheckLayout(ctx context.Context) error {
 	return nil
 }
 
-// MigrateLayout renames every key of layout 1 to its place in this
-// layout and marks the keyspace with LayoutVersion. It is safe to run
-// again after an interruption. Only a single node or a Sentinel-watched
-// master can hold layout 1 (it never worked on a Cluster). progress, if
-// not nil, is called with the number of keys renamed so far.
+// MigrateLayout moves every key of an earlier layout to its place in this
+// layout and marks the keyspace with LayoutVersion: layout 1's keys are
+// renamed to layout 2's, then layout 2's records are packed into their
+// campaign's buckets (or strings of their own) and its provider-id strings
+// into the day buckets of the index. It is safe to run again after an
+// interruption. Only a single node or a Sentinel-watched master can hold
+// layout 1 (it never worked on a Cluster). progress, if not nil, is called
+// with the number of keys moved so far.
 func (s *Store) MigrateLayout(ctx context.Context, progress func(int)) (int, error) {
-	n, err := s.legacyKeys(ctx, -1, func(key string) error {
+	n, err := s.migrate1to2(ctx, progress)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.migrate2to3(ctx, func(k int) {
+		if progress != nil {
+			progress(n + k)
+		}
+	})
+	n += m
+	if err != nil {
+		return n, err
+	}
+	if err := s.rdb.Set(ctx, s.layoutKey(), LayoutVersion, 0).Err(); err != nil {
+		return n, fmt.Errorf("mark the key layout version: %w", err)
+	}
+	return n, nil
+}
+
+// migrate1to2 renames every key of layout 1 to its place in layout 2.
+func (s *Store) migrate1to2(ctx context.Context, progress func(int)) (int, error) {
+	return s.legacyKeys(ctx, -1, func(key string) error {
 		to, ok := s.newName(key)
 		if !ok {
 			return nil
@@ -72,13 +98,6 @@ func (s *Store) MigrateLayout(ctx context.Context, progress func(int)) (int, err
 		}
 		return nil
 	}, progress)
-	if err != nil {
-		return n, err
-	}
-	if err := s.rdb.Set(ctx, s.layoutKey(), LayoutVersion, 0).Err(); err != nil {
-		return n, fmt.Errorf("mark the key layout version: %w", err)
-	}
-	return n, nil
 }
 
 // legacyKeys scans for keys of layout 1, up to limit (-1: all), calling fn
@@ -130,7 +149,7 @@ func (s *Store) newName(key string) (to string, ok bool) {
 	}
 	switch {
 	case strings.HasPrefix(rest, "msg:"):
-		return s.msgKey(strings.TrimPrefix(rest, "msg:")), true
+		return s.v2RecordKey(strings.TrimPrefix(rest, "msg:")), true
 	case strings.HasPrefix(rest, "optout-changed:"):
 		return s.optChangedKey(strings.TrimPrefix(rest, "optout-changed:")), true
 	case strings.HasPrefix(rest, "optout:"):
@@ -153,4 +172,12 @@ func (s *Store) newName(key string) (to string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// v2RecordKey is the key of message id's record in layout 2.
+func (s *Store) v2RecordKey(id string) string {
+	if c, rest, ok := splitID(id); ok {
+		return s.prefix + "msg:" + campaignTag(c) + ":" + rest
+	}
+	return s.directKey(id)
 }

@@ -48,7 +48,16 @@ func TestRetention(t *testing.T) {
 	if _, err := st.Create(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	msg := func(i int) string { return r.Prefix + "msg:{ret}:" + tos[i] }
+	msg := func(i int) string {
+		key, field, err := st.RecordKey(ctx, recs[i].ID)
+		if err != nil || field != tos[i] {
+			t.Fatalf("RecordKey(%s): %s %q, %v", recs[i].ID, key, field, err)
+		}
+		return key
+	}
+	if msg(0) == msg(1) {
+		t.Fatal("both recipients share a bucket: pick others")
+	}
 	for _, k := range []string{camp, camp + ":counts", camp + ":members", msg(0), msg(1)} {
 		if d := ttl(k); d != -1 {
 			t.Errorf("%s with messages pending: TTL %s, want none", k, d)
@@ -60,8 +69,16 @@ func TestRetention(t *testing.T) {
 	if d := ttl(msg(0)); d <= 59*time.Minute || d > time.Hour {
 		t.Errorf("accepted record: TTL %s, want the retention (1h)", d)
 	}
-	if d := ttl(r.Prefix + "pmid:a:pm-1"); d <= 59*time.Minute || d > time.Hour {
-		t.Errorf("provider-id entry: TTL %s, want the retention (1h)", d)
+	idx := allKeys(t, r.Client, r.Prefix+"pmidx:a:*")
+	if len(idx) != 1 {
+		t.Fatalf("provider-id index buckets: %v, want one", idx)
+	}
+	// Kept the retention after the end of its day.
+	if d := ttl(idx[0]); d <= 59*time.Minute || d > 25*time.Hour {
+		t.Errorf("provider-id bucket: TTL %s, want the retention after the end of today", d)
+	}
+	if id, err := st.MessageByProviderID(ctx, "a", "pm-1"); err != nil || id != recs[0].ID {
+		t.Errorf("MessageByProviderID: %q, %v", id, err)
 	}
 	if d := ttl(camp + ":members"); d != -1 {
 		t.Errorf("members while one message is queued: TTL %s, want none", d)
@@ -171,8 +188,8 @@ func TestMigrateLayout(t *testing.T) {
 		t.Fatalf("CheckLayout over layout 1: %v, want ErrOldLayout", err)
 	}
 	n, err := st.MigrateLayout(ctx, nil)
-	if err != nil || n != 8 {
-		t.Fatalf("MigrateLayout: %d keys, %v; want 8 keys", n, err)
+	if err != nil || n != 10 {
+		t.Fatalf("MigrateLayout: %d moves, %v; want 8 keys renamed and 2 records packed", n, err)
 	}
 	if err := st.CheckLayout(ctx); err != nil {
 		t.Fatalf("CheckLayout after the migration: %v", err)
@@ -294,4 +311,33 @@ func TestPurgeCampaign(t *testing.T) {
 	if _, err := st.PurgeCampaign(ctx, "gone", false); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second purge: %v, want ErrNotFound", err)
 	}
+}
+
+// allKeys returns the keys matching pattern on every master.
+func allKeys(t *testing.T, c redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	ctx := context.Background()
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		keys, err := c.Keys(ctx, pattern).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		keys, err := m.Keys(ctx, pattern).Result()
+		mu.Lock()
+		out = append(out, keys...)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

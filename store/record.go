@@ -75,25 +75,45 @@ type CreateResult struct {
 
 // createScript creates a record only if absent, counts it in its campaign
 // and appends the recipient to the campaign's member list, in one step.
-// KEYS: record, counts, members, campaign (one slot). A campaign with a
-// pending message does not expire: its keys lose any expiry here.
-var createScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local v = redis.call('HMGET', KEYS[1], 'status', 'run', 'req')
+// KEYS: record (bucket or own key), counts, members, campaign (one slot).
+// ARGV: field ("": a message outside campaigns), bucket count, account, to,
+// now (ms), run tag, values, request. A campaign with a pending message
+// does not expire: its keys lose any expiry here. Replies {created, status,
+// run, request}; created -1 (status: the right count) when the campaign's
+// bucket count is not ARGV[2].
+var createScript = redis.NewScript(luaRecord() + `
+local F = ARGV[1]
+if F ~= '' then
+  local b = redis.call('HGET', KEYS[4], 'buckets')
+  if not b then redis.call('HSET', KEYS[4], 'buckets', ARGV[2]); b = ARGV[2] end
+  if b ~= ARGV[2] then return {-1, b, '', ''} end
+end
+local v = rload(KEYS[1], F)
+if v then
+  local t = runpack(v)
+  local run, dirty = t[F_RUN], false
   -- Claim it for this run, so a second sighting in the same input reads
   -- as a duplicate, not as already present.
-  if ARGV[6] ~= '' and v[2] ~= ARGV[6] then redis.call('HSET', KEYS[1], 'run', ARGV[6]) end
+  if ARGV[6] ~= '' and run ~= ARGV[6] then t[F_RUN] = ARGV[6]; dirty = true end
   -- A record from before values were kept gets them from a re-import.
-  if ARGV[7] ~= '' then redis.call('HSETNX', KEYS[1], 'vals', ARGV[7]) end
-  return {0, v[1] or '', v[2] or '', v[3] or ''}
+  if ARGV[7] ~= '' and t[F_VALS] == '' then t[F_VALS] = ARGV[7]; dirty = true end
+  if dirty then rsave(KEYS[1], F, t) end
+  return {0, NAME[t[F_STATUS]] or '', run, t[F_REQ]}
 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'campaign', ARGV[2], 'account', ARGV[3], 'to', ARGV[4],
-  'status', 'queued', 'attempts', 0, 'created', ARGV[5], 'updated', ARGV[5])
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'run', ARGV[6]) end
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'vals', ARGV[7]) end
-if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'req', ARGV[8]) end
+local t = {'q', '', b36(ARGV[5]), '', ARGV[6], '', '', '', '', ARGV[7], '', ARGV[8], '', ''}
+if F == '' then
+  t[F_ACCOUNT] = ARGV[3]
+  t[F_TO] = ARGV[4]
+else
+  local a = redis.call('HGET', KEYS[4], 'account')
+  if not a then redis.call('HSET', KEYS[4], 'account', ARGV[3]); a = ARGV[3] end
+  if a ~= ARGV[3] then t[F_ACCOUNT] = ARGV[3] end
+end
+rsave(KEYS[1], F, t)
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
-if ARGV[2] ~= '' then
+if F ~= '' then
+  redis.call('HINCRBY', KEYS[1], '#', 1)
+  redis.call('PERSIST', KEYS[1])
   redis.call('RPUSH', KEYS[3], ARGV[4])
   redis.call('PERSIST', KEYS[2])
   redis.call('PERSIST', KEYS[3])
@@ -112,40 +132,73 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 	if err := createScript.Load(ctx, s.rdb).Err(); err != nil {
 		return nil, fmt.Errorf("load create script: %w", err)
 	}
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(recs))
-	for i, r := range recs {
-		if err := checkRef(r.ID, r.CampaignID); err != nil {
-			return nil, err
-		}
-		vals := ""
-		if r.Values != nil {
-			b, err := json.Marshal(r.Values)
-			if err != nil {
-				return nil, fmt.Errorf("encode values of %s: %w", r.ID, err)
-			}
-			vals = string(b)
-		}
-		sc := s.scopeOf(Ref{ID: r.ID, CampaignID: r.CampaignID})
-		cmds[i] = createScript.EvalSha(ctx, pipe,
-			[]string{s.msgKey(r.ID), s.countsKeyIn(sc), s.membersKeyIn(sc), s.campaignKeyIn(sc)},
-			r.ID, r.CampaignID, r.Account, r.To, now, r.Run, vals, r.Request)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("create %d records: %w", len(recs), err)
-	}
 	out := make([]CreateResult, len(recs))
-	for i, c := range cmds {
-		v, err := c.Slice()
-		if err != nil || len(v) != 4 {
-			return nil, fmt.Errorf("create record %s: unexpected reply %v: %w", recs[i].ID, v, err)
+	todo := make([]int, len(recs))
+	for i := range todo {
+		todo[i] = i
+	}
+	for round := 0; len(todo) > 0; round++ {
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.Cmd, len(todo))
+		for j, i := range todo {
+			r := recs[i]
+			if err := checkRef(r.ID, r.CampaignID); err != nil {
+				return nil, err
+			}
+			vals := ""
+			if r.Values != nil {
+				b, err := json.Marshal(r.Values)
+				if err != nil {
+					return nil, fmt.Errorf("encode values of %s: %w", r.ID, err)
+				}
+				vals = string(b)
+			}
+			loc, m, err := s.locate(ctx, r.ID)
+			if err != nil {
+				return nil, err
+			}
+			if loc.field != "" && m.account == "" && r.Account != "" {
+				// The script names the campaign's account after its first
+				// record's when the campaign has none.
+				m.account = r.Account
+				s.setMeta(r.CampaignID, m)
+			}
+			sc := s.scopeOf(Ref{ID: r.ID, CampaignID: r.CampaignID})
+			cmds[j] = createScript.EvalSha(ctx, pipe,
+				[]string{loc.key, s.countsKeyIn(sc), s.membersKeyIn(sc), s.campaignKeyIn(sc)},
+				loc.field, loc.buckets, r.Account, clean(r.To), now, runTag(r.Run), vals, clean(r.Request))
 		}
-		created, _ := v[0].(int64)
-		st, _ := v[1].(string)
-		run, _ := v[2].(string)
-		req, _ := v[3].(string)
-		out[i] = CreateResult{Created: created == 1, Status: message.Status(st), Request: req,
-			SameRun: created != 1 && run == recs[i].Run && recs[i].Run != ""}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("create %d records: %w", len(recs), err)
+		}
+		var again []int
+		for j, c := range cmds {
+			i := todo[j]
+			v, err := c.Slice()
+			if err != nil || len(v) != 4 {
+				return nil, fmt.Errorf("create record %s: unexpected reply %v: %w", recs[i].ID, v, err)
+			}
+			created, _ := v[0].(int64)
+			st, _ := v[1].(string)
+			run, _ := v[2].(string)
+			req, _ := v[3].(string)
+			if created == -1 {
+				// The campaign was re-created with another bucket count
+				// since this process cached it.
+				if round > 0 {
+					return nil, fmt.Errorf("create record %s: the bucket count of campaign %s keeps changing", recs[i].ID, recs[i].CampaignID)
+				}
+				if _, err := s.readMeta(ctx, recs[i].CampaignID); err != nil {
+					return nil, err
+				}
+				again = append(again, i)
+				continue
+			}
+			tag := runTag(recs[i].Run)
+			out[i] = CreateResult{Created: created == 1, Status: message.Status(st), Request: req,
+				SameRun: created != 1 && run == tag && tag != ""}
+		}
+		todo = again
 	}
 	return out, nil
 }
@@ -165,52 +218,81 @@ func (s *Store) Get(ctx context.Context, id string) (*Record, error) {
 // GetMany returns the records of ids in one pipelined round trip; a missing
 // record is nil.
 func (s *Store) GetMany(ctx context.Context, ids []string) ([]*Record, error) {
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HGetAll(ctx, s.msgKey(id))
-	}
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-		return nil, fmt.Errorf("read %d records: %w", len(ids), err)
-	}
 	out := make([]*Record, len(ids))
-	for i, c := range cmds {
-		h, err := c.Result()
-		if err != nil {
-			return nil, fmt.Errorf("read record %s: %w", ids[i], err)
+	missed, err := s.getMany(ctx, ids, out)
+	if err != nil || len(missed) == 0 {
+		return out, err
+	}
+	// A campaign's bucket count read from the cache may be stale (the
+	// campaign was purged and created again): read it again, and look
+	// once more where it changed.
+	changed := map[string]bool{}
+	var again []int
+	for _, i := range missed {
+		c, _, _ := splitID(ids[i])
+		if _, seen := changed[c]; !seen {
+			old, _ := s.meta(ctx, c)
+			m, err := s.readMeta(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			changed[c] = m.buckets != old.buckets
 		}
-		if len(h) == 0 {
-			continue
+		if changed[c] {
+			again = append(again, i)
 		}
-		out[i] = parseRecord(h)
+	}
+	if len(again) == 0 {
+		return out, nil
+	}
+	sub := make([]string, len(again))
+	for j, i := range again {
+		sub[j] = ids[i]
+	}
+	res := make([]*Record, len(sub))
+	if _, err := s.getMany(ctx, sub, res); err != nil {
+		return nil, err
+	}
+	for j, i := range again {
+		out[i] = res[j]
 	}
 	return out, nil
 }
 
-func parseRecord(h map[string]string) *Record {
-	atoi := func(k string) int64 { v, _ := strconv.ParseInt(h[k], 10, 64); return v }
-	var vals []string
-	if v, ok := h["vals"]; ok {
-		vals = []string{}
-		if err := json.Unmarshal([]byte(v), &vals); err != nil {
-			vals = nil
+// getMany reads ids' records into out and returns the indexes of the
+// campaign records it did not find.
+func (s *Store) getMany(ctx context.Context, ids []string, out []*Record) ([]int, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	accounts := make([]string, len(ids))
+	for i, id := range ids {
+		loc, m, err := s.locate(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		accounts[i] = m.account
+		if loc.field == "" {
+			cmds[i] = pipe.Get(ctx, loc.key)
+		} else {
+			cmds[i] = pipe.HGet(ctx, loc.key, loc.field)
 		}
 	}
-	return &Record{
-		ID:                h["id"],
-		CampaignID:        h["campaign"],
-		Account:           h["account"],
-		To:                h["to"],
-		Status:            message.Status(h["status"]),
-		Attempts:          int(atoi("attempts")),
-		ErrorCode:         h["code"],
-		Error:             h["error"],
-		ProviderMessageID: h["pmid"],
-		Fallback:          h["fallback"] == "1",
-		Retryable:         h["retryable"] == "1",
-		Retries:           int(atoi("retries")),
-		Values:            vals,
-		CreatedAt:         fromMS(atoi("created")),
-		UpdatedAt:         fromMS(atoi("updated")),
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("read %d records: %w", len(ids), err)
 	}
+	var missed []int
+	for i, c := range cmds {
+		v, err := c.Result()
+		if err == redis.Nil {
+			if _, _, ok := splitID(ids[i]); ok {
+				missed = append(missed, i)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read record %s: %w", ids[i], err)
+		}
+		out[i] = unpackRecord(ids[i], v, accounts[i])
+	}
+	return missed, nil
 }

@@ -11,34 +11,49 @@ import (
 	"github.com/wabulk/wabulk/message"
 )
 
-// requeueScript moves record KEYS[1] from ARGV[1] back to queued, for
-// retry-failed, if it may be sent again: it expired, or it failed with
-// the retryable mark, and never with the ambiguous code (the provider may
-// have it). Its campaign (KEYS[3]) must not be cancelled. The error is
-// cleared, the attempts are kept, its retries counter goes up, the
-// campaign counters (KEYS[2]) move with it, and an error budget's baseline
-// forgets the outcome it loses. Replies {result, status, retries}.
-var requeueScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return {'missing', '', 0} end
+// requeueScript moves record KEYS[1] (ARGV[3]: its field in its bucket,
+// "" for a key of its own) from ARGV[1] back to queued, for retry-failed,
+// if it may be sent again: it expired, or it failed with the retryable
+// mark, and never with the ambiguous code (the provider may have it). Its
+// campaign (KEYS[3]) must not be cancelled. The error is cleared, the
+// attempts are kept, its retries counter goes up, the campaign counters
+// (KEYS[2]) move with it, and an error budget's baseline forgets the
+// outcome it loses. Replies {result, status, retries}; result "rebucket"
+// when the campaign's bucket count is not ARGV[4].
+var requeueScript = redis.NewScript(luaRecord() + `
+local F = ARGV[3]
+if F ~= '' then
+  local b = redis.call('HGET', KEYS[3], 'buckets')
+  if b and b ~= ARGV[4] then return {'rebucket', '', 0} end
+end
+local v = rload(KEYS[1], F)
+if not v then return {'missing', '', 0} end
+local t = runpack(v)
+local cur = NAME[t[F_STATUS]] or ''
 if cur ~= ARGV[1] then return {'refused', cur, 0} end
-if redis.call('HGET', KEYS[1], 'code') == '` + AmbiguousCode + `' then return {'refused', cur, 0} end
+if t[F_CODE_] == '` + AmbiguousCode + `' then return {'refused', cur, 0} end
 if cur == 'failed' then
-  if redis.call('HGET', KEYS[1], 'retryable') ~= '1' then return {'refused', cur, 0} end
+  if not string.find(t[F_FLAGS], 'r', 1, true) then return {'refused', cur, 0} end
 elseif cur ~= 'expired' then
   return {'refused', cur, 0}
 end
 if redis.call('HGET', KEYS[3], 'state') == 'cancelled' then return {'cancelled', cur, 0} end
-redis.call('HSET', KEYS[1], 'status', 'queued', 'updated', ARGV[2], 'code', '', 'error', '')
+t[F_STATUS] = 'q'
+t[F_UPDATED] = b36(tonumber(ARGV[2]) - tonumber(t[F_CREATED], 36))
+t[F_CODE_] = ''
+t[F_ERROR] = ''
+flagclear(t, 'r')
+local n = (tonumber(t[F_RETRIES]) or 0) + 1
+t[F_RETRIES] = tostring(n)
+rsave(KEYS[1], F, t)
 -- Pending again: the record and its campaign are kept until it ends.
+if F ~= '' then redis.call('HINCRBY', KEYS[1], '#', 1) end
 redis.call('PERSIST', KEYS[1])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('PERSIST', KEYS[2])
   redis.call('PERSIST', KEYS[3])
   redis.call('PERSIST', KEYS[4])
 end
-redis.call('HDEL', KEYS[1], 'retryable')
-local n = redis.call('HINCRBY', KEYS[1], 'retries', 1)
 redis.call('HINCRBY', KEYS[2], cur, -1)
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
 local function dec(f)
@@ -93,9 +108,16 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(refs))
 	for i, ref := range refs {
+		if err := checkRef(ref.ID, ref.CampaignID); err != nil {
+			return nil, err
+		}
+		loc, _, err := s.locate(ctx, ref.ID)
+		if err != nil {
+			return nil, err
+		}
 		sc := s.scopeOf(ref)
-		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{s.msgKey(ref.ID), s.countsKeyIn(sc), s.campaignKeyIn(sc), s.membersKeyIn(sc)},
-			string(from[i]), now)
+		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.membersKeyIn(sc)},
+			string(from[i]), now, loc.field, strconv.Itoa(loc.buckets))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("requeue %d records: %w", len(refs), err)
@@ -114,6 +136,11 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 			out[i].Retries = int(n)
 		case "missing":
 			out[i].Err = fmt.Errorf("message %s: %w", refs[i].ID, ErrNotFound)
+		case "rebucket":
+			// A campaign purged and created again since this process
+			// cached it: the caller may ask again.
+			s.forgetMeta(refs[i].CampaignID)
+			out[i].Err = fmt.Errorf("campaign %s changed while requeueing %s; try again", refs[i].CampaignID, refs[i].ID)
 		case "cancelled":
 			out[i].Err = fmt.Errorf("campaign %s: %w", refs[i].CampaignID, ErrCampaignCancelled)
 		default:

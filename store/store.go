@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -48,6 +49,7 @@ type Store struct {
 	confirm        int
 	confirmTimeout time.Duration
 	now            func() time.Time
+	metas          metaCache
 }
 
 // ErrNotFound is returned when a record does not exist.
@@ -95,19 +97,20 @@ func (s *Store) Prefix() string { return s.prefix }
 // Redis returns the client the store uses.
 func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 
-// The key layout. Every key one Lua script touches shares a Redis Cluster
-// hash slot (the part in braces), while different campaigns and accounts
-// land in different slots, so a Cluster spreads them over its masters:
+// The key layout (LayoutVersion 3). Every key one Lua script touches
+// shares a Redis Cluster hash slot (the part in braces), while different
+// campaigns and accounts land in different slots, so a Cluster spreads
+// them over its masters:
 //
-//	<prefix>msg:{CAMPAIGN}:+E164         hash    a campaign message's record
-//	<prefix>msg:{~S}:ID                  hash    a message outside campaigns (S: one of directShards, from ID)
-//	<prefix>campaign:{CAMPAIGN}          hash    the campaign: spec, state, import counts, error budget
+//	<prefix>msg:{CAMPAIGN}:N             hash    bucket N of a campaign's records: field +E164, value the packed record (pack.go); field "#" counts its pending ones
+//	<prefix>msg:{~S}:ID                  string  the packed record of a message outside campaigns (S: one of directShards, from ID)
+//	<prefix>campaign:{CAMPAIGN}          hash    the campaign: spec, account, bucket count, state, import counts, error budget
 //	<prefix>campaign:{CAMPAIGN}:counts   hash    its messages per state
 //	<prefix>campaign:{CAMPAIGN}:members  list    its recipients in import order
 //	<prefix>campaign:{CAMPAIGN}:rate:N   hash    its outcomes in 10-second bucket N
 //	<prefix>campaign:{~S}:counts|rate:N          the same for messages outside campaigns, per shard
 //	<prefix>campaigns                    zset    campaign IDs by creation time (one write per campaign)
-//	<prefix>pmid:ACCOUNT:PMID            string  the message a provider's message id names
+//	<prefix>pmidx:ACCOUNT:DAY.N          hash    provider message id → message ID, for ids indexed on DAY (days since 1970; 0 when kept for ever), in bucket N of pmidBuckets
 //	<prefix>optout:{ACCOUNT}             hash    opted-out contacts, and optout-changed:{ACCOUNT} their last change
 //	<prefix>inbound:ACCOUNT:SENDER       hash    each contact's last inbound message (the 24-hour window)
 //	<prefix>account:ACCOUNT              hash    pause and breaker state
@@ -115,9 +118,18 @@ func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 //	<prefix>layout                       string  the layout version (LayoutVersion)
 //
 // A campaign message's ID is "CAMPAIGN:+E164" (message.CampaignMessageID),
-// so its record's key follows from the ID alone; any other ID ("api:KEY",
-// a generated one) is a message outside campaigns, spread over
-// directShards slots by a hash of the ID.
+// so its record's place follows from the ID and the campaign's bucket count
+// (fixed when the campaign is created, from the expected number of
+// recipients, so that a bucket holds ~48 records and stays a listpack);
+// any other ID ("api:KEY", a generated one) is a message outside campaigns,
+// spread over directShards slots by a hash of the ID. Many records per key
+// is what keeps Redis's per-key overhead (~100 bytes: the key, its
+// dictionary entries, its expiry) off every recipient.
+//
+// A bucket expires Retention after the last change of any of its records
+// once none of them is pending; a record outside campaigns, Retention
+// after its own last change; a provider-id bucket, Retention after the end
+// of its day.
 
 // directShards is how many slots messages outside campaigns are spread
 // over (each with its own counters).
@@ -166,11 +178,39 @@ func directTag(id string) string {
 // campaignTag is the hash tag of campaign id.
 func campaignTag(id string) string { return "{" + id + "}" }
 
-func (s *Store) msgKey(id string) string {
-	if c, rest, ok := splitID(id); ok {
-		return s.prefix + "msg:" + campaignTag(c) + ":" + rest
+// directKey is the key of the record of message id outside campaigns.
+func (s *Store) directKey(id string) string { return s.prefix + "msg:" + directTag(id) + ":" + id }
+
+// bucketKey is the key of bucket b of campaign c's records.
+func (s *Store) bucketKey(c string, b int) string {
+	return s.prefix + "msg:" + campaignTag(c) + ":" + strconv.Itoa(b)
+}
+
+// bucketOf is the bucket, of n, of a campaign's recipient to.
+func bucketOf(to string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(to))
+	return int(h.Sum32() % uint32(n))
+}
+
+// recordLoc is where a record lives: a bucket's field, or (field "") a key
+// of its own.
+type recordLoc struct {
+	key, field string
+	buckets    int
+}
+
+// locate returns where the record of message id lives.
+func (s *Store) locate(ctx context.Context, id string) (recordLoc, campaignMeta, error) {
+	c, to, ok := splitID(id)
+	if !ok {
+		return recordLoc{key: s.directKey(id)}, campaignMeta{}, nil
 	}
-	return s.prefix + "msg:" + directTag(id) + ":" + id
+	m, err := s.meta(ctx, c)
+	if err != nil {
+		return recordLoc{}, m, err
+	}
+	return recordLoc{key: s.bucketKey(c, bucketOf(to, m.buckets)), field: to, buckets: m.buckets}, m, nil
 }
 
 // scope is the slot a message's campaign keys live in: its campaign's, or
@@ -214,8 +254,28 @@ func (s *Store) campaignKey(id string) string { return s.campaignKeyIn(campaignS
 func (s *Store) countsKey(id string) string   { return s.countsKeyIn(campaignScope(id)) }
 func (s *Store) membersKey(id string) string  { return s.membersKeyIn(campaignScope(id)) }
 func (s *Store) campaignsKey() string         { return s.prefix + "campaigns" }
-func (s *Store) pidKey(account, pmid string) string {
-	return s.prefix + "pmid:" + account + ":" + pmid
+
+// pmidBuckets is how many buckets a day's provider message ids of one
+// account are spread over: ~50 each at 100,000 a day.
+const pmidBuckets = 2048
+
+const day = 24 * time.Hour
+
+// pidDay is the index day of time t: days since 1970, or 0 when records
+// are kept for ever (then one day holds them all).
+func (s *Store) pidDay(t time.Time) int64 {
+	if s.retention == 0 {
+		return 0
+	}
+	return t.UnixMilli() / day.Milliseconds()
+}
+
+// pidKey is the index bucket of provider message id pmid of account,
+// indexed on index day d.
+func (s *Store) pidKey(account string, d int64, pmid string) string {
+	h := fnv.New32a()
+	h.Write([]byte(pmid))
+	return s.prefix + "pmidx:" + account + ":" + strconv.FormatInt(d, 10) + "." + strconv.Itoa(int(h.Sum32()%pmidBuckets))
 }
 func (s *Store) inboundKey(account, sender string) string {
 	if sender == "" {

@@ -52,13 +52,22 @@ func (e *TransitionError) Error() string {
 
 // transitionScript moves a record to ARGV[1] if the transition table allows
 // it, and moves the campaign counters with it. Replies {result, previous}:
-// result is "ok", "same" (already there), "refused", "held" or "missing".
-// KEYS: record, counts, campaign, rate bucket, members — one slot.
-// ARGV[7] is the record retention and ARGV[12] the campaign's, in ms ("0":
-// for ever).
-var transitionScript = redis.NewScript(luaAllowed() + `
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return {'missing', ''} end
+// result is "ok", "same" (already there), "refused", "held", "missing" or
+// "rebucket" (previous: the campaign's bucket count, not ARGV[14]).
+// KEYS: record (bucket or own key), counts, campaign, rate bucket, members
+// — one slot. ARGV[13] is the record's field in its bucket ("": a key of
+// its own), ARGV[7] the record retention and ARGV[12] the campaign's, in
+// ms ("0": for ever).
+var transitionScript = redis.NewScript(luaAllowed() + luaRecord() + `
+local F = ARGV[13]
+if F ~= '' then
+  local b = redis.call('HGET', KEYS[3], 'buckets')
+  if b and b ~= ARGV[14] then return {'rebucket', b} end
+end
+local v = rload(KEYS[1], F)
+if not v then return {'missing', ''} end
+local t = runpack(v)
+local cur = NAME[t[F_STATUS]] or ''
 if ARGV[8] ~= '' and cur ~= ARGV[8] then return {'refused', cur} end
 -- A claim (the move to sending) reads its campaign's state in the same
 -- step: once a pause or cancel has returned, nothing more is claimed.
@@ -72,24 +81,41 @@ if not ok or not ok[ARGV[1]] then
   -- An ambiguous failure (the provider may have it) yields to the
   -- provider's definite word that it does.
   local took = ARGV[1] == 'accepted' or ARGV[1] == 'sent' or ARGV[1] == 'delivered' or ARGV[1] == 'read'
-  if not (cur == 'failed' and took and redis.call('HGET', KEYS[1], 'code') == 'ambiguous') then
+  if not (cur == 'failed' and took and t[F_CODE_] == 'ambiguous') then
     return {'refused', cur}
   end
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated', ARGV[2], 'code', ARGV[4], 'error', ARGV[5])
-if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], 'attempts', 1) end
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'pmid', ARGV[6]) end
+t[F_STATUS] = CODE[ARGV[1]]
+t[F_UPDATED] = b36(tonumber(ARGV[2]) - tonumber(t[F_CREATED], 36))
+t[F_CODE_] = ARGV[4]
+t[F_ERROR] = ARGV[5]
+if ARGV[3] == '1' then t[F_ATTEMPTS] = tostring((tonumber(t[F_ATTEMPTS]) or 0) + 1) end
+if ARGV[6] ~= '' then t[F_PMID] = ARGV[6] end
+local fellback = false
+if ARGV[9] == '1' and not string.find(t[F_FLAGS], 'f', 1, true) then
+  flagset(t, 'f')
+  fellback = true
+end
+if ARGV[10] == '1' then flagset(t, 'r') end
+rsave(KEYS[1], F, t)
 redis.call('HINCRBY', KEYS[2], cur, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-if ARGV[9] == '1' and redis.call('HSETNX', KEYS[1], 'fallback', '1') == 1 then
-  redis.call('HINCRBY', KEYS[2], '` + fallbackField + `', 1)
-end
-if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'retryable', '1') end
+if fellback then redis.call('HINCRBY', KEYS[2], '` + fallbackField + `', 1) end
 local pending = ARGV[1] == 'queued' or ARGV[1] == 'sending'
+local waspending = cur == 'queued' or cur == 'sending'
 -- A record with an outcome is kept for the retention after its last
--- change; a pending one for ever.
-if not pending and ARGV[7] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
-if (cur == 'queued' or cur == 'sending') and not pending then
+-- change; a pending one for ever. A bucket lives as long as its longest.
+if F ~= '' and waspending ~= pending then
+  redis.call('HINCRBY', KEYS[1], '#', pending and 1 or -1)
+end
+if not pending and ARGV[7] ~= '0' then
+  if F == '' or tonumber(redis.call('HGET', KEYS[1], '#') or '0') <= 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[7])
+  end
+elseif pending and F ~= '' then
+  redis.call('PERSIST', KEYS[1])
+end
+if waspending and not pending then
   -- An outcome from a pending state counts in the campaign's current
   -- 10-second bucket (CampaignRate), which keeps the time of its first;
   -- receipts moving it on do not.
@@ -160,21 +186,33 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		// The index lives in its own slot (receipts name only the
 		// provider's id), so it is written first: an entry whose record
 		// move failed points at a message the provider does have.
-		if err := s.rdb.Set(ctx, s.pidKey(ref.Account, u.ProviderMessageID), ref.ID, s.retention).Err(); err != nil {
-			return "", fmt.Errorf("index provider message %s of %s: %w", u.ProviderMessageID, ref.ID, err)
+		if err := s.indexProviderID(ctx, ref.Account, u.ProviderMessageID, ref.ID, now); err != nil {
+			return "", err
 		}
 	}
-	keys, args := s.transitionCall(ref, to, u, now)
 	var v []string
 	var err error
-	confirm := to == message.Sending && s.confirm > 0
-	if confirm {
-		v, err = s.runConfirmed(ctx, transitionScript, keys, args)
-	} else {
-		v, err = transitionScript.Run(ctx, s.rdb, keys, args...).StringSlice()
-	}
-	if err != nil && !errors.Is(err, ErrUnconfirmed) {
-		return "", fmt.Errorf("move message %s to %s: %w", ref.ID, to, err)
+	for round := 0; ; round++ {
+		keys, args, lerr := s.transitionCall(ctx, ref, to, u, now)
+		if lerr != nil {
+			return "", lerr
+		}
+		if to == message.Sending && s.confirm > 0 {
+			v, err = s.runConfirmed(ctx, transitionScript, keys, args)
+		} else {
+			v, err = transitionScript.Run(ctx, s.rdb, keys, args...).StringSlice()
+		}
+		if err != nil && !errors.Is(err, ErrUnconfirmed) {
+			return "", fmt.Errorf("move message %s to %s: %w", ref.ID, to, err)
+		}
+		if v[0] != "rebucket" || round > 0 {
+			break
+		}
+		// The campaign was created again with another bucket count since
+		// this process cached it.
+		if _, err := s.readMeta(ctx, ref.CampaignID); err != nil {
+			return "", err
+		}
 	}
 	prev := message.Status(v[1])
 	switch v[0] {
@@ -194,23 +232,27 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 
 // transitionCall returns the keys and arguments of transitionScript for
 // moving ref to status to.
-func (s *Store) transitionCall(ref Ref, to message.Status, u Update, now time.Time) ([]string, []any) {
+func (s *Store) transitionCall(ctx context.Context, ref Ref, to message.Status, u Update, now time.Time) ([]string, []any, error) {
 	flag := func(b bool) string {
 		if b {
 			return "1"
 		}
 		return "0"
 	}
+	loc, _, err := s.locate(ctx, ref.ID)
+	if err != nil {
+		return nil, nil, err
+	}
 	sc := s.scopeOf(ref)
 	campaignKeep := "0"
 	if ref.CampaignID != "" {
 		campaignKeep = strconv.FormatInt(s.campaignKeep.Milliseconds(), 10)
 	}
-	keys := []string{s.msgKey(ref.ID), s.countsKeyIn(sc), s.campaignKeyIn(sc), s.rateKey(sc, now), s.membersKeyIn(sc)}
-	args := []any{string(to), strconv.FormatInt(ms(now), 10), flag(u.IncAttempts), u.ErrorCode, u.Error,
-		u.ProviderMessageID, strconv.FormatInt(s.retention.Milliseconds(), 10), string(u.From), flag(u.Fallback),
-		flag(u.Retryable), strconv.FormatInt(rateKeep.Milliseconds(), 10), campaignKeep}
-	return keys, args
+	keys := []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.rateKey(sc, now), s.membersKeyIn(sc)}
+	args := []any{string(to), strconv.FormatInt(ms(now), 10), flag(u.IncAttempts), clean(u.ErrorCode), clean(u.Error),
+		clean(u.ProviderMessageID), strconv.FormatInt(s.retention.Milliseconds(), 10), string(u.From), flag(u.Fallback),
+		flag(u.Retryable), strconv.FormatInt(rateKeep.Milliseconds(), 10), campaignKeep, loc.field, strconv.Itoa(loc.buckets)}
+	return keys, args, nil
 }
 
 // AmbiguousCode is the error code of a failure recorded because the
@@ -223,14 +265,62 @@ func IsTransitionError(err error) bool {
 	return errors.As(err, &te)
 }
 
+// indexProviderID points provider message id pmid of account at message
+// id, in the index bucket of now's day, which expires Retention after
+// the day ends.
+func (s *Store) indexProviderID(ctx context.Context, account, pmid, id string, now time.Time) error {
+	d := s.pidDay(now)
+	key := s.pidKey(account, d, pmid)
+	pipe := s.rdb.Pipeline()
+	pipe.HSet(ctx, key, pmid, id)
+	if s.retention > 0 {
+		// Relative to the store's clock, like every other expiry.
+		pipe.PExpire(ctx, key, time.UnixMilli((d+1)*day.Milliseconds()).Sub(now)+s.retention)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("index provider message %s of %s: %w", pmid, id, err)
+	}
+	return nil
+}
+
+// pidDays are the index days a provider message id indexed since from may
+// be under, newest first: from today back to the oldest day still kept.
+func (s *Store) pidDays(now time.Time) []int64 {
+	if s.retention == 0 {
+		return []int64{0}
+	}
+	today := s.pidDay(now)
+	oldest := s.pidDay(now.Add(-s.retention))
+	out := make([]int64, 0, today-oldest+1)
+	for d := today; d >= oldest; d-- {
+		out = append(out, d)
+	}
+	return out
+}
+
 // MessageByProviderID returns the message id a provider's id points at.
+// Receipts mostly come within minutes, so today's and yesterday's index
+// are asked first, the older days only when those do not know it.
 func (s *Store) MessageByProviderID(ctx context.Context, account, pmid string) (string, error) {
-	id, err := s.rdb.Get(ctx, s.pidKey(account, pmid)).Result()
-	if err == redis.Nil {
-		return "", fmt.Errorf("provider message %s on %s: %w", pmid, account, ErrNotFound)
+	days := s.pidDays(s.now())
+	recent := days[:min(2, len(days))]
+	for _, batch := range [][]int64{recent, days[len(recent):]} {
+		if len(batch) == 0 {
+			continue
+		}
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.StringCmd, len(batch))
+		for i, d := range batch {
+			cmds[i] = pipe.HGet(ctx, s.pidKey(account, d, pmid), pmid)
+		}
+		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+			return "", fmt.Errorf("look up provider message %s: %w", pmid, err)
+		}
+		for _, c := range cmds {
+			if id, err := c.Result(); err == nil {
+				return id, nil
+			}
+		}
 	}
-	if err != nil {
-		return "", fmt.Errorf("look up provider message %s: %w", pmid, err)
-	}
-	return id, nil
+	return "", fmt.Errorf("provider message %s on %s: %w", pmid, account, ErrNotFound)
 }

@@ -109,11 +109,13 @@ From stdin the estimate comes after the import.`, none, nil)
 		rej := &term.LazyFile{Path: rejPath}
 		defer rej.Close()
 
+		var expected int64
 		if *csvPath != "-" {
 			rows, err := countRows(*csvPath, fmtName)
 			if err != nil {
 				return err
 			}
+			expected = int64(rows)
 			if err := admit(ctx, p.Producer, spec, rows, prov.Rate, *strict, *quiet, errOut); err != nil {
 				return err
 			}
@@ -121,7 +123,7 @@ From stdin the estimate comes after the import.`, none, nil)
 
 		bar := term.NewProgress(errOut)
 		bar.PercentOnly = true
-		opt := producer.Options{Format: fmtName, Rejects: rej}
+		opt := producer.Options{Format: fmtName, Rejects: rej, ExpectedRows: expected}
 		if !*quiet {
 			opt.Progress = func(pr producer.Progress) {
 				bar.Update("importing", counter.n.Load(), size, fmt.Sprintf("rows %d  accepted %d  rejected %d", pr.Lines, pr.Accepted, pr.Rejected), false)

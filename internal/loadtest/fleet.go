@@ -248,7 +248,7 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 		Message: message.Content{Template: &message.Template{Name: "fleet", Language: "en", Body: []string{"{{name}}"}}}}
 	number := mobile(region(k))
 	start := time.Now()
-	res, err := p.Producer.Import(ctx, spec, recipientsCSV(opt.N, number), producer.Options{})
+	res, err := p.Producer.Import(ctx, spec, recipientsCSV(opt.N, number), producer.Options{ExpectedRows: int64(opt.N)})
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}

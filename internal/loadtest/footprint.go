@@ -156,7 +156,7 @@ func Footprint(ctx context.Context, o FootprintOptions, out, prog io.Writer) err
 		return err
 	}
 	start := time.Now()
-	res, err := p.Producer.Import(ctx, spec, recipientsCSV(o.N, number), producer.Options{})
+	res, err := p.Producer.Import(ctx, spec, recipientsCSV(o.N, number), producer.Options{ExpectedRows: int64(o.N)})
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 
 	start := time.Now()
 	stopWorker := p.StartWorker(ctx)
-	res, err := p.Producer.Import(ctx, spec, recipientsCSV(*n, number), producer.Options{})
+	res, err := p.Producer.Import(ctx, spec, recipientsCSV(*n, number), producer.Options{ExpectedRows: int64(*n)})
 	importDur := time.Since(start)
 	if err != nil {
 		stopWorker()

@@ -260,7 +260,11 @@ func (a *API) importUpload(w http.ResponseWriter, r *http.Request, spec *produce
 	}
 	body := &trackedReader{r: recipients}
 	rejects := newRejectCollector(a.cfg.MaxRejects)
-	res, err := a.p.Import(ctx, spec, body, producer.Options{Format: format, Rejects: rejects})
+	var expected int64
+	if r.ContentLength > 0 {
+		expected = r.ContentLength / producer.BytesPerRowEstimate
+	}
+	res, err := a.p.Import(ctx, spec, body, producer.Options{Format: format, Rejects: rejects, ExpectedRows: expected})
 	rejects.close()
 	if err != nil {
 		a.importFailed(w, r, spec.ID, res, body.err, err)
