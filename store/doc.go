@@ -16,7 +16,11 @@
 // records, even when processes die mid-way. Records are created only if
 // absent, which is what makes a re-import send nothing twice.
 //
-// All keys start with one prefix (default "wabulk:"). The store never
+// All keys start with one prefix (default "wabulk:"); store.go lists the
+// key layout (LayoutVersion), in which a campaign's records are packed
+// (pack.go) into bucket hashes of its own hash slot (bucket.go) and the
+// provider-id index into per-day buckets, so that a recipient costs a few
+// hundred bytes of Redis and nothing after the retention. The store never
 // enqueues tasks and never talks to providers.
 //
 //	st := store.New(rdb, store.Config{Prefix: "wabulk:"})

@@ -48,11 +48,13 @@ Without purge, finished records expire on their own after redis.retention
 func migrateCmd() *cobra.Command {
 	c := command("migrate", "move Redis data written by an earlier wabulk to this version's key layout", `
 This version keeps its keys in a layout that Redis Cluster can spread over
-its masters (hash tags by campaign and account). Every wabulk process
-refuses a Redis that holds data in the earlier layout, and says so. Stop
-every worker, serve, scheduler and import, then run this once; it renames
-the keys in place (safe to run again if interrupted) and marks the
-keyspace with the layout version.`, none, nil)
+its masters (hash tags by campaign and account), with a campaign's records
+packed into bucket hashes and the provider-id index into per-day buckets.
+Every wabulk process refuses a Redis that holds data in an earlier layout,
+and says so. Stop every worker, serve, scheduler and import, then run this
+once; it moves the keys in place (safe to run again if interrupted) and
+marks the keyspace with the layout version. On a Cluster it visits every
+master.`, none, nil)
 	load := configFlag(c.Flags())
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := load()
@@ -65,7 +67,7 @@ keyspace with the layout version.`, none, nil)
 		}
 		defer conn.Close()
 		out := cmd.OutOrStdout()
-		n, err := st.MigrateLayout(cmd.Context(), func(n int) { fmt.Fprintf(cmd.ErrOrStderr(), "migrate: %d keys renamed\n", n) })
+		n, err := st.MigrateLayout(cmd.Context(), func(n int) { fmt.Fprintf(cmd.ErrOrStderr(), "migrate: %d keys moved\n", n) })
 		if err != nil {
 			return fmt.Errorf("after %d keys: %w", n, err)
 		}
