@@ -269,6 +269,15 @@ func cmpErr(first, err error) error {
 	return err
 }
 
+// familyBytes is what the families' keys take together.
+func familyBytes(fams []familyStat) int64 {
+	var sum int64
+	for _, f := range fams {
+		sum += f.Bytes
+	}
+	return sum
+}
+
 func perRecipient(bytes, n int64) float64 { return round(float64(bytes) / float64(n)) }
 
 // configValue is a server setting, or "" when CONFIG GET is refused (as
@@ -485,6 +494,10 @@ func printFootprint(out io.Writer, rep *footprintReport) {
 	fmt.Fprintf(tw, "queued (after the import)\t%d\t%.0f\t\n", rep.QueuedBytes, rep.QueuedPerRecipient)
 	fmt.Fprintf(tw, "finished (every recipient has an outcome)\t%d\t%.0f\t\n", rep.FinishedBytes, rep.FinishedPerRecipient)
 	_ = tw.Flush()
+	if familyBytes(rep.QueuedFamilies) > 2*rep.QueuedBytes || familyBytes(rep.FinishedFamilies) > 2*rep.FinishedBytes {
+		fmt.Fprintln(out, "warning: used_memory moved less than this run's own keys take: other clients changed this Redis during the run,\n"+
+			"so the used_memory figures are not this run's alone; the key families below are. Measure on an idle Redis.")
+	}
 	outcomes := make([]string, 0, len(rep.Outcomes))
 	for s, v := range rep.Outcomes {
 		if v != 0 {
