@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -34,6 +33,7 @@ func BucketsFor(n int64) int {
 // hash: fixed once its first record exists.
 type campaignMeta struct {
 	buckets int
+	parts   int
 	account string
 	at      time.Time
 }
@@ -66,10 +66,10 @@ func (s *Store) readMeta(ctx context.Context, c string) (campaignMeta, error) {
 	if err != nil {
 		return campaignMeta{}, fmt.Errorf("read campaign %s: %w", c, err)
 	}
-	m := campaignMeta{buckets: DefaultBuckets, at: time.Now()}
-	if b, _ := v[0].(string); b != "" {
-		if n, err := strconv.Atoi(b); err == nil && n > 0 {
-			m.buckets = n
+	m := campaignMeta{buckets: DefaultBuckets, parts: 1, at: time.Now()}
+	if v, _ := v[0].(string); v != "" {
+		if b, p, ok := parseShape(v); ok {
+			m.buckets, m.parts = b, p
 		}
 	}
 	m.account, _ = v[1].(string)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -65,17 +66,66 @@ func (s *Store) SaveCampaign(ctx context.Context, c Campaign) (existing *Campaig
 	if err := s.rdb.ZAddNX(ctx, s.campaignsKey(), redis.Z{Score: float64(now), Member: c.ID}).Err(); err != nil {
 		return nil, false, fmt.Errorf("list campaign %s: %w", c.ID, err)
 	}
+	buckets := BucketsFor(c.ExpectedRecipients)
 	n, err := saveCampaignScript.Run(ctx, s.rdb, []string{s.campaignKey(c.ID)},
-		c.ID, c.Account, c.Spec, now, ratio, minOut, s.campaignKeep.Milliseconds(), BucketsFor(c.ExpectedRecipients)).Int()
+		c.ID, c.Account, c.Spec, now, ratio, minOut, s.campaignKeep.Milliseconds(), shape(buckets, s.partsFor(buckets))).Int()
 	if err != nil {
 		return nil, false, fmt.Errorf("save campaign %s: %w", c.ID, err)
 	}
-	s.forgetMeta(c.ID)
+	// The shape stored wins (records made before their campaign fixed it).
+	m, err := s.readMeta(ctx, c.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.syncParts(ctx, c.ID, m, n == 1); err != nil {
+		return nil, false, err
+	}
 	if n == 0 {
 		cur, err := s.Campaign(ctx, c.ID)
 		return cur, false, err
 	}
 	return nil, true, nil
+}
+
+// syncParts gives each part of campaign id (when it has several) the copy
+// of its campaign's shape, account and state that the part's scripts
+// read; expire starts the parts' expiry with the campaign's (a campaign
+// just created: its first record stops it). Safe to repeat: a crash
+// between the campaign's save and this is mended by saving it again.
+func (s *Store) syncParts(ctx context.Context, id string, m campaignMeta, expire bool) error {
+	if m.parts <= 1 {
+		return nil
+	}
+	st, err := s.rdb.HGet(ctx, s.campaignKey(id), "state").Result()
+	if err != nil && err != redis.Nil {
+		return fmt.Errorf("read campaign %s state: %w", id, err)
+	}
+	pipe := s.rdb.Pipeline()
+	for _, sc := range partScopes(id, m.parts) {
+		key := s.campaignKeyIn(sc)
+		pipe.HSetNX(ctx, key, "buckets", shape(m.buckets, m.parts))
+		pipe.HSetNX(ctx, key, "account", m.account)
+		if st != "" {
+			pipe.HSet(ctx, key, "state", st)
+		}
+		if expire && s.campaignKeep > 0 {
+			pipe.PExpire(ctx, key, s.campaignKeep)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("write the parts of campaign %s: %w", id, err)
+	}
+	return nil
+}
+
+// copyState copies campaign id's state to its parts (when it has
+// several), where claims read it.
+func (s *Store) copyState(ctx context.Context, id string) error {
+	m, err := s.meta(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.syncParts(ctx, id, m, false)
 }
 
 // Campaign returns the campaign id, or ErrNotFound.
@@ -192,7 +242,10 @@ func (c Counts) Outcomes() int64 {
 // CampaignCounts returns the per-state counts of campaign id ("" for
 // messages outside campaigns).
 func (s *Store) CampaignCounts(ctx context.Context, id string) (Counts, error) {
-	scs := scopesOf(id)
+	scs, _, err := s.scopes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(scs))
 	for i, sc := range scs {
@@ -220,23 +273,77 @@ func (s *Store) CampaignCounts(ctx context.Context, id string) (Counts, error) {
 }
 
 // EachMember calls fn with the records of campaign id in import order, in
-// pages of batch (default 500), and stops at fn's first error.
+// pages of batch (default 500), and stops at fn's first error. A campaign
+// in several parts keeps a member list per part, each entry numbered in
+// import order: the lists are merged on those numbers.
 func (s *Store) EachMember(ctx context.Context, id string, batch int, fn func([]*Record) error) error {
 	if batch <= 0 {
 		batch = 500
 	}
-	key := s.membersKey(id)
-	for start := int64(0); ; start += int64(batch) {
-		tos, err := s.rdb.LRange(ctx, key, start, start+int64(batch)-1).Result()
-		if err != nil {
-			return fmt.Errorf("list members of %s: %w", id, err)
+	scs, _, err := s.scopes(ctx, id)
+	if err != nil {
+		return err
+	}
+	type cursor struct {
+		key  string
+		next int64
+		buf  []member
+		done bool
+	}
+	curs := make([]*cursor, len(scs))
+	for i, sc := range scs {
+		curs[i] = &cursor{key: s.membersKeyIn(sc)}
+	}
+	refill := func() error {
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.StringSliceCmd, len(curs))
+		any := false
+		for i, c := range curs {
+			if len(c.buf) == 0 && !c.done {
+				cmds[i] = pipe.LRange(ctx, c.key, c.next, c.next+int64(batch)-1)
+				any = true
+			}
 		}
-		if len(tos) == 0 {
+		if !any {
 			return nil
 		}
-		ids := make([]string, len(tos))
-		for i, to := range tos {
-			ids[i] = message.CampaignMessageID(id, to)
+		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+			return fmt.Errorf("list members of %s: %w", id, err)
+		}
+		for i, cmd := range cmds {
+			if cmd == nil {
+				continue
+			}
+			c := curs[i]
+			entries := cmd.Val()
+			c.next += int64(len(entries))
+			c.done = len(entries) < batch
+			for _, e := range entries {
+				c.buf = append(c.buf, parseMember(e))
+			}
+		}
+		return nil
+	}
+	for {
+		ids := make([]string, 0, batch)
+		for len(ids) < batch {
+			if err := refill(); err != nil {
+				return err
+			}
+			best := -1
+			for i, c := range curs {
+				if len(c.buf) > 0 && (best < 0 || c.buf[0].seq < curs[best].buf[0].seq) {
+					best = i
+				}
+			}
+			if best < 0 {
+				break
+			}
+			ids = append(ids, message.CampaignMessageID(id, curs[best].buf[0].to))
+			curs[best].buf = curs[best].buf[1:]
+		}
+		if len(ids) == 0 {
+			return nil
 		}
 		recs, err := s.GetMany(ctx, ids)
 		if err != nil {
@@ -251,10 +358,30 @@ func (s *Store) EachMember(ctx context.Context, id string, batch int, fn func([]
 		if err := fn(kept); err != nil {
 			return err
 		}
-		if len(tos) < batch {
-			return nil
-		}
 	}
+}
+
+// member is one entry of a member list: the recipient, and in a campaign
+// of several parts its number in import order (base 36 before the '+').
+type member struct {
+	seq int64
+	to  string
+}
+
+func memberEntry(seq int64, to string) string {
+	if seq <= 0 {
+		return to
+	}
+	return strconv.FormatInt(seq, 36) + to
+}
+
+func parseMember(e string) member {
+	i := strings.IndexByte(e, '+')
+	if i <= 0 {
+		return member{to: e}
+	}
+	n, _ := strconv.ParseInt(e[:i], 36, 64)
+	return member{seq: n, to: e[i:]}
 }
 
 // fallbackField is the campaign counts hash field counting messages sent as
@@ -264,7 +391,10 @@ const fallbackField = "+fallback"
 // CampaignFallbacks is how many of campaign id's messages went out as the
 // campaign's fallback template because the contact's window was closed.
 func (s *Store) CampaignFallbacks(ctx context.Context, id string) (int64, error) {
-	scs := scopesOf(id)
+	scs, _, err := s.scopes(ctx, id)
+	if err != nil {
+		return 0, err
+	}
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(scs))
 	for i, sc := range scs {
@@ -303,8 +433,11 @@ func (s *Store) CampaignRate(ctx context.Context, id string, window time.Duratio
 	now := s.now()
 	cur := now.UnixMilli() / rateBucket.Milliseconds()
 	n := int64(window / rateBucket)
+	scs, _, err := s.scopes(ctx, id)
+	if err != nil {
+		return 0, err
+	}
 	pipe := s.rdb.Pipeline()
-	scs := scopesOf(id)
 	cmds := make([][]*redis.SliceCmd, len(scs))
 	for j, sc := range scs {
 		for b := cur - n; b <= cur; b++ {
@@ -341,7 +474,7 @@ func (s *Store) CampaignRate(ctx context.Context, id string, window time.Duratio
 
 // AccountPending is how many messages of account's campaigns are pending
 // (queued or sending), leaving out campaign except (may be ""): the work
-// ahead of a new campaign on that account. One pipelined round trip per
+// ahead of a new campaign on that account. Two pipelined round trips per
 // 500 campaigns.
 func (s *Store) AccountPending(ctx context.Context, account, except string) (int64, error) {
 	ids, err := s.Campaigns(ctx)
@@ -352,20 +485,39 @@ func (s *Store) AccountPending(ctx context.Context, account, except string) (int
 	for start := 0; start < len(ids); start += 500 {
 		page := ids[start:min(start+500, len(ids))]
 		pipe := s.rdb.Pipeline()
-		accts := make([]*redis.StringCmd, len(page))
-		counts := make([]*redis.SliceCmd, len(page))
+		heads := make([]*redis.SliceCmd, len(page))
 		for i, id := range page {
-			accts[i] = pipe.HGet(ctx, s.campaignKey(id), "account")
-			counts[i] = pipe.HMGet(ctx, s.countsKey(id), string(message.Queued), string(message.Sending))
+			heads[i] = pipe.HMGet(ctx, s.campaignKey(id), "account", "buckets")
 		}
 		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 			return 0, fmt.Errorf("read pending messages of account %s: %w", account, err)
 		}
+		pipe = s.rdb.Pipeline()
+		var counts []*redis.SliceCmd
 		for i, id := range page {
-			if id == except || accts[i].Val() != account {
+			v := heads[i].Val()
+			acct, _ := v[0].(string)
+			if id == except || acct != account {
 				continue
 			}
-			for _, x := range counts[i].Val() {
+			parts := 1
+			if sh, _ := v[1].(string); sh != "" {
+				if _, p, ok := parseShape(sh); ok {
+					parts = p
+				}
+			}
+			for _, sc := range partScopes(id, parts) {
+				counts = append(counts, pipe.HMGet(ctx, s.countsKeyIn(sc), string(message.Queued), string(message.Sending)))
+			}
+		}
+		if len(counts) == 0 {
+			continue
+		}
+		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+			return 0, fmt.Errorf("read pending messages of account %s: %w", account, err)
+		}
+		for _, c := range counts {
+			for _, x := range c.Val() {
 				str, _ := x.(string)
 				n, _ := strconv.ParseInt(str, 10, 64)
 				total += max(n, 0)
@@ -414,9 +566,16 @@ func (b BudgetStatus) Since() (failed, outcomes int64) {
 // CampaignBudget reads campaign id's error budget, state and counts in one
 // round trip. A campaign without a record has no budget.
 func (s *Store) CampaignBudget(ctx context.Context, id string) (BudgetStatus, error) {
+	scs, _, err := s.scopes(ctx, id)
+	if err != nil {
+		return BudgetStatus{}, err
+	}
 	pipe := s.rdb.Pipeline()
 	h := pipe.HMGet(ctx, s.campaignKey(id), "budget_ratio", "budget_min", "state", "budget_base_failed", "budget_base_outcomes")
-	c := pipe.HGetAll(ctx, s.countsKey(id))
+	cs := make([]*redis.MapStringStringCmd, len(scs))
+	for i, sc := range scs {
+		cs[i] = pipe.HGetAll(ctx, s.countsKeyIn(sc))
+	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return BudgetStatus{}, fmt.Errorf("read error budget of %s: %w", id, err)
 	}
@@ -427,14 +586,16 @@ func (s *Store) CampaignBudget(ctx context.Context, id string) (BudgetStatus, er
 	if bs.State == "" {
 		bs.State = CampaignActive
 	}
-	for k, x := range c.Val() {
-		n, _ := strconv.ParseInt(x, 10, 64)
-		st := message.Status(k)
-		if st == message.Failed {
-			bs.Failed = n
-		}
-		if st.Outcome() {
-			bs.Outcomes += n
+	for _, c := range cs {
+		for k, x := range c.Val() {
+			n, _ := strconv.ParseInt(x, 10, 64)
+			st := message.Status(k)
+			if st == message.Failed {
+				bs.Failed += n
+			}
+			if st.Outcome() {
+				bs.Outcomes += n
+			}
 		}
 	}
 	return bs, nil
@@ -460,6 +621,10 @@ func (s *Store) PauseForBudget(ctx context.Context, id, reason string, failed, o
 	if err != nil {
 		return false, fmt.Errorf("pause campaign %s for its error budget: %w", id, err)
 	}
+	// The parts' claims read their copy of the state.
+	if err := s.copyState(ctx, id); err != nil {
+		return false, err
+	}
 	return n == 1, nil
 }
 
@@ -477,7 +642,7 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64
 	if err := checkRef(id+":+0", id); err != nil || id == "" {
 		return 0, fmt.Errorf("purge campaign %q: not a campaign ID", id)
 	}
-	exists, err := s.rdb.Exists(ctx, s.campaignKey(id), s.countsKey(id)).Result()
+	exists, err := s.rdb.Exists(ctx, s.campaignKey(id), s.countsKeyIn(campaignScope(id))).Result()
 	if err != nil {
 		return 0, fmt.Errorf("purge campaign %s: %w", id, err)
 	}
@@ -520,7 +685,7 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64
 	for start := 0; start < m.buckets; start += 1000 {
 		pipe := s.rdb.Pipeline()
 		for b := start; b < min(start+1000, m.buckets); b++ {
-			pipe.Del(ctx, s.bucketKey(id, b))
+			pipe.Del(ctx, s.bucketKey(id, m, b))
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return deleted, fmt.Errorf("purge messages of %s: %w", id, err)
@@ -528,8 +693,17 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64
 	}
 	s.forgetMeta(id)
 	pipe := s.rdb.Pipeline()
-	pipe.Del(ctx, s.membersKey(id))
-	pipe.Del(ctx, s.countsKey(id))
+	now := s.now()
+	for _, sc := range partScopes(id, m.parts) {
+		pipe.Del(ctx, s.membersKeyIn(sc))
+		pipe.Del(ctx, s.countsKeyIn(sc))
+		for t := now.Add(-rateKeep); !t.After(now); t = t.Add(rateBucket) {
+			pipe.Del(ctx, s.rateKey(sc, t))
+		}
+		if m.parts > 1 {
+			pipe.Del(ctx, s.campaignKeyIn(sc))
+		}
+	}
 	pipe.Del(ctx, s.campaignKey(id))
 	pipe.ZRem(ctx, s.campaignsKey(), id)
 	if _, err := pipe.Exec(ctx); err != nil {

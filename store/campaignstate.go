@@ -60,6 +60,14 @@ func (s *Store) SetCampaignState(ctx context.Context, id string, to CampaignStat
 		return "", fmt.Errorf("set campaign %s %s: %w", id, to, err)
 	}
 	prev = CampaignState(v[1])
+	if v[0] != "missing" {
+		// Claims read their part's copy: once this returns, every part
+		// has the new state (a crash before is mended by asking again,
+		// which copies it even when the campaign is already there).
+		if err := s.copyState(ctx, id); err != nil {
+			return prev, err
+		}
+	}
 	switch v[0] {
 	case "missing":
 		return "", fmt.Errorf("campaign %s: %w", id, ErrNotFound)
@@ -128,6 +136,7 @@ func (s *Store) SettleQueued(ctx context.Context, id string, to message.Status, 
 		return 0, fmt.Errorf("load transition script: %w", err)
 	}
 	var moved int64
+	drained := false
 	err := s.EachMember(ctx, id, 1000, func(recs []*Record) error {
 		pipe := s.rdb.Pipeline()
 		var cmds []*redis.Cmd
@@ -152,9 +161,13 @@ func (s *Store) SettleQueued(ctx context.Context, id string, to message.Status, 
 		for _, c := range cmds {
 			if v, err := c.StringSlice(); err == nil && len(v) > 0 && v[0] == "ok" {
 				moved++
+				drained = drained || len(v) > 2 && v[2] == "drained"
 			}
 		}
 		return nil
 	})
+	if drained && err == nil {
+		err = s.drainedPart(ctx, id)
+	}
 	return moved, err
 }

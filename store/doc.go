@@ -18,7 +18,8 @@
 //
 // All keys start with one prefix (default "wabulk:"); store.go lists the
 // key layout (LayoutVersion), in which a campaign's records are packed
-// (pack.go) into bucket hashes of its own hash slot (bucket.go) and the
+// (pack.go) into bucket hashes (bucket.go), split on a Cluster into parts
+// of their own hash slots spread over the masters (parts.go), and the
 // provider-id index into per-day buckets, so that a recipient costs a few
 // hundred bytes of Redis and nothing after the retention. The store never
 // enqueues tasks and never talks to providers.

@@ -15,8 +15,13 @@ import (
 // under "msg:ID", campaigns under "campaign:ID…" and opt-outs under
 // "optout:ACCOUNT", none with hash tags. Version 2 added the hash tags and
 // kept one hash per record ("msg:{CAMPAIGN}:+E164", "msg:{~S}:ID") and one
-// string per provider message id ("pmid:ACCOUNT:PMID").
-const LayoutVersion = 3
+// string per provider message id ("pmid:ACCOUNT:PMID"). Version 3 packed
+// records into bucket hashes and provider ids into day buckets, all of a
+// campaign in its one slot. Version 4 may split a campaign over several
+// slots (parts.go); a campaign of version 3 reads as one of a single part,
+// so migrating from 3 only marks the keyspace, but a binary of version 3
+// would not find the records of a campaign in parts.
+const LayoutVersion = 4
 
 // ErrOldLayout is returned by CheckLayout when Redis holds data in an
 // earlier key layout: run MigrateLayout (`wabulk migrate`) first.

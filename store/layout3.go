@@ -186,13 +186,13 @@ func (s *Store) packV2Record(ctx context.Context, key string) (bool, error) {
 				return false, err
 			}
 		}
-		if err := s.rdb.HSetNX(ctx, s.campaignKey(c), "buckets", m.buckets).Err(); err != nil {
+		if err := s.rdb.HSetNX(ctx, s.campaignKey(c), "buckets", shape(m.buckets, m.parts)).Err(); err != nil {
 			return false, err
 		}
 		if h["account"] != m.account {
 			t[fAccount] = h["account"]
 		}
-		to, field = s.bucketKey(c, bucketOf(name, m.buckets)), name
+		to, field = s.bucketKey(c, m, bucketOf(name, m.buckets)), name
 	}
 	pending := "0"
 	if st == message.Queued || st == message.Sending {

@@ -24,7 +24,9 @@ func TestRetention(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := storetest.New(t)
-	st := store.New(r.Client, store.Config{Prefix: r.Prefix, Retention: time.Hour, CampaignRetention: 48 * time.Hour})
+	// One part: the key names below are a single slot's (TestCampaignParts
+	// checks a campaign in parts).
+	st := store.New(r.Client, store.Config{Prefix: r.Prefix, Retention: time.Hour, CampaignRetention: 48 * time.Hour, CampaignParts: 1})
 	ttl := func(key string) time.Duration {
 		t.Helper()
 		d, err := r.Client.PTTL(ctx, key).Result()

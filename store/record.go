@@ -76,16 +76,21 @@ type CreateResult struct {
 // createScript creates a record only if absent, counts it in its campaign
 // and appends the recipient to the campaign's member list, in one step.
 // KEYS: record (bucket or own key), counts, members, campaign (one slot).
-// ARGV: field ("": a message outside campaigns), bucket count, account, to,
-// now (ms), run tag, values, request. A campaign with a pending message
-// does not expire: its keys lose any expiry here. Replies {created, status,
-// run, request}; created -1 (status: the right count) when the campaign's
-// bucket count is not ARGV[2].
+// ARGV: field ("": a message outside campaigns), the campaign's shape,
+// account, to, now (ms), run tag, values, request, member list entry. A
+// campaign with a pending message does not expire: its keys lose any
+// expiry here. Replies {created, status, run, request}; created -1 when
+// the campaign's shape is not ARGV[2] (or a part lacks its copy).
 var createScript = redis.NewScript(luaRecord() + `
 local F = ARGV[1]
 if F ~= '' then
   local b = redis.call('HGET', KEYS[4], 'buckets')
-  if not b then redis.call('HSET', KEYS[4], 'buckets', ARGV[2]); b = ARGV[2] end
+  if not b then
+    -- A part gets its copy from its campaign (syncParts): one without it
+    -- is told to ask, never guesses.
+    if string.find(ARGV[2], '/', 1, true) then return {-1, '', '', ''} end
+    redis.call('HSET', KEYS[4], 'buckets', ARGV[2]); b = ARGV[2]
+  end
   if b ~= ARGV[2] then return {-1, b, '', ''} end
 end
 local v = rload(KEYS[1], F)
@@ -114,7 +119,7 @@ redis.call('HINCRBY', KEYS[2], 'queued', 1)
 if F ~= '' then
   redis.call('HINCRBY', KEYS[1], '#', 1)
   redis.call('PERSIST', KEYS[1])
-  redis.call('RPUSH', KEYS[3], ARGV[4])
+  redis.call('RPUSH', KEYS[3], ARGV[9])
   redis.call('PERSIST', KEYS[2])
   redis.call('PERSIST', KEYS[3])
   redis.call('PERSIST', KEYS[4])
@@ -138,20 +143,11 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 		todo[i] = i
 	}
 	for round := 0; len(todo) > 0; round++ {
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, len(todo))
+		locs := make([]recordLoc, len(todo))
 		for j, i := range todo {
 			r := recs[i]
 			if err := checkRef(r.ID, r.CampaignID); err != nil {
 				return nil, err
-			}
-			vals := ""
-			if r.Values != nil {
-				b, err := json.Marshal(r.Values)
-				if err != nil {
-					return nil, fmt.Errorf("encode values of %s: %w", r.ID, err)
-				}
-				vals = string(b)
 			}
 			loc, m, err := s.locate(ctx, r.ID)
 			if err != nil {
@@ -163,10 +159,33 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 				m.account = r.Account
 				s.setMeta(r.CampaignID, m)
 			}
-			sc := s.scopeOf(Ref{ID: r.ID, CampaignID: r.CampaignID})
+			locs[j] = loc
+		}
+		seqs, err := s.memberSeqs(ctx, recs, todo, locs)
+		if err != nil {
+			return nil, err
+		}
+		pipe := s.rdb.Pipeline()
+		cmds := make([]*redis.Cmd, len(todo))
+		for j, i := range todo {
+			r, loc := recs[i], locs[j]
+			vals := ""
+			if r.Values != nil {
+				b, err := json.Marshal(r.Values)
+				if err != nil {
+					return nil, fmt.Errorf("encode values of %s: %w", r.ID, err)
+				}
+				vals = string(b)
+			}
+			to := clean(r.To)
 			cmds[j] = createScript.EvalSha(ctx, pipe,
-				[]string{loc.key, s.countsKeyIn(sc), s.membersKeyIn(sc), s.campaignKeyIn(sc)},
-				loc.field, loc.buckets, r.Account, clean(r.To), now, runTag(r.Run), vals, clean(r.Request))
+				[]string{loc.key, s.countsKeyIn(loc.sc), s.membersKeyIn(loc.sc), s.campaignKeyIn(loc.sc)},
+				loc.field, loc.shape, r.Account, to, now, runTag(r.Run), vals, clean(r.Request), memberEntry(seqs[j], to))
+		}
+		for c := range s.manyParts(recs, todo, locs) {
+			// A campaign that had drained (its summary expiring) is
+			// pending again; a part's script keeps only its own keys.
+			pipe.Persist(ctx, s.campaignKey(c))
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, fmt.Errorf("create %d records: %w", len(recs), err)
@@ -188,7 +207,13 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 				if round > 0 {
 					return nil, fmt.Errorf("create record %s: the bucket count of campaign %s keeps changing", recs[i].ID, recs[i].CampaignID)
 				}
-				if _, err := s.readMeta(ctx, recs[i].CampaignID); err != nil {
+				m, err := s.readMeta(ctx, recs[i].CampaignID)
+				if err != nil {
+					return nil, err
+				}
+				// A part without its copy of the shape (a crash between
+				// the campaign's save and its parts') gets it now.
+				if err := s.syncParts(ctx, recs[i].CampaignID, m, false); err != nil {
 					return nil, err
 				}
 				again = append(again, i)
@@ -199,6 +224,53 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 				SameRun: created != 1 && run == tag && tag != ""}
 		}
 		todo = again
+	}
+	return out, nil
+}
+
+// manyParts returns the campaigns of several parts among recs[todo].
+func (s *Store) manyParts(recs []NewRecord, todo []int, locs []recordLoc) map[string]bool {
+	out := map[string]bool{}
+	for j, i := range todo {
+		if locs[j].field != "" && locs[j].sc != campaignScope(recs[i].CampaignID) {
+			out[recs[i].CampaignID] = true
+		}
+	}
+	return out
+}
+
+// memberSeqs numbers recs[todo] in import order within each campaign of
+// several parts (0 for the others), from one counter per campaign, so
+// that its parts' member lists can be merged back in that order.
+func (s *Store) memberSeqs(ctx context.Context, recs []NewRecord, todo []int, locs []recordLoc) ([]int64, error) {
+	out := make([]int64, len(todo))
+	many := s.manyParts(recs, todo, locs)
+	if len(many) == 0 {
+		return out, nil
+	}
+	n := map[string]int64{}
+	for _, i := range todo {
+		if many[recs[i].CampaignID] {
+			n[recs[i].CampaignID]++
+		}
+	}
+	pipe := s.rdb.Pipeline()
+	ends := map[string]*redis.IntCmd{}
+	for c, k := range n {
+		ends[c] = pipe.HIncrBy(ctx, s.campaignKey(c), "seq", k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("number %d records: %w", len(todo), err)
+	}
+	next := map[string]int64{}
+	for c, cmd := range ends {
+		next[c] = cmd.Val() - n[c] + 1
+	}
+	for j, i := range todo {
+		if c := recs[i].CampaignID; many[c] {
+			out[j] = next[c]
+			next[c]++
+		}
 	}
 	return out, nil
 }

@@ -16,10 +16,10 @@ import (
 // if it may be sent again: it expired, or it failed with the retryable
 // mark, and never with the ambiguous code (the provider may have it). Its
 // campaign (KEYS[3]) must not be cancelled. The error is cleared, the
-// attempts are kept, its retries counter goes up, the campaign counters
-// (KEYS[2]) move with it, and an error budget's baseline forgets the
-// outcome it loses. Replies {result, status, retries}; result "rebucket"
-// when the campaign's bucket count is not ARGV[4].
+// attempts are kept, its retries counter goes up, and its part's counters
+// (KEYS[2]) move with it (requeuedScript then tells the campaign).
+// Replies {result, status, retries}; result "rebucket" when the
+// campaign's shape is not ARGV[4].
 var requeueScript = redis.NewScript(luaRecord() + `
 local F = ARGV[3]
 if F ~= '' then
@@ -56,12 +56,23 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
 end
 redis.call('HINCRBY', KEYS[2], cur, -1)
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
-local function dec(f)
-  if tonumber(redis.call('HGET', KEYS[3], f) or '0') > 0 then redis.call('HINCRBY', KEYS[3], f, -1) end
-end
-if cur == 'failed' then dec('budget_base_failed') end
-dec('budget_base_outcomes')
 return {'ok', cur, n}
+`)
+
+// requeuedScript tells campaign KEYS[1] that ARGV[1] of its failures and
+// ARGV[2] of its outcomes were requeued: the error budget's baseline
+// forgets them (never below 0), and the campaign, pending again, no
+// longer expires.
+var requeuedScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local function dec(f, n)
+  local v = tonumber(redis.call('HGET', KEYS[1], f) or '0')
+  if v > 0 then redis.call('HSET', KEYS[1], f, math.max(v - n, 0)) end
+end
+dec('budget_base_failed', tonumber(ARGV[1]))
+dec('budget_base_outcomes', tonumber(ARGV[2]))
+redis.call('PERSIST', KEYS[1])
+return 1
 `)
 
 // RequeueResult is what Requeue did with one record.
@@ -115,14 +126,16 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 		if err != nil {
 			return nil, err
 		}
-		sc := s.scopeOf(ref)
+		sc := loc.sc
 		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.membersKeyIn(sc)},
-			string(from[i]), now, loc.field, strconv.Itoa(loc.buckets))
+			string(from[i]), now, loc.field, loc.shape)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("requeue %d records: %w", len(refs), err)
 	}
 	out := make([]RequeueResult, len(refs))
+	type lost struct{ failed, outcomes int64 }
+	requeued := map[string]*lost{}
 	for i, c := range cmds {
 		v, err := c.Slice()
 		if err != nil || len(v) != 3 {
@@ -134,6 +147,17 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 		switch res {
 		case "ok":
 			out[i].Retries = int(n)
+			if c := refs[i].CampaignID; c != "" {
+				l := requeued[c]
+				if l == nil {
+					l = &lost{}
+					requeued[c] = l
+				}
+				l.outcomes++
+				if cur == string(message.Failed) {
+					l.failed++
+				}
+			}
 		case "missing":
 			out[i].Err = fmt.Errorf("message %s: %w", refs[i].ID, ErrNotFound)
 		case "rebucket":
@@ -145,6 +169,15 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 			out[i].Err = fmt.Errorf("campaign %s: %w", refs[i].CampaignID, ErrCampaignCancelled)
 		default:
 			out[i].Err = &TransitionError{ID: refs[i].ID, From: message.Status(cur), To: message.Queued}
+		}
+	}
+	if len(requeued) > 0 {
+		pipe := s.rdb.Pipeline()
+		for c, l := range requeued {
+			requeuedScript.Eval(ctx, pipe, []string{s.campaignKey(c)}, l.failed, l.outcomes)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return out, fmt.Errorf("requeue %d records: tell their campaigns: %w", len(refs), err)
 		}
 	}
 	return out, nil

@@ -36,6 +36,12 @@ type Config struct {
 	ConfirmReplicas int
 	// ConfirmTimeout bounds the wait for ConfirmReplicas. Defaults to 1 s.
 	ConfirmTimeout time.Duration
+	// CampaignParts is how many hash slots a new campaign's records and
+	// counters are split over (parts.go), rounded down to a power of two,
+	// at most 256 and never more than its buckets. 0 takes
+	// DefaultClusterParts on a Redis Cluster and 1 elsewhere, where
+	// splitting buys nothing.
+	CampaignParts int
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -49,6 +55,7 @@ type Store struct {
 	confirm        int
 	confirmTimeout time.Duration
 	now            func() time.Time
+	parts          int
 	metas          metaCache
 }
 
@@ -83,8 +90,15 @@ func New(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CampaignParts <= 0 {
+		cfg.CampaignParts = 1
+		if _, cluster := rdb.(*redis.ClusterClient); cluster {
+			cfg.CampaignParts = DefaultClusterParts
+		}
+	}
 	return &Store{rdb: rdb, prefix: cfg.Prefix, retention: cfg.Retention, campaignKeep: cfg.CampaignRetention,
-		confirm: max(cfg.ConfirmReplicas, 0), confirmTimeout: cfg.ConfirmTimeout, now: cfg.Now}
+		confirm: max(cfg.ConfirmReplicas, 0), confirmTimeout: cfg.ConfirmTimeout, now: cfg.Now,
+		parts: min(cfg.CampaignParts, maxParts)}
 }
 
 // Retention returns how long records are kept after their outcome (0: for
@@ -97,17 +111,20 @@ func (s *Store) Prefix() string { return s.prefix }
 // Redis returns the client the store uses.
 func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 
-// The key layout (LayoutVersion 3). Every key one Lua script touches
+// The key layout (LayoutVersion 4). Every key one Lua script touches
 // shares a Redis Cluster hash slot (the part in braces), while different
-// campaigns and accounts land in different slots, so a Cluster spreads
-// them over its masters:
+// campaigns, parts of a campaign and accounts land in different slots, so
+// a Cluster spreads them over its masters. PART is a campaign's part tag
+// (parts.go): "CAMPAIGN~S" for each of its parts, or "CAMPAIGN" when it
+// has one:
 //
-//	<prefix>msg:{CAMPAIGN}:N             hash    bucket N of a campaign's records: field +E164, value the packed record (pack.go); field "#" counts its pending ones
+//	<prefix>msg:{PART}:N                 hash    bucket N of a campaign's records: field +E164, value the packed record (pack.go); field "#" counts its pending ones
 //	<prefix>msg:{~S}:ID                  string  the packed record of a message outside campaigns (S: one of directShards, from ID)
-//	<prefix>campaign:{CAMPAIGN}          hash    the campaign: spec, account, bucket count, state, import counts, error budget
-//	<prefix>campaign:{CAMPAIGN}:counts   hash    its messages per state
-//	<prefix>campaign:{CAMPAIGN}:members  list    its recipients in import order
-//	<prefix>campaign:{CAMPAIGN}:rate:N   hash    its outcomes in 10-second bucket N
+//	<prefix>campaign:{CAMPAIGN}          hash    the campaign: spec, account, shape (buckets/parts), state, import counts, error budget
+//	<prefix>campaign:{PART}              hash    a part's copy of the shape, account and state (only when it has several)
+//	<prefix>campaign:{PART}:counts       hash    its messages per state
+//	<prefix>campaign:{PART}:members      list    its recipients in import order (with a campaign-wide sequence number when it has several parts)
+//	<prefix>campaign:{PART}:rate:N       hash    its outcomes in 10-second bucket N
 //	<prefix>campaign:{~S}:counts|rate:N          the same for messages outside campaigns, per shard
 //	<prefix>campaigns                    zset    campaign IDs by creation time (one write per campaign)
 //	<prefix>pmidx:ACCOUNT:DAY.N          hash    provider message id → message ID, for ids indexed on DAY (days since 1970; 0 when kept for ever), in bucket N of pmidBuckets
@@ -181,9 +198,10 @@ func campaignTag(id string) string { return "{" + id + "}" }
 // directKey is the key of the record of message id outside campaigns.
 func (s *Store) directKey(id string) string { return s.prefix + "msg:" + directTag(id) + ":" + id }
 
-// bucketKey is the key of bucket b of campaign c's records.
-func (s *Store) bucketKey(c string, b int) string {
-	return s.prefix + "msg:" + campaignTag(c) + ":" + strconv.Itoa(b)
+// bucketKey is the key of bucket b of campaign c's records, given its
+// meta.
+func (s *Store) bucketKey(c string, m campaignMeta, b int) string {
+	return s.prefix + "msg:" + string(partScope(c, b, m.parts)) + ":" + strconv.Itoa(b)
 }
 
 // bucketOf is the bucket, of n, of a campaign's recipient to.
@@ -194,35 +212,31 @@ func bucketOf(to string, n int) int {
 }
 
 // recordLoc is where a record lives: a bucket's field, or (field "") a key
-// of its own.
+// of its own; sc is the slot of the counters it moves, and shape its
+// campaign's shape (what the scripts check).
 type recordLoc struct {
 	key, field string
-	buckets    int
+	shape      string
+	sc         scope
 }
 
 // locate returns where the record of message id lives.
 func (s *Store) locate(ctx context.Context, id string) (recordLoc, campaignMeta, error) {
 	c, to, ok := splitID(id)
 	if !ok {
-		return recordLoc{key: s.directKey(id)}, campaignMeta{}, nil
+		return recordLoc{key: s.directKey(id), sc: scope(directTag(id))}, campaignMeta{}, nil
 	}
 	m, err := s.meta(ctx, c)
 	if err != nil {
 		return recordLoc{}, m, err
 	}
-	return recordLoc{key: s.bucketKey(c, bucketOf(to, m.buckets)), field: to, buckets: m.buckets}, m, nil
+	b := bucketOf(to, m.buckets)
+	return recordLoc{key: s.bucketKey(c, m, b), field: to, shape: shape(m.buckets, m.parts), sc: partScope(c, b, m.parts)}, m, nil
 }
 
-// scope is the slot a message's campaign keys live in: its campaign's, or
-// for a message outside campaigns the shard of its ID.
+// scope is the slot a message's campaign keys live in: its campaign's (or
+// its part's), or for a message outside campaigns the shard of its ID.
 type scope string
-
-func (s *Store) scopeOf(ref Ref) scope {
-	if ref.CampaignID != "" {
-		return scope(campaignTag(ref.CampaignID))
-	}
-	return scope(directTag(ref.ID))
-}
 
 func campaignScope(id string) scope { return scope(campaignTag(id)) }
 
@@ -236,12 +250,16 @@ func directScopes() []scope {
 }
 
 // scopes returns the scopes whose counters make up campaign id ("": every
-// direct shard).
-func scopesOf(id string) []scope {
+// direct shard), and its meta.
+func (s *Store) scopes(ctx context.Context, id string) ([]scope, campaignMeta, error) {
 	if id == "" {
-		return directScopes()
+		return directScopes(), campaignMeta{}, nil
 	}
-	return []scope{campaignScope(id)}
+	m, err := s.meta(ctx, id)
+	if err != nil {
+		return nil, m, err
+	}
+	return partScopes(id, m.parts), m, nil
 }
 
 func (s *Store) campaignKeyIn(sc scope) string { return s.prefix + "campaign:" + string(sc) }
@@ -251,8 +269,6 @@ func (s *Store) membersKeyIn(sc scope) string {
 }
 
 func (s *Store) campaignKey(id string) string { return s.campaignKeyIn(campaignScope(id)) }
-func (s *Store) countsKey(id string) string   { return s.countsKeyIn(campaignScope(id)) }
-func (s *Store) membersKey(id string) string  { return s.membersKeyIn(campaignScope(id)) }
 func (s *Store) campaignsKey() string         { return s.prefix + "campaigns" }
 
 // pmidBuckets is how many buckets a day's provider message ids of one

@@ -53,9 +53,10 @@ func (e *TransitionError) Error() string {
 // transitionScript moves a record to ARGV[1] if the transition table allows
 // it, and moves the campaign counters with it. Replies {result, previous}:
 // result is "ok", "same" (already there), "refused", "held", "missing" or
-// "rebucket" (previous: the campaign's bucket count, not ARGV[14]).
-// KEYS: record (bucket or own key), counts, campaign, rate bucket, members
-// — one slot. ARGV[13] is the record's field in its bucket ("": a key of
+// "rebucket" (previous: the campaign's shape, not ARGV[14]); a third
+// element "drained" when this was the last pending message of its part.
+// KEYS: record (bucket or own key), and its part's counts, campaign (or
+// part) hash, rate bucket, members — one slot. ARGV[13] is the record's field in its bucket ("": a key of
 // its own), ARGV[7] the record retention and ARGV[12] the campaign's, in
 // ms ("0": for ever).
 var transitionScript = redis.NewScript(luaAllowed() + luaRecord() + `
@@ -131,6 +132,8 @@ if waspending and not pending then
       redis.call('PEXPIRE', KEYS[5], ARGV[7])
       redis.call('PEXPIRE', KEYS[3], ARGV[12])
       redis.call('PEXPIRE', KEYS[2], ARGV[12])
+      -- The caller tells a campaign of several parts (drainedPart).
+      return {'ok', cur, 'drained'}
     end
   end
 end
@@ -215,6 +218,11 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		}
 	}
 	prev := message.Status(v[1])
+	if len(v) > 2 && v[2] == "drained" {
+		if derr := s.drainedPart(ctx, ref.CampaignID); derr != nil && err == nil {
+			return prev, derr
+		}
+	}
 	switch v[0] {
 	case "ok", "same":
 		if errors.Is(err, ErrUnconfirmed) {
@@ -243,7 +251,7 @@ func (s *Store) transitionCall(ctx context.Context, ref Ref, to message.Status, 
 	if err != nil {
 		return nil, nil, err
 	}
-	sc := s.scopeOf(ref)
+	sc := loc.sc
 	campaignKeep := "0"
 	if ref.CampaignID != "" {
 		campaignKeep = strconv.FormatInt(s.campaignKeep.Milliseconds(), 10)
@@ -251,8 +259,33 @@ func (s *Store) transitionCall(ctx context.Context, ref Ref, to message.Status, 
 	keys := []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.rateKey(sc, now), s.membersKeyIn(sc)}
 	args := []any{string(to), strconv.FormatInt(ms(now), 10), flag(u.IncAttempts), clean(u.ErrorCode), clean(u.Error),
 		clean(u.ProviderMessageID), strconv.FormatInt(s.retention.Milliseconds(), 10), string(u.From), flag(u.Fallback),
-		flag(u.Retryable), strconv.FormatInt(rateKeep.Milliseconds(), 10), campaignKeep, loc.field, strconv.Itoa(loc.buckets)}
+		flag(u.Retryable), strconv.FormatInt(rateKeep.Milliseconds(), 10), campaignKeep, loc.field, loc.shape}
 	return keys, args, nil
+}
+
+// drainedPart is told that a part of campaign c has no pending message
+// left: when c has several parts and none has any, its summary starts
+// expiring (a part's script sees only its own part). Of two parts
+// draining at once, the later one's reading sees both.
+func (s *Store) drainedPart(ctx context.Context, c string) error {
+	if c == "" || s.campaignKeep <= 0 {
+		return nil
+	}
+	m, err := s.meta(ctx, c)
+	if err != nil || m.parts <= 1 {
+		return err
+	}
+	counts, err := s.CampaignCounts(ctx, c)
+	if err != nil {
+		return err
+	}
+	if counts[message.Queued]+counts[message.Sending] > 0 {
+		return nil
+	}
+	if err := s.rdb.PExpire(ctx, s.campaignKey(c), s.campaignKeep).Err(); err != nil {
+		return fmt.Errorf("expire drained campaign %s: %w", c, err)
+	}
+	return nil
 }
 
 // AmbiguousCode is the error code of a failure recorded because the

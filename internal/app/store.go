@@ -21,5 +21,6 @@ func StoreConfig(r config.RedisConfig) store.Config {
 		CampaignRetention: keep(r.CampaignRetention),
 		ConfirmReplicas:   r.Replicas(),
 		ConfirmTimeout:    time.Duration(r.ConfirmTimeout),
+		CampaignParts:     r.CampaignParts,
 	}
 }

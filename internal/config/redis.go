@@ -79,6 +79,12 @@ type RedisConfig struct {
 	// Redis calls. Defaults to DefaultClusterQueueShards on a Cluster, 1
 	// otherwise (shard 0 is the unsharded queue).
 	QueueShards int `yaml:"queue_shards"`
+	// CampaignParts is how many hash slots a new campaign's records and
+	// counters are split over (a power of two, 1 to 256), so that one big
+	// campaign spreads over a Cluster's masters. The count is fixed per
+	// campaign when it is created and kept with it, so processes may
+	// differ. Defaults to 16 on a Cluster, 1 otherwise.
+	CampaignParts int `yaml:"campaign_parts"`
 }
 
 // Replicas returns ConfirmReplicas with its default for the form.
@@ -196,6 +202,9 @@ func (r *RedisConfig) validate() error {
 	}
 	if r.Retention > 0 && r.Retention < Duration(time.Minute) {
 		errs.add("redis.retention %s: keep finished messages at least 1m (receipts arrive after the send)", time.Duration(r.Retention))
+	}
+	if p := r.CampaignParts; p < 0 || p > 256 || p&(p-1) != 0 {
+		errs.add("redis.campaign_parts %d: must be a power of two from 1 to 256 (or unset)", p)
 	}
 	if r.QueueShards < 1 || r.QueueShards > message.MaxQueueShards {
 		errs.add("redis.queue_shards %d: want 1 to %d", r.QueueShards, message.MaxQueueShards)

@@ -193,6 +193,8 @@ func TestRedisFieldErrors(t *testing.T) {
 		{"unknown field", "redis:\n  sentinel: {master: m, addrs: [h], master_name: m}\n", `unknown field "master_name"`},
 		{"negative queue shards", "redis:\n  url: redis://h:6379/0\n  queue_shards: -1\n", "redis.queue_shards -1: want 1 to 256"},
 		{"too many queue shards", "redis:\n  cluster: {addrs: [h:7000]}\n  queue_shards: 257\n", "redis.queue_shards 257: want 1 to 256"},
+		{"campaign parts not a power of two", "redis:\n  cluster: {addrs: [h:7000]}\n  campaign_parts: 12\n", "redis.campaign_parts 12: must be a power of two from 1 to 256"},
+		{"too many campaign parts", "redis:\n  cluster: {addrs: [h:7000]}\n  campaign_parts: 512\n", "redis.campaign_parts 512: must be a power of two"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
