@@ -173,9 +173,14 @@ func (w *Receiver) ready(rw http.ResponseWriter, _ *http.Request) {
 func (w *Receiver) webhook(rw http.ResponseWriter, r *http.Request) {
 	a, ok := w.accounts[r.PathValue("account")]
 	if !ok {
-		http.NotFound(rw, r)
+		countWebhook("unknown", rw, r, http.NotFound)
 		return
 	}
+	countWebhook(a.name, rw, r, func(rw http.ResponseWriter, r *http.Request) { w.answer(rw, r, a) })
+}
+
+// answer answers a callback, or a handshake, for account a.
+func (w *Receiver) answer(rw http.ResponseWriter, r *http.Request, a *account) {
 	switch {
 	case r.Method == http.MethodPost:
 		w.receive(rw, r, a)

@@ -292,9 +292,18 @@ func (r *Reminders) stamp(t *asynq.Task, _ []asynq.Option) {
 func (r *Reminders) enqueued(info *asynq.TaskInfo, err error) {
 	if err != nil {
 		r.log.Error("could not enqueue an occurrence; it is not expanded unless another scheduler enqueued it (or run `wabulk scheduler --once JOB`)", zap.Error(err))
+		if info != nil {
+			job, _, _ := decodeOccurrence(asynq.NewTaskWithHeaders(info.Type, info.Payload, info.Headers))
+			if _, known := r.jobs[job]; known {
+				firesTotal.WithLabelValues(job, "error").Inc()
+			}
+		}
 		return
 	}
 	job, fire, _ := decodeOccurrence(asynq.NewTaskWithHeaders(info.Type, info.Payload, info.Headers))
+	if _, known := r.jobs[job]; known {
+		firesTotal.WithLabelValues(job, "enqueued").Inc()
+	}
 	r.log.Info("occurrence enqueued", zap.String("job", job), zap.Time("fire", fire), zap.String("task", info.ID))
 }
 
@@ -335,12 +344,16 @@ func (r *Reminders) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	_, err = r.Expand(ctx, id, fire)
 	switch {
+	case err == nil:
+		expansionsTotal.WithLabelValues(id, "expanded").Inc()
 	case errors.Is(err, ErrPastTTL):
+		expansionsTotal.WithLabelValues(id, "past_ttl").Inc()
 		log.Error("occurrence not expanded: its TTL passed before it was processed", zap.Time("fire", fire))
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	case err != nil:
 		// Redis, the audience file, a campaign of that id with another
 		// spec (replicas with different configs): the error says which.
+		expansionsTotal.WithLabelValues(id, "error").Inc()
 		log.Warn("expanding an occurrence failed; asynq tries again within its TTL", zap.Time("fire", fire), zap.Error(err))
 		return err
 	}

@@ -74,6 +74,7 @@ func (b *budget) check(ctx context.Context, campaign string, outcome message.Sta
 		return
 	}
 	if paused {
+		budgetTrips.Inc()
 		log.Warn("campaign paused: its error budget is spent; find the cause, then 'wabulk campaign resume' (and 'retry-failed')",
 			zap.String("campaign", campaign), zap.String("reason", reason))
 	}

@@ -56,16 +56,22 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		case providers.EventStatus:
 			applied, err := h.applyStatus(ctx, b.Account, b.Received, ev, log)
 			if err != nil {
+				countEvent(b.Account, "status", "error")
 				return err
 			}
 			if !applied {
 				held = append(held, ev)
+				continue
 			}
+			countEvent(b.Account, "status", "applied")
 		case providers.EventInbound:
 			if err := h.applyInbound(ctx, b, ev, log); err != nil {
+				countEvent(b.Account, "inbound", "error")
 				return err
 			}
+			countEvent(b.Account, "inbound", "applied")
 		default:
+			countEvent(b.Account, "other", "ignored")
 			log.Warn("ignoring an event of unknown kind", zap.String("kind", string(ev.Kind)))
 		}
 	}
@@ -75,11 +81,15 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	left := b.Received.Add(h.cfg.EventHoldFor).Sub(h.cfg.Now())
 	if left <= 0 {
 		for _, ev := range held {
+			countEvent(b.Account, "status", "dropped")
 			log.Warn("dropping a receipt for a provider message id never recorded",
 				zap.String("provider_message_id", ev.ProviderMessageID), zap.String("status", string(ev.Status)),
 				zap.Duration("held_for", h.cfg.EventHoldFor))
 		}
 		return nil
+	}
+	for range held {
+		countEvent(b.Account, "status", "held")
 	}
 	return deferFor(min(h.cfg.EventHoldDelay, left),
 		fmt.Errorf("holding %d receipts until their provider message ids are recorded (first %s)", len(held), held[0].ProviderMessageID))

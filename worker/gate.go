@@ -82,6 +82,14 @@ func (g *gate) state(ctx context.Context, account string) (store.AccountState, e
 	if err != nil {
 		return store.AccountState{}, err
 	}
+	paused := 0.0
+	if st.Paused {
+		paused = 1
+	}
+	accountPaused.WithLabelValues(account).Set(paused)
+	if st.OpenUntil.After(now) {
+		breakerOpen.WithLabelValues(account).Set(1)
+	}
 	g.mu.Lock()
 	g.cache[account] = cachedAccount{st: st, at: now}
 	g.mu.Unlock()
@@ -157,6 +165,11 @@ func (g *gate) breaker(account string) *gobreaker.TwoStepCircuitBreaker[struct{}
 		IsExcluded:   func(err error) bool { return errors.Is(err, errNotSent) },
 		OnStateChange: func(name string, from, to gobreaker.State) {
 			g.log.Warn("circuit breaker", zap.String("account", name), zap.String("from", from.String()), zap.String("to", to.String()))
+			open := 0.0
+			if to == gobreaker.StateOpen {
+				open = 1
+			}
+			breakerOpen.WithLabelValues(name).Set(open)
 			if to == gobreaker.StateOpen {
 				until := g.cfg.Now().Add(g.cfg.BreakerOpenFor)
 				reason := fmt.Sprintf("transient failures reached %.0f%% of sends", 100*g.cfg.BreakerFailureRatio)

@@ -35,7 +35,7 @@ func (s *Sender) holdForQuietHours(ctx context.Context, ref store.Ref, m *messag
 	why := fmt.Errorf("quiet hours %s–%s at the recipient (%s) until %s", m.QuietHours.Start, m.QuietHours.End,
 		zoneNames(zones), until.UTC().Format(time.RFC3339))
 	log.Debug("held for quiet hours", zap.Duration("for", wait), zap.Time("until", until))
-	return true, s.deferUntil(ctx, ref, m, wait, why, log)
+	return true, s.deferUntil(ctx, ref, m, wait, deferQuiet, why, log)
 }
 
 // zoneCache maps a list of zone names (as phonenumbers gives them for a

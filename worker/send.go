@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -51,6 +52,12 @@ func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider,
 	if limiter == nil {
 		limiter = unlimited{}
 	}
+	for account := range provs {
+		// Every account's series exist from the start, at 0.
+		breakerOpen.WithLabelValues(account).Add(0)
+		accountPaused.WithLabelValues(account).Add(0)
+		inflightSends.WithLabelValues(account).Add(0)
+	}
 	return &Sender{cfg: cfg, store: st, providers: provs, limiter: limiter, gate: newGate(cfg, st),
 		campaigns: newCampaigns(cfg, st), budget: newBudget(st), log: cfg.Logger}
 }
@@ -84,7 +91,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case err != nil:
 		return err
 	case st == store.CampaignPaused:
-		return s.deferUntil(ctx, ref, m, s.cfg.CampaignPausedRecheck, errors.New("campaign paused"), log)
+		return s.deferUntil(ctx, ref, m, s.cfg.CampaignPausedRecheck, deferCampaign, errors.New("campaign paused"), log)
 	case st == store.CampaignCancelled:
 		return s.settle(ctx, ref, m, message.Cancelled, store.Update{ErrorCode: "cancelled", Error: "the campaign was cancelled"}, log)
 	}
@@ -115,7 +122,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	prov, ok := s.providers[m.Account]
 	if !ok {
 		log.Error("no provider account of this name is configured in this worker; message waits")
-		return s.deferUntil(ctx, ref, m, s.cfg.AccountRetryDelay, fmt.Errorf("unknown provider account %q", m.Account), log)
+		return s.deferUntil(ctx, ref, m, s.cfg.AccountRetryDelay, deferUnknownAcct, fmt.Errorf("unknown provider account %q", m.Account), log)
 	}
 
 	// A paused account or an open breaker: the message waits.
@@ -124,13 +131,13 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if wait > 0 {
-		return s.deferUntil(ctx, ref, m, wait, errors.New(why), log)
+		return s.deferUntil(ctx, ref, m, wait, gateReason(why), errors.New(why), log)
 	}
 	// The account's in-flight cap comes before the rate slot, so a slot is
 	// never taken by a send that then cannot go.
 	release, ok := s.gate.acquire(ctx, m.Account, s.cfg.MaxLimiterWait)
 	if !ok {
-		return s.deferUntil(ctx, ref, m, s.cfg.RetryBase, errors.New("the account's concurrency cap is full"), log)
+		return s.deferUntil(ctx, ref, m, s.cfg.RetryBase, deferCap, errors.New("the account's concurrency cap is full"), log)
 	}
 	defer release()
 
@@ -139,8 +146,9 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if !r.OK {
-		return s.deferUntil(ctx, ref, m, r.Wait, fmt.Errorf("%s limit", r.Reason), log)
+		return s.deferUntil(ctx, ref, m, r.Wait, deferRateLimit, fmt.Errorf("%s limit", r.Reason), log)
 	}
+	limiterWaitSeconds.WithLabelValues(m.Account).Observe(r.Wait.Seconds())
 	if r.Wait > 0 {
 		if m.Expired(now.Add(r.Wait)) {
 			return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes before the rate limit allows sending"}, log)
@@ -152,13 +160,13 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if wait, why, err := s.gate.wait(ctx, m.Account); err != nil {
 			return err
 		} else if wait > 0 {
-			return s.deferUntil(ctx, ref, m, wait, errors.New(why), log)
+			return s.deferUntil(ctx, ref, m, wait, gateReason(why), errors.New(why), log)
 		}
 	}
 	// This pod's breaker, asked right before the send it will judge.
 	done, wait, ok := s.gate.allow(m.Account)
 	if !ok {
-		return s.deferUntil(ctx, ref, m, wait, errors.New("circuit breaker open in this worker"), log)
+		return s.deferUntil(ctx, ref, m, wait, deferBreaker, errors.New("circuit breaker open in this worker"), log)
 	}
 	sent := false
 	defer func() {
@@ -175,7 +183,12 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	// The request runs to completion even if asynq cancels ctx (shutdown
 	// abort, lease loss): once written, only its answer says what happened.
+	inflight := inflightSends.WithLabelValues(m.Account)
+	inflight.Inc()
+	start := time.Now()
 	rcpt, err := prov.Send(context.WithoutCancel(ctx), m)
+	observeRequest(m.Account, time.Since(start), err)
+	inflight.Dec()
 	sent = true
 	done(err)
 	if err == nil {
@@ -264,7 +277,7 @@ func (s *Sender) fromQueued(ctx context.Context, ref store.Ref, m *message.Messa
 	case errors.Is(err, store.ErrNotFound):
 		return false, fmt.Errorf("message %s has no record; nothing to update: %w", m.ID, asynq.SkipRetry)
 	case isHeld(err) == store.CampaignPaused:
-		return false, s.deferUntil(ctx, ref, m, s.cfg.CampaignPausedRecheck, errors.New("campaign paused"), log)
+		return false, s.deferUntil(ctx, ref, m, s.cfg.CampaignPausedRecheck, deferCampaign, errors.New("campaign paused"), log)
 	case isHeld(err) == store.CampaignCancelled:
 		_, err := s.fromQueued(ctx, ref, m, message.Cancelled, store.Update{ErrorCode: "cancelled", Error: "the campaign was cancelled"}, log)
 		return false, err
@@ -272,7 +285,7 @@ func (s *Sender) fromQueued(ctx context.Context, ref store.Ref, m *message.Messa
 		// No replica holds the claim: a failover now could roll it back
 		// and a second run send again. Nothing is sent; the message waits.
 		log.Warn("claim not confirmed by the Redis replicas; message waits", zap.Error(err))
-		return false, s.deferUntil(ctx, ref, m, s.cfg.RetryBase, err, log)
+		return false, s.deferUntil(ctx, ref, m, s.cfg.RetryBase, deferUnconfirmed, err, log)
 	case !store.IsTransitionError(err):
 		return false, err
 	case prev == message.Sending:
@@ -287,7 +300,10 @@ func (s *Sender) fromQueued(ctx context.Context, ref store.Ref, m *message.Messa
 
 // settle gives a queued message an outcome without sending it.
 func (s *Sender) settle(ctx context.Context, ref store.Ref, m *message.Message, to message.Status, u store.Update, log *zap.Logger) error {
-	_, err := s.fromQueued(ctx, ref, m, to, u, log)
+	moved, err := s.fromQueued(ctx, ref, m, to, u, log)
+	if moved {
+		countOutcome(m.Account, to, u)
+	}
 	return err
 }
 
@@ -303,18 +319,36 @@ func (s *Sender) requeue(ctx context.Context, ref store.Ref, m *message.Message,
 	}
 	log.Debug("will try again", zap.Duration("in", delay), zap.Bool("counts_as_attempt", failure))
 	if failure {
+		retriesTotal.WithLabelValues(m.Account, retryReason(se)).Inc()
 		return retryIn(delay, se)
 	}
+	reason := deferThrottled
+	switch {
+	case se.Class == providers.Account:
+		reason = deferAccount
+	case se.Reason == providers.ReasonWindowClosed:
+		reason = deferFallback
+	}
+	deferralsTotal.WithLabelValues(m.Account, reason).Inc()
 	return deferFor(delay, se)
 }
 
 // deferUntil defers a queued message without touching its record, unless
-// the TTL passes first.
-func (s *Sender) deferUntil(ctx context.Context, ref store.Ref, m *message.Message, delay time.Duration, why error, log *zap.Logger) error {
+// the TTL passes first; reason is its wabulk_deferrals_total label.
+func (s *Sender) deferUntil(ctx context.Context, ref store.Ref, m *message.Message, delay time.Duration, reason string, why error, log *zap.Logger) error {
 	if m.Expired(s.cfg.Now().Add(delay)) {
 		return s.settle(ctx, ref, m, message.Expired, store.Update{ErrorCode: "ttl", Error: "TTL passes while deferred: " + why.Error()}, log)
 	}
+	deferralsTotal.WithLabelValues(m.Account, reason).Inc()
 	return deferFor(delay, why)
+}
+
+// gateReason is the deferral reason of a gate's why.
+func gateReason(why string) string {
+	if strings.HasPrefix(why, "account paused") {
+		return deferAccount
+	}
+	return deferBreaker
 }
 
 // ambiguous settles a message whose last attempt may have reached the
@@ -348,6 +382,7 @@ func (s *Sender) finish(ctx context.Context, ref store.Ref, to message.Status, u
 	}
 	if err == nil {
 		log.Debug("outcome", zap.String("status", string(to)), zap.String("code", u.ErrorCode))
+		countOutcome(ref.Account, to, u)
 		s.budget.check(ctx, ref.CampaignID, to, log)
 	}
 	return err

@@ -20,6 +20,9 @@ import (
 // otherwise it comes from the build's module and VCS information.
 var version = ""
 
+// The version /metrics shows (wabulk_build_info).
+func init() { app.Version = versionString() }
+
 func newRoot(out, errOut io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "wabulk",

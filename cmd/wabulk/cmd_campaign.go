@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/internal/term"
+	"github.com/wabulk/wabulk/message"
 
 	"github.com/hibiken/asynq"
 
@@ -149,6 +152,9 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 		}
 		fmt.Fprint(out, "\n\n")
 		term.PrintCounts(out, counts)
+		if err := printWaiting(ctx, out, st, c.Account, state, counts); err != nil {
+			return err
+		}
 		if n, err := st.CampaignFallbacks(ctx, id); err != nil {
 			return err
 		} else if n > 0 {
@@ -162,6 +168,40 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 		return nil
 	}
 	return c
+}
+
+// printWaiting says why a campaign's queued messages wait, when something
+// holds them: such messages are deferred (they burn no attempt and never
+// fail for it; asynqmon lists their tasks under Retry), not failing.
+func printWaiting(ctx context.Context, out io.Writer, st *store.Store, account string, state store.CampaignStatus, counts store.Counts) error {
+	queued := counts[message.Queued]
+	if queued <= 0 {
+		return nil
+	}
+	var why []string
+	if state.State == store.CampaignPaused {
+		why = append(why, "the campaign is paused ('wabulk campaign resume')")
+	}
+	acct, err := st.Account(ctx, account)
+	if err != nil {
+		return err
+	}
+	if acct.Paused {
+		w := "account " + account + " is paused"
+		if acct.PauseReason != "" {
+			w += " (" + acct.PauseReason + ")"
+		}
+		why = append(why, w+" ('wabulk provider resume "+account+"')")
+	}
+	if until := acct.OpenUntil; until.After(time.Now()) {
+		why = append(why, fmt.Sprintf("account %s's circuit breaker is open until %s (%s)", account, until.Local().Format(time.TimeOnly), acct.OpenReason))
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	fmt.Fprintf(out, "%d queued messages are deferred, not failing: %s. They burn no attempt; asynqmon lists their tasks under Retry.\n",
+		queued, strings.Join(why, "; "))
+	return nil
 }
 
 func campaignReportCmd() *cobra.Command {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -51,9 +53,10 @@ without Redis.`, none, nil)
 	fs := c.Flags()
 	load := configFlag(fs)
 	once := fs.String("once", "", "expand one occurrence of this job now and exit")
+	admin := fs.String("admin-listen", "", `address of /healthz, /readyz and /metrics (default: admin.listen from the config, 127.0.0.1:9090; "off" for none)`)
 	at := fs.String("at", "", "with --once: the occurrence, as its fire time in RFC 3339 (default: the job's latest fire time)")
 	list := fs.Bool("list", false, "check the schedules, print each job's next fire times and exit")
-	c.RunE = func(cmd *cobra.Command, args []string) error {
+	c.RunE = func(cmd *cobra.Command, args []string) (err error) {
 		ctx, out := cmd.Context(), cmd.OutOrStdout()
 		if fs.NArg() > 0 {
 			return usagef("unexpected argument %q", fs.Arg(0))
@@ -77,6 +80,7 @@ without Redis.`, none, nil)
 			return err
 		}
 		defer func() { _ = log.Sync() }()
+		defer logFailure(&err, cfg.Log.Format, log)
 		if err := scheduler.CheckJobs(jobs); err != nil {
 			return err
 		}
@@ -144,7 +148,16 @@ without Redis.`, none, nil)
 			return nil
 		}
 
-		printJobs(out, jobs, now, 1)
+		if cfg.Log.Format != "json" {
+			printJobs(out, jobs, now, 1)
+		}
+		hctx, stopHealth := context.WithCancel(ctx)
+		defer stopHealth()
+		health := app.NewHealth(c.RDB, cfg.Redis.Prefix, "scheduler", 0, log)
+		go health.Run(hctx)
+		if _, err := app.StartAdmin(hctx, cmp.Or(*admin, cfg.Admin.Listen), *admin != "" || !cfg.Admin.Defaulted(), app.AdminOptions{Process: "scheduler", Health: health}, log); err != nil {
+			return err
+		}
 		log.Info("scheduler started", zap.Int("jobs", len(jobs)), zap.String("queue", r.Queue()))
 		return r.Run(ctx)
 	}

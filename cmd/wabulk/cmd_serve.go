@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/receipts"
+	"github.com/wabulk/wabulk/store"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -87,7 +89,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 	fs := c.Flags()
 	load := configFlag(fs)
 	listen := fs.String("listen", "", "address to listen on (default: serve.listen from the config, 127.0.0.1:8080)")
-	c.RunE = func(cmd *cobra.Command, args []string) error {
+	c.RunE = func(cmd *cobra.Command, args []string) (err error) {
 		ctx, out := cmd.Context(), cmd.OutOrStdout()
 		cfg, err := load()
 		if err != nil {
@@ -110,6 +112,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 			return err
 		}
 		defer func() { _ = log.Sync() }()
+		defer logFailure(&err, cfg.Log.Format, log)
 		c, err := app.OpenRedis(ctx, cfg.Redis, false)
 		if err != nil {
 			return err
@@ -121,17 +124,22 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 		if err != nil {
 			return err
 		}
-		var handler http.Handler = hooks
+		hctx, stopHealth := context.WithCancel(ctx)
+		defer stopHealth()
+		health := app.NewHealth(c.RDB, cfg.Redis.Prefix, "serve", 0, log)
+		go health.Run(hctx)
+		mux := http.NewServeMux()
+		app.MountAdmin(mux, health, app.Gatherer(app.AdminOptions{Process: "serve", Health: health,
+			Fleet: &app.FleetGauges{Redis: cfg.Redis, Store: store.New(c.RDB, app.StoreConfig(cfg.Redis)), Log: log}}))
 		if len(tokens) > 0 {
 			api, err := app.NewAPI(cfg, c, client, tokens, log)
 			if err != nil {
 				return err
 			}
-			mux := http.NewServeMux()
 			mux.Handle("/v1/", api)
-			mux.Handle("/", hooks)
-			handler = mux
 		}
+		mux.Handle("/", hooks)
+		var handler http.Handler = mux
 
 		addr := cmp.Or(*listen, cfg.Serve.Listen)
 		ln, err := net.Listen("tcp", addr)
@@ -157,18 +165,28 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 		if cfg.Redis.URL == "embedded" {
 			fields = append(fields, zap.String("embedded_redis", cfg.Redis.Listen))
 		}
+		if config.IsLoopback(ln.Addr().String()) {
+			fields = append(fields, zap.String("note", "loopback only: in a container set serve.listen: 0.0.0.0:8080 (or --listen)"))
+		}
 		log.Info("serve started", fields...)
-		fmt.Fprintf(out, "wabulk serve: listening on http://%s\n", ln.Addr())
+		human := cfg.Log.Format != "json" // JSON logs say it all; no plain lines beside them
+		if human {
+			fmt.Fprintf(out, "wabulk serve: listening on http://%s\n", ln.Addr())
+		}
 		if len(tokens) > 0 {
 			log.Info("HTTP API on", zap.String("path", "/v1/"), zap.Int("tokens", len(tokens)), zap.String("openapi", "/v1/openapi.yaml"))
-			fmt.Fprintf(out, "wabulk serve: HTTP API at http://%s/v1/ (%d token(s); OpenAPI document at /v1/openapi.yaml)\n", ln.Addr(), len(tokens))
+			if human {
+				fmt.Fprintf(out, "wabulk serve: HTTP API at http://%s/v1/ (%d token(s); OpenAPI document at /v1/openapi.yaml)\n", ln.Addr(), len(tokens))
+			}
 		} else {
 			why := "serve.api_tokens holds no token"
 			if len(cfg.Serve.APITokens) > 0 && len(cfg.UnsetCredentials()) > 0 {
 				why += fmt.Sprintf(" (environment variable %s is not set)", strings.Join(cfg.UnsetCredentials(), ", "))
 			}
 			log.Info("HTTP API off: " + why)
-			fmt.Fprintf(out, "wabulk serve: HTTP API off: %s\n", why)
+			if human {
+				fmt.Fprintf(out, "wabulk serve: HTTP API off: %s\n", why)
+			}
 		}
 
 		select {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/providers"
 
 	"go.uber.org/zap"
 )
@@ -24,7 +27,8 @@ embedded Redis on redis.listen for import and campaign commands to reach;
 it is in memory only and gone when the worker stops.`, none, nil)
 	fs := c.Flags()
 	load := configFlag(fs)
-	c.RunE = func(cmd *cobra.Command, args []string) error {
+	admin := fs.String("admin-listen", "", `address of /healthz, /readyz and /metrics (default: admin.listen from the config, 127.0.0.1:9090; "off" for none)`)
+	c.RunE = func(cmd *cobra.Command, args []string) (err error) {
 		ctx := cmd.Context()
 		cfg, err := load()
 		if err != nil {
@@ -38,6 +42,7 @@ it is in memory only and gone when the worker stops.`, none, nil)
 			return err
 		}
 		defer func() { _ = log.Sync() }()
+		defer logFailure(&err, cfg.Log.Format, log)
 		c, err := app.OpenRedis(ctx, cfg.Redis, true)
 		if err != nil {
 			return err
@@ -61,7 +66,18 @@ it is in memory only and gone when the worker stops.`, none, nil)
 		}
 		hctx, stopHealth := context.WithCancel(ctx)
 		defer stopHealth()
-		go app.NewHealth(c.RDB, cfg.Redis.Prefix, "worker", 0, log).Run(hctx)
+		health := app.NewHealth(c.RDB, cfg.Redis.Prefix, "worker", 0, log)
+		go health.Run(hctx)
+		var polled []string
+		for name, pr := range provs {
+			if _, ok := pr.(providers.StatusPoller); ok {
+				polled = append(polled, name)
+			}
+		}
+		if _, err := app.StartAdmin(hctx, cmp.Or(*admin, cfg.Admin.Listen), *admin != "" || !cfg.Admin.Defaulted(), app.AdminOptions{Process: "worker", Health: health,
+			Fleet: &app.FleetGauges{Redis: cfg.Redis, Store: p.Store, PollAccounts: polled, Log: log}}, log); err != nil {
+			return err
+		}
 		app.CheckReplicas(ctx, c.RDB, cfg.Redis.Replicas(), log)
 		log.Info("worker started", fields...)
 		return p.Server.Run(ctx)

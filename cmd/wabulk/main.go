@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 )
 
 func main() {
@@ -53,8 +54,30 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "%s: %v\nRun '%s --help' for usage.\n", name, err, name)
 		return 2
 	}
+	var logged *loggedError
+	if errors.As(err, &logged) {
+		return 1 // its JSON log says it
+	}
 	fmt.Fprintf(errOut, "%s: %v\n", name, err)
 	return 1
+}
+
+// loggedError is a long-running command's failure that its JSON log
+// already holds as its last line: printed again as plain text, it would
+// be the one line of the log that is not JSON.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
+
+// logFailure writes a long-running command's failure to its log when the
+// log is JSON, as its last line.
+func logFailure(err *error, format string, log *zap.Logger) {
+	if *err == nil || format != "json" || isUsage(*err) {
+		return
+	}
+	log.Error("stopped", zap.Error(*err))
+	*err = &loggedError{*err}
 }
 
 // usageError is a mistake in how a command was called (exit code 2).

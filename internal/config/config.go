@@ -20,6 +20,7 @@ type Config struct {
 	Providers     []ProviderConfig `yaml:"providers"`
 	Worker        WorkerConfig     `yaml:"worker"`
 	Serve         ServeConfig      `yaml:"serve"`
+	Admin         AdminConfig      `yaml:"admin"`
 	Schedules     []ScheduleConfig `yaml:"schedules"` // recurring reminder jobs (`wabulk scheduler`)
 
 	unsetCredentials []string // ${VAR}s in credential fields that were not set
@@ -73,6 +74,7 @@ func (c *Config) ApplyDefaults() {
 	c.Redis.applyDefaults()
 	c.Log.applyDefaults()
 	c.Serve.applyDefaults()
+	c.Admin.applyDefaults()
 	for i := range c.Providers {
 		c.Providers[i].applyDefaults()
 	}
@@ -87,6 +89,7 @@ func (c *Config) Validate() error {
 		c.validateProviders(),
 		c.Worker.validate(c.Providers),
 		c.Serve.validate(),
+		c.Admin.validate(),
 	)
 }
 

@@ -232,7 +232,7 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 			return err
 		}
 		defer logf.Close()
-		p := exec.CommandContext(context.WithoutCancel(ctx), opt.Worker[0], append(opt.Worker[1:], "--config", cfgPath)...)
+		p := exec.CommandContext(context.WithoutCancel(ctx), opt.Worker[0], append(opt.Worker[1:], "--config", cfgPath, "--admin-listen", "off")...)
 		p.Stdout, p.Stderr = logf, logf
 		if err := p.Start(); err != nil {
 			return fmt.Errorf("start worker %d: %w", i, err)

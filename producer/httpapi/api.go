@@ -150,11 +150,12 @@ func (a *API) handle(pattern string, auth bool, h http.HandlerFunc) {
 // ServeHTTP answers the API's routes; a path or method it does not serve
 // gets a JSON 404 or 405.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h, pattern := a.mux.Handler(r); pattern == "" {
-		a.noRoute(w, r, h)
+	h, pattern := a.mux.Handler(r)
+	if pattern == "" {
+		measure("unmatched", w, r, func(w http.ResponseWriter, r *http.Request) { a.noRoute(w, r, h) })
 		return
 	}
-	a.mux.ServeHTTP(w, r)
+	measure(pattern, w, r, a.mux.ServeHTTP)
 }
 
 // noRoute turns the mux's plain-text 404, 405 or redirect into JSON.

@@ -1,0 +1,19 @@
+package scheduler
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// The scheduler's Prometheus metrics, labelled by job id (from the
+// configuration: bounded).
+var (
+	firesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "wabulk_scheduler_fires_total",
+		Help: "Occurrences of recurring jobs enqueued by this scheduler, by job and result (enqueued, error). Of several schedulers, one enqueues each occurrence.",
+	}, []string{"job", "result"})
+	expansionsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "wabulk_scheduler_expansions_total",
+		Help: "Occurrences expanded into messages by this process, by job and result (expanded, past_ttl, error: tried again).",
+	}, []string{"job", "result"})
+)
