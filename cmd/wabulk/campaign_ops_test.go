@@ -208,3 +208,60 @@ func TestCLIStatusWatch(t *testing.T) {
 		t.Errorf("watch output lacks the outcome table:\n%s", res.out)
 	}
 }
+
+// campaign status says why a campaign is not moving: its account paused
+// (with the reason), an open breaker, quiet hours; nothing when nothing
+// holds it.
+func TestCLIStatusSaysWhyItWaits(t *testing.T) {
+	t.Parallel()
+	e := newOpsEnv(t, "")
+	ctx := context.Background()
+	spec, csv := e.campaign("why-1", "24h", 1, 3)
+	if code, _, stderr := runCLI(t, ctx, "import", "-c", e.cfg, "--spec", spec, "--csv", csv, "--quiet"); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	status := func() string {
+		t.Helper()
+		code, out, stderr := runCLI(t, ctx, "campaign", "status", "why-1", "-c", e.cfg)
+		if code != 0 {
+			t.Fatalf("status: exit %d: %s", code, stderr)
+		}
+		return out
+	}
+	if out := status(); strings.Contains(out, "deferred") {
+		t.Errorf("nothing holds it, yet:\n%s", out)
+	}
+	if code, _, stderr := runCLI(t, ctx, "provider", "pause", "tj", "-c", e.cfg, "--reason", "credit: insufficient balance"); code != 0 {
+		t.Fatalf("pause: %s", stderr)
+	}
+	if out := status(); !strings.Contains(out, "3 queued messages are deferred, not failing: account tj is paused (credit: insufficient balance) ('wabulk provider resume tj'") {
+		t.Errorf("paused account:\n%s", out)
+	}
+	if code, _, stderr := runCLI(t, ctx, "provider", "resume", "tj", "-c", e.cfg); code != 0 {
+		t.Fatalf("resume: %s", stderr)
+	}
+	if err := e.store().OpenBreaker(ctx, "tj", time.Now().Add(time.Hour), "transient failures reached 50% of sends"); err != nil {
+		t.Fatal(err)
+	}
+	if out := status(); !strings.Contains(out, "account tj's circuit breaker is open until") {
+		t.Errorf("open breaker:\n%s", out)
+	}
+
+	qs, qcsv := e.campaign("why-2", "24h", 10, 2)
+	e.write("why-2.yaml", strings.Replace(mustRead(t, qs), "ttl: 24h\n", "ttl: 24h\nquiet_hours: {start: \"21:00\", end: \"08:00\"}\n", 1))
+	if code, _, stderr := runCLI(t, ctx, "import", "-c", e.cfg, "--spec", qs, "--csv", qcsv, "--quiet"); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if code, out, _ := runCLI(t, ctx, "campaign", "status", "why-2", "-c", e.cfg); code != 0 || !strings.Contains(out, "quiet hours 21:00–08:00 at the recipients") {
+		t.Errorf("quiet hours:\n%s", out)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

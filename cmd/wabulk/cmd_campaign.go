@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,11 +121,12 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 	interval := fs.Duration("interval", time.Second, "how often --watch refreshes")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, out, id := cmd.Context(), cmd.OutOrStdout(), args[0]
-		st, closeFn, err := campaignStore(ctx, load, id)
+		o, err := openCampaign(ctx, load, id)
 		if err != nil {
 			return err
 		}
-		defer closeFn()
+		defer o.conn.Close()
+		st := o.st
 		if *watch {
 			return watchCampaign(ctx, st, id, *interval, out)
 		}
@@ -152,17 +154,21 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 		}
 		fmt.Fprint(out, "\n\n")
 		term.PrintCounts(out, counts)
-		if err := printWaiting(ctx, out, st, c.Account, state, counts); err != nil {
+		pr, err := producer.New(st, nil, producer.Config{}).CampaignProgress(ctx, id)
+		if err != nil {
+			return err
+		}
+		var limit float64
+		if p, err := o.cfg.Provider(c.Account); err == nil {
+			limit = p.Rate
+		}
+		if err := printWaiting(ctx, out, st, c, state, counts, pr.Rate, limit); err != nil {
 			return err
 		}
 		if n, err := st.CampaignFallbacks(ctx, id); err != nil {
 			return err
 		} else if n > 0 {
 			fmt.Fprintf(out, "%d sent as the fallback template (24-hour window closed)\n", n)
-		}
-		pr, err := producer.New(st, nil, producer.Config{}).CampaignProgress(ctx, id)
-		if err != nil {
-			return err
 		}
 		printRate(out, pr)
 		return nil
@@ -172,12 +178,15 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 
 // printWaiting says why a campaign's queued messages wait, when something
 // holds them: such messages are deferred (they burn no attempt and never
-// fail for it; asynqmon lists their tasks under Retry), not failing.
-func printWaiting(ctx context.Context, out io.Writer, st *store.Store, account string, state store.CampaignStatus, counts store.Counts) error {
+// fail for it; asynqmon lists their tasks under Retry), not failing. rate
+// is its outcomes per second now, limit its account's configured rate (0:
+// unknown).
+func printWaiting(ctx context.Context, out io.Writer, st *store.Store, c *store.Campaign, state store.CampaignStatus, counts store.Counts, rate, limit float64) error {
 	queued := counts[message.Queued]
 	if queued <= 0 {
 		return nil
 	}
+	account := c.Account
 	var why []string
 	if state.State == store.CampaignPaused {
 		why = append(why, "the campaign is paused ('wabulk campaign resume')")
@@ -191,16 +200,23 @@ func printWaiting(ctx context.Context, out io.Writer, st *store.Store, account s
 		if acct.PauseReason != "" {
 			w += " (" + acct.PauseReason + ")"
 		}
-		why = append(why, w+" ('wabulk provider resume "+account+"')")
+		why = append(why, w+" ('wabulk provider resume "+account+"' once the cause is fixed)")
 	}
 	if until := acct.OpenUntil; until.After(time.Now()) {
 		why = append(why, fmt.Sprintf("account %s's circuit breaker is open until %s (%s)", account, until.Local().Format(time.TimeOnly), acct.OpenReason))
 	}
-	if len(why) == 0 {
+	var spec producer.Spec
+	if json.Unmarshal(c.Spec, &spec) == nil && spec.QuietHours != nil {
+		why = append(why, fmt.Sprintf("quiet hours %s–%s at the recipients hold those inside them", spec.QuietHours.Start, spec.QuietHours.End))
+	}
+	if len(why) > 0 {
+		fmt.Fprintf(out, "%d queued messages are deferred, not failing: %s. They burn no attempt; asynqmon lists their tasks under Retry.\n",
+			queued, strings.Join(why, "; "))
 		return nil
 	}
-	fmt.Fprintf(out, "%d queued messages are deferred, not failing: %s. They burn no attempt; asynqmon lists their tasks under Retry.\n",
-		queued, strings.Join(why, "; "))
+	if limit > 0 && rate >= 0.8*limit {
+		fmt.Fprintf(out, "draining at account %s's rate limit (%.4g/s configured): the provider's rate, not wabulk, sets the pace\n", account, limit)
+	}
 	return nil
 }
 
