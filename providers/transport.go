@@ -72,6 +72,9 @@ type Response struct {
 func Do(client *http.Client, req *http.Request) (*Response, error) {
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
+		// The transport may try again on another connection (a request
+		// it never wrote): what counts is the last attempt.
+		GotConn: func(httptrace.GotConnInfo) { wrote.Store(false) },
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
 			if info.Err == nil {
 				wrote.Store(true)
@@ -83,7 +86,7 @@ func Do(client *http.Client, req *http.Request) (*Response, error) {
 	if err != nil {
 		return nil, &SendError{
 			Class:     Transient,
-			Ambiguous: wrote.Load(),
+			Ambiguous: wrote.Load() && !closedIdle(err),
 			Message:   transportReason(err),
 			Err:       scrubURLError(err),
 		}
@@ -103,6 +106,15 @@ func Do(client *http.Client, req *http.Request) (*Response, error) {
 		body = body[:MaxBodyBytes]
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// closedIdle reports whether the transport saw the provider close a
+// kept-alive connection while it was idle: its FIN crossed our request on
+// the wire, so the provider closed it without reading the request (Go's
+// errServerClosedIdle, golang/go#19943). Such a request never reached the
+// provider: not ambiguous, safe to send again.
+func closedIdle(err error) bool {
+	return strings.Contains(err.Error(), "server closed idle connection")
 }
 
 func transportReason(err error) string {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -374,6 +375,38 @@ func TestRedact(t *testing.T) {
 	for _, tt := range tests {
 		if got := providers.Redact(tt.in, tt.secrets...); got != tt.want {
 			t.Errorf("%s: Redact(%q, %q) = %q, want %q", tt.name, tt.in, tt.secrets, got, tt.want)
+		}
+	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A request written on a kept-alive connection the provider had closed
+// while it was idle (the transport says "server closed idle connection")
+// never reached it: a plain transient failure, not an ambiguous one. A
+// connection broken after the request was written stays ambiguous.
+func TestDoClosedIdleConnectionIsNotAmbiguous(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err       error
+		ambiguous bool
+	}{
+		{errors.New("http: server closed idle connection"), false},
+		{io.ErrUnexpectedEOF, true},
+	} {
+		client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			tr := httptrace.ContextClientTrace(r.Context())
+			tr.GotConn(httptrace.GotConnInfo{Reused: true})
+			tr.WroteRequest(httptrace.WroteRequestInfo{})
+			return nil, c.err
+		})}
+		_, err := providers.Do(client, post(t, t.Context(), "http://provider.invalid/send"))
+		se := providers.AsSendError(err)
+		if se.Class != providers.Transient || se.Ambiguous != c.ambiguous {
+			t.Errorf("%v: class %v ambiguous %v, want transient, ambiguous %v", c.err, se.Class, se.Ambiguous, c.ambiguous)
 		}
 	}
 }
