@@ -26,10 +26,14 @@ test: ## vet, then every test with the race detector (real Redis if WABULK_TEST_
 	@if [ -n "$$WABULK_TEST_REDIS_CLUSTER" ]; then echo "== on a Redis Cluster"; WABULK_TEST_REDIS_MODE=cluster $(GO) test -race -count=1 $(MODE_PKGS); fi
 	@if [ -n "$$WABULK_TEST_REDIS_SENTINEL" ]; then echo "== behind Redis Sentinel"; WABULK_TEST_REDIS_MODE=sentinel $(GO) test -race -count=1 $(MODE_PKGS); fi
 
-lint: ## gofmt, go vet and go mod tidy must leave nothing to change
+# staticcheck, pinned, fetched through the Go module proxy by `go run`.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: ## gofmt, go vet, go mod tidy and staticcheck must leave nothing to change or report
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
 	$(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 bench: ## Go benchmarks (package level)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

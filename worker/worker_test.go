@@ -66,8 +66,6 @@ func (e *env) config() worker.Config {
 		RetryBase: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second}
 }
 
-var seq int
-
 // msg makes a message; kind "template" or "text".
 func (e *env) msg(kind string, n int) *message.Message {
 	to := fmt.Sprintf("+2557120%05d", n)

@@ -145,7 +145,7 @@ providers:
 	if code == 0 || !strings.Contains(stderr, "wabulk's list is changed, but tq's opt-out API failed") || strings.Contains(stderr, "tq-token-secret") {
 		t.Errorf("add with Taqnyat down: exit %d, %q", code, stderr)
 	}
-	if code, out, _ = runCLI(t, ctx, "optout", "list", "tq", "-c", cfgPath); out != b+"\n" {
+	if _, out, _ := runCLI(t, ctx, "optout", "list", "tq", "-c", cfgPath); out != b+"\n" {
 		t.Errorf("list after a failed provider call: %q, want %s listed", out, b)
 	}
 }

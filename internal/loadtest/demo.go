@@ -313,18 +313,17 @@ func mobile(region string) func(int) string {
 // demoData generates the demo's recipients and knows what should happen
 // to each.
 type demoData struct {
-	kind       *providers.Kind
-	sc         simulator.Scenario
-	rnd        *rand.Rand
-	n          int
-	promo      [][]string // rows of demo-promo (phone, name, code)
-	followup   [][]string
-	flash      [][]string
-	inWindow   []string // E.164 contacts that wrote recently
-	outWindow  []string // E.164 contacts that never wrote
-	scripted   map[string][]int
-	neverSent  []string // must never reach the provider
-	windowFrom time.Time
+	kind      *providers.Kind
+	sc        simulator.Scenario
+	rnd       *rand.Rand
+	n         int
+	promo     [][]string // rows of demo-promo (phone, name, code)
+	followup  [][]string
+	flash     [][]string
+	inWindow  []string // E.164 contacts that wrote recently
+	outWindow []string // E.164 contacts that never wrote
+	scripted  map[string][]int
+	neverSent []string // must never reach the provider
 }
 
 var demoNames = []string{"Amina", "Baraka", "Chiku", "Daudi", "Eshe", "Faraji", "Gift", "Halima", "Imani", "Juma", "Khadija", "Lulu", "Mosi", "Neema", "Omari", "Pendo", "Rehema", "Salim", "Tumaini", "Zawadi"}

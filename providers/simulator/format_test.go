@@ -166,11 +166,10 @@ func TestKinds(t *testing.T) {
 // brokenFormat breaks one rule of the contract at a time.
 type brokenFormat struct {
 	probeFormat
-	n        string
-	cs       []int
-	rate     int
-	suffix   string
-	register bool
+	n      string
+	cs     []int
+	rate   int
+	suffix string
 }
 
 func (b brokenFormat) name() string       { return b.n }
