@@ -204,7 +204,8 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 	if opt.Rejects != nil {
 		// The header goes out with the first reject: a clean import
 		// writes nothing, so a caller can create the file lazily.
-		imp.rejects = csv.NewWriter(opt.Rejects)
+		// Rejected rows are for people to fix: never formulas.
+		imp.rejects = &safeWriter{Writer: csv.NewWriter(opt.Rejects)}
 		imp.rejectsHeader = src.rejectsHeader()
 	}
 	err = imp.loop(ctx)
@@ -292,7 +293,7 @@ type importRun struct {
 	run           string
 	lane          message.Lane
 	taskOpts      []asynq.Option // all but the queue (the message's shard) and the task ID
-	rejects       *csv.Writer
+	rejects       *safeWriter
 	rejectsHeader []string // written before the first reject
 	res           Result
 

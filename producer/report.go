@@ -47,12 +47,25 @@ func reportRow(r *store.Record) ReportRow {
 // per line), streamed a page of records at a time. It is what
 // `wabulk campaign report` and GET /v1/campaigns/{id}/report write.
 func WriteReport(ctx context.Context, st *store.Store, id string, f Format, w io.Writer) error {
+	return WriteReportOpts(ctx, st, id, f, w, ReportOptions{})
+}
+
+// ReportOptions change how a report is written.
+type ReportOptions struct {
+	// RawCSV writes CSV cells as stored. By default a cell a spreadsheet
+	// would evaluate as a formula is neutralised (SafeCell); a program
+	// reading the CSV may want them raw.
+	RawCSV bool
+}
+
+// WriteReportOpts is WriteReport with options.
+func WriteReportOpts(ctx context.Context, st *store.Store, id string, f Format, w io.Writer, o ReportOptions) error {
 	switch f {
 	case FormatCSV, FormatJSONL:
 	default:
 		return fmt.Errorf("report format %q: want csv or jsonl", f)
 	}
-	cw := csv.NewWriter(w)
+	cw := &safeWriter{Writer: csv.NewWriter(w), raw: o.RawCSV}
 	enc := json.NewEncoder(w)
 	if f == FormatCSV {
 		if err := cw.Write(ReportColumns); err != nil {
@@ -87,9 +100,9 @@ func WriteReport(ctx context.Context, st *store.Store, id string, f Format, w io
 // Report writes campaign id's report to w, as WriteReport does, once it
 // knows the campaign: store.ErrNotFound (wrapped), with nothing written,
 // when there is no such campaign.
-func (p *Producer) Report(ctx context.Context, id string, f Format, w io.Writer) error {
+func (p *Producer) Report(ctx context.Context, id string, f Format, w io.Writer, o ReportOptions) error {
 	if _, err := p.st.Campaign(ctx, id); err != nil {
 		return err
 	}
-	return WriteReport(ctx, p.st, id, f, w)
+	return WriteReportOpts(ctx, p.st, id, f, w, o)
 }

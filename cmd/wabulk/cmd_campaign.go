@@ -232,11 +232,17 @@ error_code is the provider's code (e.g. 470, 2001, 503), or one of wabulk's
 own: ttl (expired before it could be sent), window (free-form message with
 no inbound message in the last 24 h), ambiguous (a worker stopped while the
 request was in flight; not resent to avoid a duplicate), payload (the task
-could not be read).`, exactly(1, "campaign ID"), nil)
+could not be read).
+
+In CSV, a cell that a spreadsheet would run as a formula (starting with =,
+@, a tab, a carriage return, or + or - not followed by a plain number) gets
+a leading apostrophe, so a provider's error text cannot become a formula in
+Excel; --raw writes cells as stored.`, exactly(1, "campaign ID"), nil)
 	fs := c.Flags()
 	load := configFlag(fs)
 	format := fs.String("format", "csv", "csv or jsonl")
 	outPath := fs.StringP("output", "o", "-", "output file (- for stdout)")
+	raw := fs.Bool("raw", false, "write CSV cells as stored: no neutralising of cells a spreadsheet would run as formulas (for programs reading the CSV)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, out, id := cmd.Context(), cmd.OutOrStdout(), args[0]
 		st, closeFn, err := campaignStore(ctx, load, id)
@@ -256,7 +262,7 @@ could not be read).`, exactly(1, "campaign ID"), nil)
 			defer f.Close()
 			w = f
 		}
-		return producer.WriteReport(ctx, st, id, producer.Format(*format), w)
+		return producer.WriteReportOpts(ctx, st, id, producer.Format(*format), w, producer.ReportOptions{RawCSV: *raw})
 	}
 	return c
 }

@@ -13,7 +13,9 @@ import (
 )
 
 // getReport streams a campaign's report (producer.Producer.Report): one
-// row per recipient, CSV by default or JSONL with ?format=jsonl.
+// row per recipient, CSV by default or JSONL with ?format=jsonl. CSV cells
+// a spreadsheet would evaluate are neutralised (producer.SafeCell) unless
+// ?raw=true.
 func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	f := producer.FormatCSV
@@ -23,6 +25,15 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, invalid("format", "format: %v", err))
 			return
 		}
+	}
+	var opt producer.ReportOptions
+	switch q := r.URL.Query().Get("raw"); q {
+	case "", "false":
+	case "true":
+		opt.RawCSV = true
+	default:
+		a.fail(w, invalid("raw", "raw %q: want true or false", q))
+		return
 	}
 	a.lift(w)
 	h := w.Header()
@@ -35,7 +46,7 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	cw := &countingWriter{w: w}
-	if err := a.p.Report(r.Context(), id, f, cw); err != nil {
+	if err := a.p.Report(r.Context(), id, f, cw, opt); err != nil {
 		if cw.n == 0 && (errors.Is(err, store.ErrNotFound) || r.Context().Err() == nil) {
 			// Nothing is out yet: the answer is still an error.
 			h.Del("Content-Disposition")
