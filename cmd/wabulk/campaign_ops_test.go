@@ -265,3 +265,29 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// A pause reason with escape sequences, BEL and newlines (set through the
+// API by anyone with a token) is shown escaped by campaign status and
+// provider status, never sent raw to the terminal.
+func TestCLIStatusEscapesControlCharacters(t *testing.T) {
+	t.Parallel()
+	e := newOpsEnv(t, "")
+	ctx := context.Background()
+	spec, csv := e.campaign("esc-1", "24h", 1, 1)
+	if code, _, stderr := runCLI(t, ctx, "import", "-c", e.cfg, "--spec", spec, "--csv", csv, "--quiet"); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	evil := "\x1b[2J\x1b]0;owned\x07bye\nFAKE LINE"
+	if _, err := e.store().SetCampaignState(ctx, "esc-1", store.CampaignPaused, evil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store().PauseAccount(ctx, "tj", evil); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"campaign", "status", "esc-1"}, {"provider", "status", "tj"}} {
+		_, out, _ := runCLI(t, ctx, append(args, "-c", e.cfg)...)
+		if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "\nFAKE LINE") || !strings.Contains(out, `\x1b[2J\x1b]0;owned\abye\nFAKE LINE`) {
+			t.Errorf("%v printed control characters raw:\n%q", args, out)
+		}
+	}
+}

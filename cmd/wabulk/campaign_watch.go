@@ -56,7 +56,7 @@ func watchCampaign(ctx context.Context, st *store.Store, id string, interval tim
 func watchLine(pr producer.CampaignProgress) string {
 	parts := []string{string(pr.State)}
 	if pr.State != store.CampaignActive && pr.StateReason != "" {
-		parts[0] += " (" + pr.StateReason + ")"
+		parts[0] += " (" + term.Clean(pr.StateReason) + ")"
 	}
 	parts = append(parts, rateText(pr.Rate), "ETA "+etaText(pr))
 	for _, s := range []message.Status{message.Queued, message.Sending, message.Failed, message.Expired} {

@@ -198,12 +198,12 @@ func printWaiting(ctx context.Context, out io.Writer, st *store.Store, c *store.
 	if acct.Paused {
 		w := "account " + account + " is paused"
 		if acct.PauseReason != "" {
-			w += " (" + acct.PauseReason + ")"
+			w += " (" + term.Clean(acct.PauseReason) + ")"
 		}
 		why = append(why, w+" ('wabulk provider resume "+account+"' once the cause is fixed)")
 	}
 	if until := acct.OpenUntil; until.After(time.Now()) {
-		why = append(why, fmt.Sprintf("account %s's circuit breaker is open until %s (%s)", account, until.Local().Format(time.TimeOnly), acct.OpenReason))
+		why = append(why, fmt.Sprintf("account %s's circuit breaker is open until %s (%s)", account, until.Local().Format(time.TimeOnly), term.Clean(acct.OpenReason)))
 	}
 	var spec producer.Spec
 	if json.Unmarshal(c.Spec, &spec) == nil && spec.QuietHours != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wabulk/wabulk/internal/term"
 	"github.com/wabulk/wabulk/producer"
 
 	"github.com/wabulk/wabulk/store"
@@ -118,7 +119,7 @@ func describeState(s store.CampaignStatus) string {
 		d += " since " + s.Since.Local().Format(time.DateTime)
 	}
 	if s.Reason != "" {
-		d += " (" + s.Reason + ")"
+		d += " (" + term.Clean(s.Reason) + ")"
 	}
 	return d
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/internal/term"
 	"github.com/wabulk/wabulk/providers"
 
 	"github.com/wabulk/wabulk/store"
@@ -147,10 +148,10 @@ base_url means, how receipts arrive and how its callbacks are authenticated.`, n
 func describeAccount(a store.AccountState, now time.Time) string {
 	var parts []string
 	if a.Paused {
-		parts = append(parts, fmt.Sprintf("PAUSED since %s: %s", a.PausedAt.Local().Format(time.DateTime), a.PauseReason))
+		parts = append(parts, fmt.Sprintf("PAUSED since %s: %s", a.PausedAt.Local().Format(time.DateTime), term.Clean(a.PauseReason)))
 	}
 	if now.Before(a.OpenUntil) {
-		parts = append(parts, fmt.Sprintf("circuit breaker OPEN for %s more: %s", a.OpenUntil.Sub(now).Round(time.Second), a.OpenReason))
+		parts = append(parts, fmt.Sprintf("circuit breaker OPEN for %s more: %s", a.OpenUntil.Sub(now).Round(time.Second), term.Clean(a.OpenReason)))
 	}
 	if len(parts) == 0 {
 		return "sending"

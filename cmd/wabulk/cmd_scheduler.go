@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wabulk/wabulk/internal/app"
+	"github.com/wabulk/wabulk/internal/term"
 
 	// Time zones travel inside the binary: schedules and quiet hours work
 	// on images without a zone database.
@@ -143,7 +144,7 @@ without Redis.`, none, nil)
 			fmt.Fprintf(out, "occurrence of %s fired %s (%s)\n", *once, fire.In(sched.Location()).Format("Mon 2006-01-02 15:04 MST"), fire.UTC().Format(time.RFC3339))
 			printImportSummary(out, occ.Campaign, occ.Result, nil)
 			for _, l := range occ.Rejects {
-				fmt.Fprintf(out, "  rejected %s\n", l)
+				fmt.Fprintf(out, "  rejected %s\n", term.Clean(l))
 			}
 			return nil
 		}
