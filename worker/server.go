@@ -19,7 +19,7 @@ type Server struct {
 	cfg    Config
 	rdb    redis.UniversalClient
 	srv    *asynq.Server
-	mux    *asynq.ServeMux
+	mux    asynq.Handler
 	sender *Sender
 }
 
@@ -43,7 +43,21 @@ func NewServer(rdb redis.UniversalClient, cfg Config, sender *Sender) *Server {
 	mux := asynq.NewServeMux()
 	mux.Handle(message.TypeSend, sender)
 	mux.Handle(receipts.TypeEvents, NewEvents(cfg, sender.store))
-	return &Server{cfg: cfg, rdb: rdb, srv: srv, mux: mux, sender: sender}
+	return &Server{cfg: cfg, rdb: rdb, srv: srv, mux: knownTypes(mux, cfg.Logger), sender: sender}
+}
+
+// knownTypes runs mux's handlers and archives a task of a type none
+// handles, saying why, instead of asynq's "handler not found", which is
+// retried for ever.
+func knownTypes(mux *asynq.ServeMux, log *zap.Logger) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		if _, pattern := mux.Handler(t); pattern == "" {
+			log.Error("archiving a task of a type this worker does not handle", zap.String("type", t.Type()))
+			return fmt.Errorf("task type %q: this worker handles %s and %s only (a newer wabulk, or another program, wrote it to wabulk's queues; run it again from the archive with a worker that knows it): %w",
+				t.Type(), message.TypeSend, receipts.TypeEvents, asynq.SkipRetry)
+		}
+		return mux.ProcessTask(ctx, t)
+	})
 }
 
 // queueWeights is the asynq queue configuration: every shard of every lane
