@@ -152,6 +152,9 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 	if err := spec.Validate(); err != nil {
 		return Result{}, err
 	}
+	if err := checkSendAtRange(spec.SendAt, p.cfg.Now()); err != nil {
+		return Result{}, err
+	}
 	s := spec.normalized()
 	region := s.DefaultRegion
 	if region == "" {

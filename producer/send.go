@@ -266,6 +266,9 @@ func (p *Producer) prepareSend(req SendRequest) (*preparedSend, error) {
 			return nil, &FieldError{Field: "priority", Err: err}
 		}
 	}
+	if err := checkSendAtRange(req.SendAt, p.cfg.Now()); err != nil {
+		return nil, fieldErr("send_at", "%v", err)
+	}
 	if !req.SendAt.IsZero() {
 		// asynq schedules in whole seconds: rounded up, a message never
 		// goes before the time asked for.
