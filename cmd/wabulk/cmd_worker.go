@@ -79,6 +79,8 @@ it is in memory only and gone when the worker stops.`, none, nil)
 			return err
 		}
 		app.CheckReplicas(ctx, c.RDB, cfg.Redis.Replicas(), log)
+		interval, after := cfg.Worker.Sweep()
+		go app.RunSweeper(hctx, p.Store, p.Producer, interval, after, log)
 		log.Info("worker started", fields...)
 		return p.Server.Run(ctx)
 	}

@@ -43,6 +43,29 @@ type WorkerConfig struct {
 	// and worker.DefaultOptInKeywords when set.
 	OptOutKeywords []string `yaml:"opt_out_keywords"`
 	OptInKeywords  []string `yaml:"opt_in_keywords"`
+	// SweepInterval: how often one worker of the fleet looks for queued
+	// messages left without a task (an importer killed mid-batch) and
+	// enqueues them again; default 5m, "off" for never.
+	SweepInterval Duration `yaml:"sweep_interval"`
+	// SweepAfter: how long a queued message must have been left alone
+	// before the sweep looks at it; default 15m.
+	SweepAfter Duration `yaml:"sweep_after"`
+}
+
+// Sweep returns the sweep's interval (0: off) and age bound, defaults
+// applied.
+func (w WorkerConfig) Sweep() (interval, after time.Duration) {
+	interval, after = 5*time.Minute, 15*time.Minute
+	switch {
+	case w.SweepInterval == Off:
+		interval = 0
+	case w.SweepInterval > 0:
+		interval = time.Duration(w.SweepInterval)
+	}
+	if w.SweepAfter > 0 {
+		after = time.Duration(w.SweepAfter)
+	}
+	return interval, after
 }
 
 // The worker's defaults that validation needs (worker.Config has them all).
