@@ -398,7 +398,7 @@ func TestHeaderProblemsFailBeforeAnyRow(t *testing.T) {
 func TestSendAtSchedulesTasksAndTTLCountsFromIt(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	sendAt := time.Date(2099, 1, 2, 7, 30, 0, 0, time.UTC)
+	sendAt := time.Date(2027, 1, 2, 7, 30, 0, 0, time.UTC) // within a year of the harness clock
 	spec := textSpec("later")
 	spec.SendAt = sendAt.In(time.FixedZone("EAT", 3*3600))
 	spec.TTL = producer.Duration(2 * time.Hour)
@@ -466,17 +466,18 @@ func TestImportJSONL(t *testing.T) {
 		`{"Phone":"+255712345678","NAME":"Amina","code":"A1"}`,         // 6: line 1 again (keys case-insensitive)
 		`{"phone":"+255712345682","name":{"first":"Eli"},"code":"E5"}`, // 7: object value
 		`["+255712345683"]`, // 8: not an object
-		`{"phone":"+255712345684","name":"Eli","code":"F6"} {"x":1}`,         // 9: two values
-		`{"name":"Nobody","code":"G7"}`,                                      // 10: no phone
-		`{"phone":"+255712345685","name":"","code":"H8"}`,                    // 11: empty value
-		`{"phone":"+255712345686","name":"Faraji","code":"J10","extra":[1]}`, // 12: accepted, extra fields ignored
+		`{"phone":"+255712345684","name":"Eli","code":"F6"} {"x":1}`,               // 9: two values
+		`{"name":"Nobody","code":"G7"}`,                                            // 10: no phone
+		`{"phone":"+255712345685","name":"","code":"H8"}`,                          // 11: empty value
+		`{"phone":"+255712345686","name":"Faraji","code":"J10","extra":[1]}`,       // 12: accepted, extra fields ignored
+		`{"phone":"+255712345687","PHONE":"+255712345688","name":"X","code":"K1"}`, // 13: keys differing in case
 	}
 	input := "\ufeff" + strings.Join(lines, "\r\n") // BOM, CRLF, no final newline
 	var rejects bytes.Buffer
 	res, err := h.Producer(producer.Config{DefaultRegion: "TZ", BatchSize: 2}).Import(bg, textSpec("jl"), strings.NewReader(input),
 		producer.Options{Format: producer.FormatJSONL, Rejects: &rejects})
 	must(t, err)
-	want := producer.Result{CampaignCreated: true, Progress: producer.Progress{Lines: 11, Accepted: 3, Duplicate: 1, Rejected: 7}}
+	want := producer.Result{CampaignCreated: true, Progress: producer.Progress{Lines: 12, Accepted: 3, Duplicate: 1, Rejected: 8}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
@@ -488,7 +489,8 @@ func TestImportJSONL(t *testing.T) {
 		"8,not a JSON object," + q(lines[7]) + "\n" +
 		"9,invalid JSON: more than one value on the line," + q(lines[8]) + "\n" +
 		`10,"field ""phone"" is missing",` + q(lines[9]) + "\n" +
-		`11,"field ""name"" is empty (the message uses {{name}})",` + q(lines[10]) + "\n"
+		`11,"field ""name"" is empty (the message uses {{name}})",` + q(lines[10]) + "\n" +
+		`13,"keys ""phone"" and ""PHONE"" differ only in case: give one",` + q(lines[12]) + "\n"
 	if diff := cmp.Diff(wantRejects, rejects.String()); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/wabulk/wabulk/internal/jsonkeys"
 )
 
 // maxJSONLLine bounds one JSONL line, so a file without newlines cannot
@@ -84,6 +86,11 @@ func (s *jsonlSource) parse(b []byte) string {
 	if t[0] != '{' {
 		return "not a JSON object"
 	}
+	// Keys are matched without regard to case: two that differ only in
+	// case would leave which one counts to chance.
+	if err := jsonkeys.Check(t); err != nil {
+		return err.Error()
+	}
 	dec := json.NewDecoder(bytes.NewReader(t))
 	dec.UseNumber()
 	var obj map[string]any
@@ -95,7 +102,11 @@ func (s *jsonlSource) parse(b []byte) string {
 	}
 	fields := make(map[string]any, len(obj))
 	for k, v := range obj {
-		fields[strings.ToLower(strings.TrimSpace(k))] = v
+		name := strings.ToLower(strings.TrimSpace(k))
+		if _, dup := fields[name]; dup {
+			return fmt.Sprintf("keys %q differ only in case or spaces from another key: give one", k)
+		}
+		fields[name] = v
 	}
 	text := func(name string) (string, string) {
 		v, ok := fields[name]

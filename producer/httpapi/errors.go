@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/wabulk/wabulk/internal/jsonkeys"
 )
 
 // ErrorResponse is the body of every answer that is not a success.
@@ -102,7 +105,16 @@ func (a *API) decodeJSON(w http.ResponseWriter, r *http.Request, v any) *httpErr
 				msg: fmt.Sprintf("Content-Type %q: send application/json", ct)}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBody))
+	if err != nil {
+		return a.jsonError(err)
+	}
+	// encoding/json keeps the last of duplicate keys and ignores case:
+	// {"to":A,"TO":B} must not quietly pick one.
+	if err := jsonkeys.Check(body); err != nil {
+		return &httpError{status: http.StatusBadRequest, code: "invalid_json", msg: err.Error()}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return a.jsonError(err)

@@ -242,3 +242,22 @@ func TestGetMessage(t *testing.T) {
 		t.Errorf("unknown message: %d %+v", nf.status, e)
 	}
 }
+
+// A JSON body with a key given twice, or two keys that differ only in
+// case, is refused: encoding/json would quietly keep one.
+func TestSendRefusesDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t, httpapi.Config{})
+	for _, body := range []string{
+		`{"to": "+255712345678", "TO": "+255712345679", "content": ` + apiTextContent + `}`,
+		`{"to": "+255712345678", "to": "+255712345679", "content": ` + apiTextContent + `}`,
+	} {
+		got := a.postJSON(t, "/v1/messages", body, nil)
+		if got.status != http.StatusBadRequest || !strings.Contains(string(got.body), "invalid_json") || !strings.Contains(string(got.body), `\"to\"`) {
+			t.Errorf("POST %s: %d %s", body, got.status, got.body)
+		}
+	}
+	if n := len(a.h.Pending(t, message.LaneHigh)); n != 0 {
+		t.Errorf("%d tasks enqueued", n)
+	}
+}
