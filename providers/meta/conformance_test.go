@@ -69,6 +69,8 @@ func TestConformance(t *testing.T) {
 			{Name: "131021 recipient is sender", Reply: e(400, 131021, "(#131021) Recipient cannot be sender"), Class: P, Reason: providers.ReasonInvalidRecipient, Code: "131021"},
 			{Name: "131030 not in allowed list", Reply: e(400, 131030, "(#131030) Recipient phone number not in allowed list"), Class: P, Reason: providers.ReasonInvalidRecipient, Code: "131030"},
 			{Name: "131052 media download", Reply: e(400, 131052, "(#131052) Media download error"), Class: P, Reason: providers.ReasonMedia, Code: "131052"},
+			{Name: "131053 media upload", Reply: e(400, 131053, "(#131053) Media upload error"), Class: T, Reason: providers.ReasonMedia, Code: "131053"},
+			{Name: "131064 messaging limit after template violations", Reply: e(400, 131064, "(#131064) Messaging limit reached"), Class: A, Reason: providers.ReasonBlocked, Code: "131064"},
 			{Name: "131048 spam rate limit", Reply: e(400, 131048, "(#131048) Spam rate limit hit"), Class: A, Reason: providers.ReasonBlocked, Code: "131048"},
 			{Name: "368 policy block", Reply: e(403, 368, "Temporarily blocked for policies violations"), Class: A, Reason: providers.ReasonBlocked, Code: "368"},
 			{Name: "190 token expired", Reply: e(401, 190, "Error validating access token: Session has expired"), Class: A, Reason: providers.ReasonAuth, Code: "190"},

@@ -86,15 +86,16 @@
 //	1, 2                               transient  -                  EC: API Unknown (possible server error); API Service (downtime, overload)
 //	131000, 131016                     transient  -                  EC: something went wrong; service unavailable
 //	131057, 133004                     transient  -                  EC: account in maintenance mode; server temporarily unavailable
+//	131053                             transient  media              EC: media upload error (the media host failed or throttled the fetch)
 //	131047                             permanent  window_closed      EC: re-engagement message, > 24 h since the user last wrote
 //	131026, 131021, 131030             permanent  invalid_recipient  EC: undeliverable; recipient is the sender; not in the allowed list
 //	131051                             permanent  unsupported        EC: unsupported message type
-//	131052, 131053                     permanent  media              EC: media download error; media upload error
+//	131052                             permanent  media              EC: media download error
 //	132000–132999                      permanent  template           EC: 132000 param count, 132001 does not exist, 132005/7/12/15/16 ...
 //	130497                             permanent  blocked            EC: business may not message users in this country (this recipient only)
 //	100, 131008, 131009                permanent  -                  EC: invalid parameter (subcode 33 aside); required parameter missing; value not valid
 //	130472, 131049, 131050, 135000     permanent  -                  EC: experiment; ecosystem engagement; user stopped marketing; generic user error
-//	131048, 368, 131031                account    blocked            EC: spam rate limit; blocked for policy violations; account locked
+//	131048, 368, 131031, 131064        account    blocked            EC: spam rate limit; blocked for policy violations; account locked; messaging limit after template violations
 //	0, 3, 10, 190, 200–299, 131005     account    auth               EC: AuthException; capability; permission denied; token expired/invalid; API permission; access denied
 //	131042                             account    balance            EC: business eligibility payment issue
 //	100 with subcode 33, 33            account    config             GR: object (PhoneNumberID) does not exist or the token cannot see it; EC: number deleted

@@ -107,7 +107,8 @@
 //	131047, 470                          permanent  window_closed      WhatsApp, when quoted as a code or "(#131047)" in the words
 //	130429, 131056, 80007, 4             transient  throttled          WhatsApp rate limits, likewise
 //	131026                               permanent  invalid_recipient  WhatsApp: message undeliverable, likewise
-//	368, 471, 131031                     account    blocked            WhatsApp: policy block, spam limit, account locked, likewise
+//	368, 471, 131031, 131064             account    blocked            WhatsApp: policy block, spam limit, account locked, messaging limit after template violations, likewise
+//	131053                               transient  media              WhatsApp: media upload error (the media host failed or throttled), likewise
 //	131042                               account    balance            WhatsApp: business payment issue, likewise
 //	send_failed                          transient  -                  Modica: could not queue the message (an unknown error on their side)
 //	invalid_json, missing_attrib         permanent  -                  Modica: our request is malformed or incomplete
