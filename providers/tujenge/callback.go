@@ -37,8 +37,8 @@ type webhook struct {
 		Errors      []apiError `json:"errors"`
 	} `json:"statuses"`
 	Messages []inbound `json:"messages"`
-	// Errors, a system-level notification (no message concerned), are
-	// read by whatsapp.ChangeEvents.
+	// A top-level "errors" list, a system-level notification (no message
+	// concerned), is read by whatsapp.ChangeEvents.
 
 	// Entry is the Cloud API's envelope, {"object":"whatsapp_business_account",
 	// "entry":[{"changes":[{"field":"messages","value":{...}}]}]}, whose
