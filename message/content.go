@@ -148,6 +148,30 @@ type Template struct {
 	Header    *TemplateHeader  `json:"header,omitempty" yaml:"header,omitempty"`
 	Body      []string         `json:"body,omitempty" yaml:"body,omitempty"`
 	Buttons   []TemplateButton `json:"buttons,omitempty" yaml:"buttons,omitempty"`
+	// Category is the template's WhatsApp category, as it was approved:
+	// marketing, utility or authentication (any letter case). It is never
+	// sent (the provider knows its templates); it decides whether a
+	// contact that stopped marketing messages gets the template. A
+	// template without one counts as marketing there: see Marketing.
+	Category string `json:"category,omitempty" yaml:"category,omitempty"`
+}
+
+// The template categories WhatsApp approves templates in.
+const (
+	CategoryMarketing      = "marketing"
+	CategoryUtility        = "utility"
+	CategoryAuthentication = "authentication"
+)
+
+// Marketing reports whether t counts as a marketing template: its
+// Category is marketing, or not given. A contact that stopped marketing
+// messages gets no marketing template; one whose category is unknown is
+// spared too, since it may be one (WhatsApp refuses a marketing template
+// to such a contact anyway), while a template declared utility or
+// authentication still goes.
+func (t *Template) Marketing() bool {
+	c := strings.ToLower(strings.TrimSpace(t.Category))
+	return c == "" || c == CategoryMarketing
 }
 
 // TemplateHeader fills a template's header: a text parameter or one media.
@@ -297,6 +321,11 @@ func (t *Template) validate() error {
 	}
 	if strings.TrimSpace(t.Language) == "" {
 		return errors.New("template: language is required (e.g. en, en_US)")
+	}
+	switch strings.ToLower(strings.TrimSpace(t.Category)) {
+	case "", CategoryMarketing, CategoryUtility, CategoryAuthentication:
+	default:
+		return fmt.Errorf("template: category %q is none of marketing, utility, authentication", t.Category)
 	}
 	for i, p := range t.Body {
 		if strings.TrimSpace(p) == "" {

@@ -162,6 +162,9 @@ func TestContentValidate(t *testing.T) {
 		{"template blank name", tmpl(func(t *message.Template) { t.Name = "  " }), "template: name is required"},
 		{"template name over limit", tmpl(func(t *message.Template) { t.Name = strings.Repeat("a", message.MaxTemplateNameLen+1) }), "template: name is 513"},
 		{"template without language", tmpl(func(t *message.Template) { t.Language = "" }), "template: language is required"},
+		{"template utility category", tmpl(func(t *message.Template) { t.Category = "utility" }), ""},
+		{"template category in capitals", tmpl(func(t *message.Template) { t.Category = "AUTHENTICATION" }), ""},
+		{"template unknown category", tmpl(func(t *message.Template) { t.Category = "service" }), `template: category "service" is none of marketing, utility, authentication`},
 		{"template empty body parameter", tmpl(func(t *message.Template) { t.Body = []string{"Amina", " "} }), "template: body parameter 2 is empty"},
 		{"template parameter at limit", tmpl(func(t *message.Template) { t.Body = []string{strings.Repeat(euro, message.MaxTemplateParam)} }), ""},
 		{"template parameter over limit", tmpl(func(t *message.Template) { t.Body = []string{strings.Repeat(euro, message.MaxTemplateParam+1)} }), "template: body parameter 1 is 1025 characters"},
@@ -226,5 +229,19 @@ func TestContentMediaOf(t *testing.T) {
 	several := message.Content{Image: &message.Media{URL: imageURL}, Video: &message.Media{URL: imageURL}}
 	if got := several.MediaOf(); got != nil {
 		t.Errorf("MediaOf() with two media set = %+v, want nil", got)
+	}
+}
+
+// A template counts as marketing unless it declares another category.
+func TestTemplateMarketing(t *testing.T) {
+	t.Parallel()
+	for category, want := range map[string]bool{
+		"": true, "marketing": true, " MARKETING ": true,
+		"utility": false, "Utility": false, "authentication": false,
+	} {
+		tm := message.Template{Name: "n", Language: "en", Category: category}
+		if got := tm.Marketing(); got != want {
+			t.Errorf("Template{Category: %q}.Marketing() = %v, want %v", category, got, want)
+		}
 	}
 }

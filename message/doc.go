@@ -8,6 +8,13 @@
 // machine every other package obeys. It must never do I/O: no Redis, no
 // HTTP, no files, no clocks of its own (callers pass time in).
 //
+// A template may declare its WhatsApp category (Template.Category:
+// marketing, utility or authentication). It is never sent; the worker
+// reads it to spare contacts that stopped marketing messages, and a
+// template that declares none counts as marketing there
+// (Template.Marketing): declare utility and authentication templates
+// (reminders, one-time codes) so they reach those contacts too.
+//
 // A message in one line:
 //
 //	m := &message.Message{

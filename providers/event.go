@@ -18,6 +18,44 @@ const (
 	EventStatus EventKind = "status"
 	// EventInbound is a message a contact sent to the business.
 	EventInbound EventKind = "inbound"
+	// EventPreference is a contact changing which messages it takes from
+	// the business (WhatsApp's user_preferences: it stopped or resumed
+	// marketing messages).
+	EventPreference EventKind = "preference"
+	// EventAccount is a notice about the provider account itself (Meta's
+	// account_update: a ban, a restriction, a reinstatement) or a
+	// system-level error that concerns no one message.
+	EventAccount EventKind = "account"
+)
+
+// Preference is what a preference event says the contact wants.
+type Preference string
+
+// The preferences a contact can state.
+const (
+	// MarketingStop: the contact stopped marketing messages. Marketing
+	// templates to it end opted_out; utility and authentication templates,
+	// and replies inside its window, still go.
+	MarketingStop Preference = "marketing_stop"
+	// MarketingResume: the contact takes marketing messages again.
+	MarketingResume Preference = "marketing_resume"
+)
+
+// AccountAction is what an account event means for sending.
+type AccountAction string
+
+// The actions an account event asks for; "" asks for none (the notice is
+// logged).
+const (
+	// AccountPause: the provider refuses (or will refuse) the account's
+	// messages (a ban, a messaging restriction, a deleted account): the
+	// account is paused until an operator, or a notice that lifts it,
+	// resumes it.
+	AccountPause AccountAction = "pause"
+	// AccountResume lifts the pause an earlier notice caused (a ban
+	// reinstated): Lifts names that notice. A pause with another cause (an
+	// operator's, a failed send's) stays.
+	AccountResume AccountAction = "resume"
 )
 
 // Event is one thing a provider told us in a callback (or a status poll),
@@ -47,6 +85,26 @@ type Event struct {
 	Text      string       `json:"text,omitempty"`
 	MediaKind message.Kind `json:"media_kind,omitempty"`
 	MediaRef  string       `json:"media_ref,omitempty"`
+	// Group is the group chat's id when the message was posted in a group
+	// (WhatsApp's group_id): From wrote to the group, not to the business,
+	// so it opens no window and is no opt-out keyword.
+	Group string `json:"group,omitempty"`
+	// Edited is set when the message is the contact's edit of an earlier
+	// one: Text and the media are the new content.
+	Edited bool `json:"edited,omitempty"`
+
+	// Preference events. From is the contact (E.164); ProviderStatus
+	// keeps the provider's word ("stop", "resume").
+	Preference Preference `json:"preference,omitempty"`
+
+	// Account events. ProviderStatus names the notice ("DISABLED_UPDATE",
+	// "ACCOUNT_RESTRICTION"; "errors" for a system-level error, with its
+	// ErrorCode); Error says what it means in the provider's words (ban
+	// state, restrictions and their expiry, violation type). Action is
+	// what wabulk does; Lifts, for AccountResume, is the ProviderStatus of
+	// the notice whose pause it lifts.
+	Action AccountAction `json:"action,omitempty"`
+	Lifts  string        `json:"lifts,omitempty"`
 
 	// Time is when the provider says it happened (UTC); zero if it does not.
 	Time time.Time `json:"time,omitzero"`

@@ -49,6 +49,31 @@ func (s *Store) ResumeAccount(ctx context.Context, account string) error {
 	return nil
 }
 
+// resumeIfScript lifts a pause whose reason starts with ARGV[1]; the
+// breaker state is left as it is.
+var resumeIfScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'paused') ~= '1' then return 0 end
+local reason = redis.call('HGET', KEYS[1], 'pause_reason') or ''
+if string.sub(reason, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'paused', 'pause_reason', 'paused_at')
+return 1
+`)
+
+// ResumeAccountPausedFor lifts account's pause only when its reason starts
+// with reasonPrefix: a provider's notice lifting the ban that paused the
+// account resumes it, while a pause with another cause (an operator's, a
+// failed send's, paused first) stays. resumed says whether it did.
+func (s *Store) ResumeAccountPausedFor(ctx context.Context, account, reasonPrefix string) (resumed bool, err error) {
+	if reasonPrefix == "" {
+		return false, fmt.Errorf("resume account %s: no reason to match", account)
+	}
+	n, err := resumeIfScript.Run(ctx, s.rdb, []string{s.accountKey(account)}, reasonPrefix).Int()
+	if err != nil {
+		return false, fmt.Errorf("resume account %s: %w", account, err)
+	}
+	return n == 1, nil
+}
+
 // openScript extends an account's open-until, never shortens it.
 var openScript = redis.NewScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'open_until') or '0')

@@ -3,7 +3,9 @@
 // timestamps), campaign records and their per-state counters, the index
 // from provider message id to message, the time of each contact's last
 // inbound message (the 24-hour customer-service window), each account's
-// suppression list (opt-outs), shared account state (pause, open breaker),
+// suppression list (opt-outs) and, apart from it, the contacts that
+// stopped its marketing messages (marketing.go), shared account state
+// (pause, open breaker),
 // the due-set of provider message ids whose status is polled
 // (SchedulePoll, ClaimPolls: claimed under a fleet-wide rate with a lease),
 // campaign states (active, paused, cancelled: the send claim reads them in

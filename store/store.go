@@ -129,6 +129,7 @@ func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 //	<prefix>campaigns                    zset    campaign IDs by creation time (one write per campaign)
 //	<prefix>pmidx:ACCOUNT:DAY.N          hash    provider message id → message ID, for ids indexed on DAY (days since 1970; 0 when kept for ever), in bucket N of pmidBuckets
 //	<prefix>optout:{ACCOUNT}             hash    opted-out contacts, and optout-changed:{ACCOUNT} their last change
+//	<prefix>mktstop:{ACCOUNT}            hash    contacts that stopped marketing messages, and mktstop-changed:{ACCOUNT} their last change
 //	<prefix>inbound:ACCOUNT:SENDER       hash    each contact's last inbound message (the 24-hour window)
 //	<prefix>account:ACCOUNT              hash    pause and breaker state
 //	<prefix>poll:{ACCOUNT}:due|since|rate        status polling
@@ -303,6 +304,12 @@ func (s *Store) inboundKey(account, sender string) string {
 func (s *Store) optOutKey(account string) string { return s.prefix + "optout:{" + account + "}" }
 func (s *Store) optChangedKey(account string) string {
 	return s.prefix + "optout-changed:{" + account + "}"
+}
+func (s *Store) marketingStopKey(account string) string {
+	return s.prefix + "mktstop:{" + account + "}"
+}
+func (s *Store) marketingChangedKey(account string) string {
+	return s.prefix + "mktstop-changed:{" + account + "}"
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

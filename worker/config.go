@@ -39,6 +39,13 @@ type Config struct {
 	// case: the whole message, never a word within it. Default to
 	// DefaultOptOutKeywords and DefaultOptInKeywords.
 	OptOutKeywords, OptInKeywords []string
+	// AccountKinds names each provider account's kind ("tujenge", "meta",
+	// ...). A receipt whose provider message id is not in its own
+	// account's index is looked up in the other accounts of the same kind
+	// (two accounts of one provider whose callbacks reach one account's
+	// endpoint), and applied to the record it finds there. Defaults to
+	// none: an account's receipts match its own index only.
+	AccountKinds map[string]string
 	// StrictPriority drains higher lanes completely first. Defaults to false.
 	StrictPriority bool
 	// TaskCheckInterval is how long an idle worker waits before it looks at

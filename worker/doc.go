@@ -15,6 +15,9 @@
 //	opt-out             → recipient on the account's suppression list: opted_out
 //	24-hour window      → free-form message without a recent inbound: window_closed,
 //	                      or its fallback template goes instead (Message.Fallback)
+//	marketing stop      → a marketing template (message.Template.Marketing) to a
+//	                      contact that stopped the account's marketing messages:
+//	                      opted_out, code marketing_stopped
 //	rate limit          → sleep the reserved wait; a longer wait is a deferral
 //	record + claim      → queued → sending in one compare-and-set: a message a
 //	                      provider already took is never sent again, one an
@@ -56,7 +59,21 @@
 // the contact's 24-hour window; one whose whole text is an opt-out keyword
 // (STOP, UNSUBSCRIBE, ACHA, СТОП, … — Config.OptOutKeywords) puts the
 // contact on the account's suppression list, an opt-in keyword (START, …)
-// takes it off. Events tasks need a MaxRetry above 0: with
+// takes it off. A message posted in a group chat (Event.Group) does
+// neither: its author wrote to the group, not to the business. An edited
+// message counts as the contact writing, its new text as a keyword. A
+// receipt whose provider message id the account's own index lacks is
+// looked up in the other accounts of its kind (Config.AccountKinds) and
+// applied there.
+//
+// Preference events (a contact stopping or resuming marketing messages)
+// record a marketing stop on the account, apart from its suppression
+// list. Account events act on the provider's notice about the account: a
+// ban or messaging restriction pauses it with the notice as the reason
+// ("blocked (provider notice DISABLED_UPDATE: ...)"), as an account-level
+// send error would; a notice lifting one (a reinstatement) resumes it only
+// when that kind of notice caused the pause; anything else (system-level
+// errors) is logged and counted. Events tasks need a MaxRetry above 0: with
 // MaxRetry 0, asynq archives a deferred task (its default of 25 is fine).
 //
 // The server takes send tasks from every shard of every lane

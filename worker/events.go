@@ -27,6 +27,8 @@ type Events struct {
 	cfg   Config
 	store *store.Store
 	log   *zap.Logger
+	// siblings are the other accounts of each account's kind.
+	siblings map[string][]string
 }
 
 var _ asynq.Handler = (*Events)(nil)
@@ -34,7 +36,7 @@ var _ asynq.Handler = (*Events)(nil)
 // NewEvents returns the event handler.
 func NewEvents(cfg Config, st *store.Store) *Events {
 	cfg = cfg.WithDefaults()
-	return &Events{cfg: cfg, store: st, log: cfg.Logger}
+	return &Events{cfg: cfg, store: st, log: cfg.Logger, siblings: siblingAccounts(cfg.AccountKinds)}
 }
 
 // ProcessTask applies every event of the batch in order. A receipt whose
@@ -65,11 +67,28 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			}
 			countEvent(b.Account, "status", "applied")
 		case providers.EventInbound:
+			if ev.Group != "" {
+				// Posted in a group chat: not written to the business.
+				countEvent(b.Account, "inbound", "group")
+				log.Debug("group message: opens no window and is no keyword",
+					zap.String("from", ev.From), zap.String("group", ev.Group), zap.String("inbound_id", ev.InboundID))
+				continue
+			}
 			if err := h.applyInbound(ctx, b, ev, log); err != nil {
 				countEvent(b.Account, "inbound", "error")
 				return err
 			}
 			countEvent(b.Account, "inbound", "applied")
+		case providers.EventPreference:
+			if err := h.applyPreference(ctx, b, ev, log); err != nil {
+				countEvent(b.Account, "preference", "error")
+				return err
+			}
+		case providers.EventAccount:
+			if err := h.applyAccountNotice(ctx, b, ev, log); err != nil {
+				countEvent(b.Account, "account", "error")
+				return err
+			}
 		default:
 			countEvent(b.Account, "other", "ignored")
 			log.Warn("ignoring an event of unknown kind", zap.String("kind", string(ev.Kind)))
@@ -105,7 +124,7 @@ func (h *Events) applyStatus(ctx context.Context, account string, received time.
 			zap.String("provider_status", ev.ProviderStatus))
 		return true, nil
 	}
-	id, err := h.store.MessageByProviderID(ctx, account, ev.ProviderMessageID)
+	id, account, err := h.messageByProviderID(ctx, account, ev.ProviderMessageID, log)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Debug("receipt for a provider message id not recorded yet; holding it")
 		return false, nil

@@ -54,7 +54,7 @@ var (
 	}, []string{"account"})
 	eventsProcessed = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "wabulk_events_processed_total",
-		Help: "Provider callback events processed, by account, kind (status, inbound, other) and result (applied; held: its message's provider id is not recorded yet, tried again; dropped: held too long; ignored; error: tried again).",
+		Help: "Provider callback events processed, by account, kind (status, inbound, preference, account, other) and result (applied; held: its message's provider id is not recorded yet, tried again; dropped: held too long; group: a group chat's message, no window, no keyword; paused, resumed, logged: an account notice; ignored; error: tried again).",
 	}, []string{"account", "kind", "result"})
 	budgetTrips = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "wabulk_error_budget_trips_total",

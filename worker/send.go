@@ -119,6 +119,12 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			log = log.With(zap.Bool("fallback", true))
 		}
 	}
+	if stopped, err := s.marketingStopped(ctx, m); err != nil {
+		return err
+	} else if stopped {
+		return s.settle(ctx, ref, m, message.OptedOut, store.Update{ErrorCode: "marketing_stopped",
+			Error: "the recipient stopped this account's marketing messages"}, log)
+	}
 	prov, ok := s.providers[m.Account]
 	if !ok {
 		log.Error("no provider account of this name is configured in this worker; message waits")

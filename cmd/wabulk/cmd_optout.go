@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -126,8 +127,18 @@ func optOutChangeCmd(add bool) *cobra.Command {
 	return c
 }
 
+// marketingAbout explains the marketing stops optout list shows.
+const marketingAbout = `
+
+A contact that stopped the account's marketing messages in WhatsApp (the
+Cloud API's user_preferences, received on the account's webhook) is listed
+as "CONTACT marketing": it gets no marketing template (nor one that declares
+no category), but utility and authentication templates still go. The stop
+lifts when the contact resumes marketing messages in WhatsApp; it is not on
+the list optout add and remove change.`
+
 func optOutListCmd() *cobra.Command {
-	c := command("list ACCOUNT", "print ACCOUNT's opted-out contacts, one a line", optOutAbout, exactly(1, "provider account name"), nil)
+	c := command("list ACCOUNT", "print ACCOUNT's opted-out contacts, one a line, and those that stopped its marketing messages", optOutAbout+marketingAbout, exactly(1, "provider account name"), nil)
 	load := configFlag(c.Flags())
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx, out := cmd.Context(), cmd.OutOrStdout()
@@ -151,7 +162,23 @@ func optOutListCmd() *cobra.Command {
 		for _, contact := range list {
 			fmt.Fprintln(out, contact)
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "%d contact(s) opted out of %s\n", len(list), account)
+		stops, err := st.MarketingStops(ctx, account)
+		if err != nil {
+			return err
+		}
+		marketing := 0
+		for _, contact := range stops {
+			if slices.Contains(list, contact) {
+				continue // opted out of everything already
+			}
+			fmt.Fprintln(out, contact, "marketing")
+			marketing++
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "%d contact(s) opted out of %s", len(list), account)
+		if marketing > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "; %d more stopped its marketing messages only", marketing)
+		}
+		fmt.Fprintln(cmd.ErrOrStderr())
 		return nil
 	}
 	return c

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/store"
 	"github.com/wabulk/wabulk/store/storetest"
 )
 
@@ -32,6 +34,25 @@ providers:
 	}
 	if code, out, stderr = runCLI(t, ctx, "optout", "list", "tj", "-c", cfgPath); code != 0 || out != "+255712345601\n" || !strings.Contains(stderr, "1 contact(s)") {
 		t.Errorf("optout list: exit %d, %q %q", code, out, stderr)
+	}
+	// Contacts that stopped marketing messages (a worker records them from
+	// the webhook) are listed after, marked; one opted out already is not
+	// listed twice.
+	st := store.New(r.Client, store.Config{Prefix: r.Prefix})
+	for _, c := range []string{"+255712345603", "+255712345601"} {
+		if _, err := st.StopMarketingAt(ctx, "tj", c, "user_preferences stop", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, stderr = runCLI(t, ctx, "optout", "list", "tj", "-c", cfgPath); code != 0 || out != "+255712345601\n+255712345603 marketing\n" ||
+		!strings.Contains(stderr, "1 contact(s) opted out of tj; 1 more stopped its marketing messages only") {
+		t.Errorf("optout list with marketing stops: exit %d, %q %q", code, out, stderr)
+	}
+	if _, err := st.ResumeMarketingAt(ctx, "tj", "+255712345603", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ResumeMarketingAt(ctx, "tj", "+255712345601", time.Now()); err != nil {
+		t.Fatal(err)
 	}
 
 	spec := write("c.yaml", "id: oo-1\naccount: tj\nmessage:\n  template: {name: promo, language: en, body: [\"{{name}}\"]}\n")

@@ -97,8 +97,19 @@ func WorkerConfig(cfg *config.Config, log *zap.Logger) worker.Config {
 		CampaignPausedRecheck:    time.Duration(w.CampaignPausedRecheck),
 		OptOutKeywords:           w.OptOutKeywords,
 		OptInKeywords:            w.OptInKeywords,
+		AccountKinds:             accountKinds(cfg),
 		Logger:                   log,
 	}
+}
+
+// accountKinds names each account's kind, for the receipts of one account
+// that reach another's endpoint.
+func accountKinds(cfg *config.Config) map[string]string {
+	out := make(map[string]string, len(cfg.Providers))
+	for _, p := range cfg.Providers {
+		out[p.Name] = p.Kind
+	}
+	return out
 }
 
 // ProducerConfig is what package producer takes from the config.

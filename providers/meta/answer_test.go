@@ -54,6 +54,7 @@ func TestSendClassifiesErrors(t *testing.T) {
 		{400, 131048, A, providers.ReasonBlocked},
 		{403, 368, A, providers.ReasonBlocked},
 		{403, 131031, A, providers.ReasonBlocked},
+		{400, 131064, A, providers.ReasonBlocked},
 		{403, 130497, P, providers.ReasonBlocked},
 		// Credentials.
 		{401, 0, A, providers.ReasonAuth},
@@ -77,7 +78,7 @@ func TestSendClassifiesErrors(t *testing.T) {
 		{400, 131030, P, providers.ReasonInvalidRecipient},
 		{400, 131051, P, providers.ReasonUnsupported},
 		{400, 131052, P, providers.ReasonMedia},
-		{400, 131053, P, providers.ReasonMedia},
+		{400, 131053, T, providers.ReasonMedia},
 		{400, 132000, P, providers.ReasonTemplate},
 		{404, 132001, P, providers.ReasonTemplate},
 		{400, 132005, P, providers.ReasonTemplate},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
+	"github.com/wabulk/wabulk/providers/whatsapp"
 )
 
 // notification is the body Meta POSTs to the webhook:
@@ -37,15 +38,20 @@ type notification struct {
 	Entry    []struct {
 		Changes []struct {
 			Field string `json:"field"`
-			Value struct {
-				Metadata struct {
-					DisplayPhoneNumber string `json:"display_phone_number"`
-				} `json:"metadata"`
-				Messages []inbound `json:"messages"`
-				Statuses []status  `json:"statuses"`
-			} `json:"value"`
+			// Value is read by the field it belongs to: a messages value
+			// here (messagesValue), the others by whatsapp.ChangeEvents.
+			Value json.RawMessage `json:"value"`
 		} `json:"changes"`
 	} `json:"entry"`
+}
+
+// messagesValue is the value of a "messages" change.
+type messagesValue struct {
+	Metadata struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+	} `json:"metadata"`
+	Messages []inbound `json:"messages"`
+	Statuses []status  `json:"statuses"`
 }
 
 // status is one delivery report of a message the business sent.
@@ -75,12 +81,15 @@ type inbound struct {
 	ID        string     `json:"id"`
 	Timestamp flexNumber `json:"timestamp"`
 	Type      string     `json:"type"`
-	Text      *struct {
+	// GroupID names the group chat a message was posted in.
+	GroupID string `json:"group_id"`
+	Text    *struct {
 		Body string `json:"body"`
 	} `json:"text"`
 	Image    *inboundMedia `json:"image"`
 	Video    *inboundMedia `json:"video"`
-	Audio    *inboundMedia `json:"audio"`
+	Audio    *inboundMedia `json:"audio"` // voice notes too, with "voice": true
+	Voice    *inboundMedia `json:"voice"` // the on-premises API's voice note
 	Document *inboundMedia `json:"document"`
 	Sticker  *inboundMedia `json:"sticker"`
 	Location *struct {
@@ -111,6 +120,11 @@ type inbound struct {
 	Reaction *struct {
 		Emoji string `json:"emoji"` // absent when the user removed the reaction
 	} `json:"reaction"`
+	// Edit is the user's edit of an earlier message: the new message
+	// object, in the same shape.
+	Edit *struct {
+		Message *inbound `json:"message"`
+	} `json:"edit"`
 }
 
 // inboundMedia is media a user sent: Meta gives a media id (to fetch with
@@ -127,12 +141,15 @@ type inboundMedia struct {
 // Statuses map sent → sent, delivered → delivered, read and played (a voice
 // message was played) → read, failed → failed with the first error's code;
 // other states (deleted, warning, ...) yield no event. Messages of every
-// type but "system" are inbound events. A change without a field is read
-// as a messages change; changes that name another field (template status
-// updates, account updates, ...) and objects
-// other than whatsapp_business_account yield no events. Statuses and
-// messages at the top level (the on-premises API's shape) are read too. A body that is not
-// a JSON object, or whose fields have the wrong types, is an error.
+// type but "system" are inbound events (Group set for a group chat's, an
+// edit carrying its new content). A change without a field is read as a
+// messages change; user_preferences, account_update and system-level
+// errors are read by whatsapp.ChangeEvents; changes that name another
+// field (template status updates, ...) and objects other than
+// whatsapp_business_account yield no events. Statuses and messages at the
+// top level (the on-premises API's shape) are read too. A body that is not
+// a JSON object, or whose statuses and messages have the wrong types, is
+// an error.
 func (c *Client) ParseCallback(h http.Header, body []byte) ([]providers.Event, error) {
 	if c.appSecret != "" {
 		if err := VerifySignature(c.appSecret, body, h.Get(SignatureHeader)); err != nil {
@@ -165,25 +182,35 @@ func parseNotification(body []byte) ([]providers.Event, error) {
 			out = append(out, ev)
 		}
 	}
+	// The on-premises body's system-level errors.
+	out = append(out, whatsapp.ChangeEvents("", trimmed)...)
 	for _, e := range n.Entry {
 		for _, ch := range e.Changes {
 			// A change without a field (or with an empty one) is read as a
-			// messages change; only a named other field is skipped.
-			if f := strings.TrimSpace(ch.Field); f != "" && !strings.EqualFold(f, "messages") {
-				continue
-			}
-			v := ch.Value
-			for _, s := range v.Statuses {
-				if ev, ok := s.event(); ok {
-					out = append(out, ev)
+			// messages change.
+			field := strings.TrimSpace(ch.Field)
+			if field == "" || strings.EqualFold(field, whatsapp.FieldMessages) {
+				var v messagesValue
+				if len(ch.Value) > 0 {
+					if err := json.Unmarshal(ch.Value, &v); err != nil {
+						return nil, fmt.Errorf("meta callback: %w", err)
+					}
+				}
+				for _, s := range v.Statuses {
+					if ev, ok := s.event(); ok {
+						out = append(out, ev)
+					}
+				}
+				business := e164(v.Metadata.DisplayPhoneNumber)
+				for _, m := range v.Messages {
+					if ev, ok := m.event(business); ok {
+						out = append(out, ev)
+					}
 				}
 			}
-			business := e164(v.Metadata.DisplayPhoneNumber)
-			for _, m := range v.Messages {
-				if ev, ok := m.event(business); ok {
-					out = append(out, ev)
-				}
-			}
+			// Marketing stops and resumes, account updates, system-level
+			// errors.
+			out = append(out, whatsapp.ChangeEvents(field, ch.Value)...)
 		}
 	}
 	return out, nil
@@ -233,7 +260,20 @@ func (m *inbound) event(business string) (providers.Event, bool) {
 		// something the user wrote.
 		return providers.Event{}, false
 	}
-	ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: from, To: business, Time: unixTime(m.Timestamp)}
+	ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: from, To: business, Time: unixTime(m.Timestamp),
+		Group: strings.TrimSpace(m.GroupID)}
+	if m.Edit != nil && m.Edit.Message != nil {
+		// The edit's content is the new message's.
+		ev.Edited = true
+		m.Edit.Message.content(&ev)
+		return ev, true
+	}
+	m.content(&ev)
+	return ev, true
+}
+
+// content fills ev's Text and media from the message's content.
+func (m *inbound) content(ev *providers.Event) {
 	withMedia := func(k message.Kind, md *inboundMedia) {
 		ev.MediaKind, ev.MediaRef, ev.Text = k, md.ID, md.Caption
 	}
@@ -246,6 +286,8 @@ func (m *inbound) event(business string) (providers.Event, bool) {
 		withMedia(message.KindVideo, m.Video)
 	case m.Audio != nil:
 		withMedia(message.KindAudio, m.Audio)
+	case m.Voice != nil:
+		withMedia(message.KindAudio, m.Voice)
 	case m.Document != nil:
 		withMedia(message.KindDocument, m.Document)
 	case m.Sticker != nil:
@@ -280,7 +322,6 @@ func (m *inbound) event(business string) (providers.Event, bool) {
 	case m.Reaction != nil:
 		ev.Text = m.Reaction.Emoji // empty when the user removed the reaction
 	}
-	return ev, true
 }
 
 // e164 turns a WhatsApp id or a display number ("15550783881",

@@ -61,6 +61,8 @@ func classifyCode(n int, subcode string) (class providers.Class, reason provider
 		return T, providers.ReasonNone, true
 	case n == 131057, n == 133004: // account in maintenance mode; server temporarily unavailable
 		return T, providers.ReasonNone, true
+	case n == 131053: // media upload error: fetching the media failed (its host answered 429, timed out): retry
+		return T, providers.ReasonMedia, true
 
 	// The 24-hour customer-service window.
 	case n == 131047: // re-engagement message: more than 24 h since the user last wrote
@@ -72,6 +74,8 @@ func classifyCode(n int, subcode string) (class providers.Class, reason provider
 	case n == 368: // temporarily blocked for policy violations
 		return A, providers.ReasonBlocked, true
 	case n == 131031: // business account locked
+		return A, providers.ReasonBlocked, true
+	case n == 131064: // messaging limit reached after template violations: every message would fail alike
 		return A, providers.ReasonBlocked, true
 	case n == 130497: // business restricted from messaging users in this country: this recipient only
 		return P, providers.ReasonBlocked, true
@@ -107,7 +111,7 @@ func classifyCode(n int, subcode string) (class providers.Class, reason provider
 		return P, providers.ReasonInvalidRecipient, true
 	case n == 131051: // unsupported message type
 		return P, providers.ReasonUnsupported, true
-	case n == 131052, n == 131053: // media download error; media upload error
+	case n == 131052: // media download error
 		return P, providers.ReasonMedia, true
 	case n >= 132000 && n <= 132999:
 		// templates: 132000 parameter count mismatch, 132001 does not

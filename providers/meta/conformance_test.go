@@ -69,6 +69,8 @@ func TestConformance(t *testing.T) {
 			{Name: "131021 recipient is sender", Reply: e(400, 131021, "(#131021) Recipient cannot be sender"), Class: P, Reason: providers.ReasonInvalidRecipient, Code: "131021"},
 			{Name: "131030 not in allowed list", Reply: e(400, 131030, "(#131030) Recipient phone number not in allowed list"), Class: P, Reason: providers.ReasonInvalidRecipient, Code: "131030"},
 			{Name: "131052 media download", Reply: e(400, 131052, "(#131052) Media download error"), Class: P, Reason: providers.ReasonMedia, Code: "131052"},
+			{Name: "131053 media upload", Reply: e(400, 131053, "(#131053) Media upload error"), Class: T, Reason: providers.ReasonMedia, Code: "131053"},
+			{Name: "131064 messaging limit after template violations", Reply: e(400, 131064, "(#131064) Messaging limit reached"), Class: A, Reason: providers.ReasonBlocked, Code: "131064"},
 			{Name: "131048 spam rate limit", Reply: e(400, 131048, "(#131048) Spam rate limit hit"), Class: A, Reason: providers.ReasonBlocked, Code: "131048"},
 			{Name: "368 policy block", Reply: e(403, 368, "Temporarily blocked for policies violations"), Class: A, Reason: providers.ReasonBlocked, Code: "368"},
 			{Name: "190 token expired", Reply: e(401, 190, "Error validating access token: Session has expired"), Class: A, Reason: providers.ReasonAuth, Code: "190"},
@@ -235,9 +237,69 @@ func callbackCases() []providertest.CallbackCase {
 			Want: []providers.Event{in("wamid.u")}},
 		{Name: "template status update carries nothing", Body: envelope("message_template_status_update",
 			`{"event":"APPROVED","message_template_id":594425479261596,"message_template_name":"promo","message_template_language":"en","reason":"NONE"}`)},
-		{Name: "system-level errors carry nothing", Body: envelope("messages",
+		{Name: "system-level errors are account notices", Body: envelope("messages",
 			`{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"`+testPhoneID+`"},
-			  "errors":[{"code":131000,"title":"Something went wrong","message":"Something went wrong","error_data":{"details":"Unknown error"}}]}`)},
+			  "errors":[{"code":131000,"title":"Something went wrong","message":"Something went wrong","error_data":{"details":"Unknown error"}}]}`),
+			Want: []providers.Event{{Kind: providers.EventAccount, ProviderStatus: "errors", ErrorCode: "131000", Error: "Something went wrong: Unknown error"}}},
+		{Name: "inbound in a group chat names the group", Body: envelope("messages", inboundValue(
+			`{"from":"255712345678","group_id":"Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD","id":"wamid.grp","timestamp":"1739321024","type":"text","text":{"body":"STOP"}}`)),
+			Want: []providers.Event{with(in("wamid.grp"), func(e *providers.Event) {
+				e.Text, e.Group = "STOP", "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
+			})}},
+		{Name: "inbound voice note, audio with voice true and the on-premises voice", Body: envelope("messages", inboundValue(`
+			{"from":"255712345678","id":"wamid.v1","timestamp":"1739321024","type":"audio","audio":{"mime_type":"audio/ogg; codecs=opus","sha256":"x=","id":"2003383421387258","voice":true}},
+			{"from":"255712345678","id":"wamid.v2","timestamp":"1739321024","type":"voice","voice":{"mime_type":"audio/ogg; codecs=opus","sha256":"y=","id":"2003383421387259"}}`)),
+			Want: []providers.Event{
+				with(in("wamid.v1"), func(e *providers.Event) { e.MediaKind, e.MediaRef = message.KindAudio, "2003383421387258" }),
+				with(in("wamid.v2"), func(e *providers.Event) { e.MediaKind, e.MediaRef = message.KindAudio, "2003383421387259" }),
+			}},
+		{Name: "inbound edit carries the new content", Body: envelope("messages", inboundValue(`
+			{"from":"255712345678","id":"wamid.e1","timestamp":"1739321024","type":"edit",
+			 "edit":{"original_message_id":"wamid.orig1","message":{"context":{"id":"wamid.orig1"},"type":"text","text":{"body":"STOP"}}}},
+			{"from":"255712345678","id":"wamid.e2","timestamp":"1739321024","type":"edit",
+			 "edit":{"original_message_id":"wamid.orig2","message":{"type":"image","image":{"caption":"the right receipt","mime_type":"image/jpeg","sha256":"z=","id":"3003383421387256"}}}}`)),
+			Want: []providers.Event{
+				with(in("wamid.e1"), func(e *providers.Event) { e.Text, e.Edited = "STOP", true }),
+				with(in("wamid.e2"), func(e *providers.Event) {
+					e.MediaKind, e.MediaRef, e.Text, e.Edited = message.KindImage, "3003383421387256", "the right receipt", true
+				}),
+			}},
+		{Name: "user preferences stop and resume marketing", Body: envelope("user_preferences",
+			`{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"`+testPhoneID+`"},
+			  "contacts":[{"profile":{"name":"Amina Juma"},"wa_id":"255712345678"}],
+			  "user_preferences":[
+			    {"wa_id":"255712345678","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":1739321024},
+			    {"wa_id":"255712345679","detail":"User requested to resume marketing messages","category":"marketing_messages","value":"resume","timestamp":1739321024},
+			    {"wa_id":"255712345670","detail":"a category wabulk does not know","category":"calls","value":"stop","timestamp":1739321024}]}`),
+			Want: []providers.Event{
+				{Kind: providers.EventPreference, Preference: providers.MarketingStop, From: "+255712345678", ProviderStatus: "stop", Time: at},
+				{Kind: providers.EventPreference, Preference: providers.MarketingResume, From: "+255712345679", ProviderStatus: "resume", Time: at},
+			}},
+		{Name: "account update: disabled, then reinstated", Body: `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":1739321024,"changes":[
+			{"field":"account_update","value":{"event":"DISABLED_UPDATE","ban_info":{"waba_ban_state":"DISABLE","waba_ban_date":"February 12, 2025"}}},
+			{"field":"account_update","value":{"event":"DISABLED_UPDATE","ban_info":{"waba_ban_state":"REINSTATE","waba_ban_date":"February 14, 2025"}}}]}]}`,
+			Want: []providers.Event{
+				{Kind: providers.EventAccount, ProviderStatus: "DISABLED_UPDATE", Action: providers.AccountPause,
+					Error: "WhatsApp disabled the business account (ban state DISABLE): February 12, 2025"},
+				{Kind: providers.EventAccount, ProviderStatus: "DISABLED_UPDATE", Action: providers.AccountResume, Lifts: "DISABLED_UPDATE",
+					Error: "WhatsApp reinstated the business account: February 14, 2025"},
+			}},
+		{Name: "account update: messaging restriction pauses, a calling one does not", Body: `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":1739321024,"changes":[
+			{"field":"account_update","value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"RESTRICTED_BIZ_INITIATED_MESSAGING","expiration":1739925824}]}},
+			{"field":"account_update","value":{"event":"ACCOUNT_RESTRICTION","restriction_info":[{"restriction_type":"RESTRICTED_BUSINESS_INITIATED_CALLING","expiration":1739925824}]}}]}]}`,
+			Want: []providers.Event{
+				{Kind: providers.EventAccount, ProviderStatus: "ACCOUNT_RESTRICTION", Action: providers.AccountPause,
+					Error: "WhatsApp restricted the business account: RESTRICTED_BIZ_INITIATED_MESSAGING until 2025-02-19T00:43:44Z"},
+				{Kind: providers.EventAccount, ProviderStatus: "ACCOUNT_RESTRICTION",
+					Error: "WhatsApp restricted the business account: RESTRICTED_BUSINESS_INITIATED_CALLING until 2025-02-19T00:43:44Z"},
+			}},
+		{Name: "account update: violation pauses, pricing tiers carry nothing", Body: `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","time":1739321024,"changes":[
+			{"field":"account_update","value":{"event":"ACCOUNT_VIOLATION","violation_info":{"violation_type":"SCAM"}}},
+			{"field":"account_update","value":{"event":"VOLUME_BASED_PRICING_TIER_UPDATE","volume_tier_info":{"tier_update_time":1739321024,"pricing_category":"UTILITY","tier":"25000001:50000000","effective_month":"2025-03","region":"India"}}}]}]}`,
+			Want: []providers.Event{
+				{Kind: providers.EventAccount, ProviderStatus: "ACCOUNT_VIOLATION", Action: providers.AccountPause,
+					Error: "WhatsApp reports a policy violation (violation type SCAM)"},
+			}},
 		{Name: "another object carries nothing", Body: `{"object":"page","entry":[{"id":"1","time":1739321024,"changes":[{"field":"feed","value":{"item":"status"}}]}]}`},
 		{Name: "entry not an array", Body: `{"object":"whatsapp_business_account","entry":"oops"}`, WantErr: true},
 		{Name: "timestamp of the wrong type", Body: envelope("messages", statusValue(`{"id":"wamid.x","status":"sent","timestamp":{"s":1},"recipient_id":"255712345678"}`)), WantErr: true},

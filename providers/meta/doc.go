@@ -86,15 +86,16 @@
 //	1, 2                               transient  -                  EC: API Unknown (possible server error); API Service (downtime, overload)
 //	131000, 131016                     transient  -                  EC: something went wrong; service unavailable
 //	131057, 133004                     transient  -                  EC: account in maintenance mode; server temporarily unavailable
+//	131053                             transient  media              EC: media upload error (the media host failed or throttled the fetch)
 //	131047                             permanent  window_closed      EC: re-engagement message, > 24 h since the user last wrote
 //	131026, 131021, 131030             permanent  invalid_recipient  EC: undeliverable; recipient is the sender; not in the allowed list
 //	131051                             permanent  unsupported        EC: unsupported message type
-//	131052, 131053                     permanent  media              EC: media download error; media upload error
+//	131052                             permanent  media              EC: media download error
 //	132000–132999                      permanent  template           EC: 132000 param count, 132001 does not exist, 132005/7/12/15/16 ...
 //	130497                             permanent  blocked            EC: business may not message users in this country (this recipient only)
 //	100, 131008, 131009                permanent  -                  EC: invalid parameter (subcode 33 aside); required parameter missing; value not valid
 //	130472, 131049, 131050, 135000     permanent  -                  EC: experiment; ecosystem engagement; user stopped marketing; generic user error
-//	131048, 368, 131031                account    blocked            EC: spam rate limit; blocked for policy violations; account locked
+//	131048, 368, 131031, 131064        account    blocked            EC: spam rate limit; blocked for policy violations; account locked; messaging limit after template violations
 //	0, 3, 10, 190, 200–299, 131005     account    auth               EC: AuthException; capability; permission denied; token expired/invalid; API permission; access denied
 //	131042                             account    balance            EC: business eligibility payment issue
 //	100 with subcode 33, 33            account    config             GR: object (PhoneNumberID) does not exist or the token cannot see it; EC: number deleted
@@ -138,12 +139,27 @@
 //     MediaKind contacts, Text = the formatted names; button → the button's
 //     text; interactive → the button_reply or list_reply title, or the
 //     nfm_reply (Flow) body; reaction → the emoji (empty when removed).
+//     The on-premises "voice" object is read like audio. A message with a
+//     group_id (a group chat's) sets Group; an edit (type "edit", the new
+//     message object in edit.message) is read as that message, with
+//     Edited set.
+//   - value.errors (system-level errors, in a messages change, or at the
+//     top level of an on-premises body): an account event each, without
+//     an action (whatsapp.ChangeEvents); the worker logs them.
+//   - user_preferences: a preference event per marketing_messages entry,
+//     stop or resume, From = wa_id in E.164.
+//   - account_update: an account event for DISABLED_UPDATE (DISABLE pauses,
+//     REINSTATE lifts that pause, SCHEDULE_FOR_DISABLE is a notice),
+//     ACCOUNT_RESTRICTION (pauses when it restricts messaging),
+//     ACCOUNT_VIOLATION, ACCOUNT_DELETED, ACCOUNT_OFFBOARDED (pause),
+//     ACCOUNT_RECONNECTED (lifts ACCOUNT_OFFBOARDED's pause), and the
+//     partner-removal notices; others (pricing tiers, verification) yield
+//     nothing. See whatsapp.AccountUpdateEvent.
 //   - a change without "field" (or with an empty one) is read as a
 //     "messages" change; changes that name another field
-//     (message_template_status_update, account_update,
-//     phone_number_quality_update, ...), value.errors
-//     (system-level errors), and objects other than
-//     whatsapp_business_account yield no events and no error.
+//     (message_template_status_update, phone_number_quality_update, ...)
+//     and objects other than whatsapp_business_account yield no events and
+//     no error.
 //
 // A body that is not a JSON object, or whose modelled fields have the
 // wrong JSON types, is an error (the receiver answers 400).
@@ -186,6 +202,32 @@
 //     no text when there is nothing to show): the user wrote, and the
 //     24-hour window opens. A message whose "from" is not a phone number
 //     (a group or business-scoped user id) yields no event.
+//   - A group chat's message (group_id) is an event with Group set, not
+//     dropped: the worker counts it but opens no window and reads no
+//     keyword for it, since its author wrote to the group, not to the
+//     business. Its "from" is still the author's number.
+//   - An edit replaces the message's content, so a STOP written as an edit
+//     opts the contact out like one sent fresh; the edit's own wamid is
+//     InboundID.
+//   - A marketing stop (user_preferences) concerns marketing templates
+//     only: the worker still sends utility and authentication templates
+//     to the contact. Its wa_id must be a phone number; a business-scoped
+//     user id is nothing wabulk sends to and yields no event.
+//   - account_update concerns the WhatsApp Business Account, which may
+//     hold several numbers; the notice is taken to concern the account
+//     whose webhook received it. A ban (DISABLE), a messaging restriction,
+//     a policy violation, a deleted or offboarded account pause it: every
+//     message would fail or deepen the enforcement. A restriction that
+//     names no messaging (adding numbers, calling) and a disable merely
+//     scheduled are notices only. A violation notice pauses although
+//     sending may still work: a campaign that drew one should be looked at
+//     before it goes on. Only REINSTATE and ACCOUNT_RECONNECTED lift a
+//     pause, and only one their own notice caused; a restriction expiring
+//     sends no notice, so an operator resumes (wabulk provider resume).
+//   - 131053 (media upload error) is transient: WhatsApp could not fetch
+//     the media (its host answered 429 or failed) and a later attempt
+//     usually succeeds. 131064 (messaging limit reached after template
+//     violations) is account-level: every message would be refused alike.
 //   - VerifyChallenge compares the verify token in constant time (both
 //     sides hashed first, so lengths do not leak) and returns hub.challenge
 //     unchanged; the receiver writes it back as text/plain.

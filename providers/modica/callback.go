@@ -148,7 +148,7 @@ var mediaKinds = map[string]message.Kind{
 }
 
 // contentKeys are the members that name a content type when "type" is absent.
-var contentKeys = []string{"text", "image", "video", "audio", "voice", "document", "sticker", "button", "interactive", "location", "contacts", "reaction"}
+var contentKeys = []string{"text", "image", "video", "audio", "voice", "document", "sticker", "button", "interactive", "location", "contacts", "reaction", "edit"}
 
 // parseMO reads {"id", "source", "Destination", "content"}. content is the
 // WhatsApp message object; it may come as a string (plain text), base64
@@ -232,9 +232,21 @@ func readContent(c object, ev *providers.Event) bool {
 	if t := when(c.get("timestamp")); !t.IsZero() {
 		ev.Time = t
 	}
+	if g := scalar(c.get("group_id")); g != "" {
+		ev.Group = g // posted in a group chat, not to the business
+	}
 	part := func(name string) object {
 		p, _ := c.get(name).(map[string]any)
 		return p
+	}
+	if typ == "edit" {
+		// An edit carries the new message object: its content is the
+		// message's.
+		ev.Edited = true
+		if inner, ok := part("edit").get("message").(map[string]any); ok {
+			return readContent(object(inner), ev)
+		}
+		return true
 	}
 	switch {
 	case typ == "text":

@@ -65,8 +65,10 @@ func classifyWhatsApp(code int) (providers.Class, providers.Reason, bool) {
 		return providers.Transient, providers.ReasonThrottled, true
 	case 131026: // message undeliverable: not a WhatsApp user, or cannot receive
 		return providers.Permanent, providers.ReasonInvalidRecipient, true
-	case 368, 471, 131031: // policy block, spam rate limit, sender account locked
+	case 368, 471, 131031, 131064: // policy block, spam rate limit, sender account locked, messaging limit after template violations
 		return providers.Account, providers.ReasonBlocked, true
+	case 131053: // media upload error (the media host failed or throttled the fetch): retry
+		return providers.Transient, providers.ReasonMedia, true
 	case 131042: // business eligibility: payment issue
 		return providers.Account, providers.ReasonBalance, true
 	}

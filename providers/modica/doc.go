@@ -107,7 +107,8 @@
 //	131047, 470                          permanent  window_closed      WhatsApp, when quoted as a code or "(#131047)" in the words
 //	130429, 131056, 80007, 4             transient  throttled          WhatsApp rate limits, likewise
 //	131026                               permanent  invalid_recipient  WhatsApp: message undeliverable, likewise
-//	368, 471, 131031                     account    blocked            WhatsApp: policy block, spam limit, account locked, likewise
+//	368, 471, 131031, 131064             account    blocked            WhatsApp: policy block, spam limit, account locked, messaging limit after template violations, likewise
+//	131053                               transient  media              WhatsApp: media upload error (the media host failed or throttled), likewise
 //	131042                               account    balance            WhatsApp: business payment issue, likewise
 //	send_failed                          transient  -                  Modica: could not queue the message (an unknown error on their side)
 //	invalid_json, missing_attrib         permanent  -                  Modica: our request is malformed or incomplete
@@ -169,7 +170,10 @@
 // media id, else link/url) and the caption as Text; button → its text (else
 // payload); interactive → button_reply / list_reply title (else id);
 // location → MediaKind location, MediaRef "lat,long", Text name and address;
-// contacts → MediaKind contacts. reaction, order, unsupported and unknown
+// contacts → MediaKind contacts; an edit (type "edit") → its new message
+// object (edit.message), read the same way, with Edited set. A message
+// with a group_id was posted in a group chat: Group is set (the worker
+// opens no window and reads no keyword for it). reaction, order, unsupported and unknown
 // types are still an inbound event without text: the contact wrote, which
 // opens the 24-hour window. Notifications that are not a contact's message
 // — system, identity, template, errors, and WhatsApp statuses (sent,
@@ -214,6 +218,14 @@
 //     in the answer; the gateway documents none, but its WhatsApp API
 //     reports "Whatsapp Cloud API error", and these codes decide window,
 //     throttling and account states.
+//   - 131064 (messaging limit after template violations) pauses the
+//     account, 131053 (media upload error) is retried, when quoted: the
+//     first would refuse every message alike, the second is the media
+//     host failing or throttling WhatsApp's fetch.
+//   - Group messages and edits are WhatsApp's shapes, which the document
+//     does not show but an MO relays as they are: a group's "STOP" is the
+//     author writing to the group, not to the business, and an edited
+//     "STOP" is the contact's word as much as a fresh one.
 //   - Callbacks carry no signature; the URL (with its credentials, which
 //     Modica asks to URL-encode) is the only authentication. The headers
 //     are not read.

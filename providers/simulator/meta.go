@@ -85,8 +85,8 @@ const (
 var metaFaultCodes = []int{
 	2, 4, 10, metaInvalidParam, metaBadToken, 368, 80007,
 	metaRateLimit, metaSomethingWrong, 131008, metaValueInvalid, metaUnavailable, 131021,
-	metaUndeliverable, 131030, 131031, 131042, metaWindow, 131048, 131051, 131052,
-	metaPairLimit, 132000, metaNoTemplate, 133010,
+	metaUndeliverable, 131030, 131031, 131042, metaWindow, 131048, 131051, 131052, 131053,
+	metaPairLimit, 131064, 132000, metaNoTemplate, 133010,
 }
 
 // metaError is how one code goes on the wire.
@@ -125,6 +125,8 @@ var metaErrors = map[int]metaError{
 	131048:             {status: http.StatusBadRequest, title: "Spam rate limit hit"},
 	131051:             {status: http.StatusBadRequest, title: "Unsupported message type"},
 	131052:             {status: http.StatusBadRequest, title: "Media download error"},
+	131053:             {status: http.StatusBadRequest, title: "Media upload error"},
+	131064:             {status: http.StatusBadRequest, title: "Messaging limit reached after template violations"},
 	metaPairLimit:      {status: http.StatusBadRequest, title: "(Business Account, Consumer Account) pair rate limit hit"},
 	132000:             {status: http.StatusBadRequest, title: "Number of parameters does not match the expected number of params"},
 	metaNoTemplate:     {status: http.StatusNotFound, title: "Template name does not exist in the translation"},

@@ -195,6 +195,8 @@ func TestMetaScriptedCodesClassified(t *testing.T) {
 		131048: {A, providers.ReasonBlocked, 400},
 		131051: {P, providers.ReasonUnsupported, 400},
 		131052: {P, providers.ReasonMedia, 400},
+		131053: {T, providers.ReasonMedia, 400},
+		131064: {A, providers.ReasonBlocked, 400},
 		131056: {T, providers.ReasonThrottled, 400},
 		132000: {P, providers.ReasonTemplate, 400},
 		133010: {A, providers.ReasonConfig, 400},

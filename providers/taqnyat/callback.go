@@ -39,11 +39,12 @@ func (w *waMessage) UnmarshalJSON(b []byte) error {
 		To        wire.String `json:"to"`
 		ID        wire.String `json:"id"`
 		Timestamp wire.String `json:"timestamp"`
+		GroupID   wire.String `json:"group_id"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
 		return err
 	}
-	w.From, w.To, w.MessageID, w.Timestamp = head.From, head.To, head.ID, head.Timestamp
+	w.From, w.To, w.MessageID, w.Timestamp, w.GroupID = head.From, head.To, head.ID, head.Timestamp, head.GroupID
 	return json.Unmarshal(b, &w.Message)
 }
 
@@ -56,6 +57,9 @@ type notification struct {
 	MessageID wire.String `json:"message_id"`
 	Message   inbound     `json:"message"`
 	Timestamp wire.String `json:"timestamp"`
+	// GroupID names the group chat a message was posted in (WhatsApp's
+	// group_id, beside the message or inside it).
+	GroupID wire.String `json:"group_id"`
 }
 
 // inbound is the message object of a notification, by type: text (body,
@@ -77,6 +81,12 @@ type inbound struct {
 	Name      wire.Texts  `json:"name"`
 	Address   wire.Texts  `json:"address"`
 	Contacts  list[card]  `json:"contacts"`
+	GroupID   wire.String `json:"group_id"`
+	// Edit is the user's edit of an earlier message (WhatsApp's type
+	// "edit"): the new message object.
+	Edit *struct {
+		Message inbound `json:"message"`
+	} `json:"edit"`
 }
 
 // UnmarshalJSON reads the message object; a message that is a bare string
@@ -231,6 +241,15 @@ func inboundEvent(n *notification) (providers.Event, bool) {
 		From:      from,
 		To:        msisdn(string(n.To)),
 		Time:      parseTime(string(n.Timestamp)),
+		Group:     string(n.GroupID),
+	}
+	if ev.Group == "" {
+		ev.Group = string(m.GroupID)
+	}
+	if m.Edit != nil {
+		// An edit carries the new content: read it as the message.
+		m, ev.Edited = &m.Edit.Message, true
+		kind = m.kind()
 	}
 	switch kind {
 	case "text": // body, else text ("..." or the Cloud API's {"body":"..."})

@@ -150,7 +150,11 @@
 // audio, sticker → MediaKind and MediaRef (the url), Text the caption;
 // voice → audio; location → MediaKind location, MediaRef "geo:lat,lng"
 // (lat/lng or latitude/longitude), Text "name, address"; contacts →
-// MediaKind contacts, Text the cards' formatted names. A notification of a
+// MediaKind contacts, Text the cards' formatted names; edit (WhatsApp's
+// edit, the new message object in edit.message) → that message, with
+// Edited set. A message with a group_id (beside the message or inside it)
+// was posted in a group chat: Group is set, and the worker opens no window
+// and reads no keyword for it. A notification of a
 // type not listed is still a message from the user (it opens the 24-hour
 // window) and is kept without text. A notification without a type gets
 // the one its fields show ({"text":"STOP"} is a text), and a "message"
@@ -220,6 +224,11 @@
 //   - Inbound text. The API the document reproduces puts a text message's
 //     words in message.body; message.text (a string) and message.text.body
 //     (the Cloud API's shape) are read when body is empty.
+//   - Group chats and edits. The document shows neither, but its messages
+//     follow WhatsApp's, which carry group_id on a group's message and
+//     type "edit" for an edit: a group's message is its author writing to
+//     the group, so it opens no window and a "STOP" there opts no one out;
+//     an edited "STOP" does.
 //   - Recipients in callbacks are written as E.164 when they are plain
 //     international numbers (with or without "+" or 00); a national number
 //     (leading 0) or a bot name is kept as Taqnyat wrote it.

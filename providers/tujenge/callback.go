@@ -14,6 +14,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/internal/wire"
+	"github.com/wabulk/wabulk/providers/whatsapp"
 )
 
 var _ providers.CallbackParser = (*Client)(nil)
@@ -36,8 +37,8 @@ type webhook struct {
 		Errors      []apiError `json:"errors"`
 	} `json:"statuses"`
 	Messages []inbound `json:"messages"`
-	// Errors is a system-level notification (no message concerned).
-	Errors []apiError `json:"errors"`
+	// A top-level "errors" list, a system-level notification (no message
+	// concerned), is read by whatsapp.ChangeEvents.
 
 	// Entry is the Cloud API's envelope, {"object":"whatsapp_business_account",
 	// "entry":[{"changes":[{"field":"messages","value":{...}}]}]}, whose
@@ -48,8 +49,10 @@ type webhook struct {
 	// answer them 200 and drop every receipt and inbound message in them.
 	Entry []struct {
 		Changes []struct {
-			Field string  `json:"field"`
-			Value webhook `json:"value"`
+			Field string `json:"field"`
+			// Value is read by the field it belongs to: a messages value
+			// as a webhook, the others by whatsapp.ChangeEvents.
+			Value json.RawMessage `json:"value"`
 		} `json:"changes"`
 	} `json:"entry"`
 	// Metadata names the business number, in a Cloud API value.
@@ -59,18 +62,20 @@ type webhook struct {
 }
 
 type inbound struct {
-	From      string                 `json:"from"`
-	ID        string                 `json:"id"`
-	Timestamp timestamp              `json:"timestamp"`
-	Type      string                 `json:"type"`
-	Text      *struct{ Body string } `json:"text"`
-	Image     *inboundMedia          `json:"image"`
-	Video     *inboundMedia          `json:"video"`
-	Audio     *inboundMedia          `json:"audio"`
-	Voice     *inboundMedia          `json:"voice"`
-	Document  *inboundMedia          `json:"document"`
-	Sticker   *inboundMedia          `json:"sticker"`
-	Location  *struct {
+	From      string    `json:"from"`
+	ID        string    `json:"id"`
+	Timestamp timestamp `json:"timestamp"`
+	Type      string    `json:"type"`
+	// GroupID names the group chat a message was posted in.
+	GroupID  string                 `json:"group_id"`
+	Text     *struct{ Body string } `json:"text"`
+	Image    *inboundMedia          `json:"image"`
+	Video    *inboundMedia          `json:"video"`
+	Audio    *inboundMedia          `json:"audio"`
+	Voice    *inboundMedia          `json:"voice"`
+	Document *inboundMedia          `json:"document"`
+	Sticker  *inboundMedia          `json:"sticker"`
+	Location *struct {
 		Latitude  coord  `json:"latitude"`
 		Longitude coord  `json:"longitude"`
 		Name      string `json:"name"`
@@ -84,6 +89,11 @@ type inbound struct {
 		ButtonReply *struct{ ID, Title string } `json:"button_reply"`
 		ListReply   *struct{ ID, Title string } `json:"list_reply"`
 	} `json:"interactive"`
+	// Edit is the user's edit of an earlier message (the Cloud API's
+	// type "edit"): the new message object, in the same shape.
+	Edit *struct {
+		Message *inbound `json:"message"`
+	} `json:"edit"`
 }
 
 type inboundMedia struct {
@@ -113,26 +123,44 @@ func parseCallback(body []byte) ([]providers.Event, error) {
 		return nil, errors.New("tujenge callback: body is not a JSON object")
 	}
 	var w webhook
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&w); err != nil {
-		// A value of the wrong JSON type: encoding/json skipped that field
-		// and decoded everything else, so only that value is lost.
-		var typeErr *json.UnmarshalTypeError
-		if !errors.As(err, &typeErr) {
-			return nil, fmt.Errorf("tujenge callback: %w", err)
-		}
+	if err := decodeLenient(body, &w); err != nil {
+		return nil, fmt.Errorf("tujenge callback: %w", err)
 	}
 	out := w.events()
+	// The on-premises body's system-level errors.
+	out = append(out, whatsapp.ChangeEvents("", body)...)
 	for _, e := range w.Entry {
 		for _, ch := range e.Changes {
-			// As Meta's: a change naming another field (template status,
-			// account updates) carries no receipts or messages.
-			if f := strings.TrimSpace(ch.Field); f != "" && !strings.EqualFold(f, "messages") {
-				continue
+			// As Meta's: only a messages change (or one naming no field)
+			// carries receipts and messages; user_preferences,
+			// account_update and system-level errors are read by
+			// whatsapp.ChangeEvents, other fields carry nothing.
+			field := strings.TrimSpace(ch.Field)
+			if field == "" || strings.EqualFold(field, whatsapp.FieldMessages) {
+				var v webhook
+				if wire.IsObject(ch.Value) {
+					if err := decodeLenient(ch.Value, &v); err != nil {
+						return nil, fmt.Errorf("tujenge callback: %w", err)
+					}
+				}
+				out = append(out, v.events()...)
 			}
-			out = append(out, ch.Value.events()...)
+			out = append(out, whatsapp.ChangeEvents(field, ch.Value)...)
 		}
 	}
 	return out, nil
+}
+
+// decodeLenient decodes b into v, dropping values of the wrong JSON type
+// (encoding/json skips such a field and decodes everything else, so only
+// that value is lost); any other error is returned.
+func decodeLenient(b []byte, v any) error {
+	err := json.NewDecoder(bytes.NewReader(b)).Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &typeErr) {
+		return err
+	}
+	return nil
 }
 
 // events reads the statuses and messages of one notification (the
@@ -159,46 +187,57 @@ func (w *webhook) events() []providers.Event {
 			// identity), not something the user wrote; it opens no window.
 			continue
 		}
-		ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: e164(m.From), To: business, Time: time.Time(m.Timestamp)}
-		media := func(k message.Kind, md *inboundMedia) {
-			ev.MediaKind, ev.Text = k, md.Caption
-			ev.MediaRef = md.ID
-			if ev.MediaRef == "" {
-				ev.MediaRef = md.Link
-			}
-		}
-		switch {
-		case m.Text != nil:
-			ev.Text = m.Text.Body
-		case m.Image != nil:
-			media(message.KindImage, m.Image)
-		case m.Video != nil:
-			media(message.KindVideo, m.Video)
-		case m.Audio != nil:
-			media(message.KindAudio, m.Audio)
-		case m.Voice != nil:
-			media(message.KindAudio, m.Voice)
-		case m.Document != nil:
-			media(message.KindDocument, m.Document)
-		case m.Sticker != nil:
-			media(message.KindSticker, m.Sticker)
-		case m.Location != nil:
-			l := m.Location
-			ev.MediaKind = message.KindLocation
-			ev.Text = strings.TrimSpace(l.Name + " " + l.Address)
-			if l.Latitude.ok && l.Longitude.ok {
-				ev.MediaRef = "geo:" + l.Latitude.String() + "," + l.Longitude.String()
-			}
-		case m.Button != nil:
-			ev.Text = m.Button.Text
-		case m.Interactive != nil && m.Interactive.ButtonReply != nil:
-			ev.Text = m.Interactive.ButtonReply.Title
-		case m.Interactive != nil && m.Interactive.ListReply != nil:
-			ev.Text = m.Interactive.ListReply.Title
+		ev := providers.Event{Kind: providers.EventInbound, InboundID: m.ID, From: e164(m.From), To: business, Time: time.Time(m.Timestamp),
+			Group: strings.TrimSpace(m.GroupID)}
+		if m.Edit != nil && m.Edit.Message != nil {
+			ev.Edited = true
+			m.Edit.Message.content(&ev)
+		} else {
+			m.content(&ev)
 		}
 		out = append(out, ev)
 	}
 	return out
+}
+
+// content fills ev's Text and media from the message's content.
+func (m *inbound) content(ev *providers.Event) {
+	media := func(k message.Kind, md *inboundMedia) {
+		ev.MediaKind, ev.Text = k, md.Caption
+		ev.MediaRef = md.ID
+		if ev.MediaRef == "" {
+			ev.MediaRef = md.Link
+		}
+	}
+	switch {
+	case m.Text != nil:
+		ev.Text = m.Text.Body
+	case m.Image != nil:
+		media(message.KindImage, m.Image)
+	case m.Video != nil:
+		media(message.KindVideo, m.Video)
+	case m.Audio != nil:
+		media(message.KindAudio, m.Audio)
+	case m.Voice != nil:
+		media(message.KindAudio, m.Voice)
+	case m.Document != nil:
+		media(message.KindDocument, m.Document)
+	case m.Sticker != nil:
+		media(message.KindSticker, m.Sticker)
+	case m.Location != nil:
+		l := m.Location
+		ev.MediaKind = message.KindLocation
+		ev.Text = strings.TrimSpace(l.Name + " " + l.Address)
+		if l.Latitude.ok && l.Longitude.ok {
+			ev.MediaRef = "geo:" + l.Latitude.String() + "," + l.Longitude.String()
+		}
+	case m.Button != nil:
+		ev.Text = m.Button.Text
+	case m.Interactive != nil && m.Interactive.ButtonReply != nil:
+		ev.Text = m.Interactive.ButtonReply.Title
+	case m.Interactive != nil && m.Interactive.ListReply != nil:
+		ev.Text = m.Interactive.ListReply.Title
+	}
 }
 
 func statusOf(s string) (message.Status, bool) {

@@ -117,8 +117,28 @@ func callbackCases() []providertest.CallbackCase {
 				{Kind: providers.EventInbound, InboundID: "m2", From: "+255712345678", Text: "Dar", MediaKind: message.KindLocation, Time: at},
 				{Kind: providers.EventInbound, InboundID: "m3", From: "+255712345678", MediaKind: message.KindImage, Time: at},
 				{Kind: providers.EventInbound, InboundID: "m4", From: "+255712345678", Text: "Yes"},
+				// One error object where a list belongs is still read.
+				{Kind: providers.EventAccount, ProviderStatus: "errors", ErrorCode: "1"},
 			}},
-		{Name: "system error notification", Body: `{"errors":[{"code":1014,"title":"Internal error"}]}`, Want: nil},
+		{Name: "system error notification", Body: `{"errors":[{"code":1014,"title":"Internal error","details":"Unknown error"}]}`,
+			Want: []providers.Event{{Kind: providers.EventAccount, ProviderStatus: "errors", ErrorCode: "1014", Error: "Internal error: Unknown error"}}},
+		{Name: "group message names the group", Body: `{"messages":[{"from":"255712345678","group_id":"120363040000000000@g.us","id":"g1","timestamp":"1518694700","type":"text","text":{"body":"STOP"}}]}`,
+			Want: []providers.Event{{Kind: providers.EventInbound, InboundID: "g1", From: "+255712345678", Text: "STOP", Group: "120363040000000000@g.us", Time: at}}},
+		{Name: "voice note and an edit keep their content", Body: `{"messages":[
+			{"from":"255712345678","id":"v1","timestamp":"1518694700","type":"voice","voice":{"id":"b1b7b5d4-voice","mime_type":"audio/ogg; codecs=opus"}},
+			{"from":"255712345678","id":"e1","timestamp":"1518694700","type":"edit","edit":{"original_message_id":"m0","message":{"type":"text","text":{"body":"ACHA"}}}}]}`,
+			Want: []providers.Event{
+				{Kind: providers.EventInbound, InboundID: "v1", From: "+255712345678", MediaKind: message.KindAudio, MediaRef: "b1b7b5d4-voice", Time: at},
+				{Kind: providers.EventInbound, InboundID: "e1", From: "+255712345678", Text: "ACHA", Edited: true, Time: at},
+			}},
+		{Name: "Cloud API envelope: marketing stop and an account ban", Body: `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[
+			{"field":"user_preferences","value":{"messaging_product":"whatsapp","user_preferences":[{"wa_id":"255712345678","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":1518694700}]}},
+			{"field":"account_update","value":{"event":"DISABLED_UPDATE","ban_info":{"waba_ban_state":"DISABLE","waba_ban_date":"February 15, 2018"}}}]}]}`,
+			Want: []providers.Event{
+				{Kind: providers.EventPreference, Preference: providers.MarketingStop, From: "+255712345678", ProviderStatus: "stop", Time: at},
+				{Kind: providers.EventAccount, ProviderStatus: "DISABLED_UPDATE", Action: providers.AccountPause,
+					Error: "WhatsApp disabled the business account (ban state DISABLE): February 15, 2018"},
+			}},
 		{Name: "not an object", Body: `[{"statuses":[]}]`, WantErr: true},
 		{Name: "truncated", Body: `{"statuses":[{"id":"s1","status":"sent"`, WantErr: true},
 	}

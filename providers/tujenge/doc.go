@@ -87,8 +87,10 @@
 // "contacts":[...],"messages":[{"from","id","timestamp","type",...}],
 // "errors":[...]}, both lists in one body if need be. A gateway that relays
 // the Cloud API's envelope instead ({"object","entry":[{"changes":[{"value":
-// {...}}]}]}) is read the same way, each change's value as one such body,
-// To from metadata.display_phone_number; changes to other fields are
+// {...}}]}]}) is read the same way, each messages change's value as one
+// such body, To from metadata.display_phone_number; user_preferences and
+// account_update changes are read by whatsapp.ChangeEvents (marketing
+// stops and resumes, account notices), and changes to other fields are
 // skipped.
 //
 //   - statuses: sent → sent, delivered → delivered, read → read, failed →
@@ -101,9 +103,14 @@
 //     link), Text = caption; location → MediaKind location, MediaRef
 //     "geo:<lat>,<long>" when both are readable, Text = name and address;
 //     button → its text; interactive → the button_reply or list_reply title.
-//   - top-level errors (system notifications) yield nothing, and so do
-//     messages of type "system" (the user changed number): the user did not
-//     write, so the 24-hour window stays as it was.
+//     A message with a group_id was posted in a group chat: Group is set,
+//     and the worker opens no window and reads no keyword for it. An edit
+//     (type "edit", the new message object in edit.message) is read as
+//     that message, with Edited set.
+//   - top-level errors (system notifications), and a Cloud API value's
+//     errors, are account events without an action: the worker logs them.
+//   - messages of type "system" (the user changed number) yield nothing:
+//     the user did not write, so the 24-hour window stays as it was.
 //
 // Time is the timestamp in UTC: Unix seconds as a JSON string or number
 // (fractions kept), or an RFC 3339 string; anything else is the zero time.
@@ -145,6 +152,14 @@
 //     Tujenge retry a body that will never parse, and every other status
 //     and message in it would be lost. A string field sent as a number
 //     (e.g. a numeric recipient_id) is such a value and reads as empty.
+//   - Group chats, edits, marketing stops and account updates: Tujenge's
+//     document shows none, but it relays WhatsApp's notifications as they
+//     are, so they are read as WhatsApp (and Meta's webhook reference)
+//     writes them. A group's message is kept as an event (it is traffic)
+//     but opens no window: its author wrote to the group, not to the
+//     business, and a "STOP" there is no request to this business. An
+//     account_update reaching this account's webhook is taken to concern
+//     this account.
 //   - SetWebhook accepts any absolute http(s) URL; Tujenge's own advice is
 //     HTTPS with a complete certificate chain, no redirects, and an
 //     immediate 200 from the receiver.

@@ -27,4 +27,12 @@
 //
 // Providers whose own message object reuses one WhatsApp object take just
 // that builder (NewTemplate, NewContacts).
+//
+// It also reads the webhook changes both APIs' relays pass on besides
+// statuses and messages (webhook.go): ChangeEvents turns a Cloud API
+// user_preferences change into marketing stop and resume events, an
+// account_update change into an account event (AccountUpdateEvent: a ban
+// or messaging restriction asks for a pause, a reinstatement for lifting
+// it), and a notification's system-level errors into account notices.
+// Statuses and messages stay each adapter's, whose readings differ.
 package whatsapp
