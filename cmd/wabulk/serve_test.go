@@ -226,3 +226,37 @@ func TestLoadtestWebhooksRefuses(t *testing.T) {
 		}
 	}
 }
+
+// worker.shutdown_timeout must outlast a send, but serve never sends: it
+// starts with a config whose accounts are slower than the shutdown, and
+// the worker refuses the same file, naming it and the fields.
+func TestShutdownTimeoutStopsTheWorkerOnly(t *testing.T) {
+	t.Parallel()
+	r := storetest.New(t)
+	cfg := writeConfig(t, fmt.Sprintf(`
+redis: {url: "redis://%s/%d", prefix: %q}
+log: {level: error}
+providers:
+  - {name: tj, kind: tujenge, api_key: k, timeout: 40s, webhook_secret_header: X-Hook-Secret, webhook_secret: hook-s3cret}
+worker: {shutdown_timeout: 20s}
+`, r.Addr, r.Opt.DB, r.Prefix))
+
+	base, stop := startServe(t, "--config", cfg)
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("serve /healthz: %d", resp.StatusCode)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exit %d, want 0", code)
+	}
+
+	code, _, stderr := runCLI(t, context.Background(), "worker", "-c", cfg, "--admin-listen", "off")
+	want := cfg + ": worker.shutdown_timeout 20s is shorter than the slowest provider timeout (40s) plus worker.max_limiter_wait (5s): a shutdown would cut sends off mid-request"
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("worker: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/wabulk/wabulk/providers/decisiontelecom"
 	_ "github.com/wabulk/wabulk/providers/meta"
@@ -27,7 +28,6 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		{"unknown field", good + "wrker: {}\n", `line 3: unknown field "wrker"`},
 		{"unknown nested field", "providers:\n  - {name: a, kind: tujenge, api_key: x}\nworker:\n  concurency: 3\n", `line 4: unknown field "concurency"`},
 		{"all lanes off", good + "worker:\n  queues: {high: 0, normal: 0}\n", "every lane has weight 0"},
-		{"shutdown too short", "providers:\n  - {name: a, kind: tujenge, api_key: x, timeout: 20s}\nworker: {shutdown_timeout: 10s}\n", "shutdown_timeout 10s is shorter"},
 		{"embedded off loopback", good + "redis: {url: embedded, listen: \"0.0.0.0:6380\"}\n", "loopback only"},
 		{"no providers", "redis: {url: embedded}\n", "at least one provider account is required"},
 		{"duplicate names", "providers:\n  - {name: a, kind: tujenge, api_key: x}\n  - {name: a, kind: tujenge, api_key: y}\n", "name is used twice"},
@@ -276,5 +276,39 @@ func TestProviderFieldMistakes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error = %v, want it to contain %q", c.name, err, c.want)
 		}
+	}
+}
+
+// A shutdown shorter than the slowest send is a problem for the processes
+// that send only: the file loads (serve, import and campaign use it), and
+// ValidateSending names the file and the fields.
+func TestShutdownTimeoutIsCheckedWhereMessagesAreSent(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "wabulk.yaml")
+	body := "providers:\n  - {name: a, kind: tujenge, api_key: x, timeout: 20s}\nworker: {shutdown_timeout: 10s, max_limiter_wait: 2s}\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load refused a config only senders must refuse: %v", err)
+	}
+	want := path + ": worker.shutdown_timeout 10s is shorter than the slowest provider timeout (20s) plus worker.max_limiter_wait (2s): a shutdown would cut sends off mid-request"
+	if err := cfg.ValidateSending(); err == nil || err.Error() != want {
+		t.Errorf("ValidateSending = %v\nwant %s", err, want)
+	}
+
+	// The defaults (30s shutdown, 15s timeout, 5s limiter wait) fit.
+	ok, err := Parse([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\n"), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ok.ValidateSending(); err != nil {
+		t.Errorf("defaults: ValidateSending = %v", err)
+	}
+	// A config built in code has no file to name.
+	ok.Providers[0].Timeout = Duration(time.Minute)
+	if err := ok.ValidateSending(); err == nil || !strings.HasPrefix(err.Error(), "worker.shutdown_timeout 30s is shorter than the slowest provider timeout (1m0s)") {
+		t.Errorf("built in code: ValidateSending = %v", err)
 	}
 }
