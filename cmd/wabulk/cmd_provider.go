@@ -130,6 +130,9 @@ base_url means, how receipts arrive and how its callbacks are authenticated.`, n
 					fmt.Fprintf(out, "  %s %-16s %s%s\n", mark, f.Name, f.Help, secret)
 				}
 				fmt.Fprintf(out, "    base_url: %s\n", k.BaseURL.Means)
+				if rule := k.BaseURL.Rule(); rule != "" {
+					fmt.Fprintf(out, "      checked at start: %s\n", rule)
+				}
 				auth := make([]string, len(k.Webhook))
 				for i, w := range k.Webhook {
 					auth[i] = k.WebhookConfig(w)

@@ -36,6 +36,18 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		{"bad lane", good + "worker:\n  queues: {urgent: 3}\n", `unknown lane "urgent"`},
 		{"bad redis url", good + "redis: {url: \"http://x\"}\n", "redis.url"},
 		{"bad base_url", "providers:\n  - {name: a, kind: tujenge, api_key: x, base_url: \"waba.example\"}\n", "must be an absolute http(s) URL"},
+		{"decisiontelecom host alone", "providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, base_url: \"https://api.example\"}\n",
+			`providers[0] (dt): base_url "https://api.example" must end in /v1/api for kind decisiontelecom (e.g. https://web.it-decision.com/v1/api)`},
+		{"taqnyat host alone", "providers:\n  - {name: tq, kind: taqnyat, token: t, base_url: \"https://api.taqnyat.sa\"}\n",
+			`providers[0] (tq): base_url "https://api.taqnyat.sa" must end in /wa/v1 for kind taqnyat (e.g. https://api.taqnyat.sa/wa/v1/)`},
+		{"socnet without api.php", "providers:\n  - {name: sn, kind: socnet, api_key: k, base_url: \"https://www.socnetsolutions.com\"}\n",
+			`providers[0] (sn): base_url "https://www.socnetsolutions.com" must end in /api.php for kind socnet`},
+		{"tujenge with the endpoint", "providers:\n  - {name: tj, kind: tujenge, api_key: k, base_url: \"https://waba.tujenge.io/v1/messages\"}\n",
+			`providers[0] (tj): base_url "https://waba.tujenge.io/v1/messages" must not end in /v1/messages (wabulk adds the endpoint's path itself) for kind tujenge (e.g. https://waba.tujenge.io)`},
+		{"modica with the endpoint", "providers:\n  - {name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com/rest/gateway/\"}\n",
+			`providers[0] (md): base_url "https://api.modicagroup.com/rest/gateway/" must not end in /rest/gateway (wabulk adds`},
+		{"meta with the endpoint", "providers:\n  - {name: mt, kind: meta, token: t, phone_number_id: \"1\", base_url: \"https://graph.facebook.com/v21.0/1/messages\"}\n",
+			`providers[0] (mt): base_url "https://graph.facebook.com/v21.0/1/messages" must not end in /messages`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -310,5 +322,24 @@ func TestShutdownTimeoutIsCheckedWhereMessagesAreSent(t *testing.T) {
 	ok.Providers[0].Timeout = Duration(time.Minute)
 	if err := ok.ValidateSending(); err == nil || !strings.HasPrefix(err.Error(), "worker.shutdown_timeout 30s is shorter than the slowest provider timeout (1m0s)") {
 		t.Errorf("built in code: ValidateSending = %v", err)
+	}
+}
+
+// Each kind's base_url in the form its rule asks for loads, trailing slash
+// or not, with a base path where the provider allows one.
+func TestBaseURLFormsThatLoad(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{
+		"{name: dt, kind: decisiontelecom, api_key: k, source: s, base_url: \"https://web.it-decision.com/v1/api/\"}",
+		"{name: dt, kind: decisiontelecom, api_key: k, source: s, base_url: \"http://127.0.0.1:8089/v1/api\"}",
+		"{name: tq, kind: taqnyat, token: t, base_url: \"https://api.taqnyat.sa/wa/v1\"}",
+		"{name: sn, kind: socnet, api_key: k, base_url: \"https://www.socnetsolutions.com/projects/bulk/whatsapp/api.php\"}",
+		"{name: tj, kind: tujenge, api_key: k, base_url: \"https://gw.example/tenant-7/\"}",
+		"{name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com\"}",
+		"{name: mt, kind: meta, token: t, phone_number_id: \"1\", base_url: \"https://graph.facebook.com/v21.0\"}",
+	} {
+		if _, err := Parse([]byte("providers:\n  - "+line+"\n"), os.LookupEnv); err != nil {
+			t.Errorf("%s: %v", line, err)
+		}
 	}
 }

@@ -193,6 +193,9 @@ func (p *ProviderConfig) validate(where string) errList {
 	if p.BaseURL != "" {
 		if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs.add("%s: base_url %q must be an absolute http(s) URL (for kind %s: %s)", where, p.BaseURL, p.Kind, k.BaseURL.Means)
+		} else if err := k.BaseURL.CheckForm(u); err != nil {
+			// A wrong form misses the provider's API on every send.
+			errs.add("%s: base_url %q %v for kind %s (e.g. %s)", where, p.BaseURL, err, p.Kind, k.BaseURL.Default)
 		}
 	}
 	if (p.Rate < 0 && p.Rate != -1) || p.Burst < 0 || p.DailyBudget < 0 {

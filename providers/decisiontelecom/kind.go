@@ -13,7 +13,8 @@ var Kind = providers.Kind{
 		{Name: "callback_url", Help: "sent as callback_url with every message: where DecisionTelecom posts status changes"},
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
-		Means: "the API root with its path: https://web.it-decision.com/v1/api (requests go to BASE/send-whatsapp)"},
+		Means:  "the API root with its path: https://web.it-decision.com/v1/api (requests go to BASE/send-whatsapp)",
+		Suffix: "/v1/api"},
 	// Statuses are polled through receive-whatsapp; callbacks come only to
 	// a callback_url.
 	Receipts: providers.ReceiptsPoll,

@@ -11,7 +11,8 @@ var Kind = providers.Kind{
 		{Name: "password", Secret: true, Required: true, Help: "its password (HTTP Basic)"},
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
-		Means: "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)"},
+		Means:       "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)",
+		NotSuffixes: []string{"/rest/gateway/messages", "/rest/gateway", "/rest"}},
 	Receipts: providers.ReceiptsPush,
 	Webhook:  []providers.WebhookAuth{providers.WebhookBasic},
 	// The gateway's WhatsApp channel carries free-form text only.

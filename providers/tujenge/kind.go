@@ -11,7 +11,8 @@ var Kind = providers.Kind{
 		{Name: "namespace", Help: "template namespace sent with template messages"},
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
-		Means: "the host, with a base path if the account has one: https://waba.tujenge.io (requests go to BASE/v1/messages)"},
+		Means:       "the host, with a base path if the account has one: https://waba.tujenge.io (requests go to BASE/v1/messages)",
+		NotSuffixes: []string{"/v1/messages", "/v1"}},
 	Receipts: providers.ReceiptsPush,
 	Webhook:  []providers.WebhookAuth{providers.WebhookSecretHeader, providers.WebhookBasic},
 	New: func(a providers.AccountConfig) (providers.Provider, error) {
