@@ -86,14 +86,15 @@ type BaseURL struct {
 	// Suffix is the path a base_url of this kind must end in, a trailing
 	// slash aside (DecisionTelecom's "/v1/api"); "" for none.
 	Suffix string
-	// NotSuffixes are paths a base_url of this kind must not end in: the
-	// ones the adapter appends itself (Tujenge's "/v1/messages" and "/v1"),
-	// which a URL copied from a request would carry.
+	// NotSuffixes are paths a base_url of this kind must not end in: part
+	// of what the adapter appends itself (Tujenge's "/v1/messages"), which
+	// a URL copied from a request would carry. (Paths the adapter strips
+	// itself, such as Modica's /rest/gateway/messages, need no rule.)
 	NotSuffixes []string
 }
 
 // Rule says in words what CheckForm checks ("" when nothing): "must end
-// in /v1/api", "must not end in /v1/messages or /v1".
+// in /v1/api", "must not end in /v1/messages (...)".
 func (b BaseURL) Rule() string {
 	var parts []string
 	if b.Suffix != "" {

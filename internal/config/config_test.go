@@ -44,8 +44,8 @@ func TestConfigErrorsAreClear(t *testing.T) {
 			`providers[0] (sn): base_url "https://www.socnetsolutions.com" must end in /api.php for kind socnet`},
 		{"tujenge with the endpoint", "providers:\n  - {name: tj, kind: tujenge, api_key: k, base_url: \"https://waba.tujenge.io/v1/messages\"}\n",
 			`providers[0] (tj): base_url "https://waba.tujenge.io/v1/messages" must not end in /v1/messages (wabulk adds the endpoint's path itself) for kind tujenge (e.g. https://waba.tujenge.io)`},
-		{"modica with the endpoint", "providers:\n  - {name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com/rest/gateway/\"}\n",
-			`providers[0] (md): base_url "https://api.modicagroup.com/rest/gateway/" must not end in /rest/gateway (wabulk adds`},
+		{"modica with half the endpoint", "providers:\n  - {name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com/rest/\"}\n",
+			`providers[0] (md): base_url "https://api.modicagroup.com/rest/" must not end in /rest (wabulk adds`},
 		{"meta with the endpoint", "providers:\n  - {name: mt, kind: meta, token: t, phone_number_id: \"1\", base_url: \"https://graph.facebook.com/v21.0/1/messages\"}\n",
 			`providers[0] (mt): base_url "https://graph.facebook.com/v21.0/1/messages" must not end in /messages`},
 	}
@@ -336,6 +336,8 @@ func TestBaseURLFormsThatLoad(t *testing.T) {
 		"{name: sn, kind: socnet, api_key: k, base_url: \"https://www.socnetsolutions.com/projects/bulk/whatsapp/api.php\"}",
 		"{name: tj, kind: tujenge, api_key: k, base_url: \"https://gw.example/tenant-7/\"}",
 		"{name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com\"}",
+		"{name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com/rest/gateway/messages\"}", // the adapter strips it
+		"{name: tj, kind: tujenge, api_key: k, base_url: \"https://waba.tujenge.io/v1\"}",                        // the adapter strips it
 		"{name: mt, kind: meta, token: t, phone_number_id: \"1\", base_url: \"https://graph.facebook.com/v21.0\"}",
 	} {
 		if _, err := Parse([]byte("providers:\n  - "+line+"\n"), os.LookupEnv); err != nil {

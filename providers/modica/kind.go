@@ -12,7 +12,7 @@ var Kind = providers.Kind{
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
 		Means:       "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)",
-		NotSuffixes: []string{"/rest/gateway/messages", "/rest/gateway", "/rest"}},
+		NotSuffixes: []string{"/rest"}},
 	Receipts: providers.ReceiptsPush,
 	Webhook:  []providers.WebhookAuth{providers.WebhookBasic},
 	// The gateway's WhatsApp channel carries free-form text only.

@@ -12,7 +12,7 @@ var Kind = providers.Kind{
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
 		Means:       "the host, with a base path if the account has one: https://waba.tujenge.io (requests go to BASE/v1/messages)",
-		NotSuffixes: []string{"/v1/messages", "/v1"}},
+		NotSuffixes: []string{"/v1/messages"}},
 	Receipts: providers.ReceiptsPush,
 	Webhook:  []providers.WebhookAuth{providers.WebhookSecretHeader, providers.WebhookBasic},
 	New: func(a providers.AccountConfig) (providers.Provider, error) {
