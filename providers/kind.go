@@ -150,6 +150,12 @@ const (
 	// WebhookSigned: the provider signs each body and the adapter checks it
 	// (a CallbackAuthenticator, e.g. Meta's X-Hub-Signature-256).
 	WebhookSigned WebhookAuth = "signed"
+	// WebhookPathToken: an unguessable token in the callback URL's path,
+	// /webhooks/{account}/{token} (webhook_path_token), for providers that
+	// can only be given a URL. Recommended where the URL travels with every
+	// message (DecisionTelecom's callback_url): a token dedicated to the
+	// endpoint reaches the provider each time, not a password.
+	WebhookPathToken WebhookAuth = "path_token"
 )
 
 // AccountConfig is one provider account's settings as the config gives them.
@@ -175,6 +181,8 @@ func (k *Kind) WebhookConfig(w WebhookAuth) string {
 		return "webhook_secret_header + webhook_secret"
 	case WebhookBasic:
 		return "webhook_user + webhook_password"
+	case WebhookPathToken:
+		return "webhook_path_token"
 	case WebhookSigned:
 		if k.HandshakeToken != "" {
 			return k.SigningSecret + " (+ " + k.HandshakeToken + " for the handshake)"

@@ -14,6 +14,7 @@ import (
 	_ "github.com/wabulk/wabulk/providers/socnet"
 	_ "github.com/wabulk/wabulk/providers/taqnyat"
 	_ "github.com/wabulk/wabulk/providers/tujenge"
+	"github.com/wabulk/wabulk/receipts"
 )
 
 func TestConfigErrorsAreClear(t *testing.T) {
@@ -36,6 +37,10 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		{"bad lane", good + "worker:\n  queues: {urgent: 3}\n", `unknown lane "urgent"`},
 		{"bad redis url", good + "redis: {url: \"http://x\"}\n", "redis.url"},
 		{"bad base_url", "providers:\n  - {name: a, kind: tujenge, api_key: x, base_url: \"waba.example\"}\n", "must be an absolute http(s) URL"},
+		{"short path token", "providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \"s3cret-but-short\"}\n",
+			"providers[0] (dt): webhook_path_token must be at least 32 letters, digits, '-', '.', '_' or '~' (it has 16 characters; e.g. openssl rand -hex 32)"},
+		{"path token with a slash", "providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \"0123456789abcdef/0123456789abcdef\"}\n",
+			"webhook_path_token must be at least 32 letters, digits"},
 		{"decisiontelecom host alone", "providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, base_url: \"https://api.example\"}\n",
 			`providers[0] (dt): base_url "https://api.example" must end in /v1/api for kind decisiontelecom (e.g. https://web.it-decision.com/v1/api)`},
 		{"taqnyat host alone", "providers:\n  - {name: tq, kind: taqnyat, token: t, base_url: \"https://api.taqnyat.sa\"}\n",
@@ -343,5 +348,26 @@ func TestBaseURLFormsThatLoad(t *testing.T) {
 		if _, err := Parse([]byte("providers:\n  - "+line+"\n"), os.LookupEnv); err != nil {
 			t.Errorf("%s: %v", line, err)
 		}
+	}
+}
+
+// webhook_path_token is a credential: a ${VAR} left unset loads (import and
+// campaign never serve webhooks), and the config's limit is the receiver's.
+func TestWebhookPathToken(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \"${UNSET_PATH_TOKEN}\"}\n"), os.LookupEnv)
+	if err != nil {
+		t.Fatalf("an unset path token must load: %v", err)
+	}
+	if got := cfg.UnsetCredentials(); len(got) != 1 || got[0] != "UNSET_PATH_TOKEN" {
+		t.Errorf("unset credentials %v", got)
+	}
+	tok := strings.Repeat("a1", 16)
+	cfg, err = Parse([]byte("providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \""+tok+"\"}\n"), os.LookupEnv)
+	if err != nil || cfg.Providers[0].WebhookPathToken.Reveal() != tok {
+		t.Fatalf("a 32-character token: %v", err)
+	}
+	if minPathToken != receipts.MinPathToken {
+		t.Errorf("the config takes path tokens of %d characters, the receiver %d", minPathToken, receipts.MinPathToken)
 	}
 }

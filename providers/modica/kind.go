@@ -14,7 +14,7 @@ var Kind = providers.Kind{
 		Means:       "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)",
 		NotSuffixes: []string{"/rest"}},
 	Receipts: providers.ReceiptsPush,
-	Webhook:  []providers.WebhookAuth{providers.WebhookBasic},
+	Webhook:  []providers.WebhookAuth{providers.WebhookBasic, providers.WebhookPathToken},
 	// The gateway's WhatsApp channel carries free-form text only.
 	TextOnly: true,
 	New: func(a providers.AccountConfig) (providers.Provider, error) {

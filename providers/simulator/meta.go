@@ -152,6 +152,7 @@ func (metaFormat) sendSuffix() string { return "/messages" }
 func (metaFormat) rateLimitCode() int { return metaRateLimit }
 func (metaFormat) pairLimitCode() int { return metaPairLimit }
 func (metaFormat) windowCode() int    { return metaWindow }
+
 // routes reads a phone number's node: GET <base>/{phone-number-id}, what
 // `wabulk provider check` asks. The empty suffix takes every path the
 // send endpoint and /_sim did not; those other than a numeric last
