@@ -2,6 +2,7 @@ package providers
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -82,6 +83,44 @@ type BaseURL struct {
 	// Means says which URL to write: the host, or the API root with its
 	// path, with an example.
 	Means string
+	// Suffix is the path a base_url of this kind must end in, a trailing
+	// slash aside (DecisionTelecom's "/v1/api"); "" for none.
+	Suffix string
+	// NotSuffixes are paths a base_url of this kind must not end in: part
+	// of what the adapter appends itself (Tujenge's "/v1/messages"), which
+	// a URL copied from a request would carry. (Paths the adapter strips
+	// itself, such as Modica's /rest/gateway/messages, need no rule.)
+	NotSuffixes []string
+}
+
+// Rule says in words what CheckForm checks ("" when nothing): "must end
+// in /v1/api", "must not end in /v1/messages (...)".
+func (b BaseURL) Rule() string {
+	var parts []string
+	if b.Suffix != "" {
+		parts = append(parts, "must end in "+b.Suffix)
+	}
+	if len(b.NotSuffixes) > 0 {
+		parts = append(parts, "must not end in "+strings.Join(b.NotSuffixes, " or ")+" (wabulk adds the endpoint's path itself)")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// CheckForm checks the path of u, a base_url, against Suffix and
+// NotSuffixes: a wrong one makes every request of the account miss the
+// provider's API (404 on every send). The error says what form is
+// expected ("must end in /v1/api"); the caller names the URL and the kind.
+func (b BaseURL) CheckForm(u *url.URL) error {
+	path := strings.TrimRight(u.Path, "/")
+	if b.Suffix != "" && !strings.HasSuffix(path, strings.TrimRight(b.Suffix, "/")) {
+		return fmt.Errorf("must end in %s", b.Suffix)
+	}
+	for _, not := range b.NotSuffixes {
+		if strings.HasSuffix(path, strings.TrimRight(not, "/")) {
+			return fmt.Errorf("must not end in %s (wabulk adds the endpoint's path itself)", not)
+		}
+	}
+	return nil
 }
 
 // Receipts is how a provider tells wabulk what became of a message.
@@ -111,6 +150,12 @@ const (
 	// WebhookSigned: the provider signs each body and the adapter checks it
 	// (a CallbackAuthenticator, e.g. Meta's X-Hub-Signature-256).
 	WebhookSigned WebhookAuth = "signed"
+	// WebhookPathToken: an unguessable token in the callback URL's path,
+	// /webhooks/{account}/{token} (webhook_path_token), for providers that
+	// can only be given a URL. Recommended where the URL travels with every
+	// message (DecisionTelecom's callback_url): a token dedicated to the
+	// endpoint reaches the provider each time, not a password.
+	WebhookPathToken WebhookAuth = "path_token"
 )
 
 // AccountConfig is one provider account's settings as the config gives them.
@@ -136,6 +181,8 @@ func (k *Kind) WebhookConfig(w WebhookAuth) string {
 		return "webhook_secret_header + webhook_secret"
 	case WebhookBasic:
 		return "webhook_user + webhook_password"
+	case WebhookPathToken:
+		return "webhook_path_token"
 	case WebhookSigned:
 		if k.HandshakeToken != "" {
 			return k.SigningSecret + " (+ " + k.HandshakeToken + " for the handshake)"
@@ -178,6 +225,9 @@ func Register(k Kind) {
 	case ReceiptsPush, ReceiptsPoll, ReceiptsNone:
 	default:
 		panic(fmt.Sprintf("providers: kind %s: Receipts %q is not push, poll or none", k.Name, k.Receipts))
+	}
+	if u, err := url.Parse(k.BaseURL.Default); err != nil || k.BaseURL.CheckForm(u) != nil {
+		panic(fmt.Sprintf("providers: kind %s: BaseURL.Default %q breaks its own rule (%s)", k.Name, k.BaseURL.Default, k.BaseURL.Rule()))
 	}
 	kindsMu.Lock()
 	defer kindsMu.Unlock()

@@ -40,6 +40,14 @@ func TestKindsSayWhatTheirAdaptersDo(t *testing.T) {
 			if key == "" {
 				t.Errorf("Simulated gives no simulator credential")
 			}
+			if k.BaseURL.Rule() == "" {
+				t.Errorf("BaseURL has no rule: a wrong base_url would pass the config and 404 on every send")
+			}
+			for _, u := range []string{k.BaseURL.Default, acct.BaseURL} {
+				if pu, err := url.Parse(u); err != nil || k.BaseURL.CheckForm(pu) != nil {
+					t.Errorf("base_url %q breaks the kind's own rule (%s)", u, k.BaseURL.Rule())
+				}
+			}
 			for _, f := range k.Fields {
 				if f.Required && acct.Get(f.Name) == "" {
 					t.Errorf("Simulated account lacks required field %s", f.Name)
@@ -122,5 +130,44 @@ func TestLookupKindNamesTheKnownOnes(t *testing.T) {
 	_, err := providers.LookupKind("twilio")
 	if err == nil || err.Error() != `unknown provider kind "twilio" (known: decisiontelecom, meta, modica, socnet, taqnyat, tujenge)` {
 		t.Fatalf("LookupKind(twilio) error = %v", err)
+	}
+}
+
+func TestBaseURLCheckForm(t *testing.T) {
+	t.Parallel()
+	dt := providers.BaseURL{Suffix: "/v1/api"}
+	tj := providers.BaseURL{NotSuffixes: []string{"/v1/messages", "/v1"}}
+	tests := []struct {
+		rule providers.BaseURL
+		url  string
+		want string // the error; "" for none
+	}{
+		{dt, "https://web.it-decision.com/v1/api", ""},
+		{dt, "https://web.it-decision.com/v1/api/", ""},
+		{dt, "https://proxy.example/dt/v1/api", ""},
+		{dt, "https://web.it-decision.com", "must end in /v1/api"},
+		{dt, "https://web.it-decision.com/v1/api/send-whatsapp", "must end in /v1/api"},
+		{dt, "https://web.it-decision.com/xv1/api", "must end in /v1/api"},
+		{tj, "https://waba.tujenge.io", ""},
+		{tj, "https://gw.example/tenant/", ""},
+		{tj, "https://waba.tujenge.io/v1/messages/", "must not end in /v1/messages (wabulk adds the endpoint's path itself)"},
+		{tj, "https://waba.tujenge.io/v1", "must not end in /v1 (wabulk adds the endpoint's path itself)"},
+		{tj, "https://waba.tujenge.io/xv1", ""},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if err := tt.rule.CheckForm(u); err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%+v.CheckForm(%s) = %q, want %q", tt.rule, tt.url, got, tt.want)
+		}
+	}
+	if got, want := tj.Rule(), "must not end in /v1/messages or /v1 (wabulk adds the endpoint's path itself)"; got != want {
+		t.Errorf("Rule() = %q, want %q", got, want)
 	}
 }

@@ -21,11 +21,17 @@ var (
 type authMethod int
 
 const (
-	authNone     authMethod = iota // Insecure
-	authHeader                     // SecretHeader and SecretValue
-	authBasic                      // BasicUser and BasicPassword
-	authProvider                   // the parser's providers.CallbackAuthenticator
+	authNone      authMethod = iota // Insecure
+	authHeader                      // SecretHeader and SecretValue
+	authBasic                       // BasicUser and BasicPassword
+	authProvider                    // the parser's providers.CallbackAuthenticator
+	authPathToken                   // PathToken, checked when the path is routed
 )
+
+// MinPathToken is the shortest Account.PathToken accepted: 32 characters
+// of a random token (e.g. `openssl rand -hex 32` gives 64) cannot be
+// guessed.
+const MinPathToken = 32
 
 // account is an Account checked by NewReceiver.
 type account struct {
@@ -73,6 +79,12 @@ func checkAccount(name string, a Account) (*account, error) {
 	case a.BasicPassword != "":
 		return nil, errors.New("an HTTP Basic password is set but no user")
 	}
+	if a.PathToken != "" {
+		if err := checkPathToken(a.PathToken); err != nil {
+			return nil, err
+		}
+		ways = append(ways, "path token")
+	}
 	if auth, ok := a.Parser.(providers.CallbackAuthenticator); ok {
 		if way := auth.CallbackAuth(); way != "" {
 			ways = append(ways, way)
@@ -95,10 +107,48 @@ func checkAccount(name string, a Account) (*account, error) {
 		out.method = authHeader
 	case a.BasicUser != "":
 		out.method = authBasic
+	case a.PathToken != "":
+		out.method = authPathToken
 	default:
 		out.method = authProvider
 	}
 	return out, nil
+}
+
+// checkPathToken checks that a path token is long enough to be unguessable
+// and is one path segment as written (RFC 3986 unreserved characters). Its
+// errors never show it.
+func checkPathToken(tok string) error {
+	if len(tok) < MinPathToken {
+		return fmt.Errorf("the path token has %d characters, want at least %d (e.g. openssl rand -hex 32)", len(tok), MinPathToken)
+	}
+	for _, c := range []byte(tok) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.', c == '_', c == '~':
+		default:
+			return errors.New("the path token must be letters, digits, '-', '.', '_' or '~' (e.g. openssl rand -hex 32)")
+		}
+	}
+	return nil
+}
+
+// pathMatches reports, in constant time, whether token (the path segment
+// after the account's name, "" when there is none) is the account's: its
+// PathToken, or none for an account without one.
+func (a *account) pathMatches(token string) bool {
+	if a.method != authPathToken {
+		return token == ""
+	}
+	return equal(token, a.PathToken)
+}
+
+// WebhookPath is the path a provider posts account's callbacks to:
+// /webhooks/{account}, or /webhooks/{account}/{token} with a path token.
+func WebhookPath(account, token string) string {
+	if token == "" {
+		return "/webhooks/" + account
+	}
+	return "/webhooks/" + account + "/" + token
 }
 
 // validHeaderName reports whether s is an RFC 9110 token.

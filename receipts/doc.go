@@ -10,14 +10,17 @@
 // # Callbacks: the Receiver
 //
 // `wabulk serve` mounts a Receiver: one endpoint per provider account,
-// POST /webhooks/{account}. Each callback is
+// POST /webhooks/{account} (or /webhooks/{account}/{token} for an account
+// with a path token). Each callback is
 //
 //  1. authenticated, the one way its provider can (Account): a shared
-//     secret header, HTTP Basic, or the provider's own check when the
-//     account's adapter is a providers.CallbackAuthenticator (Meta's
-//     X-Hub-Signature-256 with its app secret). Headers and Basic
-//     credentials are checked before the body is read, in constant time; a
-//     signature is checked on the raw body, never a re-encoding of it;
+//     secret header, HTTP Basic, a path token, or the provider's own check
+//     when the account's adapter is a providers.CallbackAuthenticator
+//     (Meta's X-Hub-Signature-256 with its app secret). Headers, Basic
+//     credentials and path tokens are checked before the body is read, in
+//     constant time (a wrong token is answered 404, like an unknown
+//     account); a signature is checked on the raw body, never a
+//     re-encoding of it;
 //  2. read by the account's adapter (providers.CallbackParser) into
 //     providers.Events, in wabulk's vocabulary;
 //  3. stored as ONE events task before it is answered 200. When Redis

@@ -29,6 +29,14 @@ import (
 //     naming a way (CallbackAuth() != "") checks every POST itself. Meta's
 //     adapter does, with an AppSecret in its config: X-Hub-Signature-256,
 //     an HMAC-SHA256 of the raw body with the app secret.
+//   - PathToken: an unguessable token in the path,
+//     /webhooks/{account}/{PathToken}, for providers that can only be
+//     given a URL. Where the URL travels with every message
+//     (DecisionTelecom's callback_url), a token dedicated to the endpoint
+//     is what reaches the provider each time, not a password; it is
+//     compared in constant time, never logged nor counted, and a wrong
+//     one is answered exactly as an unknown account (404), so it cannot
+//     be probed.
 //
 // An account with none of them is refused by NewReceiver unless Insecure
 // is set: anyone who learns the URL could then forge delivery receipts and
@@ -47,6 +55,9 @@ type Account struct {
 	SecretHeader, SecretValue string
 	// BasicUser and BasicPassword are HTTP Basic credentials.
 	BasicUser, BasicPassword string
+	// PathToken, at least MinPathToken characters of RFC 3986 unreserved
+	// ones, moves the endpoint to /webhooks/{account}/{PathToken}.
+	PathToken string
 	// Insecure accepts callbacks without authentication. It cannot be
 	// combined with one of the ways above.
 	Insecure bool
@@ -85,6 +96,10 @@ type ReceiverConfig struct {
 //	                          401 not authenticated, 404 unknown account,
 //	                          413 body over MaxBody, 503 Redis failed (the
 //	                          provider retries)
+//	POST /webhooks/{account}/{token}
+//	                          the same, for an account with a PathToken; a
+//	                          wrong token, or none, is a 404 exactly like an
+//	                          unknown account's
 //	GET  /webhooks/{account}?...
 //	                          the provider's handshake (Meta's hub.mode=
 //	                          subscribe&...): 200 and the challenge, or 403
@@ -153,6 +168,7 @@ func NewReceiver(client *asynq.Client, cfg ReceiverConfig) (*Receiver, error) {
 	w.mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) { text(rw, http.StatusOK, "ok") })
 	w.mux.HandleFunc("GET /readyz", w.ready)
 	w.mux.HandleFunc("/webhooks/{account}", w.webhook)
+	w.mux.HandleFunc("/webhooks/{account}/{token}", w.webhook)
 	return w, nil
 }
 
@@ -171,13 +187,27 @@ func (w *Receiver) ready(rw http.ResponseWriter, _ *http.Request) {
 }
 
 func (w *Receiver) webhook(rw http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token") // "" on /webhooks/{account}
 	a, ok := w.accounts[r.PathValue("account")]
 	if !ok {
+		_ = equal(token, unknownAccountToken) // as long as a token check: no timing to tell the two apart
 		countWebhook("unknown", rw, r, http.NotFound)
+		return
+	}
+	if !a.pathMatches(token) {
+		// Answered as an unknown account, so that a token cannot be probed.
+		if token != "" || a.method == authPathToken {
+			w.log.Warn("webhook refused: wrong path token", zap.String("account", a.name), zap.String("remote", r.RemoteAddr))
+		}
+		countWebhook(a.name, rw, r, http.NotFound)
 		return
 	}
 	countWebhook(a.name, rw, r, func(rw http.ResponseWriter, r *http.Request) { w.answer(rw, r, a) })
 }
+
+// unknownAccountToken is what a token in an unknown account's path is
+// compared with.
+const unknownAccountToken = "no account has this token"
 
 // answer answers a callback, or a handshake, for account a.
 func (w *Receiver) answer(rw http.ResponseWriter, r *http.Request, a *account) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -15,10 +16,12 @@ import (
 )
 
 func providerCmd() *cobra.Command {
-	return group("provider", "provider accounts: status, pause, resume; the kinds this binary speaks", `
+	return group("provider", "provider accounts: status, pause, resume, check; the kinds this binary speaks", `
 An account-level failure (bad credentials, no credit, a spam block, a wrong
-base_url) pauses an account by itself; fix the cause, then resume it.`,
-		providerStatusCmd(), providerPauseCmd(), providerResumeCmd(), providerKindsCmd())
+base_url) pauses an account by itself; fix the cause, then resume it.
+'provider check' tries an account's base_url and credentials before a
+campaign does.`,
+		providerStatusCmd(), providerPauseCmd(), providerResumeCmd(), providerCheckCmd(), providerKindsCmd())
 }
 
 // providerStore loads the config, checks the account names and opens the
@@ -131,10 +134,18 @@ base_url means, how receipts arrive and how its callbacks are authenticated.`, n
 					fmt.Fprintf(out, "  %s %-16s %s%s\n", mark, f.Name, f.Help, secret)
 				}
 				fmt.Fprintf(out, "    base_url: %s\n", k.BaseURL.Means)
+				if rule := k.BaseURL.Rule(); rule != "" {
+					fmt.Fprintf(out, "      checked at start: %s\n", rule)
+				}
 				auth := make([]string, len(k.Webhook))
 				for i, w := range k.Webhook {
 					auth[i] = k.WebhookConfig(w)
 				}
+				check := "reaches base_url only (the provider documents no call that checks credentials without sending)"
+				if canCheck(k) {
+					check = "base_url and credentials, with a call that sends nothing"
+				}
+				fmt.Fprintf(out, "    provider check: %s\n", check)
 				fmt.Fprintf(out, "    receipts: %s", k.Receipts)
 				if len(auth) > 0 {
 					fmt.Fprintf(out, "; callbacks authenticated by %s", strings.Join(auth, ", or "))
@@ -157,4 +168,90 @@ func describeAccount(a store.AccountState, now time.Time) string {
 		return "sending"
 	}
 	return strings.Join(parts, "; ")
+}
+
+func providerCheckCmd() *cobra.Command {
+	c := command("check [NAME]", "try each account's base_url and credentials: works, wrong credentials, wrong URL, unreachable", `
+Makes one cheap authenticated call per account (one account with NAME)
+that sends nothing and changes nothing, where the provider has one:
+decisiontelecom's receive-whatsapp status query, tujenge's GET
+/v1/stickerpacks, socnet's authentication request, meta's read of the
+phone number. It prints, per account, one of:
+
+  works              the provider accepted the credentials at base_url
+  reachable          base_url answers; the provider (taqnyat, modica)
+                     documents no call that checks credentials without
+                     sending a message, so DNS, connection and TLS are all
+                     that was checked
+  wrong credentials  the provider refused them
+  wrong URL          the provider's API does not answer at base_url (404)
+  no credit, blocked the credentials work, the account cannot send
+  unreachable        no answer: DNS, connection refused, TLS, timeout
+  failed             any other answer (a 5xx, an unexpected body)
+
+It needs the credentials (the environment variables of the config) but
+not Redis. Exits 1 when any account is neither works nor reachable.`,
+		func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("give at most one provider account name")
+			}
+			return nil
+		}, nil)
+	load := configFlag(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		cfg, err := load()
+		if err != nil {
+			return err
+		}
+		names := args
+		if len(names) == 0 {
+			names = cfg.ProviderNames()
+		}
+		var failed []string
+		for _, n := range names {
+			p, err := cfg.Provider(n)
+			if err != nil {
+				return err
+			}
+			verdict, detail := checkAccount(cmd.Context(), cfg, p)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s): %s\n", n, p.Kind, verdict)
+			fmt.Fprintf(cmd.OutOrStdout(), "    %s\n", detail)
+			if !verdict.OK() {
+				failed = append(failed, n)
+			}
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("%d of %d account(s) failed the check: %s", len(failed), len(names), strings.Join(failed, ", "))
+		}
+		return nil
+	}
+	return c
+}
+
+// checkAccount checks account p: its credentials must be set, then
+// providers.CheckAccount says the rest.
+func checkAccount(ctx context.Context, cfg *config.Config, p *config.ProviderConfig) (providers.Verdict, string) {
+	one := *cfg
+	one.Providers = []config.ProviderConfig{*p}
+	if err := one.RequireCredentials(); err != nil {
+		return providers.VerdictWrongCredentials, "not set: " + err.Error()
+	}
+	k, err := p.KindOf()
+	if err != nil {
+		return providers.VerdictFailed, err.Error()
+	}
+	r := providers.CheckAccount(ctx, k, p.Account())
+	return r.Verdict, r.URL + ": " + r.Detail
+}
+
+// canCheck reports whether kind k's adapter makes a credential check
+// (providers.Checker), as an account pointed anywhere shows.
+func canCheck(k *providers.Kind) bool {
+	a, _ := k.Simulated("http://127.0.0.1")
+	p, err := k.New(a)
+	if err != nil {
+		return false
+	}
+	_, ok := p.(providers.Checker)
+	return ok
 }

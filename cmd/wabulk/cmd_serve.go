@@ -34,7 +34,9 @@ Serves, on one HTTP listener, provider callbacks and the HTTP producer API.
 Provider callbacks (delivery receipts and inbound messages): one endpoint
 per provider account,
 
-  POST /webhooks/NAME   NAME is the account's name in the config
+  POST /webhooks/NAME         NAME is the account's name in the config
+  POST /webhooks/NAME/TOKEN   the same, for an account with a
+                              webhook_path_token (any other TOKEN: 404)
 
 Each callback is authenticated, read by the account's adapter and stored in
 Redis as one task for the workers to apply, and only then answered 200. A
@@ -49,8 +51,11 @@ Every account authenticates its callbacks one way, the way its provider can
                                            every callback (Tujenge's webhook
                                            config carries custom headers)
   webhook_user + webhook_password          HTTP Basic, for callback URLs with
-                                           credentials (Modica; try it with
-                                           Taqnyat and DecisionTelecom)
+                                           credentials (Modica, Taqnyat)
+  webhook_path_token                       an unguessable token (32+ chars) in
+                                           the path, for providers given only
+                                           a URL; DecisionTelecom's goes with
+                                           every message, so use this there
   app_secret (kind meta)                   Meta's X-Hub-Signature-256; add
                                            verify_token for the GET handshake
   webhook_insecure: true                   none: only behind a network that
@@ -152,10 +157,11 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 
 		for _, name := range slices.Sorted(maps.Keys(accounts)) {
 			p, _ := cfg.Provider(name)
+			path := app.WebhookPathShown(name, accounts[name]) // never the token itself
 			if p.WebhookInsecure {
-				log.Warn("webhook endpoint accepts unauthenticated callbacks (webhook_insecure)", zap.String("path", "/webhooks/"+name))
+				log.Warn("webhook endpoint accepts unauthenticated callbacks (webhook_insecure)", zap.String("path", path))
 			}
-			log.Info("webhook endpoint", zap.String("path", "/webhooks/"+name), zap.String("kind", p.Kind), zap.String("auth", app.AuthOf(accounts[name])))
+			log.Info("webhook endpoint", zap.String("path", path), zap.String("kind", p.Kind), zap.String("auth", app.AuthOf(accounts[name])))
 		}
 		for _, name := range noEndpoint {
 			p, _ := cfg.Provider(name)

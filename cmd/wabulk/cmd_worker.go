@@ -37,6 +37,9 @@ it is in memory only and gone when the worker stops.`, none, nil)
 		if err := cfg.RequireCredentials(); err != nil {
 			return err
 		}
+		if err := cfg.ValidateSending(); err != nil {
+			return err
+		}
 		log, err := app.NewLogger(cfg.Log)
 		if err != nil {
 			return err

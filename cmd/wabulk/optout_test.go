@@ -114,7 +114,7 @@ default_region: SA
 log: {level: error}
 providers:
   - {name: tq, kind: taqnyat, base_url: %q, token: %q}
-`, r.Addr, r.Opt.DB, r.Prefix, base, token)
+`, r.Addr, r.Opt.DB, r.Prefix, base+"/wa/v1/", token)
 		if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}

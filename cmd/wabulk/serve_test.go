@@ -226,3 +226,85 @@ func TestLoadtestWebhooksRefuses(t *testing.T) {
 		}
 	}
 }
+
+// worker.shutdown_timeout must outlast a send, but serve never sends: it
+// starts with a config whose accounts are slower than the shutdown, and
+// the worker refuses the same file, naming it and the fields.
+func TestShutdownTimeoutStopsTheWorkerOnly(t *testing.T) {
+	t.Parallel()
+	r := storetest.New(t)
+	cfg := writeConfig(t, fmt.Sprintf(`
+redis: {url: "redis://%s/%d", prefix: %q}
+log: {level: error}
+providers:
+  - {name: tj, kind: tujenge, api_key: k, timeout: 40s, webhook_secret_header: X-Hook-Secret, webhook_secret: hook-s3cret}
+worker: {shutdown_timeout: 20s}
+`, r.Addr, r.Opt.DB, r.Prefix))
+
+	base, stop := startServe(t, "--config", cfg)
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("serve /healthz: %d", resp.StatusCode)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exit %d, want 0", code)
+	}
+
+	code, _, stderr := runCLI(t, context.Background(), "worker", "-c", cfg, "--admin-listen", "off")
+	want := cfg + ": worker.shutdown_timeout 20s is shorter than the slowest provider timeout (40s) plus worker.max_limiter_wait (5s): a shutdown would cut sends off mid-request"
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("worker: exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+}
+
+// A DecisionTelecom account's callbacks come to /webhooks/{name}/{token}
+// when it has a webhook_path_token; a wrong token is answered as an
+// unknown account.
+func TestServeWebhookPathToken(t *testing.T) {
+	t.Parallel()
+	r := storetest.New(t)
+	const token = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+	cfg := writeConfig(t, fmt.Sprintf(`
+redis: {url: "redis://%s/%d", prefix: %q}
+log: {level: error}
+providers:
+  - {name: dt, kind: decisiontelecom, source: wabulk, webhook_path_token: "${SERVE_TEST_PATH_TOKEN:-%s}"}
+`, r.Addr, r.Opt.DB, r.Prefix, token))
+	base, _ := startServe(t, "--config", cfg)
+	post := func(path string) int {
+		t.Helper()
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(`{"message_id":554,"status":7}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	for path, want := range map[string]int{
+		"/webhooks/dt/" + token:                  200,
+		"/webhooks/dt/" + strings.ToUpper(token): 404,
+		"/webhooks/dt":                           404,
+		"/webhooks/nobody/" + token:              404,
+	} {
+		if got := post(path); got != want {
+			t.Errorf("POST %s: %d, want %d", path, got, want)
+		}
+	}
+	infos, err := asynq.NewInspectorFromRedisClient(r.Client).ListPendingTasks(receipts.Queue(r.Prefix))
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("queued %d events tasks (%v), want 1", len(infos), err)
+	}
+
+	unset := writeConfig(t, fmt.Sprintf("redis: {url: \"redis://%s/%d\", prefix: %q}\nproviders:\n  - {name: dt, kind: decisiontelecom, source: s, webhook_path_token: \"${SERVE_TEST_UNSET_TOKEN}\"}\n",
+		r.Addr, r.Opt.DB, r.Prefix))
+	code, _, stderr := runCLI(t, context.Background(), "serve", "--listen", "127.0.0.1:0", "-c", unset)
+	for _, want := range []string{"no authentication configured", "webhook_path_token (callbacks at /webhooks/NAME/TOKEN)", "SERVE_TEST_UNSET_TOKEN is not set"} {
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("serve with the token unset: exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+}

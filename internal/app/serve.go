@@ -61,6 +61,7 @@ func WebhookAccounts(cfg *config.Config) (map[string]receipts.Account, []string,
 			SecretValue:   p.WebhookSecret.Reveal(),
 			BasicUser:     p.WebhookUser,
 			BasicPassword: p.WebhookPassword.Reveal(),
+			PathToken:     p.WebhookPathToken.Reveal(),
 			Insecure:      p.WebhookInsecure,
 		}
 		accounts[p.Name] = a
@@ -112,6 +113,8 @@ func AuthOf(a receipts.Account) string {
 		return "secret header " + a.SecretHeader
 	case a.BasicUser != "":
 		return "HTTP Basic"
+	case a.PathToken != "":
+		return "path token"
 	}
 	if auth, ok := a.Parser.(providers.CallbackAuthenticator); ok && auth.CallbackAuth() != "" {
 		return auth.CallbackAuth()
@@ -129,6 +132,7 @@ func WebhookConfigError(cfg *config.Config, err error) error {
 		}
 	}
 	hint := "\nPer account, configure one way: webhook_secret_header + webhook_secret, webhook_user + webhook_password, " +
+		"webhook_path_token (callbacks at /webhooks/NAME/TOKEN), " +
 		strings.Join(signed, ", ") + ", or webhook_insecure: true (unauthenticated; only behind a network nothing but the provider can reach)." +
 		"\n'wabulk provider kinds' says which ways each kind's provider can use."
 	if len(cfg.UnsetCredentials()) > 0 {
@@ -152,4 +156,13 @@ func NewAPI(cfg *config.Config, c *Conn, client *asynq.Client, tokens []string, 
 		def = cfg.Providers[0].Name
 	}
 	return httpapi.New(p, httpapi.Config{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
+}
+
+// WebhookPathShown is the path an account's callbacks go to, as logs may
+// show it: a path token stands as {webhook_path_token}.
+func WebhookPathShown(name string, a receipts.Account) string {
+	if a.PathToken != "" {
+		return receipts.WebhookPath(name, "{webhook_path_token}")
+	}
+	return receipts.WebhookPath(name, "")
 }

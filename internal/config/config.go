@@ -24,6 +24,7 @@ type Config struct {
 	Schedules     []ScheduleConfig `yaml:"schedules"` // recurring reminder jobs (`wabulk scheduler`)
 
 	unsetCredentials []string // ${VAR}s in credential fields that were not set
+	path             string   // the file Load read, for errors found after it
 }
 
 // Load reads, expands and validates a config file.
@@ -36,6 +37,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	cfg.path = path
 	return cfg, nil
 }
 
@@ -80,14 +82,15 @@ func (c *Config) ApplyDefaults() {
 	}
 }
 
-// Validate reports every problem at once, one per line.
+// Validate reports every problem at once, one per line. What only a
+// process that sends needs is ValidateSending's.
 func (c *Config) Validate() error {
 	return errors.Join(
 		c.Redis.validate(),
 		c.validateDefaultRegion(),
 		c.Log.validate(),
 		c.validateProviders(),
-		c.Worker.validate(c.Providers),
+		c.Worker.validate(),
 		c.Serve.validate(),
 		c.Admin.validate(),
 	)

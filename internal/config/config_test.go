@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/wabulk/wabulk/providers/decisiontelecom"
 	_ "github.com/wabulk/wabulk/providers/meta"
@@ -13,6 +14,7 @@ import (
 	_ "github.com/wabulk/wabulk/providers/socnet"
 	_ "github.com/wabulk/wabulk/providers/taqnyat"
 	_ "github.com/wabulk/wabulk/providers/tujenge"
+	"github.com/wabulk/wabulk/receipts"
 )
 
 func TestConfigErrorsAreClear(t *testing.T) {
@@ -27,7 +29,6 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		{"unknown field", good + "wrker: {}\n", `line 3: unknown field "wrker"`},
 		{"unknown nested field", "providers:\n  - {name: a, kind: tujenge, api_key: x}\nworker:\n  concurency: 3\n", `line 4: unknown field "concurency"`},
 		{"all lanes off", good + "worker:\n  queues: {high: 0, normal: 0}\n", "every lane has weight 0"},
-		{"shutdown too short", "providers:\n  - {name: a, kind: tujenge, api_key: x, timeout: 20s}\nworker: {shutdown_timeout: 10s}\n", "shutdown_timeout 10s is shorter"},
 		{"embedded off loopback", good + "redis: {url: embedded, listen: \"0.0.0.0:6380\"}\n", "loopback only"},
 		{"no providers", "redis: {url: embedded}\n", "at least one provider account is required"},
 		{"duplicate names", "providers:\n  - {name: a, kind: tujenge, api_key: x}\n  - {name: a, kind: tujenge, api_key: y}\n", "name is used twice"},
@@ -36,6 +37,22 @@ func TestConfigErrorsAreClear(t *testing.T) {
 		{"bad lane", good + "worker:\n  queues: {urgent: 3}\n", `unknown lane "urgent"`},
 		{"bad redis url", good + "redis: {url: \"http://x\"}\n", "redis.url"},
 		{"bad base_url", "providers:\n  - {name: a, kind: tujenge, api_key: x, base_url: \"waba.example\"}\n", "must be an absolute http(s) URL"},
+		{"short path token", "providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \"s3cret-but-short\"}\n",
+			"providers[0] (dt): webhook_path_token must be at least 32 letters, digits, '-', '.', '_' or '~' (it has 16 characters; e.g. openssl rand -hex 32)"},
+		{"path token with a slash", "providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \"0123456789abcdef/0123456789abcdef\"}\n",
+			"webhook_path_token must be at least 32 letters, digits"},
+		{"decisiontelecom host alone", "providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, base_url: \"https://api.example\"}\n",
+			`providers[0] (dt): base_url "https://api.example" must end in /v1/api for kind decisiontelecom (e.g. https://web.it-decision.com/v1/api)`},
+		{"taqnyat host alone", "providers:\n  - {name: tq, kind: taqnyat, token: t, base_url: \"https://api.taqnyat.sa\"}\n",
+			`providers[0] (tq): base_url "https://api.taqnyat.sa" must end in /wa/v1 for kind taqnyat (e.g. https://api.taqnyat.sa/wa/v1/)`},
+		{"socnet without api.php", "providers:\n  - {name: sn, kind: socnet, api_key: k, base_url: \"https://www.socnetsolutions.com\"}\n",
+			`providers[0] (sn): base_url "https://www.socnetsolutions.com" must end in /api.php for kind socnet`},
+		{"tujenge with the endpoint", "providers:\n  - {name: tj, kind: tujenge, api_key: k, base_url: \"https://waba.tujenge.io/v1/messages\"}\n",
+			`providers[0] (tj): base_url "https://waba.tujenge.io/v1/messages" must not end in /v1/messages (wabulk adds the endpoint's path itself) for kind tujenge (e.g. https://waba.tujenge.io)`},
+		{"modica with half the endpoint", "providers:\n  - {name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com/rest/\"}\n",
+			`providers[0] (md): base_url "https://api.modicagroup.com/rest/" must not end in /rest (wabulk adds`},
+		{"meta with the endpoint", "providers:\n  - {name: mt, kind: meta, token: t, phone_number_id: \"1\", base_url: \"https://graph.facebook.com/v21.0/1/messages\"}\n",
+			`providers[0] (mt): base_url "https://graph.facebook.com/v21.0/1/messages" must not end in /messages`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -276,5 +293,81 @@ func TestProviderFieldMistakes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error = %v, want it to contain %q", c.name, err, c.want)
 		}
+	}
+}
+
+// A shutdown shorter than the slowest send is a problem for the processes
+// that send only: the file loads (serve, import and campaign use it), and
+// ValidateSending names the file and the fields.
+func TestShutdownTimeoutIsCheckedWhereMessagesAreSent(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "wabulk.yaml")
+	body := "providers:\n  - {name: a, kind: tujenge, api_key: x, timeout: 20s}\nworker: {shutdown_timeout: 10s, max_limiter_wait: 2s}\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load refused a config only senders must refuse: %v", err)
+	}
+	want := path + ": worker.shutdown_timeout 10s is shorter than the slowest provider timeout (20s) plus worker.max_limiter_wait (2s): a shutdown would cut sends off mid-request"
+	if err := cfg.ValidateSending(); err == nil || err.Error() != want {
+		t.Errorf("ValidateSending = %v\nwant %s", err, want)
+	}
+
+	// The defaults (30s shutdown, 15s timeout, 5s limiter wait) fit.
+	ok, err := Parse([]byte("providers:\n  - {name: a, kind: tujenge, api_key: x}\n"), os.LookupEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ok.ValidateSending(); err != nil {
+		t.Errorf("defaults: ValidateSending = %v", err)
+	}
+	// A config built in code has no file to name.
+	ok.Providers[0].Timeout = Duration(time.Minute)
+	if err := ok.ValidateSending(); err == nil || !strings.HasPrefix(err.Error(), "worker.shutdown_timeout 30s is shorter than the slowest provider timeout (1m0s)") {
+		t.Errorf("built in code: ValidateSending = %v", err)
+	}
+}
+
+// Each kind's base_url in the form its rule asks for loads, trailing slash
+// or not, with a base path where the provider allows one.
+func TestBaseURLFormsThatLoad(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{
+		"{name: dt, kind: decisiontelecom, api_key: k, source: s, base_url: \"https://web.it-decision.com/v1/api/\"}",
+		"{name: dt, kind: decisiontelecom, api_key: k, source: s, base_url: \"http://127.0.0.1:8089/v1/api\"}",
+		"{name: tq, kind: taqnyat, token: t, base_url: \"https://api.taqnyat.sa/wa/v1\"}",
+		"{name: sn, kind: socnet, api_key: k, base_url: \"https://www.socnetsolutions.com/projects/bulk/whatsapp/api.php\"}",
+		"{name: tj, kind: tujenge, api_key: k, base_url: \"https://gw.example/tenant-7/\"}",
+		"{name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com\"}",
+		"{name: md, kind: modica, username: u, base_url: \"https://api.modicagroup.com/rest/gateway/messages\"}", // the adapter strips it
+		"{name: tj, kind: tujenge, api_key: k, base_url: \"https://waba.tujenge.io/v1\"}",                        // the adapter strips it
+		"{name: mt, kind: meta, token: t, phone_number_id: \"1\", base_url: \"https://graph.facebook.com/v21.0\"}",
+	} {
+		if _, err := Parse([]byte("providers:\n  - "+line+"\n"), os.LookupEnv); err != nil {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
+}
+
+// webhook_path_token is a credential: a ${VAR} left unset loads (import and
+// campaign never serve webhooks), and the config's limit is the receiver's.
+func TestWebhookPathToken(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \"${UNSET_PATH_TOKEN}\"}\n"), os.LookupEnv)
+	if err != nil {
+		t.Fatalf("an unset path token must load: %v", err)
+	}
+	if got := cfg.UnsetCredentials(); len(got) != 1 || got[0] != "UNSET_PATH_TOKEN" {
+		t.Errorf("unset credentials %v", got)
+	}
+	tok := strings.Repeat("a1", 16)
+	cfg, err = Parse([]byte("providers:\n  - {name: dt, kind: decisiontelecom, api_key: k, source: s, webhook_path_token: \""+tok+"\"}\n"), os.LookupEnv)
+	if err != nil || cfg.Providers[0].WebhookPathToken.Reveal() != tok {
+		t.Fatalf("a 32-character token: %v", err)
+	}
+	if minPathToken != receipts.MinPathToken {
+		t.Errorf("the config takes path tokens of %d characters, the receiver %d", minPathToken, receipts.MinPathToken)
 	}
 }

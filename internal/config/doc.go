@@ -19,4 +19,7 @@
 //	if err := cfg.RequireCredentials(); err != nil { // commands that send
 //		return err
 //	}
+//	if err := cfg.ValidateSending(); err != nil { // processes that send: worker, demo, load tests
+//		return err
+//	}
 package config

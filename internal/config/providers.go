@@ -30,6 +30,11 @@ type ProviderConfig struct {
 	WebhookSecret       Secret `yaml:"webhook_secret"`        // ...carrying exactly this value
 	WebhookUser         string `yaml:"webhook_user"`          // HTTP Basic (Modica: https://user:password@host/webhooks/name)
 	WebhookPassword     Secret `yaml:"webhook_password"`
+	// WebhookPathToken moves the endpoint to /webhooks/{name}/{token}: an
+	// unguessable token (at least 32 characters) for providers that can
+	// only be given a URL, above all DecisionTelecom, whose callback_url
+	// travels with every message.
+	WebhookPathToken Secret `yaml:"webhook_path_token"`
 	// WebhookInsecure accepts this account's callbacks unauthenticated:
 	// only behind a network that nothing but the provider can reach.
 	WebhookInsecure bool `yaml:"webhook_insecure"`
@@ -129,6 +134,14 @@ func (c *Config) RequireCredentials() error {
 	return errors.Join(errs...)
 }
 
+// minPathToken is the shortest webhook_path_token: the receiver's
+// receipts.MinPathToken.
+const minPathToken = 32
+
+// pathToken is a webhook path token: one path segment of RFC 3986
+// unreserved characters, long enough not to be guessed.
+var pathToken = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9._~-]{%d,}$`, minPathToken))
+
 // headerName is an HTTP header field name (an RFC 9110 token).
 var headerName = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$")
 
@@ -193,6 +206,9 @@ func (p *ProviderConfig) validate(where string) errList {
 	if p.BaseURL != "" {
 		if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs.add("%s: base_url %q must be an absolute http(s) URL (for kind %s: %s)", where, p.BaseURL, p.Kind, k.BaseURL.Means)
+		} else if err := k.BaseURL.CheckForm(u); err != nil {
+			// A wrong form misses the provider's API on every send.
+			errs.add("%s: base_url %q %v for kind %s (e.g. %s)", where, p.BaseURL, err, p.Kind, k.BaseURL.Default)
 		}
 	}
 	if (p.Rate < 0 && p.Rate != -1) || p.Burst < 0 || p.DailyBudget < 0 {
@@ -203,6 +219,10 @@ func (p *ProviderConfig) validate(where string) errList {
 	}
 	if strings.Contains(p.WebhookUser, ":") {
 		errs.add("%s: webhook_user must not contain ':' (HTTP Basic cannot carry it)", where)
+	}
+	if tok := p.WebhookPathToken.Reveal(); tok != "" && !pathToken.MatchString(tok) {
+		errs.add("%s: webhook_path_token must be at least %d letters, digits, '-', '.', '_' or '~' (it has %d characters; e.g. openssl rand -hex 32)",
+			where, minPathToken, len(tok))
 	}
 	return append(errs, p.validatePoll(where, k)...)
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"fmt"
 	"time"
 
 	"github.com/wabulk/wabulk/message"
@@ -79,18 +80,32 @@ func (w WorkerConfig) MaxLimiterWaitOrDefault() time.Duration {
 	return cmp.Or(time.Duration(w.MaxLimiterWait), defaultMaxLimiterWait)
 }
 
-func (w *WorkerConfig) validate(accounts []ProviderConfig) error {
-	var errs errList
-	errs = append(errs, w.validateLanes()...)
+// ValidateSending checks what only a process that sends needs (wabulk
+// worker, the demo, the load tests): that worker.shutdown_timeout lets the
+// slowest send finish, its rate-limit wait included. Processes that never
+// send (serve, import, campaign, scheduler) do not call it, so a config
+// tuned for them alone still loads. The error names the file, as Load's do.
+func (c *Config) ValidateSending() error {
 	var slowest time.Duration
-	for _, p := range accounts {
+	for _, p := range c.Providers {
 		slowest = max(slowest, time.Duration(p.Timeout))
 	}
+	w := c.Worker
 	shutdown := cmp.Or(time.Duration(w.ShutdownTimeout), defaultShutdownTimeout)
 	limiterWait := w.MaxLimiterWaitOrDefault()
-	if shutdown < slowest+limiterWait {
-		errs.add("worker.shutdown_timeout %v is shorter than the slowest provider timeout (%v) plus worker.max_limiter_wait (%v): a shutdown would cut sends off mid-request", shutdown, slowest, limiterWait)
+	if shutdown >= slowest+limiterWait {
+		return nil
 	}
+	err := fmt.Errorf("worker.shutdown_timeout %v is shorter than the slowest provider timeout (%v) plus worker.max_limiter_wait (%v): a shutdown would cut sends off mid-request", shutdown, slowest, limiterWait)
+	if c.path != "" {
+		err = fmt.Errorf("%s: %w", c.path, err)
+	}
+	return err
+}
+
+func (w *WorkerConfig) validate() error {
+	var errs errList
+	errs = append(errs, w.validateLanes()...)
 	if w.BreakerFailureRatio < 0 || w.BreakerFailureRatio > 1 {
 		errs.add("worker.breaker_failure_ratio %v: want a share between 0 and 1 (e.g. 0.5)", w.BreakerFailureRatio)
 	}

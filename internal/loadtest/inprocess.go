@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 
 	"github.com/redis/go-redis/v9"
 
@@ -59,7 +60,7 @@ func StartInProcess(rdb redis.UniversalClient, simCfg simulator.Config, cfg *con
 		return fail(err)
 	}
 	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), cfg.ValidateSending()); err != nil {
 		return fail(err)
 	}
 	log, err := app.NewLogger(cfg.Log)

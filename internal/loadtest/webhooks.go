@@ -161,9 +161,10 @@ func Webhooks(ctx context.Context, opt WebhookOptions, out, prog io.Writer) erro
 		Concurrency: opt.Concurrency, EventsQueue: receipts.Queue(prefix), WarmUp: warm}
 
 	acked := make([]bool, len(load.calls))
-	floor, closeFloor := httpPhase("http floor", floorURL+"/webhooks/lt", load.calls, opt.Concurrency, nil)
+	path := receipts.WebhookPath("lt", accounts["lt"].PathToken)
+	floor, closeFloor := httpPhase("http floor", floorURL+path, load.calls, opt.Concurrency, nil)
 	defer closeFloor()
-	ours, closeOurs := httpPhase("webhooks", hookURL+"/webhooks/lt", load.calls, opt.Concurrency, acked)
+	ours, closeOurs := httpPhase("webhooks", hookURL+path, load.calls, opt.Concurrency, acked)
 	defer closeOurs()
 	phases := []*phase{floor, ours}
 	if opt.Bare {
@@ -215,8 +216,9 @@ func Webhooks(ctx context.Context, opt WebhookOptions, out, prog io.Writer) erro
 // webhookLoadConfig is a config with one account "lt" of kind k,
 // authenticated the way the kind recommends (its first Webhook way): a
 // signature (Meta's app_secret), a secret header (Tujenge's webhook config
-// carries one), or HTTP Basic credentials in the callback URL. It returns
-// the signing secret and the headers the other ways send.
+// carries one), a path token (DecisionTelecom's callback_url travels with
+// every message), or HTTP Basic credentials in the callback URL. It
+// returns the signing secret and the headers the other ways send.
 func webhookLoadConfig(k *providers.Kind, prefix string) (cfg *config.Config, signWith string, auth http.Header) {
 	secret := "lt-" + randHex(16)
 	p := config.ProviderConfig{Name: "lt", Kind: k.Name}
@@ -239,6 +241,8 @@ func webhookLoadConfig(k *providers.Kind, prefix string) (cfg *config.Config, si
 	case providers.WebhookSecretHeader:
 		p.WebhookSecretHeader, p.WebhookSecret = "X-Webhook-Secret", config.Secret(secret)
 		auth.Set(p.WebhookSecretHeader, secret)
+	case providers.WebhookPathToken:
+		p.WebhookPathToken = config.Secret("lt-" + randHex(24))
 	default:
 		p.WebhookUser, p.WebhookPassword = "wabulk-hooks", config.Secret(secret)
 		auth.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(p.WebhookUser+":"+secret)))

@@ -11,9 +11,10 @@ var Kind = providers.Kind{
 		{Name: "password", Secret: true, Required: true, Help: "its password (HTTP Basic)"},
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
-		Means: "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)"},
+		Means:       "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)",
+		NotSuffixes: []string{"/rest"}},
 	Receipts: providers.ReceiptsPush,
-	Webhook:  []providers.WebhookAuth{providers.WebhookBasic},
+	Webhook:  []providers.WebhookAuth{providers.WebhookBasic, providers.WebhookPathToken},
 	// The gateway's WhatsApp channel carries free-form text only.
 	TextOnly: true,
 	New: func(a providers.AccountConfig) (providers.Provider, error) {

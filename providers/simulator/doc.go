@@ -8,6 +8,7 @@
 //
 //	POST <any base path>/v1/messages         send; answered as the on-prem API would
 //	POST <any base path>/v1/configs/webhook  store the callback URL and headers, echo them
+//	GET  <any base path>/v1/stickerpacks     none, behind the key: what `wabulk provider check` asks
 //	GET  /_sim/stats                         Stats as JSON (no auth: the operator's view)
 //	POST /_sim/reset                         Reset
 //	POST /_sim/inbound {"from","text"}       Inbound: a customer writes in
@@ -76,7 +77,10 @@
 // (write), how receipts and inbound messages look as callbacks
 // (renderStatus, renderInbound; nil means the provider pushes none), and
 // any other endpoints (routes, which get the *Simulator for readBody,
-// authorize and MessageStatus). A format that signs its callbacks also
+// authorize and MessageStatus), among them the cheap authenticated call
+// the adapter's providers.Checker makes, where the provider has one. A
+// send endpoint that also answers a credential check (Socnet's) implements
+// authChecker. A format that signs its callbacks also
 // implements callbackSigner and uses Config.CallbackSecret. register
 // panics on a format that breaks the contract, so every test catches it.
 //

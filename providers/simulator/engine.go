@@ -16,8 +16,9 @@ import (
 const maxBody = 1 << 20
 
 // serveSend answers one send request. The order of decisions is fixed:
-// read the body (bounded) → auth → latency → parse/validate → script →
-// limits (rate, window, pair) → random fault → accept. Only an accept is
+// read the body (bounded) → auth → latency → a credential check where the
+// format has one (authChecker) → parse/validate → script → limits (rate,
+// window, pair) → random fault → accept. Only an accept is
 // counted as one, and only an accept starts receipts.
 func (s *Simulator) serveSend(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
@@ -43,6 +44,11 @@ func (s *Simulator) serveSend(w http.ResponseWriter, r *http.Request) {
 	}
 	if readErr != nil {
 		s.reply(w, answer{code: http.StatusBadRequest, details: readErr.Error()})
+		return
+	}
+	if ac, ok := s.format.(authChecker); ok && ac.isAuthCheck(body) {
+		s.stats.answered(http.StatusOK)
+		ac.writeAuthValid(w)
 		return
 	}
 	send, reject := s.format.parseSend(body)

@@ -78,6 +78,16 @@ type format interface {
 	routes() []route
 }
 
+// authChecker is implemented by a format whose send endpoint also answers
+// a request that only checks the credential (Socnet's Authentication
+// method: a body with api_key and nothing else). The engine asks it once
+// the credential passed and the latency was waited out; such a request
+// sends nothing and is answered with writeAuthValid (counted as a 200).
+type authChecker interface {
+	isAuthCheck(body []byte) bool
+	writeAuthValid(w http.ResponseWriter)
+}
+
 // callbackSigner is implemented by a format whose provider signs its
 // callbacks, e.g. Meta's X-Hub-Signature-256 (see hubSignature256). The
 // engine calls it after rendering when Config.CallbackSecret is set.

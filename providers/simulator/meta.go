@@ -50,6 +50,10 @@ import (
 //
 // The success body carries no "contacts" ({"input","wa_id"}) although Meta
 // sends one: the format interface does not hand write the recipient.
+//
+// GET <base>/{phone-number-id} (any numeric id) reads the phone number's
+// node behind the token: {"verified_name","display_phone_number",
+// "quality_rating","id"}, the display number Config.BusinessNumber's.
 
 func init() {
 	register(metaFormat{})
@@ -150,7 +154,12 @@ func (metaFormat) sendSuffix() string { return "/messages" }
 func (metaFormat) rateLimitCode() int { return metaRateLimit }
 func (metaFormat) pairLimitCode() int { return metaPairLimit }
 func (metaFormat) windowCode() int    { return metaWindow }
-func (metaFormat) routes() []route    { return nil }
+
+// routes reads a phone number's node: GET <base>/{phone-number-id}, what
+// `wabulk provider check` asks. The empty suffix takes every path the
+// send endpoint and /_sim did not; those other than a numeric last
+// segment answer the 404 an unknown path gets.
+func (metaFormat) routes() []route { return []route{{suffix: "", serve: serveMetaPhoneNumber}} }
 
 // credential is the Bearer token, or the Graph API's access_token query
 // parameter when there is no Authorization header.
@@ -670,4 +679,36 @@ func (metaFormat) signCallback(secret string, body []byte, h http.Header) {
 	mac := hmac.New(sha1.New, []byte(secret))
 	mac.Write(body)
 	h.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac.Sum(nil)))
+}
+
+// metaPhoneNumber is the node of a business phone number, as much of it
+// as a read with ?fields=... or without returns.
+type metaPhoneNumber struct {
+	VerifiedName       string `json:"verified_name"`
+	DisplayPhoneNumber string `json:"display_phone_number"`
+	QualityRating      string `json:"quality_rating"`
+	ID                 string `json:"id"`
+}
+
+// serveMetaPhoneNumber answers GET <base>/{phone-number-id}; any other
+// path is an unknown one.
+func serveMetaPhoneNumber(s *Simulator, w http.ResponseWriter, r *http.Request) {
+	f := s.format
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	id := p[strings.LastIndex(p, "/")+1:]
+	if id == "" || strings.Trim(id, "0123456789") != "" {
+		f.write(w, answer{code: http.StatusNotFound, details: "no endpoint " + r.URL.Path})
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		f.write(w, answer{code: http.StatusMethodNotAllowed})
+		return
+	}
+	if a, ok := s.authorize(r, nil); !ok {
+		f.write(w, a)
+		return
+	}
+	writeJSON(w, http.StatusOK, metaPhoneNumber{VerifiedName: "wabulk simulator",
+		DisplayPhoneNumber: "+" + s.cfg.BusinessNumber, QualityRating: "GREEN", ID: id})
 }

@@ -34,6 +34,11 @@ import (
 // format renders an accept from its id alone, so the simulator leaves them
 // out rather than fill in a number that is not the recipient's.
 //
+// A request carrying the api_key and nothing else is the document's
+// Authentication method, answered {"status":"valid"} (HTTP 200) behind a
+// good key, the 401 above behind a wrong one; it sends nothing (what
+// `wabulk provider check` makes).
+//
 // Socnet documents no callbacks and no status query: renderStatus and
 // renderInbound render nothing, and an accepted message's status is final
 // as far as a client can tell (MessageStatus still advances).
@@ -313,3 +318,21 @@ func (socnetFormat) renderStatus(statusEvent) ([]byte, http.Header) { return nil
 
 // renderInbound renders nothing: Socnet documents no inbound callback.
 func (socnetFormat) renderInbound(inboundEvent) ([]byte, http.Header) { return nil, nil }
+
+// isAuthCheck reports whether body is the Authentication method's request:
+// a JSON object whose only field is api_key.
+func (socnetFormat) isAuthCheck(body []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil || len(m) != 1 {
+		return false
+	}
+	_, ok := m["api_key"]
+	return ok
+}
+
+// writeAuthValid is the document's "Successful Response": {"status":"valid"}.
+func (socnetFormat) writeAuthValid(w http.ResponseWriter) {
+	writeJSON(w, http.StatusOK, struct {
+		Status string `json:"status"`
+	}{"valid"})
+}

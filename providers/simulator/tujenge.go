@@ -31,6 +31,9 @@ import (
 //
 //	{"contacts":[{"profile":{"name":"..."},"wa_id":"2557..."}],
 //	 "messages":[{"from":"2557...","id":"...","timestamp":"1700000000","type":"text","text":{"body":"..."}}]}
+//
+// GET /v1/stickerpacks, the document's example of an authorized request,
+// answers {"stickerpacks":[]} behind the key (a credential check).
 
 func init() {
 	register(tujengeFormat{})
@@ -103,7 +106,10 @@ func (tujengeFormat) unauthorized(present bool) answer {
 }
 
 func (tujengeFormat) routes() []route {
-	return []route{{suffix: "/v1/configs/webhook", serve: serveTujengeWebhook}}
+	return []route{
+		{suffix: "/v1/configs/webhook", serve: serveTujengeWebhook},
+		{suffix: "/v1/stickerpacks", serve: serveTujengeStickerpacks},
+	}
 }
 
 // messageID mimics on-prem ids ("gBEGkYiEB1VXAglK1ZEqA1YKPrU"): a fixed
@@ -488,4 +494,25 @@ func mustJSON(v any) []byte {
 		panic("simulator: " + err.Error())
 	}
 	return b
+}
+
+// serveTujengeStickerpacks is GET /v1/stickerpacks, the document's example
+// of an authorized request (and what `wabulk provider check` asks): the
+// account's sticker packs, none, in the on-prem shape; a missing or wrong
+// key gets the gateway's 401. It is not counted as a send.
+func serveTujengeStickerpacks(s *Simulator, w http.ResponseWriter, r *http.Request) {
+	f := s.format
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		f.write(w, answer{code: http.StatusMethodNotAllowed, details: r.Method + " is not allowed here; use GET"})
+		return
+	}
+	if a, ok := s.authorize(r, nil); !ok {
+		f.write(w, a)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"stickerpacks": []any{},
+		"meta":         map[string]string{"api_status": "stable", "version": tujengeVersion},
+	})
 }

@@ -10,7 +10,8 @@ var Kind = providers.Kind{
 		{Name: "api_key", Secret: true, Required: true, Help: "the api_key of the account"},
 	},
 	BaseURL: providers.BaseURL{Default: DefaultURL,
-		Means: "the whole request URL, api.php included: " + DefaultURL},
+		Means:  "the whole request URL, api.php included: " + DefaultURL,
+		Suffix: "/api.php"},
 	// Socnet documents no callbacks and no status query.
 	Receipts: providers.ReceiptsNone,
 	Reach:    "UG",

@@ -11,9 +11,10 @@ var Kind = providers.Kind{
 		{Name: "namespace", Help: "template namespace sent with template messages"},
 	},
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
-		Means: "the host, with a base path if the account has one: https://waba.tujenge.io (requests go to BASE/v1/messages)"},
+		Means:       "the host, with a base path if the account has one: https://waba.tujenge.io (requests go to BASE/v1/messages)",
+		NotSuffixes: []string{"/v1/messages"}},
 	Receipts: providers.ReceiptsPush,
-	Webhook:  []providers.WebhookAuth{providers.WebhookSecretHeader, providers.WebhookBasic},
+	Webhook:  []providers.WebhookAuth{providers.WebhookSecretHeader, providers.WebhookBasic, providers.WebhookPathToken},
 	New: func(a providers.AccountConfig) (providers.Provider, error) {
 		return New(Config{BaseURL: a.BaseURL, APIKey: a.Get("api_key"), Namespace: a.Get("namespace"), HTTP: a.HTTP})
 	},
