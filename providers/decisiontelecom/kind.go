@@ -15,7 +15,8 @@ var Kind = providers.Kind{
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
 		Means: "the API root with its path: https://web.it-decision.com/v1/api (requests go to BASE/send-whatsapp)"},
 	// Statuses are polled through receive-whatsapp; callbacks come only to
-	// a callback_url.
+	// a callback_url. No inbound messages are documented (Inbound false:
+	// wabulk never sees a window open).
 	Receipts: providers.ReceiptsPoll,
 	Webhook:  []providers.WebhookAuth{providers.WebhookBasic},
 	New: func(a providers.AccountConfig) (providers.Provider, error) {

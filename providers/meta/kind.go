@@ -16,6 +16,7 @@ var Kind = providers.Kind{
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
 		Means: "the Graph API root with its version: https://graph.facebook.com/v21.0 (requests go to BASE/PHONE_NUMBER_ID/messages)"},
 	Receipts:       providers.ReceiptsPush,
+	Inbound:        true, // "messages" notifications on the webhook
 	Webhook:        []providers.WebhookAuth{providers.WebhookSigned},
 	SigningSecret:  "app_secret",
 	HandshakeToken: "verify_token",

@@ -13,6 +13,7 @@ var Kind = providers.Kind{
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
 		Means: "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)"},
 	Receipts: providers.ReceiptsPush,
+	Inbound:  true, // the document's "MO Callback", once its URL is configured with Modica
 	Webhook:  []providers.WebhookAuth{providers.WebhookBasic},
 	// The gateway's WhatsApp channel carries free-form text only.
 	TextOnly: true,

@@ -12,6 +12,7 @@ var Kind = providers.Kind{
 	BaseURL: providers.BaseURL{Default: DefaultBaseURL,
 		Means: "the API root with its path: https://api.taqnyat.sa/wa/v1/ (requests go to BASE/messages/)"},
 	Receipts: providers.ReceiptsPush,
+	Inbound:  true, // the document's "Inbound message callback"
 	Webhook:  []providers.WebhookAuth{providers.WebhookBasic, providers.WebhookSecretHeader},
 	// Taqnyat's /provision/optin/ list: wabulk optout keeps it in step.
 	OptInList: true,
