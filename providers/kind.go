@@ -32,6 +32,11 @@ type Kind struct {
 	BaseURL BaseURL
 	// Receipts says how delivery receipts arrive.
 	Receipts Receipts
+	// Inbound is set for providers that deliver the contacts' inbound
+	// messages to wabulk (a callback wabulk serve receives): wabulk then
+	// sees each contact's 24-hour window open, and the kind's accounts
+	// enforce it by default (DefaultWindow).
+	Inbound bool
 	// Webhook names the ways the provider can authenticate its callbacks,
 	// the recommended first; empty for a provider that sends none.
 	Webhook []WebhookAuth

@@ -98,7 +98,8 @@ func TestOptOutAtKeepsTheLatestChange(t *testing.T) {
 	}
 }
 
-// A window error reported at t closes a window opened before t only.
+// A window error reported at t closes a window opened before t only, and
+// records the closure where no window was recorded at all.
 func TestCloseWindowBefore(t *testing.T) {
 	t.Parallel()
 	st := newStore(t, nil)
@@ -114,7 +115,7 @@ func TestCloseWindowBefore(t *testing.T) {
 	for _, c := range []struct {
 		contact string
 		closed  bool
-	}{{early, true}, {late, false}, {never, false}} {
+	}{{early, true}, {late, false}, {never, true}} {
 		closed, err := st.CloseWindowBefore(ctx, "acct", "", c.contact, t0)
 		if err != nil || closed != c.closed {
 			t.Errorf("%s: closed %v, %v; want %v", c.contact, closed, err, c.closed)
@@ -125,5 +126,20 @@ func TestCloseWindowBefore(t *testing.T) {
 	}
 	if _, ok, _ := st.LastInbound(ctx, "acct", "", late); !ok {
 		t.Error("the window opened after the error was closed")
+	}
+	for _, c := range []struct {
+		contact string
+		closed  bool
+	}{{early, true}, {late, false}, {never, true}} {
+		if closed, err := st.WindowClosed(ctx, "acct", "", c.contact, t0.Add(time.Minute)); err != nil || closed != c.closed {
+			t.Errorf("%s: WindowClosed %v, %v; want %v", c.contact, closed, err, c.closed)
+		}
+	}
+	// An earlier report of the same closure keeps the later one.
+	if closed, err := st.CloseWindowBefore(ctx, "acct", "", never, t0.Add(-time.Hour)); err != nil || !closed {
+		t.Errorf("earlier report: closed %v, %v; want true", closed, err)
+	}
+	if closed, _ := st.WindowClosed(ctx, "acct", "", never, t0.Add(23*time.Hour+30*time.Minute)); !closed {
+		t.Error("an earlier report moved the closure back")
 	}
 }

@@ -195,6 +195,49 @@ func TestWindowOnlyMovesForward(t *testing.T) {
 	}
 }
 
+// A provider's refusal records the window closed (CloseWindow, at the
+// Store's clock) until the contact writes again, or for Window at most;
+// wabulk's own view (WindowOpen) stays closed until the contact writes.
+func TestWindowClosedByTheProvider(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	st := newStore(t, func() time.Time { return t0 })
+	const wrote, never = "+255712000021", "+255712000022"
+	must(t, st.SetLastInbound(ctx, "a", "", wrote, t0.Add(-time.Hour)))
+	for _, c := range []string{wrote, never} {
+		if closed, err := st.WindowClosed(ctx, "a", "", c, t0); err != nil || closed {
+			t.Errorf("%s before any refusal: WindowClosed %v, %v; want false", c, closed, err)
+		}
+		must(t, st.CloseWindow(ctx, "a", "", c))
+	}
+	for _, c := range []struct {
+		at             time.Time
+		closed, opened bool
+	}{{t0, true, false}, {t0.Add(23*time.Hour + 59*time.Minute), true, false}, {t0.Add(store.Window), false, false}} {
+		for _, contact := range []string{wrote, never} {
+			closed, err := st.WindowClosed(ctx, "a", "", contact, c.at)
+			must(t, err)
+			open, err := st.WindowOpen(ctx, "a", "", contact, c.at)
+			must(t, err)
+			if closed != c.closed || open != c.opened {
+				t.Errorf("%s at +%v: closed %v, open %v; want %v, %v", contact, c.at.Sub(t0), closed, open, c.closed, c.opened)
+			}
+		}
+	}
+	if _, ok, _ := st.LastInbound(ctx, "a", "", wrote); ok {
+		t.Error("LastInbound still reports the inbound message the refusal closed")
+	}
+	// The contact writes: the window reopens, whatever the refusal's time.
+	must(t, st.SetLastInbound(ctx, "a", "", wrote, t0.Add(-time.Minute)))
+	if closed, _ := st.WindowClosed(ctx, "a", "", wrote, t0); closed {
+		t.Error("still closed after an inbound message")
+	}
+	if open, _ := st.WindowOpen(ctx, "a", "", wrote, t0); !open {
+		t.Error("not open after an inbound message")
+	}
+}
+
 func TestEachMemberPagesInImportOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/message"
+	"github.com/wabulk/wabulk/providers"
 )
 
 // Config configures a worker. Zero fields take the defaults named.
@@ -98,6 +99,14 @@ type Config struct {
 	// (providers.StatusPoller) accepted a message its status is first
 	// polled (store.SchedulePoll; receipts.Poller polls). Defaults to 10s.
 	PollFirstAfter time.Duration
+	// Windows is each provider account's 24-hour window policy, by account
+	// name. Under providers.WindowEnforce a free-form message goes out only
+	// within store.Window of the contact's last inbound message wabulk
+	// received; under providers.WindowProvider it goes out unless the
+	// provider refused one to the contact for the window (store.CloseWindow)
+	// less than store.Window ago with no inbound message since, and the
+	// provider's refusal decides. An account not in it enforces the window.
+	Windows map[string]providers.WindowPolicy
 	// ResendAmbiguous resends a message whose earlier attempt may have
 	// reached the provider (a worker killed mid-request, a timeout after the
 	// request was written). Defaults to false: such a message ends failed

@@ -13,7 +13,10 @@
 //	quiet hours         → deferred (no attempt) until the window ends at the
 //	                      recipient's local time, or expired if the TTL ends first
 //	opt-out             → recipient on the account's suppression list: opted_out
-//	24-hour window      → free-form message without a recent inbound: window_closed,
+//	24-hour window      → free-form message outside the window as its account's
+//	                      policy reads it (Config.Windows: enforce, no inbound
+//	                      in 24 h; provider, the provider refused one for the
+//	                      window since the contact last wrote): window_closed,
 //	                      or its fallback template goes instead (Message.Fallback)
 //	marketing stop      → a marketing template (message.Template.Marketing) to a
 //	                      contact that stopped the account's marketing messages:
@@ -43,7 +46,9 @@
 // This package is the one place where a *providers.SendError becomes
 // asynq's vocabulary: transient failures retry with exponential backoff and
 // jitter (Retry-After honoured, never past the TTL, at most MaxAttempts);
-// permanent ones end failed with the provider's code; account-level ones
+// permanent ones end failed with the provider's code (a window refusal
+// ends window_closed and closes the contact's window, store.CloseWindow,
+// or sends the fallback template instead); account-level ones
 // and rate limits are deferrals that burn no attempt (IsFailure false);
 // an ambiguous failure (the provider may have acted) is not resent unless
 // ResendAmbiguous says so.

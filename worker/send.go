@@ -103,15 +103,14 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	fallback := false
 	if m.Content.FreeForm() {
-		open, err := s.store.WindowOpen(ctx, m.Account, m.From, m.To, now)
+		open, why, err := s.windowOpen(ctx, m, now)
 		if err != nil {
 			return err
 		}
 		if !open {
 			fb, ok := m.WithFallback()
 			if !ok {
-				return s.settle(ctx, ref, m, message.WindowClosed, store.Update{ErrorCode: "window",
-					Error: "free-form message and no inbound message from the contact in the last 24 h"}, log)
+				return s.settle(ctx, ref, m, message.WindowClosed, store.Update{ErrorCode: "window", Error: why}, log)
 			}
 			// Outside the window only a template may go: the campaign's
 			// fallback goes instead, under every guard that follows.

@@ -23,8 +23,10 @@ real one does:
                  errors (e.g. 408, 429, 503) before accepting, and refuses some
                  permanently (e.g. 400, template missing)
   demo-followup  a free-form message: only contacts who wrote in the last 24 h
-                 may get it (the others end window_closed without a request);
-                 the provider closes the window for a few (e.g. 470)
+                 may get it; the others end window_closed, without a request
+                 where the account enforces the window, by the provider's
+                 refusal where it decides (socnet, decisiontelecom); the
+                 provider closes the window for a few more (e.g. 470)
   demo-flash     a flash sale whose TTL passed before it could go out: expired,
                  never sent
 

@@ -54,6 +54,16 @@ func Limits(cfg *config.Config) map[string]ratelimit.Limits {
 	return out
 }
 
+// Windows are the accounts' 24-hour window policies as package worker
+// takes them: each account's window, else its kind's default.
+func Windows(cfg *config.Config) map[string]providers.WindowPolicy {
+	out := map[string]providers.WindowPolicy{}
+	for i := range cfg.Providers {
+		out[cfg.Providers[i].Name] = cfg.Providers[i].WindowPolicy()
+	}
+	return out
+}
+
 // Limiter is the fleet-wide limiter on a real Redis (every pod shares the
 // provider's limits), the process-local one on the embedded Redis.
 func Limiter(cfg *config.Config, c *Conn) worker.Limiter {
@@ -85,6 +95,7 @@ func WorkerConfig(cfg *config.Config, log *zap.Logger) worker.Config {
 		MaxLimiterWait:           time.Duration(w.MaxLimiterWait),
 		AccountRetryDelay:        time.Duration(w.AccountRetryDelay),
 		ResendAmbiguous:          w.ResendAmbiguous,
+		Windows:                  Windows(cfg),
 		BreakerMinRequests:       w.BreakerMinRequests,
 		BreakerFailureRatio:      w.BreakerFailureRatio,
 		BreakerWindow:            time.Duration(w.BreakerWindow),

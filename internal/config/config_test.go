@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wabulk/wabulk/providers"
 	_ "github.com/wabulk/wabulk/providers/decisiontelecom"
 	_ "github.com/wabulk/wabulk/providers/meta"
 	_ "github.com/wabulk/wabulk/providers/modica"
@@ -207,6 +210,40 @@ func TestPollConfig(t *testing.T) {
 		})
 	}
 
+}
+
+// Each account's window policy: its own when set, else its kind's default
+// (enforce where the provider delivers inbound messages, provider where it
+// does not); a wrong value names the choices and the default.
+func TestWindowConfig(t *testing.T) {
+	t.Parallel()
+	none := func(string) (string, bool) { return "", false }
+	cfg, err := Parse([]byte(`providers:
+  - {name: tj, kind: tujenge, api_key: x}
+  - {name: tq, kind: taqnyat, token: x}
+  - {name: mo, kind: modica, username: u, password: p}
+  - {name: me, kind: meta, token: x, phone_number_id: "1"}
+  - {name: sn, kind: socnet, api_key: x}
+  - {name: dt, kind: decisiontelecom, api_key: x, source: S}
+  - {name: mo-no-mo, kind: modica, username: u, password: p, window: provider}
+  - {name: sn-strict, kind: socnet, api_key: x, window: enforce}
+`), none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]providers.WindowPolicy{"tj": "enforce", "tq": "enforce", "mo": "enforce", "me": "enforce",
+		"sn": "provider", "dt": "provider", "mo-no-mo": "provider", "sn-strict": "enforce"}
+	got := map[string]providers.WindowPolicy{}
+	for i := range cfg.Providers {
+		got[cfg.Providers[i].Name] = cfg.Providers[i].WindowPolicy()
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("window policies (-want +got):\n%s", diff)
+	}
+	_, err = Parse([]byte("providers:\n  - name: s\n    kind: socnet\n    api_key: x\n    window: off\n"), none)
+	if want := `line 5: providers[0] (s): window "off": want enforce or provider (leave it unset for kind socnet's default, provider)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("window: off: error = %v, want it to contain %q", err, want)
+	}
 }
 
 func TestWebhookConfig(t *testing.T) {

@@ -49,6 +49,14 @@ type ProviderConfig struct {
 	Timeout         Duration `yaml:"timeout"` // one request to the provider; default 15s
 	MaxConns        int      `yaml:"max_conns"`
 
+	// Window is how the account keeps WhatsApp's 24-hour window for
+	// free-form messages (providers.WindowPolicy): "enforce" (wabulk sends
+	// only inside a window it saw opened by an inbound message) or
+	// "provider" (wabulk sends and the provider's refusal decides). Default
+	// the kind's (providers.Kind.DefaultWindow): enforce for kinds that
+	// deliver inbound messages, provider for the others.
+	Window string `yaml:"window"`
+
 	// Status polling, for kinds without push receipts (decisiontelecom):
 	// every worker polls, sharing one rate.
 	PollRate   float64  `yaml:"poll_rate"`    // status requests/s for this account, across every worker; default 10
@@ -80,6 +88,18 @@ func (p *ProviderConfig) Set(name, value string) {
 		p.Settings = map[string]Secret{}
 	}
 	p.Settings[name] = Secret(value)
+}
+
+// WindowPolicy is the account's window policy: window, or its kind's
+// default when unset (enforce for a kind Validate did not know).
+func (p *ProviderConfig) WindowPolicy() providers.WindowPolicy {
+	if w, err := providers.ParseWindowPolicy(p.Window); err == nil && w != "" {
+		return w
+	}
+	if k, err := p.KindOf(); err == nil {
+		return k.DefaultWindow()
+	}
+	return providers.WindowEnforce
 }
 
 // KindOf returns the account's registered kind.
@@ -223,6 +243,9 @@ func (p *ProviderConfig) validate(where string) errList {
 	if tok := p.WebhookPathToken.Reveal(); tok != "" && !pathToken.MatchString(tok) {
 		errs.add("%s: webhook_path_token must be at least %d letters, digits, '-', '.', '_' or '~' (it has %d characters; e.g. openssl rand -hex 32)",
 			where, minPathToken, len(tok))
+	}
+	if _, err := providers.ParseWindowPolicy(p.Window); err != nil {
+		errs.add("%s: %v (leave it unset for kind %s's default, %s)", p.at("window", where), err, p.Kind, k.DefaultWindow())
 	}
 	return append(errs, p.validatePoll(where, k)...)
 }

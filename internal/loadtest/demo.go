@@ -89,7 +89,10 @@ func Demo(ctx context.Context, o DemoOptions, out, errOut io.Writer) error {
 		cfg.Providers[0].PollRate = *rateLimit
 		cfg.Worker.PollFirstAfter = config.Duration(time.Second)
 	}
-	p, closeAll, err := StartInProcess(rdb, simulator.Config{Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
+	// The provider keeps the 24-hour window too: an account whose kind
+	// delivers no inbound messages (window: provider) sends the follow-up
+	// to everyone, and the provider refuses those who never wrote.
+	p, closeAll, err := StartInProcess(rdb, simulator.Config{Window: true, Latency: 5 * time.Millisecond, Jitter: 10 * time.Millisecond,
 		Faults: map[int]float64{sc.Transient[len(sc.Transient)-1]: 0.01, sc.Throttle: 0.005}, RetryAfter: time.Second, Seed: int64(*seed)}, cfg)
 	if err != nil {
 		return err
@@ -401,7 +404,8 @@ func (d *demoData) write(dir string) (map[string]string, error) {
 }
 
 // program scripts the simulator's answers and the contacts' last inbound
-// messages.
+// messages, which both wabulk (for accounts that enforce the window) and
+// the provider saw.
 func (d *demoData) program(ctx context.Context, sim *simulator.Simulator, st *store.Store) {
 	sc := d.sc
 	template := sc.Template
@@ -421,11 +425,15 @@ func (d *demoData) program(ctx context.Context, sim *simulator.Simulator, st *st
 		// The promo is a free-form message: to contacts who wrote in.
 		for i := 0; i < d.n; i++ {
 			e, _ := d.number(i)
-			_ = st.SetLastInbound(ctx, demoAccount, "", e, now.Add(-time.Duration(1+i%20)*time.Hour))
+			wrote := now.Add(-time.Duration(1+i%20) * time.Hour)
+			_ = st.SetLastInbound(ctx, demoAccount, "", e, wrote)
+			sim.MarkInbound(e, wrote)
 		}
 	}
 	for i, e := range d.inWindow {
-		_ = st.SetLastInbound(ctx, demoAccount, "", e, now.Add(-time.Duration(1+i%20)*time.Hour))
+		wrote := now.Add(-time.Duration(1+i%20) * time.Hour)
+		_ = st.SetLastInbound(ctx, demoAccount, "", e, wrote)
+		sim.MarkInbound(e, wrote)
 		if i%20 == 0 && sc.Window != 0 { // the provider says the window is closed anyway
 			sim.Script(e, sc.Window)
 		}

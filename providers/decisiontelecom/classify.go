@@ -16,6 +16,14 @@ import (
 // (code 7), not only an outage; code 0 is "Too Many Requests" only when
 // the status is 429.
 func classify(p problem) (providers.Class, providers.Reason) {
+	class, reason := classifyCode(p)
+	// Any other permanent refusal whose words describe the window is the
+	// window too.
+	return providers.WindowRefusal(class, reason, p.text)
+}
+
+// classifyCode is classify before the window's words are read.
+func classifyCode(p problem) (providers.Class, providers.Reason) {
 	t := strings.ToLower(p.text)
 	code := func(cs ...int64) bool {
 		for _, c := range cs {

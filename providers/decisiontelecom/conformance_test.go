@@ -80,6 +80,7 @@ func TestConformance(t *testing.T) {
 			{Name: "6 internal server error", Reply: reply(500, dtError("Internal server error", internal, 6, 500)), Class: T, Code: "6"},
 			{Name: "7 outside the 24h window", Reply: reply(503, dtError("Service Unavailable", window, 7, 503)), Class: P, Reason: providers.ReasonWindowClosed, Code: "7"},
 			{Name: "7 outside the 24h window in a 200", Reply: reply(200, dtError("Service Unavailable", window, 7, 503)), Class: P, Reason: providers.ReasonWindowClosed, Code: "7"},
+			{Name: "window words under another code", Reply: reply(400, dtError("Bad Request", window, 1, 400)), Class: P, Reason: providers.ReasonWindowClosed, Code: "1"},
 			{Name: "8 invalid MIME type is not an auth error", Reply: reply(401, dtError("Invalid credintals for file_url", "Invalid MIME type file_url", 8, 401)), Class: P, Reason: providers.ReasonMedia, Code: "8"},
 			{Name: "9 invalid file extension is not an auth error", Reply: reply(401, dtError("Invalid credintals for file_url", "Invalid file extension", 9, 401)), Class: P, Reason: providers.ReasonMedia, Code: "9"},
 			{Name: "other 503", Reply: reply(503, dtError("Service Unavailable", "The server is temporarily unable to handle the request", 0, 503)), Class: T, Code: "503"},

@@ -113,6 +113,8 @@
 //	other 4xx                               permanent  -                  providers.ClassifyHTTPStatus
 //	other 5xx, 408                          transient  -                  providers.ClassifyHTTPStatus
 //	error object in a 2xx, unknown code     permanent  -                  DecisionTelecom refused this request as it stands
+//	any permanent refusal above without a   permanent  window_closed      providers.WindowRefusal: code 7's words under another code; Code kept
+//	  reason whose words describe the window
 //
 // The surprise is 401: in DecisionTelecom's table it is not a credentials
 // failure but the file_url check ("Invalid credintals for file_url", codes
@@ -164,7 +166,10 @@
 // objects is an error (the receiver answers 400). DecisionTelecom
 // documents no inbound messages, so there are no inbound events: the
 // 24-hour window cannot be tracked from DecisionTelecom's side, and code 7
-// is the only signal that it is closed.
+// is the only signal that it is closed. Its accounts therefore do not
+// enforce the window themselves by default (window: provider): a
+// free-form message is sent, and code 7 ends it window_closed and records
+// the contact's window closed (providers.Kind.Inbound is false).
 //
 // # Interpretations
 //

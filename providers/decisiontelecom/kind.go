@@ -18,7 +18,8 @@ var Kind = providers.Kind{
 		Means:  "the API root with its path: https://web.it-decision.com/v1/api (requests go to BASE/send-whatsapp)",
 		Suffix: "/v1/api"},
 	// Statuses are polled through receive-whatsapp; callbacks come only to
-	// a callback_url.
+	// a callback_url. No inbound messages are documented (Inbound false:
+	// wabulk never sees a window open).
 	Receipts: providers.ReceiptsPoll,
 	// The callback URL goes with every message: a path token, not a
 	// password, is what should travel in it.

@@ -67,6 +67,8 @@ func classifyCode(n int, subcode string) (class providers.Class, reason provider
 	// The 24-hour customer-service window.
 	case n == 131047: // re-engagement message: more than 24 h since the user last wrote
 		return P, providers.ReasonWindowClosed, true
+	case n == 470: // the on-premises API's code for the same, from a gateway that relays it
+		return P, providers.ReasonWindowClosed, true
 
 	// Integrity: the business account is blocked or limited.
 	case n == 131048: // spam rate limit: too many messages blocked or flagged

@@ -61,6 +61,7 @@ func TestConformance(t *testing.T) {
 			{Name: "131016 service unavailable", Reply: e(503, 131016, "Service unavailable"), Class: T, Code: "131016"},
 			{Name: "502 without a body", Reply: R{Status: 502, Body: "<html>Bad Gateway</html>"}, Class: T, Code: "502"},
 			{Name: "131047 re-engagement", Reply: e(400, 131047, "(#131047) Re-engagement message"), Class: P, Reason: providers.ReasonWindowClosed, Code: "131047"},
+			{Name: "470 relayed", Reply: e(400, 470, "Message failed to send because more than 24 hours have passed since the customer last replied to this number."), Class: P, Reason: providers.ReasonWindowClosed, Code: "470"},
 			{Name: "131026 undeliverable", Reply: e(400, 131026, "(#131026) Message Undeliverable"), Class: P, Reason: providers.ReasonInvalidRecipient, Code: "131026"},
 			{Name: "131051 unsupported type", Reply: e(400, 131051, "(#131051) Unsupported message type"), Class: P, Reason: providers.ReasonUnsupported, Code: "131051"},
 			{Name: "132000 param count", Reply: e(400, 132000, "(#132000) Number of parameters does not match the expected number of params"), Class: P, Reason: providers.ReasonTemplate, Code: "132000"},

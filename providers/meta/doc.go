@@ -88,6 +88,7 @@
 //	131057, 133004                     transient  -                  EC: account in maintenance mode; server temporarily unavailable
 //	131053                             transient  media              EC: media upload error (the media host failed or throttled the fetch)
 //	131047                             permanent  window_closed      EC: re-engagement message, > 24 h since the user last wrote
+//	470                                permanent  window_closed      the on-premises API's window code, from a gateway relaying it
 //	131026, 131021, 131030             permanent  invalid_recipient  EC: undeliverable; recipient is the sender; not in the allowed list
 //	131051                             permanent  unsupported        EC: unsupported message type
 //	131052                             permanent  media              EC: media download error
@@ -166,6 +167,9 @@
 //
 // # Interpretations
 //
+//   - 470 is the on-premises API's code for 131047's refusal; the Cloud API
+//     never sends it, but a reseller in front of it may relay it, and it
+//     means the window all the same.
 //   - The brief's "131000/1/2" is read as codes 131000, 1 and 2 (Graph's
 //     API Unknown and API Service): Meta documents no 131001 or 131002.
 //   - 133016 is a registration rate limit; it cannot come from a send, but

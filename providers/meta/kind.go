@@ -17,6 +17,7 @@ var Kind = providers.Kind{
 		Means:       "the Graph API root with its version: https://graph.facebook.com/v21.0 (requests go to BASE/PHONE_NUMBER_ID/messages)",
 		NotSuffixes: []string{"/messages"}},
 	Receipts:       providers.ReceiptsPush,
+	Inbound:        true, // "messages" notifications on the webhook
 	Webhook:        []providers.WebhookAuth{providers.WebhookSigned},
 	SigningSecret:  "app_secret",
 	HandshakeToken: "verify_token",

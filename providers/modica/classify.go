@@ -21,6 +21,14 @@ var metaRef = regexp.MustCompile(`\(#(\d{1,6})\)`)
 // first, then the Mobile Gateway's error codes, then a code that is itself
 // an HTTP status, then the HTTP status.
 func classify(code string, status int, text string) (providers.Class, providers.Reason) {
+	class, reason := classifyCode(code, status, text)
+	// Any other permanent refusal whose words describe the 24-hour window
+	// is the window too, whatever code it comes under.
+	return providers.WindowRefusal(class, reason, text)
+}
+
+// classifyCode is classify before the window's words are read.
+func classifyCode(code string, status int, text string) (providers.Class, providers.Reason) {
 	n, numeric := strconv.Atoi(code)
 	if numeric == nil {
 		if class, reason, ok := classifyWhatsApp(n); ok {
@@ -39,7 +47,12 @@ func classify(code string, status int, text string) (providers.Class, providers.
 	case "invalid_json", "missing_attrib": // our request is wrong; resending it will not help
 		return providers.Permanent, providers.ReasonNone
 	case "invalid_attrib":
-		if strings.Contains(strings.ToLower(text), "destination") {
+		switch {
+		case providers.SaysWindowClosed(text):
+			// Modica's window refusal, which may name the destination
+			// too: the window, not the number.
+			return providers.Permanent, providers.ReasonWindowClosed
+		case strings.Contains(strings.ToLower(text), "destination"):
 			return providers.Permanent, providers.ReasonInvalidRecipient
 		}
 		return providers.Permanent, providers.ReasonNone

@@ -73,6 +73,17 @@ func TestConformance(t *testing.T) {
 			{Name: "window closed quoted by the gateway", Reply: providertest.Reply{Status: 400,
 				Body: `{"error":"Message failed to send because more than 24 hours have passed (#131047)","message":"Whatsapp Cloud API error","statusCode":400}`},
 				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "400"},
+			// Modica's own window refusal: an invalid_attrib whose words say
+			// "more than 24 hours"; the code is kept.
+			{Name: "invalid_attrib window", Reply: providertest.Reply{Status: 400, Body: gwErr("invalid_attrib", "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "invalid_attrib"},
+			{Name: "invalid_attrib window naming the destination", Reply: providertest.Reply{Status: 400,
+				Body: gwErr("invalid_attrib", "Invalid attribute value: destination: more than 24 hours have passed since the customer last replied")},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "invalid_attrib"},
+			{Name: "131047 as a code", Reply: providertest.Reply{Status: 400, Body: `{"errors":[{"code":131047,"description":"Re-engagement message"}]}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047"},
+			{Name: "470 as a code", Reply: providertest.Reply{Status: 400, Body: `{"errors":[{"code":470,"description":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}]}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "470"},
 		},
 		Throttle: providertest.Reply{Status: 429, Header: http.Header{"Retry-After": {"7"}}, Body: `{"status": 429, "message": "Too Many Requests"}`},
 		Unsupported: []message.Content{

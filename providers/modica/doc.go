@@ -105,6 +105,7 @@
 //
 //	code / status                        class      reason             source and reading
 //	131047, 470                          permanent  window_closed      WhatsApp, when quoted as a code or "(#131047)" in the words
+//	invalid_attrib describing the window permanent  window_closed      Modica's window refusal: "... more than 24 hours have passed ..."
 //	130429, 131056, 80007, 4             transient  throttled          WhatsApp rate limits, likewise
 //	131026                               permanent  invalid_recipient  WhatsApp: message undeliverable, likewise
 //	368, 471, 131031, 131064             account    blocked            WhatsApp: policy block, spam limit, account locked, messaging limit after template violations, likewise
@@ -113,6 +114,7 @@
 //	send_failed                          transient  -                  Modica: could not queue the message (an unknown error on their side)
 //	invalid_json, missing_attrib         permanent  -                  Modica: our request is malformed or incomplete
 //	invalid_attrib naming "destination"  permanent  invalid_recipient  Modica: invalid attribute value; the number is refused
+//	  (and not the window)
 //	invalid_attrib (other)               permanent  -                  Modica: invalid attribute value (source, content, reference)
 //	broadcast_limit, other codes         (by HTTP status, rows below)  Modica: broadcasts only; this adapter sends one destination
 //	HTTP 401, 403                        account    auth               Modica: {"status": 401, "message": "Unauthorized"}
@@ -122,6 +124,8 @@
 //	HTTP 408, 5xx                        transient  -                  providers.ClassifyHTTPStatus
 //	HTTP 400, 422, other 4xx             permanent  -                  Modica: bad request / invalid scheduled time
 //	unknown code in a 2xx                permanent  -                  Modica refused this request as it stands
+//	any permanent refusal above without  permanent  window_closed      providers.WindowRefusal: its words describe the 24-hour window
+//	  a reason, describing the window
 //
 // Transport failures come from providers.Do: Transient, Ambiguous when the
 // request had been written (a timeout waiting for the answer), not when it
@@ -226,6 +230,22 @@
 //     does not show but an MO relays as they are: a group's "STOP" is the
 //     author writing to the group, not to the business, and an edited
 //     "STOP" is the contact's word as much as a fresh one.
+//   - The 24-hour window. Modica refuses a free-form message outside it
+//     with a gateway error, {"error":"invalid_attrib","error-desc":"...
+//     more than 24 hours have passed since the customer last replied to
+//     this number"}, not with a WhatsApp code. An invalid_attrib (or any
+//     other permanent refusal without a reason of its own) whose words
+//     describe the window (providers.SaysWindowClosed) is Permanent,
+//     Reason WindowClosed, Code kept ("invalid_attrib"): the worker ends the
+//     message window_closed and records the contact's window closed, so the
+//     next free-form text to it is not sent until the contact writes (an
+//     MO). The window words win over "destination" in the same words: the
+//     number is fine, the window is not.
+//   - MO messages come only to an MO callback URL configured with Modica
+//     (the document's "MO Callback"), so a Modica account enforces the
+//     window by default (providers.Kind.Inbound). An account whose MO
+//     callback is not configured should say window: provider, or no
+//     free-form text ever goes out.
 //   - Callbacks carry no signature; the URL (with its credentials, which
 //     Modica asks to URL-encode) is the only authentication. The headers
 //     are not read.

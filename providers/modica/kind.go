@@ -14,6 +14,7 @@ var Kind = providers.Kind{
 		Means:       "the host: https://api.modicagroup.com (requests go to BASE/rest/gateway/messages)",
 		NotSuffixes: []string{"/rest"}},
 	Receipts: providers.ReceiptsPush,
+	Inbound:  true, // the document's "MO Callback", once its URL is configured with Modica
 	Webhook:  []providers.WebhookAuth{providers.WebhookBasic, providers.WebhookPathToken},
 	// The gateway's WhatsApp channel carries free-form text only.
 	TextOnly: true,

@@ -63,8 +63,9 @@ type Config struct {
 	PairInterval time.Duration
 	// Window, when true, answers a free-form (non-template) message to a
 	// recipient without an inbound message in the last 24 hours (Inbound,
-	// MarkInbound) with the format's window error (Tujenge 470, Meta
-	// 131047). Templates always pass.
+	// MarkInbound) with the format's window error (Tujenge 470, Meta and
+	// Taqnyat 131047, Modica invalid_attrib, Socnet a FAIL, DecisionTelecom
+	// 7: each in WhatsApp's words). Templates always pass.
 	Window bool
 
 	// CallbackURL receives the format's callbacks: status receipts of

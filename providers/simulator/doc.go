@@ -25,7 +25,9 @@
 // window for free-form messages (Config.Window; see Inbound and
 // MarkInbound) and the pair limit per recipient (Config.PairInterval), each
 // answered the provider's way (Tujenge: 429 with Retry-After, 470; Meta:
-// 130429, 131047, 131056) → a random fault (Config.Faults) → accept.
+// 130429, 131047, 131056; the window as each kind refuses it: Taqnyat
+// 131047, Modica invalid_attrib, Socnet a FAIL, DecisionTelecom 7, all in
+// WhatsApp's words) → a random fault (Config.Faults) → accept.
 //
 // Only an accept counts: Accepted(to) says how many times a recipient's
 // message was accepted, so a duplicate send shows as 2, and Stats adds the

@@ -23,7 +23,14 @@ import (
 // framework's are {"status":401,"message":"Unauthorized"}, and WhatsApp
 // errors come through as the Cloud API reports them:
 //
-//	{"error":"(#131047) Re-engagement message","message":"Whatsapp Cloud API error","statusCode":400}
+//	{"error":"(#131056) (Business Account, Consumer Account) pair rate limit hit","message":"Whatsapp Cloud API error","statusCode":400}
+//
+// A free-form message outside the 24 h window (Config.Window) is refused by
+// the gateway itself, as an invalid attribute in WhatsApp's words
+// (modicaWindowAttrib); the Cloud API's own "(#131047) Re-engagement
+// message" can be scripted too:
+//
+//	400 {"error":"invalid_attrib","error-desc":"Message failed to send because more than 24 hours have passed ..."}
 //
 // Callbacks are the document's DLR {"id","status","reference"} with the
 // statuses sent, received and rejected (Modica has no read receipt), and
@@ -32,7 +39,7 @@ import (
 
 func init() {
 	register(modicaFormat{})
-	registerScenario("modica", Scenario{Transient: []int{500, 503}, Throttle: 429, Permanent: 400, Template: 0, Window: 131047, Auth: 401})
+	registerScenario("modica", Scenario{Transient: []int{500, 503}, Throttle: 429, Permanent: 400, Template: 0, Window: modicaWindowAttrib, Auth: 401})
 }
 
 type modicaFormat struct{}
@@ -42,12 +49,19 @@ type modicaFormat struct{}
 const (
 	modicaWindow = 131047 // Re-engagement message: outside the 24 h window
 	modicaPair   = 131056 // pair rate limit: too many messages to one recipient
+	// modicaWindowAttrib is the simulator's own code for the gateway's
+	// window refusal: 400 invalid_attrib in WhatsApp's words.
+	modicaWindowAttrib = 4470
 )
+
+// modicaWindowWords is how the gateway words its window refusal.
+const modicaWindowWords = "Message failed to send because more than 24 hours have passed since the customer last replied to this number"
 
 // modicaFaultCodes are the codes a fault or a script may name: 400 an
 // invalid destination, 401 bad credentials, 429 throttling, 500 a message
-// the gateway could not queue, 503 an outage, then the WhatsApp codes.
-var modicaFaultCodes = []int{400, 401, 429, 500, 503, modicaWindow, modicaPair}
+// the gateway could not queue, 503 an outage, the gateway's window refusal,
+// then the WhatsApp codes.
+var modicaFaultCodes = []int{400, 401, 429, 500, 503, modicaWindowAttrib, modicaWindow, modicaPair}
 
 // modicaWhatsApp are the Cloud API errors the gateway relays, in Meta's
 // "(#code) title" form.
@@ -69,7 +83,7 @@ func (modicaFormat) codes() []int       { return modicaFaultCodes }
 func (modicaFormat) sendSuffix() string { return "/rest/gateway/messages" }
 func (modicaFormat) rateLimitCode() int { return http.StatusTooManyRequests }
 func (modicaFormat) pairLimitCode() int { return modicaPair }
-func (modicaFormat) windowCode() int    { return modicaWindow }
+func (modicaFormat) windowCode() int    { return modicaWindowAttrib }
 func (modicaFormat) routes() []route    { return nil }
 
 func (modicaFormat) credential(r *http.Request, _ []byte) (string, bool) {
@@ -116,6 +130,12 @@ func (modicaFormat) write(w http.ResponseWriter, a answer) {
 		writeJSON(w, http.StatusBadRequest, modicaBadRequest(a))
 	case http.StatusInternalServerError:
 		writeJSON(w, a.code, modicaGatewayError{Error: modicaSendFailed, Desc: "Could not queue message due to an unknown error"})
+	case modicaWindowAttrib:
+		desc := modicaWindowWords
+		if a.details != "" {
+			desc += " (" + a.details + ")"
+		}
+		writeJSON(w, http.StatusBadRequest, modicaGatewayError{Error: modicaInvalidAttrib, Desc: desc})
 	case modicaWindow, modicaPair:
 		writeJSON(w, http.StatusBadRequest, modicaCloudError{Error: modicaWhatsApp[a.code], Message: "Whatsapp Cloud API error", StatusCode: http.StatusBadRequest})
 	default: // 401, 404, 405, 429, 503: the framework answers

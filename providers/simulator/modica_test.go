@@ -171,12 +171,20 @@ func TestModicaScenarioClasses(t *testing.T) {
 	}
 }
 
+// Outside the window the gateway refuses a text as an invalid attribute
+// in WhatsApp's words; the adapter reads it as the window, code kept.
 func TestModicaAdapterWindow(t *testing.T) {
 	t.Parallel()
 	sim, c, _ := modicaStart(t, simulator.Config{Window: true}, modicaUser, modicaPass)
 	_, se := modicaSend(t, c, modicaText("m-1", modicaTo, "Habari"))
-	if se == nil || se.Class != providers.Permanent || se.Reason != providers.ReasonWindowClosed {
-		t.Fatalf("no inbound yet: %v, want Permanent/window_closed", se)
+	if se == nil || se.Class != providers.Permanent || se.Reason != providers.ReasonWindowClosed ||
+		se.Code != "invalid_attrib" || se.HTTPStatus != 400 || !strings.Contains(se.Message, "24 hours") {
+		t.Fatalf("no inbound yet: %v, want Permanent/window_closed invalid_attrib naming the 24 hours", se)
+	}
+	// The Cloud API's own code, relayed, is the window too.
+	sim.Script(modicaTo, 131047)
+	if _, se := modicaSend(t, c, modicaText("m-1", modicaTo, "Habari")); se == nil || se.Reason != providers.ReasonWindowClosed {
+		t.Fatalf("scripted 131047: %v, want window_closed", se)
 	}
 	sim.MarkInbound(modicaTo, time.Now())
 	if _, se := modicaSend(t, c, modicaText("m-1", modicaTo, "Habari")); se != nil {

@@ -59,7 +59,8 @@ import (
 //
 // Socnet has no window error of its own: 1470 is how the simulator answers
 // a free-form message outside the 24 h window (Config.Window), a FAIL
-// saying why. The Socnet adapter reads it as any FAIL (permanent).
+// saying why in WhatsApp's words, which the Socnet adapter reads as the
+// window (permanent, window_closed, code "1").
 //
 // Validation answers follow the document's general failure response: a
 // missing or malformed field is 422 {"message":"The msg field is
@@ -71,7 +72,7 @@ import (
 
 func init() {
 	register(socnetFormat{})
-	registerScenario("socnet", Scenario{Transient: []int{500, 503}, Throttle: 429, Permanent: 1, Template: 1404, Window: 0, Auth: 401})
+	registerScenario("socnet", Scenario{Transient: []int{500, 503}, Throttle: 429, Permanent: 1, Template: 1404, Window: socnetWindow, Auth: 401})
 }
 
 type socnetFormat struct{}

@@ -154,8 +154,8 @@ func TestSocnetScenarioClasses(t *testing.T) {
 	if !ok {
 		t.Fatal("no socnet scenario")
 	}
-	if sc.Window != 0 {
-		t.Errorf("Scenario.Window = %d: the adapter classifies nothing as window_closed", sc.Window)
+	if sc.Window != 1470 {
+		t.Errorf("Scenario.Window = %d, want 1470: the FAIL in WhatsApp's words", sc.Window)
 	}
 	type want struct {
 		class  providers.Class
@@ -170,7 +170,7 @@ func TestSocnetScenarioClasses(t *testing.T) {
 		403:          {providers.Account, providers.ReasonBalance, "403"},
 		404:          {providers.Permanent, providers.ReasonNone, "404"},
 		1200:         {providers.Permanent, providers.ReasonInvalidRecipient, "invalid"},
-		1470:         {providers.Permanent, providers.ReasonNone, "1"},
+		sc.Window:    {providers.Permanent, providers.ReasonWindowClosed, "1"},
 	}
 	for _, code := range sc.Transient {
 		cases[code] = want{providers.Transient, providers.ReasonNone, strconv.Itoa(code)}
@@ -208,7 +208,7 @@ func TestSocnetScenarioClasses(t *testing.T) {
 
 // Socnet has no window error: with Config.Window, a free-form message
 // outside the 24 h window is a FAIL saying why, which the adapter reads as
-// permanent. Templates pass; an inbound message opens the window.
+// the window. Templates pass; an inbound message opens the window.
 func TestSocnetAdapterWindow(t *testing.T) {
 	t.Parallel()
 	sim, url := socnetStart(t, simulator.Config{Window: true})
@@ -216,11 +216,9 @@ func TestSocnetAdapterWindow(t *testing.T) {
 	const to = "+256701234520"
 
 	_, se := socnetSend(t, c, socnetText(to))
-	if se == nil || se.Class != providers.Permanent || se.Code != "1" || se.HTTPStatus != 200 || !strings.Contains(se.Message, "24 hours") {
-		t.Fatalf("free-form, no inbound: %v, want permanent FAIL (status 1) naming the 24 hours", se)
-	}
-	if se.Reason == providers.ReasonWindowClosed {
-		t.Errorf("the socnet adapter now reads window_closed: set Scenario.Window")
+	if se == nil || se.Class != providers.Permanent || se.Reason != providers.ReasonWindowClosed || se.Code != "1" ||
+		se.HTTPStatus != 200 || !strings.Contains(se.Message, "24 hours") {
+		t.Fatalf("free-form, no inbound: %v, want permanent window_closed FAIL (status 1) naming the 24 hours", se)
 	}
 	if _, se := socnetSend(t, c, socnetOTP(to)); se != nil {
 		t.Errorf("template, no inbound: %v", se)

@@ -30,10 +30,16 @@ import (
 // gateway's 502 and 504 are nginx HTML pages. Taqnyat refuses some
 // messages in a 201 whose report says failure, with the state saying why
 // (no_opt_in, no_capability, failed). The document names no error codes
-// beyond HTTP statuses, so those refusals, the 24 h window and the balance
-// error get codes of the simulator's own (taqnyatNoOptIn and the others
-// below), for Script and Faults. The document names no throttling answer
-// either: the rate and pair limits are 429 with Retry-After.
+// beyond HTTP statuses, so those refusals, a window refusal in a failed
+// report and the balance error get codes of the simulator's own
+// (taqnyatNoOptIn and the others below), for Script and Faults. A
+// free-form message outside the 24 h window (Config.Window) is answered
+// with WhatsApp's own code, which Taqnyat passes on in its error shape:
+//
+//	400 {"message":"131047","reason":"Re-engagement message","details":"Message failed to send because more than 24 hours ..."}
+//
+// The document names no throttling answer either: the rate and pair
+// limits are 429 with Retry-After.
 //
 // Callbacks are the document's "Callback Structure": delivery reports
 //
@@ -53,11 +59,10 @@ import (
 
 func init() {
 	register(taqnyatFormat{})
-	// Template and Window are 0: the Taqnyat adapter has no template or
-	// window classification (the document names neither error), so a
-	// scripted taqnyatWindow reaches it as Permanent "failed".
+	// Template is 0: the Taqnyat adapter has no template classification
+	// (the document names no such error).
 	registerScenario("taqnyat", Scenario{Transient: []int{500, 502, 503, 504}, Throttle: 429,
-		Permanent: taqnyatNoOptIn, Auth: 401})
+		Permanent: taqnyatNoOptIn, Window: taqnyatReEngagement, Auth: 401})
 }
 
 // The simulator's own codes for Taqnyat answers that carry no code of
@@ -70,13 +75,21 @@ const (
 	taqnyatNoBalance    = 4002 // 400 {"message":"Insufficient balance"}
 )
 
+// taqnyatReEngagement is WhatsApp's window code, which Taqnyat passes on:
+// 400 {"message":"131047","reason":"Re-engagement message",...}. It is
+// what Config.Window answers and what a failed receipt carries.
+const taqnyatReEngagement = 131047
+
+// taqnyatWindowWords is WhatsApp's explanation of the window refusal.
+const taqnyatWindowWords = "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
+
 // taqnyatMaxRecipients bounds "to" and "numbers": the document's "1 to 20
 // elements".
 const taqnyatMaxRecipients = 20
 
 // taqnyatCodes are the codes a fault or a script may name.
 var taqnyatCodes = []int{400, 401, 429, 500, 502, 503, 504,
-	taqnyatNoOptIn, taqnyatNoCapability, taqnyatFailed, taqnyatWindow, taqnyatNoBalance}
+	taqnyatNoOptIn, taqnyatNoCapability, taqnyatFailed, taqnyatWindow, taqnyatNoBalance, taqnyatReEngagement}
 
 // taqnyatReports are the failed delivery reports the 201x codes answer with.
 var taqnyatReports = map[int]taqnyatStatus{
@@ -96,7 +109,7 @@ func (taqnyatFormat) codes() []int       { return taqnyatCodes }
 func (taqnyatFormat) sendSuffix() string { return "/messages" }
 func (taqnyatFormat) rateLimitCode() int { return 429 }
 func (taqnyatFormat) pairLimitCode() int { return 429 }
-func (taqnyatFormat) windowCode() int    { return taqnyatWindow }
+func (taqnyatFormat) windowCode() int    { return taqnyatReEngagement }
 
 func (taqnyatFormat) credential(r *http.Request, _ []byte) (string, bool) {
 	return bearerCredential(r)
@@ -200,6 +213,12 @@ func (taqnyatFormat) write(w http.ResponseWriter, a answer) {
 		writeJSON(w, http.StatusBadRequest, taqnyatError{Message: msg, Details: a.details})
 	case taqnyatNoBalance:
 		writeJSON(w, http.StatusBadRequest, taqnyatError{Message: "Insufficient balance", Details: a.details})
+	case taqnyatReEngagement:
+		details := taqnyatWindowWords
+		if a.details != "" {
+			details += " (" + a.details + ")"
+		}
+		writeJSON(w, http.StatusBadRequest, taqnyatError{Message: strconv.Itoa(a.code), Reason: "Re-engagement message", Details: details})
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		line := strconv.Itoa(a.code) + " " + http.StatusText(a.code)
 		w.Header().Set("Content-Type", "text/html")
@@ -504,6 +523,9 @@ func (taqnyatFormat) renderStatus(st statusEvent) ([]byte, http.Header) {
 		r := taqnyatReports[taqnyatFailed]
 		if f, ok := taqnyatReports[st.ErrorCode]; ok {
 			r = f
+		}
+		if st.ErrorCode == taqnyatReEngagement {
+			r = taqnyatReports[taqnyatWindow]
 		}
 		s.Status, s.Details = r.Status, r.Details
 	}

@@ -373,8 +373,8 @@ func TestTaqnyatScenarioClasses(t *testing.T) {
 	if !ok {
 		t.Fatal("no taqnyat scenario")
 	}
-	if sc.Template != 0 || sc.Window != 0 {
-		t.Errorf("Template %d, Window %d: the adapter classifies neither, want 0", sc.Template, sc.Window)
+	if sc.Template != 0 || sc.Window != 131047 {
+		t.Errorf("Template %d, Window %d: want 0 (the adapter classifies no template error) and 131047", sc.Template, sc.Window)
 	}
 	sim, base := taqnyatStart(t, simulator.Config{RetryAfter: 2 * time.Second})
 	c := taqnyatAdapter(t, base, taqnyatToken)
@@ -398,12 +398,15 @@ func TestTaqnyatScenarioClasses(t *testing.T) {
 	}
 	check("permanent", sc.Permanent, taqnyatOutcome{Class: providers.Permanent, Code: "no_opt_in"})
 	check("auth", sc.Auth, taqnyatOutcome{Class: providers.Account, Reason: providers.ReasonAuth, Code: "401"})
+	if se := check("window", sc.Window, taqnyatOutcome{Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047"}); se.HTTPStatus != 400 {
+		t.Errorf("window: HTTP %d, want 400", se.HTTPStatus)
+	}
 
 	check("validation", 400, taqnyatOutcome{Class: providers.Permanent, Code: "400"})
 	check("no capability", 2012, taqnyatOutcome{Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "no_capability"})
 	check("failed", 2013, taqnyatOutcome{Class: providers.Permanent, Code: "failed"})
-	if se := check("window", 2014, taqnyatOutcome{Class: providers.Permanent, Code: "failed"}); !strings.Contains(se.Message, "24-hour") {
-		t.Errorf("window: message %q, want it to name the 24-hour session", se.Message)
+	if se := check("window in a report", 2014, taqnyatOutcome{Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "failed"}); !strings.Contains(se.Message, "24-hour") {
+		t.Errorf("window in a report: message %q, want it to name the 24-hour session", se.Message)
 	}
 	check("balance", 4002, taqnyatOutcome{Class: providers.Account, Reason: providers.ReasonBalance, Code: "400"})
 	if n := sim.Stats().Accepted; n != 0 {
@@ -411,17 +414,18 @@ func TestTaqnyatScenarioClasses(t *testing.T) {
 	}
 }
 
-// With Config.Window a free-form message needs an inbound message first.
-// The adapter has no window classification: it sees the report's state,
-// Permanent "failed", with the 24-hour session named in the message.
+// With Config.Window a free-form message needs an inbound message first:
+// outside the window Taqnyat passes on WhatsApp's 131047, which the adapter
+// reads as the window.
 func TestTaqnyatWindow(t *testing.T) {
 	t.Parallel()
 	sim, base := taqnyatStart(t, simulator.Config{Window: true})
 	c := taqnyatAdapter(t, base, taqnyatToken)
 	const to = "+966501234567"
 	se := taqnyatSendError(t, c, taqnyatText(to))
-	if se.Class != providers.Permanent || se.Code != "failed" || !strings.Contains(se.Message, "24-hour") || !strings.Contains(se.Message, "966501234567") {
-		t.Errorf("free-form, window closed: %v; want permanent failed naming the 24-hour session", se)
+	if se.Class != providers.Permanent || se.Reason != providers.ReasonWindowClosed || se.Code != "131047" ||
+		!strings.Contains(se.Message, "24 hours") || !strings.Contains(se.Message, "966501234567") {
+		t.Errorf("free-form, window closed: %v; want permanent window_closed 131047 naming the 24 hours", se)
 	}
 	if _, err := c.Send(context.Background(), taqnyatTemplate(to)); err != nil {
 		t.Errorf("template, window closed: %v, want accepted", err)
@@ -433,8 +437,8 @@ func TestTaqnyatWindow(t *testing.T) {
 	if n := sim.Accepted(to); n != 2 {
 		t.Errorf("Accepted = %d, want 2", n)
 	}
-	if n := sim.Stats().ByCode["2014"]; n != 1 {
-		t.Errorf("ByCode[2014] = %d, want 1", n)
+	if n := sim.Stats().ByCode["131047"]; n != 1 {
+		t.Errorf("ByCode[131047] = %d, want 1", n)
 	}
 }
 

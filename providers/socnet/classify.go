@@ -15,6 +15,14 @@ import (
 // The body's code wins over the HTTP status: the document says the code
 // may come in either, and Socnet's own word is the more specific.
 func classify(code string, status int, text string, general bool) (providers.Class, providers.Reason) {
+	class, reason := classifyCode(code, status, text, general)
+	// Socnet names no window error; WhatsApp's refusal comes as a FAIL (or
+	// another permanent refusal) whose words describe the 24-hour window.
+	return providers.WindowRefusal(class, reason, text)
+}
+
+// classifyCode is classify before the window's words are read.
+func classifyCode(code string, status int, text string, general bool) (providers.Class, providers.Reason) {
 	lower := strings.ToLower(text)
 	switch code {
 	case codeInvalid: // {"status":"invalid"}: not registered on WhatsApp

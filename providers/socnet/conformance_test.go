@@ -57,6 +57,14 @@ func TestConformance(t *testing.T) {
 				Class: providers.Permanent, Code: "422"},
 			{Name: "1 FAIL", Reply: providertest.Reply{Status: 200, Body: `{"message":"Something went wrong with the request","status":1}`},
 				Class: providers.Permanent, Code: "1"},
+			// Socnet names no window error: WhatsApp's refusal comes as a
+			// FAIL (or another refusal) in WhatsApp's words.
+			{Name: "1 FAIL window", Reply: providertest.Reply{Status: 200, Body: `{"message":"Message failed to send because more than 24 hours have passed since the customer last replied to this number.","status":1}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "1"},
+			{Name: "1 FAIL re-engagement", Reply: providertest.Reply{Status: 200, Body: `{"message":"(#131047) Re-engagement message","status":"1"}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "1"},
+			{Name: "422 window", Reply: providertest.Reply{Status: 422, Body: `{"message":"Message failed to send because more than 24 hours have passed since the customer last replied to this number.","status":422}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "422"},
 			{Name: "404 no text in the image", Reply: providertest.Reply{Status: 404, Body: `{"message":"There is no text in the image","status":404}`},
 				Class: providers.Permanent, Code: "404"},
 			{Name: "unregistered number", Reply: providertest.Reply{Status: 200, Body: `{"status":"invalid"}`},

@@ -106,6 +106,9 @@
 //	other 4xx, 3xx                     as providers.ClassifyHTTPStatus (4xx permanent; 402 balance; 3xx config)
 //	"error", "false", "fail…" in a 2xx permanent  -                  Socnet refused this request as it stands
 //	other number ≥ 600 in a 2xx        permanent  -                  likewise
+//	any permanent refusal above        permanent  window_closed      WhatsApp's window refusal relayed (see Interpretations); Code kept
+//	  without a reason whose words
+//	  describe the 24-hour window
 //
 // Transport failures come from providers.Do: Transient, Ambiguous when the
 // request had been written (a timeout waiting for the answer), not when it
@@ -161,6 +164,18 @@
 //     success; without one, only 0, 2xx and "ok", "success", "sent",
 //     "true", "accepted" are, and another word is malformed and
 //     ambiguous, neither a success nor a failure we can name.
+//   - The 24-hour window. The document names no window error, yet WhatsApp
+//     refuses a free-form message outside the window whatever the
+//     reseller; Socnet relays the refusal as a failure (a FAIL, status 1)
+//     in WhatsApp's words. A permanent refusal without a reason of its own
+//     whose words describe the window ("more than 24 hours have passed
+//     since the customer last replied", "Re-engagement message";
+//     providers.SaysWindowClosed) is Permanent, Reason WindowClosed, Code
+//     kept ("1", "422"): the worker ends the message window_closed and
+//     records the contact's window closed. Socnet tells wabulk of no
+//     inbound message, so its accounts do not enforce the window
+//     themselves by default (window: provider): a free-form message is
+//     sent and Socnet's refusal decides.
 //   - The API key is not checked for 32 bytes: a wrong key is Socnet's to
 //     refuse (401, account-level), not a reason to refuse to start.
 //

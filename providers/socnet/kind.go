@@ -12,7 +12,8 @@ var Kind = providers.Kind{
 	BaseURL: providers.BaseURL{Default: DefaultURL,
 		Means:  "the whole request URL, api.php included: " + DefaultURL,
 		Suffix: "/api.php"},
-	// Socnet documents no callbacks and no status query.
+	// Socnet documents no callbacks and no status query: no receipts, and
+	// no inbound messages (Inbound false: wabulk never sees a window open).
 	Receipts: providers.ReceiptsNone,
 	Reach:    "UG",
 	// A template goes as one text parameter, the document's msg.

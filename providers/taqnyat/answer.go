@@ -229,8 +229,8 @@ func (c *Client) stateFailure(resp *providers.Response, st *deliveryStatus) *pro
 	if code == "" {
 		code = "failure"
 	}
-	class, reason := classifyState(code)
 	text := wire.Join(st.Details...)
+	class, reason := classifyState(code, text)
 	if text == "" {
 		text = "Taqnyat reports the message " + code
 	}

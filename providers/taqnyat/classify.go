@@ -11,6 +11,18 @@ import (
 // numeric code ("message":"401"), else the HTTP status; status is the HTTP
 // status; text the provider's words. The table is in doc.go.
 func classify(code string, status int, text string) (providers.Class, providers.Reason) {
+	class, reason := classifyCode(code, status, text)
+	return providers.WindowRefusal(class, reason, text)
+}
+
+// classifyCode is classify before the window's words are read.
+func classifyCode(code string, status int, text string) (providers.Class, providers.Reason) {
+	switch code {
+	case "131047", "470":
+		// WhatsApp's window codes (Cloud API, on-premises), which Taqnyat
+		// passes on: more than 24 hours since the customer last replied.
+		return providers.Permanent, providers.ReasonWindowClosed
+	}
 	n, _ := strconv.Atoi(code)
 	if n < 100 || n > 599 {
 		n = status // a code that is no HTTP status says nothing more
@@ -44,13 +56,16 @@ func mentionsBalance(text string) bool {
 }
 
 // classifyState classifies a delivery report that says the message failed
-// (in a send's answer): every such state is final for this message.
-func classifyState(state string) (providers.Class, providers.Reason) {
+// (in a send's answer) by its state and its details: every such state is
+// final for this message.
+func classifyState(state, details string) (providers.Class, providers.Reason) {
 	switch state {
 	case "no_capability": // the recipient lacks WhatsApp capability
 		return providers.Permanent, providers.ReasonInvalidRecipient
+	case "no_opt_in": // not opted in: whatever the details say, not the window
+		return providers.Permanent, providers.ReasonNone
 	}
-	// no_opt_in (recipient not opted in), failed, deleted (expired), or a
-	// failure in a state we do not know.
-	return providers.Permanent, providers.ReasonNone
+	// failed, deleted (expired), or a failure in a state we do not know:
+	// the window when the details describe it.
+	return providers.WindowRefusal(providers.Permanent, providers.ReasonNone, details)
 }

@@ -60,6 +60,24 @@ func TestConformance(t *testing.T) {
 				Class: providers.Permanent, Reason: providers.ReasonInvalidRecipient, Code: "no_capability"},
 			{Name: "failed", Reply: providertest.Reply{Status: 201, Body: report("failure", "failed", "Message has failed")},
 				Class: providers.Permanent, Code: "failed"},
+			// The window: WhatsApp's code passed on synchronously (in the
+			// {"message":"401","reason":...} shape), or a failed report whose
+			// details describe it. Either ends window_closed, code kept.
+			{Name: "131047-window", Reply: providertest.Reply{Status: 400, Body: `{"message":"131047","reason":"Re-engagement message","details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047"},
+			{Name: "131047-window-in-a-201", Reply: providertest.Reply{Status: 201, Body: `{"message":"131047","reason":"Re-engagement message"}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047"},
+			{Name: "131047-window-as-code", Reply: providertest.Reply{Status: 400, Body: `{"message":"Re-engagement message","code":131047}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047"},
+			{Name: "470-window", Reply: providertest.Reply{Status: 400, Body: `{"message":"470","reason":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}`},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "470"},
+			{Name: "failed-report-window", Reply: providertest.Reply{Status: 201, Body: report("failure", "failed", "Message has failed: the 24-hour customer care session is not open")},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "failed"},
+			{Name: "validation-error-window", Reply: providertest.Reply{Status: 400, Body: apiError("Validation error", "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")},
+				Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "400"},
+			// Not the window: the opt-in lapsed 24 hours after the contact wrote.
+			{Name: "no_opt_in-naming-24-hours", Reply: providertest.Reply{Status: 201, Body: report("failure", "no_opt_in", "temporary opt-in expired 24 hours after the last received message")},
+				Class: providers.Permanent, Code: "no_opt_in"},
 			{Name: "500", Reply: providertest.Reply{Status: 500, Body: apiError("Internal Server Error", "try again later")},
 				Class: providers.Transient, Code: "500"},
 			{Name: "503", Reply: providertest.Reply{Status: 503, Body: "<html>Service Unavailable</html>"},

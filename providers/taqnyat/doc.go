@@ -87,10 +87,15 @@
 //
 // A failed report (in a 2xx, or in an error body) decides by its state,
 // and its Code is the state (no_opt_in, no_capability, failed, deleted, or
-// "failure" when it names none). Otherwise the code decides: a code that is
-// no HTTP status falls back to the HTTP status.
+// "failure" when it names none). Otherwise the code decides: WhatsApp's
+// window codes first, then a code that is no HTTP status falls back to the
+// HTTP status. Last, a permanent refusal without a reason whose words
+// describe the 24-hour window is the window (see Interpretations).
 //
 //	code / status / state          class      reason             source and reading
+//	131047, 470 (message or code)  permanent  window_closed      WhatsApp's window codes (Cloud API, on-premises), passed on by Taqnyat
+//	state failed or deleted whose  permanent  window_closed      doc "WhatsApp Message flow": a "session" lasts 24 hours; Code stays the state
+//	  details describe the window
 //	state no_opt_in                permanent  -                  doc "Message States": "rejected ... not registered to have opted in"
 //	state no_capability            permanent  invalid_recipient  doc "Message States": "the recipient lacks WhatsApp capability"
 //	state failed                   permanent  -                  doc "Message States": "Message has failed"
@@ -108,6 +113,8 @@
 //	500, 502, 503, 504, other 5xx  transient  -                  providers.ClassifyHTTPStatus (non-JSON bodies too)
 //	2xx error envelope, no code    permanent  -                  Taqnyat refused the request as it stands
 //	  and no message id
+//	any other permanent refusal    permanent  window_closed      providers.WindowRefusal: words such as "more than 24 hours have passed",
+//	  describing the window                                         "Re-engagement message", a "24-hour" session; Code kept
 //	2xx with a message id, no      success    -                  messages[].id, message_id or id: the WhatsApp-style answers
 //	  report and no error code                                      (Cloud, on-premises) a gateway or fake may send
 //	2xx, no message id, no error   transient  malformed          Ambiguous: Taqnyat may have queued the message
@@ -212,6 +219,20 @@
 //     field); audio and sticker never carry a caption.
 //   - A send answer's report in state no_opt_in is Permanent with no
 //     reason: providers has no reason for "not opted in" (see OptIn).
+//     Never the window, whatever its words: the document's temporary
+//     opt-in lapses 24 hours after the contact wrote, an opt-in matter.
+//   - The 24-hour window. The document describes the customer care
+//     session ("Message flow": free-form "session" messages for 24 hours
+//     after the customer's reply) but shows no refusal for a message sent
+//     outside it. Taqnyat passes WhatsApp's own on: 131047 (Cloud API) or
+//     470 (on-premises) in "message" or "code", in an error status or a
+//     2xx. Those codes, and any other permanent refusal whose words
+//     describe the window (a failed report "the 24-hour customer care
+//     session is not open", a 400 "more than 24 hours have passed since
+//     the customer last replied"), are Permanent, Reason WindowClosed, the
+//     code kept (131047, 470, failed, 400): the worker ends the message
+//     window_closed and records the contact's window closed, so the next
+//     free-form message to it is not sent until the contact writes.
 //   - OptIn and OptOut send "numbers" in the same MSISDN form as "to", at
 //     most 20 per request (the document's limit on "to"); a 2xx is success
 //     unless its body reports a failure. Opting in twice is harmless, so a

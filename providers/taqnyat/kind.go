@@ -13,6 +13,7 @@ var Kind = providers.Kind{
 		Means:  "the API root with its path: https://api.taqnyat.sa/wa/v1/ (requests go to BASE/messages/)",
 		Suffix: "/wa/v1"},
 	Receipts: providers.ReceiptsPush,
+	Inbound:  true, // the document's "Inbound message callback"
 	Webhook:  []providers.WebhookAuth{providers.WebhookBasic, providers.WebhookSecretHeader, providers.WebhookPathToken},
 	// Taqnyat's /provision/optin/ list: wabulk optout keeps it in step.
 	OptInList: true,

@@ -15,9 +15,15 @@ import (
 // is itself an HTTP status (400, 408, 500 ...) is read as one; otherwise the
 // HTTP status decides.
 func classify(code string, status int, text string) (providers.Class, providers.Reason) {
+	class, reason := classifyCode(code, status, text)
+	return providers.WindowRefusal(class, reason, text)
+}
+
+// classifyCode is classify before the window's words are read.
+func classifyCode(code string, status int, text string) (providers.Class, providers.Reason) {
 	n, _ := strconv.Atoi(code)
 	switch {
-	case n == 470:
+	case n == 470, n == 131047: // the window: on-premises code, and the Cloud API's
 		return providers.Permanent, providers.ReasonWindowClosed
 	case n == 471, n == 1031: // spam rate limit; sender account locked
 		return providers.Account, providers.ReasonBlocked

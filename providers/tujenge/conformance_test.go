@@ -37,6 +37,8 @@ func TestConformance(t *testing.T) {
 		Errors: []providertest.ErrorCase{
 			{Name: "408", Reply: providertest.Reply{Status: 408, Body: onprem(408, "Message failed to send because it was pending for too long")}, Class: providers.Transient, Code: "408"},
 			{Name: "470", Reply: providertest.Reply{Status: 400, Body: onprem(470, "Message failed to send because more than 24 hours have passed")}, Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "470"},
+			{Name: "131047", Reply: providertest.Reply{Status: 400, Body: onprem(131047, "Re-engagement message")}, Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "131047"},
+			{Name: "window words without a code", Reply: providertest.Reply{Status: 400, Body: `{"meta":{"success":false,"http_code":400,"developer_message":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}`}, Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "400"},
 			{Name: "2001", Reply: providertest.Reply{Status: 400, Body: onprem(2001, "Template name does not exist in the translation")}, Class: providers.Permanent, Reason: providers.ReasonTemplate, Code: "2001"},
 			{Name: "401", Reply: providertest.Reply{Status: 401, Body: `{"meta":{"success":false,"http_code":401,"developer_message":"Invalid API key"}}`}, Class: providers.Account, Reason: providers.ReasonAuth, Code: "401"},
 		},

@@ -59,6 +59,7 @@
 //	1016, 1011                         transient  -                  WA: system overloaded; service not ready
 //	HTTP 500/502/503/504, no code      transient  -                  gateway Response 50X; nothing more specific
 //	470                                permanent  window_closed      doc: more than 24 hours since the customer replied
+//	131047                             permanent  window_closed      WA Cloud API: re-engagement message (the same window; see Interpretations)
 //	400                                permanent  -                  doc: "Bad Request", the payload is wrong
 //	1000, 1014                         permanent  media              doc: unsupported MIME / file not processable; media URL fetch failed
 //	1009                               permanent  -                  doc: invalid parameter (e.g. latitude)
@@ -72,6 +73,9 @@
 //	other 4xx                          permanent  -                  providers.ClassifyHTTPStatus
 //	other 5xx                          transient  -                  providers.ClassifyHTTPStatus
 //	unknown code in a 2xx              permanent  -                  Tujenge refused this request as it stands
+//	any permanent refusal above        permanent  window_closed      providers.WindowRefusal: the doc's 470 words ("more than 24 hours have
+//	  without a reason whose words                                      passed since the customer last replied") under another code or none
+//	  describe the 24-hour window
 //
 // Transport failures come from providers.Do: Transient, Ambiguous when the
 // request had been written (a timeout waiting for the answer), not when it
@@ -127,6 +131,15 @@
 //
 // # Interpretations
 //
+//   - The 24-hour window. The document's 470 is WhatsApp's on-premises
+//     code; a Tujenge number moved to the Cloud API answers the same
+//     refusal as 131047, and a refusal may come with the 470 words but
+//     no code (a gateway's meta.developer_message). All are Permanent,
+//     Reason WindowClosed, Code kept: the worker ends the message
+//     window_closed and records the contact's window closed ("Manage
+//     cut-off control (don't send other messages than templated-based
+//     messages if there is a 470 response)"). Tujenge forwards inbound
+//     messages, so its accounts enforce the window by default.
 //   - 1000 covers both "Failed to generate processed file path" (the
 //     document blames full storage) and "file format not supported". Both are
 //     classed media/permanent: the first is rare and resending the same

@@ -14,6 +14,7 @@ var Kind = providers.Kind{
 		Means:       "the host, with a base path if the account has one: https://waba.tujenge.io (requests go to BASE/v1/messages)",
 		NotSuffixes: []string{"/v1/messages"}},
 	Receipts: providers.ReceiptsPush,
+	Inbound:  true, // the document's "Notifications": inbound messages come to the webhook
 	Webhook:  []providers.WebhookAuth{providers.WebhookSecretHeader, providers.WebhookBasic, providers.WebhookPathToken},
 	New: func(a providers.AccountConfig) (providers.Provider, error) {
 		return New(Config{BaseURL: a.BaseURL, APIKey: a.Get("api_key"), Namespace: a.Get("namespace"), HTTP: a.HTTP})
