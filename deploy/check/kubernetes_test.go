@@ -268,7 +268,6 @@ func TestOverlays(t *testing.T) {
 // own parser in exactly the environment the container gets, and returns
 // those configs by process.
 func checkWabulkDeployments(t *testing.T, r *rendered, secretKeys []string) map[string]deployConfig {
-	t.Helper()
 	cfgs := map[string]deployConfig{}
 	usedKeys := map[string]bool{}
 	for process, name := range wabulkProcesses {
@@ -513,7 +512,6 @@ func containerPort(c corev1.Container, p intstr.IntOrString) (int32, error) {
 // probes, resources, a locked-down security context, ConfigMaps and
 // Secrets that exist, a pinned image.
 func checkWorkloads(t *testing.T, r *rendered, secretKeys []string) {
-	t.Helper()
 	for _, w := range r.workloads() {
 		pod := w.template.Spec
 		what := w.kind + " " + w.name
@@ -583,7 +581,6 @@ func checkWorkloads(t *testing.T, r *rendered, secretKeys []string) {
 // checkRouting checks that PodDisruptionBudgets, Services, Ingresses and
 // NetworkPolicies point at things that exist.
 func checkRouting(t *testing.T, r *rendered) {
-	t.Helper()
 	for _, p := range r.pdbs {
 		if len(r.selecting(t, p.Spec.Selector)) == 0 {
 			t.Errorf("PodDisruptionBudget %s selects no pods", p.Name)
@@ -662,7 +659,6 @@ func checkRouting(t *testing.T, r *rendered) {
 // checkMonitoring checks the PodMonitors, PrometheusRules and KEDA
 // ScaledObjects.
 func checkMonitoring(t *testing.T, r *rendered) {
-	t.Helper()
 	for _, pm := range r.podMonitors {
 		ws := r.selecting(t, &pm.Spec.Selector)
 		scraped := map[string]bool{}
@@ -742,7 +738,6 @@ func checkMonitoring(t *testing.T, r *rendered) {
 
 // checkSmall: one Redis node with AOF, reached where the config says.
 func checkSmall(t *testing.T, r *rendered, cfg deployConfig) {
-	t.Helper()
 	if cfg.Config == nil {
 		return
 	}
@@ -782,7 +777,6 @@ func checkSmall(t *testing.T, r *rendered, cfg deployConfig) {
 // checkProduction: Sentinel with a confirming replica, the replica
 // counts, KEDA on the workers and the alert rules.
 func checkProduction(t *testing.T, r *rendered, cfg deployConfig) {
-	t.Helper()
 	if cfg.Config == nil {
 		return
 	}
