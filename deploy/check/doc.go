@@ -25,4 +25,8 @@
 //     deploy/build.sh builds.
 //
 // It must never reach a cluster or a registry: it reads files only.
+//
+// It builds against this checkout's own wabulk module (replace ../.. in
+// go.mod), so that the configs are read by the parser the binary runs:
+// when the main go.mod changes, run go mod tidy here too.
 package check
