@@ -10,8 +10,8 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-19s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/wabulk
-	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/wabulk
+build: ## build bin/wabulk (deploy/build.sh: static, -trimpath, the version from git describe; the image builds the same way)
+	deploy/build.sh $(BIN)
 
 demo: build ## run a real campaign end to end on embedded Redis + the simulated provider
 	./$(BIN) demo
@@ -23,6 +23,7 @@ MODE_PKGS ?= ./store/... ./worker/ ./producer/...
 test: ## vet, then every test with the race detector (real Redis if WABULK_TEST_REDIS is set; store, worker and import tests again on Cluster and Sentinel if WABULK_TEST_REDIS_CLUSTER / _SENTINEL are set)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	cd deploy/check && $(GO) test -count=1 ./...
 	@if [ -n "$$WABULK_TEST_REDIS_CLUSTER" ]; then echo "== on a Redis Cluster"; WABULK_TEST_REDIS_MODE=cluster $(GO) test -race -count=1 $(MODE_PKGS); fi
 	@if [ -n "$$WABULK_TEST_REDIS_SENTINEL" ]; then echo "== behind Redis Sentinel"; WABULK_TEST_REDIS_MODE=sentinel $(GO) test -race -count=1 $(MODE_PKGS); fi
 
@@ -34,6 +35,13 @@ lint: ## gofmt, go vet, go mod tidy and staticcheck must leave nothing to change
 	$(GO) vet $(PKGS)
 	$(GO) mod tidy -diff
 	$(GO) run $(STATICCHECK) $(PKGS)
+	cd deploy/check && $(GO) vet ./... && $(GO) mod tidy -diff
+
+deploy-check: ## offline checks of deploy/: kustomize renders every overlay, manifests decoded strictly, configs, alerts, dashboard, compose, Dockerfile
+	cd deploy/check && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+image: ## the container image wabulk:dev from deploy/Dockerfile (needs a Docker engine)
+	docker build -f deploy/Dockerfile --build-arg VERSION=$$(git describe --tags --always --dirty) -t wabulk:dev .
 
 bench: ## Go benchmarks (package level)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
@@ -68,4 +76,4 @@ loadtest-lanes: build ## reminders (lane high) during a 100k campaign at 1000/s 
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
 
-.PHONY: help build demo test lint bench bench-limits bench-failover loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean
+.PHONY: help build demo test lint deploy-check image bench bench-limits bench-failover loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean

@@ -10,10 +10,10 @@ import (
 var (
 	firesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "wabulk_scheduler_fires_total",
-		Help: "Occurrences of recurring jobs enqueued by this scheduler, by job and result (enqueued, error). Of several schedulers, one enqueues each occurrence.",
-	}, []string{"job", "result"})
+		Help: "Occurrences of recurring jobs enqueued by this scheduler, by schedule (job id) and result (enqueued, error). Of several schedulers, one enqueues each occurrence.",
+	}, []string{"schedule", "result"})
 	expansionsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "wabulk_scheduler_expansions_total",
-		Help: "Occurrences expanded into messages by this process, by job and result (expanded, past_ttl, error: tried again).",
-	}, []string{"job", "result"})
+		Help: "Occurrences expanded into messages by this process, by schedule (job id) and result (expanded, past_ttl, error: tried again).",
+	}, []string{"schedule", "result"})
 )

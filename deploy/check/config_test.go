@@ -83,57 +83,16 @@ func readEnvFile(t *testing.T, path string) []string {
 	return keys
 }
 
-// adminKnown reports whether this checkout's config has the admin section
-// (admin.listen, the worker's and the scheduler's probes and metrics).
-func adminKnown() bool {
-	t := reflect.TypeFor[config.Config]()
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name == "admin" {
-			return true
-		}
-	}
-	return false
-}
-
-// deployConfig is a deploy config parsed by wabulk's own parser, with the
-// admin listener read beside it.
+// deployConfig is a deploy config parsed by wabulk's own parser.
 type deployConfig struct {
 	*config.Config
 	AdminListen string
 }
 
 // parseConfig parses a deploy config as wabulk does at start, in the
-// environment env. The admin section is read here too; while this
-// checkout's internal/config does not know it yet, it is taken out before
-// the config goes to the parser (which rejects unknown fields).
+// environment env, with the checks of a process that sends (the worker
+// runs on this config too).
 func parseConfig(data []byte, env map[string]string) (deployConfig, error) {
-	var raw struct {
-		Admin struct {
-			Listen string `yaml:"listen"`
-		} `yaml:"admin"`
-	}
-	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return deployConfig{}, err
-	}
-	if !adminKnown() {
-		var root yaml.Node
-		if err := yaml.Unmarshal(data, &root); err != nil {
-			return deployConfig{}, err
-		}
-		if doc := root.Content[0]; doc.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(doc.Content); i += 2 {
-				if doc.Content[i].Value == "admin" {
-					doc.Content = slices.Delete(doc.Content, i, i+2)
-					break
-				}
-			}
-		}
-		b, err := yaml.Marshal(&root)
-		if err != nil {
-			return deployConfig{}, err
-		}
-		data = b
-	}
 	cfg, err := config.Parse(data, func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
@@ -141,7 +100,10 @@ func parseConfig(data []byte, env map[string]string) (deployConfig, error) {
 	if err != nil {
 		return deployConfig{}, err
 	}
-	return deployConfig{Config: cfg, AdminListen: cmp.Or(raw.Admin.Listen, "127.0.0.1:9090")}, nil
+	if err := cfg.ValidateSending(); err != nil {
+		return deployConfig{}, err
+	}
+	return deployConfig{Config: cfg, AdminListen: cfg.Admin.Listen}, nil
 }
 
 // shutdownTimeout is the config's worker.shutdown_timeout or its default.

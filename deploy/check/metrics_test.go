@@ -224,7 +224,7 @@ func TestPromQLCheckerCatchesMistakes(t *testing.T) {
 		{`sum by (account) (rate(wabulk_sends_total{outcome="failed"}[5m]))`, false},
 		{`histogram_quantile(0.95, sum by (le, account) (rate(wabulk_provider_request_duration_seconds_bucket[5m])))`, false},
 		{`max by (lane) (wabulk_queue_size{state="pending"})`, false},
-		{`sum by (exported_job) (wabulk_scheduler_fires_total)`, false},
+		{`sum by (schedule) (wabulk_scheduler_fires_total)`, false},
 		{`go_goroutines and on (instance) wabulk_build_info`, false},
 		{`sum(rate(wabulk_send_total[5m]))`, true},                                          // misspelt metric
 		{`sum by (acount) (rate(wabulk_sends_total[5m]))`, true},                            // misspelt label
