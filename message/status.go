@@ -28,10 +28,12 @@ var Statuses = []Status{Queued, Sending, Accepted, Sent, Delivered, Read, Failed
 // transitions is the one table of allowed moves. Receipts only move a
 // record forward; terminal failures stay where they are.
 var transitions = map[Status][]Status{
-	Queued:    {Sending, Failed, Expired, WindowClosed, OptedOut, Invalid, Cancelled},
-	Sending:   {Queued, Accepted, Sent, Delivered, Read, Failed, Expired, WindowClosed, OptedOut, Invalid},
-	Accepted:  {Sent, Delivered, Read, Failed},
-	Sent:      {Delivered, Read, Failed},
+	Queued:  {Sending, Failed, Expired, WindowClosed, OptedOut, Invalid, Cancelled},
+	Sending: {Queued, Accepted, Sent, Delivered, Read, Failed, Expired, WindowClosed, OptedOut, Invalid},
+	// A provider's receipt may refuse an accepted message for the 24-hour
+	// window (470, 131047): it ends window_closed, like a refusal at send.
+	Accepted:  {Sent, Delivered, Read, Failed, WindowClosed},
+	Sent:      {Delivered, Read, Failed, WindowClosed},
 	Delivered: {Read},
 }
 

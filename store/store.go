@@ -129,6 +129,7 @@ func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 //	<prefix>campaigns                    zset    campaign IDs by creation time (one write per campaign)
 //	<prefix>pmidx:ACCOUNT:DAY.N          hash    provider message id → message ID, for ids indexed on DAY (days since 1970; 0 when kept for ever), in bucket N of pmidBuckets
 //	<prefix>optout:{ACCOUNT}             hash    opted-out contacts, and optout-changed:{ACCOUNT} their last change
+//	<prefix>ambig:{ACCOUNT}              hash    recipient → its latest message settled ambiguous, for a receipt to reconcile (ambiguous.go)
 //	<prefix>mktstop:{ACCOUNT}            hash    contacts that stopped marketing messages, and mktstop-changed:{ACCOUNT} their last change
 //	<prefix>inbound:ACCOUNT:SENDER       hash    each contact's last inbound message (the 24-hour window), or, negated, a provider's refusal that closed it
 //	<prefix>account:ACCOUNT              hash    pause and breaker state

@@ -100,6 +100,12 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	left := b.Received.Add(h.cfg.EventHoldFor).Sub(h.cfg.Now())
 	if left <= 0 {
 		for _, ev := range held {
+			if ok, err := h.reconcileAmbiguous(ctx, b.Account, ev, log); err != nil {
+				return err
+			} else if ok {
+				countEvent(b.Account, "status", "reconciled")
+				continue
+			}
 			countEvent(b.Account, "status", "dropped")
 			log.Warn("dropping a receipt for a provider message id never recorded",
 				zap.String("provider_message_id", ev.ProviderMessageID), zap.String("status", string(ev.Status)),
@@ -161,7 +167,11 @@ func (h *Events) applyStatus(ctx context.Context, account string, received time.
 			log.Debug("window closed by the provider's receipt", zap.String("contact", rec.To))
 		}
 	}
-	prev, err := h.store.Transition(ctx, store.Ref{ID: rec.ID, CampaignID: rec.CampaignID}, ev.Status, u)
+	to := ev.Status
+	if ev.Status == message.Failed && windowCodes[ev.ErrorCode] {
+		to = message.WindowClosed // the window, not the message, failed
+	}
+	prev, err := h.store.Transition(ctx, store.Ref{ID: rec.ID, CampaignID: rec.CampaignID}, to, u)
 	log = log.With(zap.String("message", rec.ID), zap.String("was", string(prev)))
 	switch {
 	case err == nil:

@@ -148,12 +148,14 @@ func TestWindowErrorReceiptClosesTheWindow(t *testing.T) {
 	b := batch(failed(ms[0], "131047"), failed(ms[1], "470"), failed(ms[2], "131026"))
 	b.Received = now.Add(2 * time.Second)
 	must(t, h.ProcessTask(ctx, eventsTask(t, b)))
+	// A window refusal ends window_closed; another failure, failed.
 	for i, want := range []bool{false, true, true} {
 		if open, err := e.st.WindowOpen(ctx, account, "", ms[i].To, now.Add(3*time.Second)); err != nil || open != want {
 			t.Errorf("%s: window open = %v, %v; want %v", ms[i].To, open, err, want)
 		}
-		if r := e.record(ms[i]); r.Status != message.Failed {
-			t.Errorf("%s: %s, want failed", ms[i].To, r.Status)
+		status := []message.Status{message.WindowClosed, message.WindowClosed, message.Failed}[i]
+		if r := e.record(ms[i]); r.Status != status {
+			t.Errorf("%s: %s, want %s", ms[i].To, r.Status, status)
 		}
 	}
 	next := e.msg("text", 40)

@@ -366,8 +366,16 @@ func (s *Sender) ambiguous(ctx context.Context, ref store.Ref, m *message.Messag
 		return retryIn(s.cfg.RetryBase, errors.New(why))
 	}
 	log.Warn("provider may have received this message; not resending", zap.String("why", why))
-	return s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: store.AmbiguousCode,
+	err := s.finish(ctx, ref, message.Failed, store.Update{ErrorCode: store.AmbiguousCode,
 		Error: why + "; not resent to avoid a duplicate"}, log)
+	if err == nil {
+		// A receipt for it names a provider id never recorded: the note
+		// lets it find this message by recipient (Events).
+		if nerr := s.store.NoteAmbiguous(ctx, m.Account, m.To, ref.ID); nerr != nil {
+			log.Warn("could not note the ambiguous message for its receipt", zap.Error(nerr))
+		}
+	}
+	return err
 }
 
 // finish records an outcome. A refused transition means another run got
