@@ -63,8 +63,8 @@ func TestWebhookPathToken(t *testing.T) {
 	}
 
 	unknown := post("/webhooks/nobody/" + pathToken)
-	if unknown.status != 404 {
-		t.Fatalf("unknown account: %d, want 404", unknown.status)
+	if unknown.status != 401 {
+		t.Fatalf("unknown account: %d, want 401 (as a failed authentication)", unknown.status)
 	}
 	for name, path := range map[string]string{
 		"wrong token":                       "/webhooks/dt-path/" + strings.Repeat("0", len(pathToken)),

@@ -191,18 +191,46 @@ func (w *Receiver) webhook(rw http.ResponseWriter, r *http.Request) {
 	a, ok := w.accounts[r.PathValue("account")]
 	if !ok {
 		_ = equal(token, unknownAccountToken) // as long as a token check: no timing to tell the two apart
-		countWebhook("unknown", rw, r, http.NotFound)
+		countWebhook("unknown", rw, r, w.unauthenticated)
 		return
 	}
 	if !a.pathMatches(token) {
-		// Answered as an unknown account, so that a token cannot be probed.
+		// Answered as an unknown account is, so that a token cannot be
+		// probed.
 		if token != "" || a.method == authPathToken {
 			w.log.Warn("webhook refused: wrong path token", zap.String("account", a.name), zap.String("remote", r.RemoteAddr))
 		}
-		countWebhook(a.name, rw, r, http.NotFound)
+		countWebhook(a.name, rw, r, w.unauthenticated)
 		return
 	}
 	countWebhook(a.name, rw, r, func(rw http.ResponseWriter, r *http.Request) { w.answer(rw, r, a) })
+}
+
+// unauthenticated answers a request for an account name no account has,
+// or with a wrong path token, exactly as a known account answers one that
+// fails authentication (401 to a POST, 403 to a handshake, 405 to other
+// methods, the same bodies and headers), so that the accounts cannot be
+// listed by probing.
+func (w *Receiver) unauthenticated(rw http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodPost && r.ContentLength > w.cfg.MaxBody:
+		text(rw, http.StatusRequestEntityTooLarge, "body too large: "+
+			fmt.Sprintf("body of %d bytes (Content-Length) is over the limit of %d", r.ContentLength, w.cfg.MaxBody))
+	case r.Method == http.MethodPost:
+		challenge(rw)
+		text(rw, http.StatusUnauthorized, "not authenticated")
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.RawQuery != "":
+		text(rw, http.StatusForbidden, "handshake refused")
+	default:
+		rw.Header().Set("Allow", "POST")
+		text(rw, http.StatusMethodNotAllowed, "callbacks are POSTed here")
+	}
+}
+
+// challenge asks for HTTP Basic credentials: on every 401, whatever the
+// account's method, so the answer does not tell the methods apart.
+func challenge(rw http.ResponseWriter) {
+	rw.Header().Set("WWW-Authenticate", `Basic realm="wabulk webhooks", charset="UTF-8"`)
 }
 
 // unknownAccountToken is what a token in an unknown account's path is
@@ -255,9 +283,7 @@ func (w *Receiver) receive(rw http.ResponseWriter, r *http.Request, a *account) 
 	// Header and Basic credentials are checked before the body is read;
 	// the provider's own authentication (a signature) needs the body.
 	if err := a.checkHeaders(r); err != nil {
-		if a.method == authBasic {
-			rw.Header().Set("WWW-Authenticate", `Basic realm="wabulk webhooks", charset="UTF-8"`)
-		}
+		challenge(rw)
 		w.refuse(rw, r, a, http.StatusUnauthorized, "not authenticated", err)
 		return
 	}
@@ -273,6 +299,7 @@ func (w *Receiver) receive(rw http.ResponseWriter, r *http.Request, a *account) 
 		return
 	}
 	if err := a.checkBody(r.Header, body); err != nil {
+		challenge(rw)
 		w.refuse(rw, r, a, http.StatusUnauthorized, "not authenticated", err)
 		return
 	}

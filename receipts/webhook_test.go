@@ -261,7 +261,7 @@ func TestWebhookRefusalsRecordNothing(t *testing.T) {
 		{name: "oversized", path: "/webhooks/tj", body: big, header: secretHeader(hookSecret), want: 413},
 		{name: "oversized without Content-Length", path: "/webhooks/tj", body: big, header: secretHeader(hookSecret), chunk: true, want: 413},
 		{name: "oversized and unauthenticated", path: "/webhooks/tj", body: big, chunk: true, want: 401},
-		{name: "unknown account", path: "/webhooks/nope", body: tujengeDLR, header: secretHeader(hookSecret), want: 404},
+		{name: "unknown account", path: "/webhooks/nope", body: tujengeDLR, header: secretHeader(hookSecret), want: 401},
 		{name: "no account", path: "/webhooks/", body: tujengeDLR, header: secretHeader(hookSecret), want: 404},
 		{name: "meta bad signature", path: "/webhooks/mt", body: metaRead, header: http.Header{meta.SignatureHeader: {sign("another-secret", metaRead)}}, want: 401},
 		{name: "meta signature of another body", path: "/webhooks/mt", body: metaRead, header: http.Header{meta.SignatureHeader: {sign(appSecret, metaRead+" ")}}, want: 401},
@@ -325,7 +325,7 @@ func TestWebhookAnswersMetaHandshake(t *testing.T) {
 		{"no challenge", "/webhooks/mt" + q("subscribe", verifyToken, ""), 403, ""},
 		{"account without a verify token", "/webhooks/mt-0" + q("subscribe", "", "1158201444"), 403, ""},
 		{"account whose provider makes no handshake", "/webhooks/tj" + q("subscribe", "", "1158201444"), 403, ""},
-		{"unknown account", "/webhooks/nope" + q("subscribe", verifyToken, "1158201444"), 404, ""},
+		{"unknown account", "/webhooks/nope" + q("subscribe", verifyToken, "1158201444"), 403, ""},
 		{"GET without hub.mode", "/webhooks/mt", 405, ""},
 	}
 	for _, tt := range tests {

@@ -127,8 +127,8 @@ providers:
 	if code := post("/webhooks/tj", `{"statuses":[]}`, http.Header{"X-Hook-Secret": {"hook-s3cret"}}); code != 200 {
 		t.Errorf("Tujenge callback with the secret header: status %d, want 200", code)
 	}
-	if code := post("/webhooks/sn", body, nil); code != 404 {
-		t.Errorf("socnet has no callbacks, yet /webhooks/sn answers %d", code)
+	if code := post("/webhooks/sn", body, nil); code != 401 {
+		t.Errorf("socnet has no callbacks, yet /webhooks/sn answers %d (want 401, as any unknown account)", code)
 	}
 	q := url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {"vt-s3cret"}, "hub.challenge": {"42"}}
 	if code, got := get("/webhooks/mt?" + q.Encode()); code != 200 || got != "42" {
@@ -286,9 +286,9 @@ providers:
 	}
 	for path, want := range map[string]int{
 		"/webhooks/dt/" + token:                  200,
-		"/webhooks/dt/" + strings.ToUpper(token): 404,
-		"/webhooks/dt":                           404,
-		"/webhooks/nobody/" + token:              404,
+		"/webhooks/dt/" + strings.ToUpper(token): 401,
+		"/webhooks/dt":                           401,
+		"/webhooks/nobody/" + token:              401,
 	} {
 		if got := post(path); got != want {
 			t.Errorf("POST %s: %d, want %d", path, got, want)
