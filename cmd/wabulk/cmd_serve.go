@@ -36,7 +36,7 @@ per provider account,
 
   POST /webhooks/NAME         NAME is the account's name in the config
   POST /webhooks/NAME/TOKEN   the same, for an account with a
-                              webhook_path_token (any other TOKEN: 404)
+                              webhook_path_token (any other TOKEN: 401, as an unknown account)
 
 Each callback is authenticated, read by the account's adapter and stored in
 Redis as one task for the workers to apply, and only then answered 200. A
