@@ -17,6 +17,11 @@ import (
 // error inside a 2xx with no known code is permanent: Meta refused this
 // request as it stands.
 func classify(code, subcode string, status int, isTransient bool) (providers.Class, providers.Reason) {
+	if status == 401 {
+		// The access token, whatever code the body names (a 401 with
+		// 131000 is not a retryable generic error): pause the account.
+		return providers.Account, providers.ReasonAuth
+	}
 	if code != "" {
 		if n, err := strconv.Atoi(code); err == nil {
 			if class, reason, ok := classifyCode(n, subcode); ok {

@@ -75,6 +75,7 @@ func TestConformance(t *testing.T) {
 			{Name: "131048 spam rate limit", Reply: e(400, 131048, "(#131048) Spam rate limit hit"), Class: A, Reason: providers.ReasonBlocked, Code: "131048"},
 			{Name: "368 policy block", Reply: e(403, 368, "Temporarily blocked for policies violations"), Class: A, Reason: providers.ReasonBlocked, Code: "368"},
 			{Name: "190 token expired", Reply: e(401, 190, "Error validating access token: Session has expired"), Class: A, Reason: providers.ReasonAuth, Code: "190"},
+			{Name: "401 naming a transient code", Reply: e(401, 131000, "Something went wrong"), Class: A, Reason: providers.ReasonAuth, Code: "131000"},
 			{Name: "10 permission denied", Reply: e(403, 10, "(#10) Application does not have permission for this action"), Class: A, Reason: providers.ReasonAuth, Code: "10"},
 			{Name: "200 API permission", Reply: e(403, 200, "(#200) Permissions error"), Class: A, Reason: providers.ReasonAuth, Code: "200"},
 			{Name: "100/33 wrong phone number id", Reply: R{Status: 400, Body: `{"error":{"message":"Unsupported post request. Object with ID '106540352242922' does not exist, cannot be loaded due to missing permissions, or does not support this operation.","type":"GraphMethodException","code":100,"error_subcode":33,"fbtrace_id":"A1b2"}}`},

@@ -103,7 +103,7 @@
 //	131037, 131045, 133010, 131055     account    config             EC: display name not approved; bad certificate; number not registered; method not allowed
 //	other code, is_transient true      transient  -                  GR: "is_transient"
 //	no or other code, HTTP 3xx/404/405 account    config             providers.ClassifyHTTPStatus: a wrong BaseURL
-//	no or other code, HTTP 401/403     account    auth               providers.ClassifyHTTPStatus
+//	HTTP 401 whatever its code; 403 with no or another code: account auth (the token)
 //	no or other code, HTTP 402         account    balance            providers.ClassifyHTTPStatus
 //	no or other code, 408/425/429/5xx  transient  (429: throttled)   providers.ClassifyHTTPStatus
 //	no or other code, other 4xx        permanent  -                  providers.ClassifyHTTPStatus (so an unknown code under 400 is permanent)

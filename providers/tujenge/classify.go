@@ -15,6 +15,11 @@ import (
 // is itself an HTTP status (400, 408, 500 ...) is read as one; otherwise the
 // HTTP status decides.
 func classify(code string, status int, text string) (providers.Class, providers.Reason) {
+	if status == 401 {
+		// The credentials, whatever code the body names (a 401 with
+		// 1000 is not a media error): pause the account, fail nothing.
+		return providers.Account, providers.ReasonAuth
+	}
 	class, reason := classifyCode(code, status, text)
 	return providers.WindowRefusal(class, reason, text)
 }

@@ -41,6 +41,7 @@ func TestConformance(t *testing.T) {
 			{Name: "window words without a code", Reply: providertest.Reply{Status: 400, Body: `{"meta":{"success":false,"http_code":400,"developer_message":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}`}, Class: providers.Permanent, Reason: providers.ReasonWindowClosed, Code: "400"},
 			{Name: "2001", Reply: providertest.Reply{Status: 400, Body: onprem(2001, "Template name does not exist in the translation")}, Class: providers.Permanent, Reason: providers.ReasonTemplate, Code: "2001"},
 			{Name: "401", Reply: providertest.Reply{Status: 401, Body: `{"meta":{"success":false,"http_code":401,"developer_message":"Invalid API key"}}`}, Class: providers.Account, Reason: providers.ReasonAuth, Code: "401"},
+			{Name: "401 naming another code", Reply: providertest.Reply{Status: 401, Body: `{"errors":[{"code":1000,"title":"Generic user error"}]}`}, Class: providers.Account, Reason: providers.ReasonAuth, Code: "1000"},
 		},
 		Throttle: providertest.Reply{Status: 429, Header: http.Header{"Retry-After": {"7"}}, Body: onprem(429, "Too many requests")},
 		ParseCallback: func(h http.Header, body []byte) ([]providers.Event, error) {

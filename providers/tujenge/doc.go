@@ -66,7 +66,7 @@
 //	2000–2099 (2001, ...)              permanent  template           doc: template name does not exist in the translation
 //	"structure unavailable" (code 500) permanent  template           doc: the client could not display the template
 //	1013, 1026                         permanent  invalid_recipient  WA: user not valid; receiver incapable
-//	HTTP 401/403, 1005                 account    auth               doc "Authorization"; WA: access denied
+//	HTTP 401 (whatever its code), 403, 1005 account auth          doc "Authorization"; WA: access denied
 //	471, 1031                          account    blocked            WA: spam rate limit; sender account locked
 //	HTTP 402                           account    balance            providers.ClassifyHTTPStatus
 //	HTTP 404/405, 3xx redirect         account    config             a wrong base_url: messages wait, the campaign does not fail
