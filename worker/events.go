@@ -50,6 +50,13 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		h.log.Warn("archiving unusable events task", zap.Error(err))
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	if now := h.cfg.Now(); b.Received.After(now.Add(maxReceivedAhead)) {
+		// Held receipts wait EventHoldFor from this time: one from the far
+		// future would be deferred for ever.
+		h.log.Warn("archiving an events task received in the future", zap.Time("received", b.Received))
+		return fmt.Errorf("bad events payload: received at %s, more than %s after now (%s): %w",
+			b.Received.Format(time.RFC3339), maxReceivedAhead, now.UTC().Format(time.RFC3339), asynq.SkipRetry)
+	}
 	log := h.log.With(zap.String("account", b.Account))
 	var held []*providers.Event
 	for i := range b.Events {
@@ -119,6 +126,10 @@ func (h *Events) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	return deferFor(min(h.cfg.EventHoldDelay, left),
 		fmt.Errorf("holding %d receipts until their provider message ids are recorded (first %s)", len(held), held[0].ProviderMessageID))
 }
+
+// maxReceivedAhead is how far a batch's receive time may lie ahead of this
+// worker's clock (the receiving serve's clock may run ahead a little).
+const maxReceivedAhead = 10 * time.Minute
 
 // applyStatus moves the record a receipt names to the receipt's status and
 // reports whether it is done with the event; false means the provider

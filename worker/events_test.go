@@ -267,6 +267,7 @@ func TestBadEventPayloadsAreArchived(t *testing.T) {
 		"not json",
 		`{"received":"2026-01-02T03:04:05Z","events":[]}`, // no account
 		`{"account":"tj","events":[]}`,                    // no received time
+		`{"account":"tj","received":"9999-01-02T03:04:05Z","events":[{"kind":"status","provider_message_id":"x","status":"delivered"}]}`, // far future
 	} {
 		if _, err := e.client.Enqueue(asynq.NewTask(receipts.TypeEvents, []byte(p)), asynq.Queue(e.eventsQueue())); err != nil {
 			t.Fatal(err)
@@ -275,7 +276,7 @@ func TestBadEventPayloadsAreArchived(t *testing.T) {
 	e.run(e.config(), nil)
 	insp := asynq.NewInspectorFromRedisClient(e.r.Client)
 	archived := sharedtest.WaitFor(t, func() []*asynq.TaskInfo { a, _ := insp.ListArchivedTasks(e.eventsQueue()); return a },
-		func(a []*asynq.TaskInfo) bool { return len(a) == 3 }, waitTimeout, "3 archived tasks")
+		func(a []*asynq.TaskInfo) bool { return len(a) == 4 }, waitTimeout, "4 archived tasks")
 	for _, a := range archived {
 		if !strings.Contains(a.LastErr, "bad events payload") || a.Retried != 0 {
 			t.Errorf("archived task %s: last error %q, retried %d", a.ID, a.LastErr, a.Retried)
