@@ -145,3 +145,56 @@ func (p *Producer) sweepOne(ctx context.Context, r *retryRun, cm *CampaignMessag
 	}
 	return true, nil
 }
+
+// NoTaskCode is the error code of a message outside campaigns (an API
+// send) that Sweep found queued without a task: its send stopped between
+// the record and the task, and its content, which only the task carried,
+// is gone. Its client was answered an error, or nothing.
+const NoTaskCode = "no_task"
+
+// SweepDirect settles as failed (NoTaskCode) every message outside
+// campaigns, queued and last changed more than olderThan ago, that has no
+// task in any lane: nothing would ever send or expire it, and its
+// content cannot be rebuilt. At most limit are looked at per call. It
+// returns how many it settled.
+func (p *Producer) SweepDirect(ctx context.Context, olderThan time.Duration, limit int) (int64, error) {
+	recs, err := p.st.QueuedDirect(ctx, p.cfg.Now().Add(-olderThan), limit)
+	if err != nil {
+		return 0, err
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	pipe := p.st.Redis().Pipeline()
+	exists := make([][]*redis.IntCmd, len(recs))
+	for i, rec := range recs {
+		for _, l := range message.Lanes {
+			exists[i] = append(exists[i], pipe.Exists(ctx, taskKey(message.SendQueue(p.cfg.Prefix, l, rec.ID, p.cfg.QueueShards), rec.ID)))
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("sweep messages outside campaigns: look up tasks: %w", err)
+	}
+	var settled int64
+	for i, rec := range recs {
+		found := false
+		for _, c := range exists[i] {
+			found = found || c.Val() == 1
+		}
+		if found {
+			continue
+		}
+		_, err := p.st.Transition(ctx, store.Ref{ID: rec.ID, Account: rec.Account}, message.Failed, store.Update{From: message.Queued,
+			ErrorCode: NoTaskCode, Error: "the send stopped between its record and its task; it was never queued for sending"})
+		switch {
+		case err == nil:
+			settled++
+			sweptDirectTotal.Inc()
+		case store.IsTransitionError(err):
+			// Sent or settled meanwhile.
+		default:
+			return settled, err
+		}
+	}
+	return settled, nil
+}

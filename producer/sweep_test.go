@@ -56,3 +56,40 @@ func TestSweepGivesOrphansTheirTasksBack(t *testing.T) {
 		t.Errorf("second sweep: %+v, %v", res, err)
 	}
 }
+
+// An API message whose task is gone (its send stopped between record and
+// task) is settled failed no_task once old enough; one with its task is
+// left queued.
+func TestSweepDirectSettlesAPIMessagesWithoutATask(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := h.Producer(producer.Config{})
+	lost, err := p.Send(bg, sendReq("lost-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := p.Send(bg, sendReq("kept-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := message.SendQueue(h.R.Prefix, message.LaneHigh, lost.ID, 1)
+	if err := h.Insp.DeleteTask(queue, lost.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := p.SweepDirect(bg, time.Minute, 100); err != nil || n != 0 {
+		t.Fatalf("sweep of young messages: %d, %v", n, err)
+	}
+	h.Clock.Advance(2 * time.Minute)
+	if n, err := p.SweepDirect(bg, time.Minute, 100); err != nil || n != 1 {
+		t.Fatalf("sweep: %d settled, %v; want 1", n, err)
+	}
+	for id, want := range map[string]message.Status{lost.ID: message.Failed, kept.ID: message.Queued} {
+		rec, err := h.St.Get(bg, id)
+		if err != nil || rec.Status != want {
+			t.Errorf("%s: %+v, %v; want %s", id, rec, err, want)
+		}
+		if want == message.Failed && rec.ErrorCode != producer.NoTaskCode {
+			t.Errorf("%s: code %q", id, rec.ErrorCode)
+		}
+	}
+}

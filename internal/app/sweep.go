@@ -45,6 +45,12 @@ func RunSweeper(ctx context.Context, st *store.Store, p *producer.Producer, inte
 }
 
 func sweepOnce(ctx context.Context, st *store.Store, p *producer.Producer, after time.Duration, log *zap.Logger) {
+	if n, err := p.SweepDirect(ctx, after, 10_000); err != nil {
+		log.Warn("sweep of API messages failed", zap.Error(err))
+	} else if n > 0 {
+		log.Warn("API messages queued without a task settled failed (no_task): their send stopped between record and task",
+			zap.Int64("settled", n))
+	}
 	ids, err := st.Campaigns(ctx)
 	if err != nil {
 		log.Warn("could not list campaigns", zap.Error(err))
