@@ -44,13 +44,13 @@ func TestCSVRowsOverTheLimitsAreRejectedWithTheirLine(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	input := io.MultiReader(
-		strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"), // 1, 2
+		strings.NewReader("phone,name,code\n+255712345678,Amina,A1\n"),                       // 1, 2
 		strings.NewReader("+255712345679,"), repeat("x", 10<<20), strings.NewReader(",B2\n"), // 3: 10 MB line
 		strings.NewReader("+255712345680,Chiku,C3\n"), // 4
-		repeat(",", 1<<20), strings.NewReader("\n"), // 5: 1M columns, 1 MB
+		repeat(",", 1<<20), strings.NewReader("\n"),   // 5: 1M columns, 1 MB
 		strings.NewReader("+255712345681,\"a long\nquoted "), repeat("y", 200<<10), strings.NewReader("\nfield\",D4\n"), // 6-8: quoted, over the limit
 		strings.NewReader("+255712345682,\"two\nlines\",E5\n"), // 9-10
-		strings.NewReader("+255712345683,Faraji,F6"), // 11
+		strings.NewReader("+255712345683,Faraji,F6"),           // 11
 	)
 	var rejects bytes.Buffer
 	p := h.Producer(producer.Config{})
