@@ -17,7 +17,13 @@
 //     Accepted, Duplicate (seen earlier in this input: the store's
 //     create-if-absent tells, per run), Rejected (written to the rejects
 //     file with its line number and reason; the import goes on) or
-//     AlreadyPresent (imported by an earlier run);
+//     AlreadyPresent (imported by an earlier run). One row is bounded too
+//     (Config.MaxRecordBytes, Config.MaxColumns): a CSV record is split
+//     off by a quote tracker holding at most that much before
+//     encoding/csv reads it, so a longer row is rejected with its line
+//     without being held, and an unclosed quote stops the import naming
+//     the line it opens on (UnclosedQuoteError) without reading the rest
+//     into memory;
 //   - idempotent re-import: a message's ID is the campaign ID plus the E.164
 //     recipient, its record is created only if absent and its task carries
 //     the message ID as asynq TaskID. Running the same import again, after

@@ -592,26 +592,6 @@ func TestDefaultRegionComesFromTheSpecOrTheConfig(t *testing.T) {
 	}
 }
 
-// A JSONL line over the limit is rejected without being held whole, and
-// the lines after it are read as usual.
-func TestJSONLRejectsAnOverlongLine(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	huge := `{"phone":"+255712345678","name":"` + strings.Repeat("x", 2<<20) + `","code":"A1"}`
-	input := huge + "\n" + `{"phone":"+255712345679","name":"Baraka","code":"B2"}` + "\n"
-	var rejects bytes.Buffer
-	res, err := h.Producer(producer.Config{}).Import(bg, textSpec("big"), strings.NewReader(input),
-		producer.Options{Format: producer.FormatJSONL, Rejects: &rejects})
-	must(t, err)
-	want := producer.Progress{Lines: 2, Accepted: 1, Rejected: 1}
-	if diff := cmp.Diff(want, res.Progress); diff != "" {
-		t.Errorf("progress (-want +got):\n%s", diff)
-	}
-	if !strings.HasPrefix(rejects.String(), "line,reason,raw\n1,line is longer than 1048576 bytes,") {
-		t.Errorf("rejects start %q", rejects.String()[:80])
-	}
-}
-
 // A clean import writes nothing to the rejects writer, so a CLI can create
 // the rejects file only when there is something to put in it.
 func TestCleanImportWritesNoRejects(t *testing.T) {

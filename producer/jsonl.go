@@ -13,21 +13,18 @@ import (
 	"github.com/wabulk/wabulk/internal/jsonkeys"
 )
 
-// maxJSONLLine bounds one JSONL line, so a file without newlines cannot
-// make the import hold it all.
-const maxJSONLLine = 1 << 20
-
 // jsonlSource reads one JSON object per line.
 type jsonlSource struct {
 	br   *bufio.Reader
+	max  int // bytes of one line (Config.MaxRecordBytes): a longer one is rejected unread, so a file without newlines is never held whole
 	cols []string
 	line int64
 	buf  []byte
 	row  row
 }
 
-func newJSONLSource(br *bufio.Reader, t *template) *jsonlSource {
-	return &jsonlSource{br: br, cols: t.cols, row: row{values: make([]string, len(t.cols))}}
+func newJSONLSource(br *bufio.Reader, t *template, max int) *jsonlSource {
+	return &jsonlSource{br: br, max: max, cols: t.cols, row: row{values: make([]string, len(t.cols))}}
 }
 
 func (s *jsonlSource) rejectsHeader() []string { return []string{"line", "reason", "raw"} }
@@ -35,15 +32,15 @@ func (s *jsonlSource) rejectsHeader() []string { return []string{"line", "reason
 func (s *jsonlSource) valueNoun() string { return "field" }
 
 // readLine returns the next line without its line break; long is set when
-// the line was longer than maxJSONLLine (its start is returned).
+// the line was longer than s.max (nothing of it is returned).
 func (s *jsonlSource) readLine() (line []byte, long bool, err error) {
 	s.buf = s.buf[:0]
 	for {
 		chunk, err := s.br.ReadSlice('\n')
-		if len(s.buf)+len(chunk) <= maxJSONLLine {
+		if !long && len(s.buf)+len(chunk) <= s.max {
 			s.buf = append(s.buf, chunk...)
 		} else {
-			long = true
+			long, s.buf = true, s.buf[:0]
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
@@ -72,7 +69,8 @@ func (s *jsonlSource) next() (*row, error) {
 		r.line, r.phone, r.reject = s.line, "", ""
 		r.raw = []string{string(b)}
 		if long {
-			r.reject = fmt.Sprintf("line is longer than %d bytes", maxJSONLLine)
+			r.raw = nil
+			r.reject = fmt.Sprintf("line is longer than %d bytes", s.max)
 			return r, nil
 		}
 		r.reject = s.parse(b)

@@ -38,6 +38,15 @@ type Config struct {
 	BatchSize int
 	// EnqueueWorkers is the number of parallel asynq enqueuers. Defaults to 8.
 	EnqueueWorkers int
+	// MaxRecordBytes bounds one input row (a CSV record, quoted line
+	// breaks included; a JSONL line): a longer one is a rejected row, read
+	// to its end without being held, and the import goes on. With it an
+	// import holds a bounded amount of memory whatever the input. Defaults
+	// to 64 KiB.
+	MaxRecordBytes int
+	// MaxColumns bounds the columns of one CSV row (and of the header):
+	// more is a rejected row. Defaults to 256.
+	MaxColumns int
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -64,11 +73,23 @@ func New(st *store.Store, client *asynq.Client, cfg Config) *Producer {
 	if cfg.EnqueueWorkers <= 0 {
 		cfg.EnqueueWorkers = 8
 	}
+	if cfg.MaxRecordBytes <= 0 {
+		cfg.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if cfg.MaxColumns <= 0 {
+		cfg.MaxColumns = DefaultMaxColumns
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Producer{st: st, client: client, cfg: cfg}
 }
+
+// The defaults of Config.MaxRecordBytes and Config.MaxColumns.
+const (
+	DefaultMaxRecordBytes = 64 << 10
+	DefaultMaxColumns     = 256
+)
 
 // queue is the queue of message id's send task on lane l: the shard of its
 // ID, whichever path enqueues it.
@@ -170,7 +191,7 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 	if err != nil {
 		return Result{}, fmt.Errorf("message: %w", err)
 	}
-	src, err := newSource(opt.Format, r, tmpl)
+	src, err := newSource(opt.Format, r, tmpl, limits{bytes: p.cfg.MaxRecordBytes, cols: p.cfg.MaxColumns})
 	if err != nil {
 		return Result{}, err
 	}

@@ -37,16 +37,22 @@ type source interface {
 	valueNoun() string
 }
 
-func newSource(f Format, r io.Reader, t *template) (source, error) {
+// limits bound one input record.
+type limits struct {
+	bytes int // Config.MaxRecordBytes
+	cols  int // Config.MaxColumns
+}
+
+func newSource(f Format, r io.Reader, t *template, lim limits) (source, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\ufeff")) {
 		_, _ = br.Discard(3)
 	}
 	switch f {
 	case "", FormatCSV:
-		return newCSVSource(br, t)
+		return newCSVSource(br, t, lim)
 	case FormatJSONL:
-		return newJSONLSource(br, t), nil
+		return newJSONLSource(br, t, lim.bytes), nil
 	}
 	return nil, fmt.Errorf("unknown input format %q: want csv or jsonl", f)
 }

@@ -63,7 +63,7 @@ was lost or sent twice.`, none, nil)
 		}
 		return loadtest.Pipeline(cmd.Context(), o, cmd.OutOrStdout(), progress(cmd, quiet))
 	}
-	c.AddCommand(fleetCmd(), webhooksLoadCmd(), lanesCmd(), scheduledCmd(), footprintCmd())
+	c.AddCommand(fleetCmd(), webhooksLoadCmd(), lanesCmd(), scheduledCmd(), footprintCmd(), importRSSCmd())
 	return c
 }
 

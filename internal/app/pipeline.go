@@ -125,7 +125,8 @@ func accountKinds(cfg *config.Config) map[string]string {
 
 // ProducerConfig is what package producer takes from the config.
 func ProducerConfig(cfg *config.Config) producer.Config {
-	return producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix, QueueShards: cfg.Redis.QueueShards}
+	return producer.Config{DefaultRegion: cfg.DefaultRegion, Prefix: cfg.Redis.Prefix, QueueShards: cfg.Redis.QueueShards,
+		MaxRecordBytes: cfg.Import.MaxRecordBytes, MaxColumns: cfg.Import.MaxColumns}
 }
 
 // Pipeline is everything one process needs to import and send.

@@ -141,12 +141,17 @@ func WebhookConfigError(cfg *config.Config, err error) error {
 	return fmt.Errorf("%w%s", err, hint)
 }
 
-// NewAPI is serve's HTTP producer API, storing through client. It sends
-// through the config's accounts; a message that names none goes through
-// the only one, when there is one.
+// NewAPI is serve's HTTP producer API, storing through client.
 func NewAPI(cfg *config.Config, c *Conn, client *asynq.Client, tokens []string, log *zap.Logger) (*httpapi.API, error) {
 	st := store.New(c.RDB, StoreConfig(cfg.Redis))
 	p := producer.New(st, client, ProducerConfig(cfg))
+	return httpapi.New(p, APIConfig(cfg, tokens, log))
+}
+
+// APIConfig is what package httpapi takes from the config. The API sends
+// through the config's accounts; a message that names none goes through
+// the only one, when there is one.
+func APIConfig(cfg *config.Config, tokens []string, log *zap.Logger) httpapi.Config {
 	rates := map[string]float64{}
 	for _, pc := range cfg.Providers {
 		rates[pc.Name] = pc.Rate
@@ -155,7 +160,9 @@ func NewAPI(cfg *config.Config, c *Conn, client *asynq.Client, tokens []string, 
 	if len(cfg.Providers) == 1 {
 		def = cfg.Providers[0].Name
 	}
-	return httpapi.New(p, httpapi.Config{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api")})
+	return httpapi.Config{Tokens: tokens, DefaultAccount: def, Rates: rates, Logger: log.Named("api"),
+		MaxUploadBytes: cfg.Serve.MaxUploadBytes, LongRequestTimeout: time.Duration(cfg.Serve.UploadTimeout),
+		MaxConcurrentUploads: cfg.Serve.MaxConcurrentUploads}
 }
 
 // WebhookPathShown is the path an account's callbacks go to, as logs may

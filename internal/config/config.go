@@ -20,6 +20,7 @@ type Config struct {
 	Providers     []ProviderConfig `yaml:"providers"`
 	Worker        WorkerConfig     `yaml:"worker"`
 	Serve         ServeConfig      `yaml:"serve"`
+	Import        ImportConfig     `yaml:"import"`
 	Admin         AdminConfig      `yaml:"admin"`
 	Schedules     []ScheduleConfig `yaml:"schedules"` // recurring reminder jobs (`wabulk scheduler`)
 
@@ -92,6 +93,7 @@ func (c *Config) Validate() error {
 		c.validateProviders(),
 		c.Worker.validate(),
 		c.Serve.validate(),
+		c.Import.validate(),
 		c.Admin.validate(),
 	)
 }

@@ -14,6 +14,16 @@ type ServeConfig struct {
 	// APITokens are the bearer tokens of the HTTP API (/v1/...), usually
 	// "${VAR}"s; none (or every one unset) leaves the API off.
 	APITokens []Secret `yaml:"api_tokens"`
+	// MaxUploadBytes bounds one campaign upload (spec and recipients);
+	// larger is answered 413, with the rows before the limit imported.
+	// Defaults to 1 GiB.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// UploadTimeout is how long one upload (or report download) may take
+	// before it is cut off, the rows before imported. Defaults to 1h.
+	UploadTimeout Duration `yaml:"upload_timeout"`
+	// MaxConcurrentUploads bounds the uploads imported at once; one more
+	// is answered 429 with Retry-After. Defaults to 4.
+	MaxConcurrentUploads int `yaml:"max_concurrent_uploads"`
 }
 
 // MinAPITokenLen is the shortest API token serve takes.
@@ -40,6 +50,15 @@ func (s *ServeConfig) validate() error {
 	var errs errList
 	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
 		errs.add("serve.listen %q: want host:port, e.g. 127.0.0.1:8080 or :8080", s.Listen)
+	}
+	if s.MaxUploadBytes < 0 {
+		errs.add("serve.max_upload_bytes %d: want a positive size in bytes (0: the default, 1 GiB)", s.MaxUploadBytes)
+	}
+	if s.UploadTimeout == Off {
+		errs.add("serve.upload_timeout: cannot be off; give a duration such as 1h")
+	}
+	if s.MaxConcurrentUploads < 0 {
+		errs.add("serve.max_concurrent_uploads %d: want a positive count (0: the default, 4)", s.MaxConcurrentUploads)
 	}
 	for i, tok := range s.APITokens {
 		// An unset ${VAR} leaves "": that token is off (serve says so).

@@ -34,12 +34,18 @@ type Config struct {
 	// bytes; larger is answered 413, with the rows before the limit
 	// imported. Defaults to 1 GiB.
 	MaxUploadBytes int64
+	// MaxConcurrentUploads bounds the campaign uploads imported at once;
+	// one more is answered 429 with Retry-After (each upload holds a
+	// bounded amount of memory, producer.Config.MaxRecordBytes, for as long
+	// as its file takes). Defaults to 4.
+	MaxConcurrentUploads int
 	// MaxRejects is how many rejected rows an upload's answer lists, with
 	// their line and reason; every one is counted. Defaults to 1000.
 	MaxRejects int
 	// LongRequestTimeout replaces the server's read and write timeouts for
-	// an upload and a report, which take as long as the file. Defaults to
-	// 1h.
+	// an upload and a report, which take as long as the file: an upload
+	// still running after it is cut off (the rows before are imported).
+	// Defaults to 1h.
 	LongRequestTimeout time.Duration
 	// CancelWait is how long a cancel waits for sends already under way
 	// (producer.Producer.CancelCampaign). Defaults to 10s.
@@ -73,8 +79,9 @@ var ErrNoTokens = errors.New("no API token configured: the HTTP API needs at lea
 // key or campaign id reused with a different request, or a cancelled
 // campaign asked to pause, resume or retry, 413 body too large, 415 wrong
 // content type, 422 a value that cannot be used (ErrorResponse names the
-// field) or a strict upload admission control refuses, 503 the store
-// (Redis) failed: try again.
+// field) or a strict upload admission control refuses, 429 as many
+// uploads under way as Config.MaxConcurrentUploads (with Retry-After),
+// 503 the store (Redis) failed: try again.
 type API struct {
 	p      *producer.Producer
 	cfg    Config
@@ -82,6 +89,9 @@ type API struct {
 	mux    *http.ServeMux
 	routes []string
 	log    *zap.Logger
+	// uploads holds one token per campaign upload under way
+	// (Config.MaxConcurrentUploads).
+	uploads chan struct{}
 }
 
 var _ http.Handler = (*API)(nil)
@@ -108,6 +118,10 @@ func New(p *producer.Producer, cfg Config) (*API, error) {
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 1 << 30
 	}
+	if cfg.MaxConcurrentUploads <= 0 {
+		cfg.MaxConcurrentUploads = 4
+	}
+	a.uploads = make(chan struct{}, cfg.MaxConcurrentUploads)
 	if cfg.MaxRejects <= 0 {
 		cfg.MaxRejects = 1000
 	}

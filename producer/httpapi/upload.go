@@ -55,11 +55,24 @@ type Reject struct {
 // maxSpecPart bounds the spec part of an upload.
 const maxSpecPart = 1 << 20
 
+// uploadRetryAfter is the Retry-After, in seconds, of an upload refused
+// because as many are under way as the server takes.
+const uploadRetryAfter = 30
+
 // postCampaign imports a multipart upload: a spec part (YAML or JSON),
 // then a recipients part, read as it arrives. An optional format part or
 // ?format= says csv or jsonl; otherwise the recipients' filename or
 // content type does, and CSV is the default.
 func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
+	select {
+	case a.uploads <- struct{}{}:
+		defer func() { <-a.uploads }()
+	default:
+		w.Header().Set("Retry-After", strconv.Itoa(uploadRetryAfter))
+		writeError(w, http.StatusTooManyRequests, "too_many_uploads", "",
+			fmt.Sprintf("%d campaign uploads are under way, the most this server takes at once; upload again later", a.cfg.MaxConcurrentUploads))
+		return
+	}
 	a.lift(w)
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {

@@ -2,8 +2,12 @@ package httpapi_test
 
 import (
 	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -148,5 +152,93 @@ func TestCampaignUploadErrors(t *testing.T) {
 	got := a.do(t, http.MethodPost, "/v1/campaigns", strings.NewReader(apiSpec), http.Header{"Content-Type": {"application/yaml"}})
 	if e := got.apiErr(t); got.status != 415 || e.Code != "unsupported_media_type" {
 		t.Errorf("not multipart: %d %+v", got.status, e)
+	}
+}
+
+// An upload over Config.MaxConcurrentUploads is answered 429 with
+// Retry-After while the others go on; once one ends, the next is taken.
+func TestCampaignUploadConcurrencyLimit(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t, httpapi.Config{MaxConcurrentUploads: 1})
+	// The first upload's body is read by the API only once it holds its
+	// slot: reading is the signal.
+	reading := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Test-Slow") != "" {
+			r.Body = &signalBody{ReadCloser: r.Body, read: func() { once.Do(func() { close(reading) }) }}
+		}
+		a.api.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	a.srv = srv
+
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/campaigns", pr)
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Test-Slow", "1")
+	first := make(chan int, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	spec, err := mw.CreateFormField("spec")
+	must(t, err)
+	_, err = io.WriteString(spec, apiSpec)
+	must(t, err)
+	<-reading
+
+	got := a.upload(t, "", formPart{"spec", "", "", strings.Replace(apiSpec, "spring", "second", 1)}, formPart{"recipients", "r.csv", "", "phone,name\n+255712345679,Baraka\n"})
+	if e := got.apiErr(t); got.status != http.StatusTooManyRequests || e.Code != "too_many_uploads" || got.header.Get("Retry-After") == "" {
+		t.Errorf("upload over the limit: %d %s (Retry-After %q); want 429 too_many_uploads with Retry-After", got.status, got.body, got.header.Get("Retry-After"))
+	}
+
+	rows, err := mw.CreateFormFile("recipients", "r.csv")
+	must(t, err)
+	_, err = io.WriteString(rows, "phone,name\n+255712345678,Amina\n")
+	must(t, err)
+	must(t, mw.Close())
+	must(t, pw.Close())
+	if status := <-first; status != http.StatusCreated {
+		t.Errorf("the upload under way: %d; want 201", status)
+	}
+
+	got = a.upload(t, "", formPart{"spec", "", "", strings.Replace(apiSpec, "spring", "second", 1)}, formPart{"recipients", "r.csv", "", "phone,name\n+255712345679,Baraka\n"})
+	if got.status != http.StatusCreated {
+		t.Errorf("upload after the first ended: %d %s; want 201", got.status, got.body)
+	}
+}
+
+// signalBody calls read on every Read.
+type signalBody struct {
+	io.ReadCloser
+	read func()
+}
+
+func (b *signalBody) Read(p []byte) (int, error) {
+	b.read()
+	return b.ReadCloser.Read(p)
+}
+
+// A row over the record limit in an upload is a rejected row with its
+// line; the rows around it are imported.
+func TestCampaignUploadRejectsAnOverlongRow(t *testing.T) {
+	t.Parallel()
+	a := newAPIEnv(t, httpapi.Config{})
+	got := a.upload(t, "", formPart{"spec", "", "", apiSpec}, formPart{"recipients", "r.csv", "",
+		"phone,name\n+255712345678,Amina\n+255712345679," + strings.Repeat("x", 1<<20) + "\n+255712345680,Chiku\n"})
+	var up httpapi.CampaignUpload
+	got.json(t, &up)
+	want := []httpapi.Reject{{Line: 3, Reason: "row is longer than 65536 bytes"}}
+	if got.status != http.StatusCreated || up.Accepted != 2 || up.Rejected != 1 || !cmp.Equal(want, up.Rejects) {
+		t.Errorf("upload: %d %s", got.status, got.body)
 	}
 }
