@@ -43,6 +43,11 @@ deploy-check: ## offline checks of deploy/: kustomize renders every overlay, man
 image: ## the container image wabulk:dev from deploy/Dockerfile (needs a Docker engine)
 	docker build -f deploy/Dockerfile --build-arg VERSION=$$(git describe --tags --always --dirty) -t wabulk:dev .
 
+FUZZTIME ?= 10s
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s): scripts/fuzz.sh
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
 bench: ## Go benchmarks (package level)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
@@ -76,4 +81,4 @@ loadtest-lanes: build ## reminders (lane high) during a 100k campaign at 1000/s 
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
 
-.PHONY: help build demo test lint deploy-check image bench bench-limits bench-failover loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean
+.PHONY: help build demo test lint deploy-check image fuzz bench bench-limits bench-failover loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean

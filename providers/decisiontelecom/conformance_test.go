@@ -13,7 +13,15 @@ import (
 	"github.com/wabulk/wabulk/providers/providertest"
 )
 
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { providertest.Run(t, harness(t)) }
+
+func FuzzAnswers(f *testing.F) { providertest.FuzzAnswers(f, harness(f)) }
+
+func FuzzCallbacks(f *testing.F) { providertest.FuzzCallbacks(f, harness(f)) }
+
+// harness describes the adapter to the conformance suite and the fuzz
+// targets.
+func harness(t testing.TB) providertest.Harness {
 	const (
 		T = providers.Transient
 		P = providers.Permanent
@@ -34,7 +42,7 @@ func TestConformance(t *testing.T) {
 	}
 	c := newClient(t, decisiontelecom.Config{})
 
-	providertest.Run(t, providertest.Harness{
+	return providertest.Harness{
 		New: func(t *testing.T, baseURL string) providers.Provider {
 			return newClient(t, decisiontelecom.Config{BaseURL: baseURL})
 		},
@@ -133,7 +141,7 @@ func TestConformance(t *testing.T) {
 			{Name: "an array of numbers", Body: `[1,2]`, WantErr: true},
 			{Name: "truncated", Body: `{"message_id":554,"status":`, WantErr: true},
 		},
-	})
+	}
 }
 
 func mustQuote(s string) string {

@@ -30,7 +30,7 @@ func dtError(name, msg string, code any, status any) string {
 	return string(b)
 }
 
-func newClient(t *testing.T, cfg decisiontelecom.Config) *decisiontelecom.Client {
+func newClient(t testing.TB, cfg decisiontelecom.Config) *decisiontelecom.Client {
 	t.Helper()
 	if cfg.APIKey == "" {
 		cfg.APIKey = testKey

@@ -11,7 +11,25 @@ import (
 	"github.com/wabulk/wabulk/providers/providertest"
 )
 
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { providertest.Run(t, harness(t)) }
+
+func FuzzAnswers(f *testing.F) { providertest.FuzzAnswers(f, harness(f)) }
+
+func FuzzCallbacks(f *testing.F) {
+	// Bodies are read unsigned here: FuzzVerifySignature fuzzes the
+	// signature check on its own.
+	h := harness(f)
+	unsigned, err := meta.New(meta.Config{Token: testToken, PhoneNumberID: testPhoneID})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h.ParseCallback = unsigned.ParseCallback
+	providertest.FuzzCallbacks(f, h)
+}
+
+// harness describes the adapter to the conformance suite and the fuzz
+// targets.
+func harness(t testing.TB) providertest.Harness {
 	type R = providertest.Reply
 	const (
 		T = providers.Transient
@@ -25,7 +43,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Harness{
+	return providertest.Harness{
 		New: func(t *testing.T, baseURL string) providers.Provider {
 			return newClient(t, meta.Config{BaseURL: baseURL + "/v21.0", AppSecret: testSecret})
 		},
@@ -95,7 +113,7 @@ func TestConformance(t *testing.T) {
 		},
 		ParseCallback: hook.ParseCallback,
 		Callbacks:     callbackCases(),
-	})
+	}
 }
 
 // envelope wraps one change value in the notification Meta POSTs.

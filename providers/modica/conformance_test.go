@@ -14,9 +14,17 @@ import (
 	"github.com/wabulk/wabulk/providers/providertest"
 )
 
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { providertest.Run(t, harness(t)) }
+
+func FuzzAnswers(f *testing.F) { providertest.FuzzAnswers(f, harness(f)) }
+
+func FuzzCallbacks(f *testing.F) { providertest.FuzzCallbacks(f, harness(f)) }
+
+// harness describes the adapter to the conformance suite and the fuzz
+// targets.
+func harness(t testing.TB) providertest.Harness {
 	const user, pass = "conformance-app", "mg-conformance-pass-0001"
-	newModica := func(t *testing.T, baseURL string) *modica.Client {
+	newModica := func(t testing.TB, baseURL string) *modica.Client {
 		c, err := modica.New(modica.Config{BaseURL: baseURL, Username: user, Password: pass})
 		if err != nil {
 			t.Fatal(err)
@@ -25,7 +33,7 @@ func TestConformance(t *testing.T) {
 	}
 	parser := newModica(t, "https://api.modicagroup.com")
 	gwErr := func(code, desc string) string { return `{"error":"` + code + `","error-desc":"` + desc + `"}` }
-	providertest.Run(t, providertest.Harness{
+	return providertest.Harness{
 		New:    func(t *testing.T, baseURL string) providers.Provider { return newModica(t, baseURL) },
 		Secret: pass,
 		// Modica's Mobile Gateway carries text only: templates are refused.
@@ -98,7 +106,7 @@ func TestConformance(t *testing.T) {
 		},
 		ParseCallback: parser.ParseCallback,
 		Callbacks:     documentedCallbacks(),
-	})
+	}
 }
 
 // ts is the content timestamp the MO cases carry, and its time.

@@ -80,10 +80,7 @@ func newSuite(t *testing.T, h Harness) *suite {
 		t.Fatal("providertest: Harness needs New, Secret and AcceptID")
 	}
 	if h.Message == nil {
-		h.Message = func() *message.Message {
-			return &message.Message{ID: "c:+255712345678", CampaignID: "c", Account: "acct", To: "+255712345678",
-				Content: message.Content{Template: &message.Template{Name: "promo", Language: "en", Body: []string{"Amina"}}}}
-		}
+		h.Message = defaultMessage
 	}
 	if h.AcceptStatus == "" {
 		h.AcceptStatus = message.Accepted

@@ -13,10 +13,18 @@ import (
 	"github.com/wabulk/wabulk/providers/socnet"
 )
 
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { providertest.Run(t, harness(t)) }
+
+func FuzzAnswers(f *testing.F) { providertest.FuzzAnswers(f, harness(f)) }
+
+func FuzzCallbacks(f *testing.F) { providertest.FuzzCallbacks(f, harness(f)) }
+
+// harness describes the adapter to the conformance suite and the fuzz
+// targets.
+func harness(t testing.TB) providertest.Harness {
 	const key = "0123456789abcdef0123456789abcdef"
 	media := &message.Media{URL: "https://cdn.example/a.jpg"}
-	providertest.Run(t, providertest.Harness{
+	return providertest.Harness{
 		New: func(t *testing.T, url string) providers.Provider {
 			c, err := socnet.New(socnet.Config{URL: url, APIKey: key})
 			if err != nil {
@@ -93,5 +101,5 @@ func TestConformance(t *testing.T) {
 				Buttons: []message.TemplateButton{{SubType: "url", Index: 0, Param: "1234"}}}},
 		},
 		// Socnet documents no callbacks: ParseCallback is nil.
-	})
+	}
 }

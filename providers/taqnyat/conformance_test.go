@@ -11,13 +11,21 @@ import (
 	"github.com/wabulk/wabulk/providers/taqnyat"
 )
 
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { providertest.Run(t, harness(t)) }
+
+func FuzzAnswers(f *testing.F) { providertest.FuzzAnswers(f, harness(f)) }
+
+func FuzzCallbacks(f *testing.F) { providertest.FuzzCallbacks(f, harness(f)) }
+
+// harness describes the adapter to the conformance suite and the fuzz
+// targets.
+func harness(t testing.TB) providertest.Harness {
 	const token = "tq-conformance-token-0001"
 	parser, err := taqnyat.New(taqnyat.Config{Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
-	providertest.Run(t, providertest.Harness{
+	return providertest.Harness{
 		New: func(t *testing.T, baseURL string) providers.Provider {
 			c, err := taqnyat.New(taqnyat.Config{BaseURL: baseURL, Token: token})
 			if err != nil {
@@ -94,7 +102,7 @@ func TestConformance(t *testing.T) {
 		},
 		ParseCallback: parser.ParseCallback,
 		Callbacks:     callbackCases(),
-	})
+	}
 }
 
 func at(s string) time.Time {

@@ -13,12 +13,20 @@ import (
 	"github.com/wabulk/wabulk/providers/tujenge"
 )
 
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { providertest.Run(t, harness(t)) }
+
+func FuzzAnswers(f *testing.F) { providertest.FuzzAnswers(f, harness(f)) }
+
+func FuzzCallbacks(f *testing.F) { providertest.FuzzCallbacks(f, harness(f)) }
+
+// harness describes the adapter to the conformance suite and the fuzz
+// targets.
+func harness(t testing.TB) providertest.Harness {
 	const key = "tj-conformance-key-0001"
 	onprem := func(code int, title string) string {
 		return `{"errors":[{"code":` + strconv.Itoa(code) + `,"title":"` + title + `"}],"meta":{"api_status":"stable","version":"2.45.1"}}`
 	}
-	providertest.Run(t, providertest.Harness{
+	return providertest.Harness{
 		New: func(t *testing.T, baseURL string) providers.Provider {
 			c, err := tujenge.New(tujenge.Config{BaseURL: baseURL, APIKey: key})
 			if err != nil {
@@ -49,7 +57,7 @@ func TestConformance(t *testing.T) {
 			return c.ParseCallback(h, body)
 		},
 		Callbacks: callbackCases(),
-	})
+	}
 }
 
 func callbackCases() []providertest.CallbackCase {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the module for FUZZTIME each (default 10s):
+# `go test -fuzz` takes one target per package, so each runs on its own.
+# The targets are found with `go test -list '^Fuzz'`; their seed corpora
+# already run as plain tests in `go test ./...`. A failing input is saved
+# under the package's testdata/fuzz/<Target>/ and the script stops.
+#
+#   FUZZTIME=2s scripts/fuzz.sh             # what CI runs
+#   scripts/fuzz.sh ./producer/ ./message/  # only these packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-10s}
+pkgs=("$@")
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+
+# `go test -list` prints the matching names of each package, then
+# "ok <import path> <time>" (or "? <import path> [no test files]").
+targets=()
+names=()
+while read -r first second _; do
+  case "$first" in
+    Fuzz*) names+=("$first") ;;
+    ok)
+      for n in "${names[@]}"; do targets+=("$second $n"); done
+      names=()
+      ;;
+    *) names=() ;;
+  esac
+done < <("$GO" test -list '^Fuzz' "${pkgs[@]}")
+
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "no fuzz targets found" >&2
+  exit 1
+fi
+echo "${#targets[@]} fuzz targets, $FUZZTIME each"
+started=$SECONDS
+for t in "${targets[@]}"; do
+  read -r pkg name <<<"$t"
+  echo "== $name ($pkg)"
+  "$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg"
+done
+echo "all ${#targets[@]} fuzz targets passed in $((SECONDS - started)) s"
