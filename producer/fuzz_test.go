@@ -66,7 +66,7 @@ func sourceTemplate(t testing.TB) *template {
 // source ends with io.EOF or an error, never a row after it.
 func readAll(t *testing.T, f Format, in []byte, tm *template) (phones []string, values [][]string, stopped error) {
 	t.Helper()
-	src, err := newSource(f, bytes.NewReader(in), tm)
+	src, err := newSource(f, bytes.NewReader(in), tm, limits{bytes: DefaultMaxRecordBytes, cols: DefaultMaxColumns})
 	if err != nil {
 		return nil, nil, err
 	}
