@@ -67,13 +67,18 @@ func (s *Store) readMeta(ctx context.Context, c string) (campaignMeta, error) {
 		return campaignMeta{}, fmt.Errorf("read campaign %s: %w", c, err)
 	}
 	m := campaignMeta{buckets: DefaultBuckets, parts: 1, at: time.Now()}
+	shaped := false
 	if v, _ := v[0].(string); v != "" {
 		if b, p, ok := parseShape(v); ok {
-			m.buckets, m.parts = b, p
+			m.buckets, m.parts, shaped = b, p, true
 		}
 	}
 	m.account, _ = v[1].(string)
-	s.setMeta(c, m)
+	if shaped {
+		// A campaign not created yet reads as the default shape, but is
+		// not cached as such: its creation may give it another.
+		s.setMeta(c, m)
+	}
 	return m, nil
 }
 

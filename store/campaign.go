@@ -121,7 +121,7 @@ func (s *Store) syncParts(ctx context.Context, id string, m campaignMeta, expire
 // copyState copies campaign id's state to its parts (when it has
 // several), where claims read it.
 func (s *Store) copyState(ctx context.Context, id string) error {
-	m, err := s.meta(ctx, id)
+	m, err := s.readMeta(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -279,6 +279,11 @@ func (s *Store) CampaignCounts(ctx context.Context, id string) (Counts, error) {
 func (s *Store) EachMember(ctx context.Context, id string, batch int, fn func([]*Record) error) error {
 	if batch <= 0 {
 		batch = 500
+	}
+	// The shape is read afresh: a walk of every member (a report, a
+	// cancel) must not miss the parts.
+	if _, err := s.readMeta(ctx, id); err != nil {
+		return err
 	}
 	scs, _, err := s.scopes(ctx, id)
 	if err != nil {
