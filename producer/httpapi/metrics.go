@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/wabulk/wabulk/internal/httpstatus"
 )
 
 // The API's Prometheus metrics, labelled by route pattern ("POST
@@ -24,44 +26,11 @@ var (
 	}, []string{"route"})
 )
 
-// statusRecorder remembers the status a handler answered.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush lets a streamed report reach the client as it is written.
-func (w *statusRecorder) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap gives http.ResponseController the writer underneath.
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // measure counts and times one request under route.
 func measure(route string, w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request)) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := httpstatus.NewRecorder(w)
 	h(rec, r)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	apiRequests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+	apiRequests.WithLabelValues(route, strconv.Itoa(rec.Status())).Inc()
 	apiSeconds.WithLabelValues(route).Observe(time.Since(start).Seconds())
 }
