@@ -166,15 +166,18 @@ type Result struct {
 // When ctx is cancelled, Import stops between batches and returns the
 // counts so far with ctx.Err(). The counts of every run, finished or not,
 // are added to the campaign's import stats.
-func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Options) (Result, error) {
+// newImportRun checks spec and reads the input's header: everything an
+// import does before it writes anything (Import, and Preview, which
+// writes nothing).
+func (p *Producer) newImportRun(spec *Spec, r io.Reader, opt Options) (*importRun, []byte, error) {
 	if spec == nil {
-		return Result{}, errors.New("import: no spec")
+		return nil, nil, errors.New("import: no spec")
 	}
 	if err := spec.Validate(); err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	if err := checkSendAtRange(spec.SendAt, p.cfg.Now()); err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	s := spec.normalized()
 	region := s.DefaultRegion
@@ -183,30 +186,21 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 	}
 	if region != "" {
 		if err := checkRegion(region); err != nil {
-			return Result{}, fmt.Errorf("default region: %w", err)
+			return nil, nil, fmt.Errorf("default region: %w", err)
 		}
 	}
 	lane, _ := message.ParseLane(s.Priority)
 	tmpl, err := compileTemplate(&body{Message: s.Message, Fallback: s.FallbackTemplate})
 	if err != nil {
-		return Result{}, fmt.Errorf("message: %w", err)
+		return nil, nil, fmt.Errorf("message: %w", err)
 	}
 	src, err := newSource(opt.Format, r, tmpl, limits{bytes: p.cfg.MaxRecordBytes, cols: p.cfg.MaxColumns})
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
 	specJSON, err := s.canonicalJSON()
 	if err != nil {
-		return Result{}, err
-	}
-	existing, created, err := p.st.SaveCampaign(ctx, store.Campaign{ID: s.ID, Account: s.Account, Spec: specJSON,
-		ErrorBudget: s.ErrorBudget.storeBudget(), ExpectedRecipients: opt.ExpectedRows})
-	if err != nil {
-		return Result{}, err
-	}
-	if !created && !sameSpec(existing.Spec, specJSON) {
-		return Result{}, fmt.Errorf("%w; re-import with the same spec to resume, or use a new id",
-			&CampaignConflictError{ID: s.ID, CreatedAt: existing.CreatedAt})
+		return nil, nil, err
 	}
 	imp := &importRun{
 		p:      p,
@@ -216,12 +210,30 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		src:    src,
 		opt:    opt,
 		run:    newRunID(),
-		res:    Result{CampaignCreated: created},
 		lane:   lane,
 		taskOpts: []asynq.Option{
 			asynq.MaxRetry(message.TaskMaxRetry),
 		},
 	}
+	return imp, specJSON, nil
+}
+
+func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Options) (Result, error) {
+	imp, specJSON, err := p.newImportRun(spec, r, opt)
+	if err != nil {
+		return Result{}, err
+	}
+	s := imp.spec
+	existing, created, err := p.st.SaveCampaign(ctx, store.Campaign{ID: s.ID, Account: s.Account, Spec: specJSON,
+		ErrorBudget: s.ErrorBudget.storeBudget(), ExpectedRecipients: opt.ExpectedRows})
+	if err != nil {
+		return Result{}, err
+	}
+	if !created && !sameSpec(existing.Spec, specJSON) {
+		return Result{}, fmt.Errorf("%w; re-import with the same spec to resume, or use a new id",
+			&CampaignConflictError{ID: s.ID, CreatedAt: existing.CreatedAt})
+	}
+	imp.res = Result{CampaignCreated: created}
 	if !s.SendAt.IsZero() {
 		imp.taskOpts = append(imp.taskOpts, asynq.ProcessAt(s.SendAt))
 	}
@@ -230,7 +242,7 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 		// writes nothing, so a caller can create the file lazily.
 		// Rejected rows are for people to fix: never formulas.
 		imp.rejects = &safeWriter{Writer: csv.NewWriter(opt.Rejects)}
-		imp.rejectsHeader = src.rejectsHeader()
+		imp.rejectsHeader = imp.src.rejectsHeader()
 	}
 	err = imp.loop(ctx)
 	if rjErr := imp.flushRejects(); err == nil {
@@ -319,6 +331,8 @@ type importRun struct {
 	taskOpts      []asynq.Option // all but the queue (the message's shard) and the task ID
 	rejects       *safeWriter
 	rejectsHeader []string // written before the first reject
+	// onReject, when set, is told of every rejected row (Preview).
+	onReject func(line int64, reason string, raw []string)
 	res           Result
 
 	batch []pending
@@ -435,6 +449,9 @@ func (s *Spec) expiresAt(created time.Time) time.Time {
 
 func (imp *importRun) reject(r *row, reason string) error {
 	imp.res.Rejected++
+	if imp.onReject != nil {
+		imp.onReject(r.line, reason, r.raw)
+	}
 	if imp.rejects == nil {
 		return nil
 	}

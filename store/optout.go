@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -102,4 +103,69 @@ func (s *Store) OptOuts(ctx context.Context, account string) ([]string, error) {
 	}
 	slices.Sort(cs)
 	return cs, nil
+}
+
+// OptOutEntry is one contact on an account's suppression list.
+type OptOutEntry struct {
+	Contact string    `json:"contact"`
+	Reason  string    `json:"reason,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+}
+
+// SearchOptOuts returns up to limit of account's opted-out contacts whose
+// number contains query (every one when query is empty), sorted, and how
+// many the list holds in all. It walks the list with HSCAN (bounded
+// memory, however long the list), so a search of a long list takes a
+// moment but never holds it all.
+func (s *Store) SearchOptOuts(ctx context.Context, account, query string, limit int) ([]OptOutEntry, int64, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	key := s.optOutKey(account)
+	total, err := s.rdb.HLen(ctx, key).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("count opt-outs on %s: %w", account, err)
+	}
+	match := "*"
+	if query != "" {
+		match = "*" + globEscape(query) + "*"
+	}
+	var out []OptOutEntry
+	var cursor uint64
+	for {
+		kv, next, err := s.rdb.HScan(ctx, key, cursor, match, 500).Result()
+		if err != nil {
+			return nil, 0, fmt.Errorf("search opt-outs on %s: %w", account, err)
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			e := OptOutEntry{Contact: kv[i]}
+			at, reason, _ := strings.Cut(kv[i+1], "|")
+			e.Reason = reason
+			if n, err := strconv.ParseInt(at, 10, 64); err == nil && n > 0 {
+				e.At = time.UnixMilli(n)
+			}
+			out = append(out, e)
+		}
+		cursor = next
+		if cursor == 0 || len(out) >= 4*limit {
+			break
+		}
+	}
+	slices.SortFunc(out, func(a, b OptOutEntry) int { return strings.Compare(a.Contact, b.Contact) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, total, nil
+}
+
+// globEscape quotes the characters Redis's MATCH reads as a pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
