@@ -333,7 +333,7 @@ type importRun struct {
 	rejectsHeader []string // written before the first reject
 	// onReject, when set, is told of every rejected row (Preview).
 	onReject func(line int64, reason string, raw []string)
-	res           Result
+	res      Result
 
 	batch []pending
 	recs  []store.NewRecord

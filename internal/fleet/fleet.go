@@ -238,4 +238,3 @@ func (f *Fleet) Check(ctx context.Context, name string) (CheckResult, error) {
 	}
 	return r, nil
 }
-
