@@ -21,7 +21,7 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 	f := producer.FormatCSV
 	if q := r.URL.Query().Get("format"); q != "" {
 		var err error
-		if f, err = parseFormat(q); err != nil {
+		if f, err = ParseFormat(q); err != nil {
 			a.fail(w, invalid("format", "format: %v", err))
 			return
 		}

@@ -93,7 +93,7 @@ func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
 	)
 	q := r.URL.Query()
 	if v := q.Get("format"); v != "" {
-		if format, err = parseFormat(v); err != nil {
+		if format, err = ParseFormat(v); err != nil {
 			a.fail(w, invalid("format", "format: %v", err))
 			return
 		}
@@ -146,7 +146,7 @@ func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
 				a.fail(w, a.bodyError(err))
 				return
 			}
-			if format, err = parseFormat(string(b)); err != nil {
+			if format, err = ParseFormat(string(b)); err != nil {
 				a.fail(w, invalid("format", "format: %v", err))
 				return
 			}
@@ -156,7 +156,7 @@ func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if format == "" {
-				format = guessFormat(part.FileName(), part.Header.Get("Content-Type"))
+				format = GuessFormat(part.FileName(), part.Header.Get("Content-Type"))
 			}
 			a.importUpload(w, r, spec, format, adm, part)
 			return
@@ -167,7 +167,9 @@ func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func parseFormat(s string) (producer.Format, error) {
+// ParseFormat reads a format name, csv or jsonl (the web console reads
+// its forms with it too).
+func ParseFormat(s string) (producer.Format, error) {
 	switch f := producer.Format(strings.ToLower(strings.TrimSpace(s))); f {
 	case producer.FormatCSV, producer.FormatJSONL:
 		return f, nil
@@ -175,9 +177,10 @@ func parseFormat(s string) (producer.Format, error) {
 	return "", fmt.Errorf("%q: want csv or jsonl", s)
 }
 
-// guessFormat reads the recipients' format from the part's filename, then
-// its content type; CSV when neither says.
-func guessFormat(filename, contentType string) producer.Format {
+// GuessFormat reads the recipients' format from the part's filename, then
+// its content type; CSV when neither says. The web console's uploads read
+// it the same way.
+func GuessFormat(filename, contentType string) producer.Format {
 	switch strings.ToLower(path.Ext(filename)) {
 	case ".jsonl", ".ndjson", ".json":
 		return producer.FormatJSONL
