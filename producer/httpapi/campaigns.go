@@ -106,7 +106,7 @@ func (a *API) retryFailed(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrCampaignCancelled):
 		a.fail(w, &httpError{status: http.StatusConflict, code: "campaign_cancelled",
 			msg: fmt.Sprintf("campaign %s is cancelled, which is final: nothing of it is sent again", id)})
-	case err != nil && storeDown(err):
+	case err != nil && StoreDown(err):
 		a.unavailable(w, r, "campaign not retried", err)
 	case err != nil:
 		a.log.Error("api: retry-failed", zap.String("campaign", id), zap.Error(err))

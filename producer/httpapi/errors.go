@@ -83,9 +83,9 @@ func invalid(field, format string, a ...any) *httpError {
 	return &httpError{status: http.StatusUnprocessableEntity, code: "invalid_request", field: field, msg: fmt.Sprintf(format, a...)}
 }
 
-// storeDown reports whether err comes from Redis failing rather than from
-// the request.
-func storeDown(err error) bool {
+// StoreDown reports whether err comes from Redis failing rather than from
+// the request (the web console tells its 503s from its 422s with it too).
+func StoreDown(err error) bool {
 	var (
 		ne net.Error
 		re redis.Error

@@ -321,7 +321,7 @@ func (a *API) importFailed(w http.ResponseWriter, r *http.Request, id string, re
 		a.fail(w, e)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		a.log.Info("api: campaign upload stopped: the client went away", zap.String("campaign", id), zap.Int64("lines", res.Lines))
-	case storeDown(err):
+	case StoreDown(err):
 		a.log.Error("api: campaign upload stopped", zap.String("campaign", id), zap.Int64("lines", res.Lines), zap.Error(err))
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "",
