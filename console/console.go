@@ -81,13 +81,13 @@ const (
 
 // Console is the web console, an http.Handler for the paths under /ui/.
 type Console struct {
-	cfg     Config
-	log     *zap.Logger
-	mux     *http.ServeMux
-	tokens  []tokenEntry
-	pages   map[string]*template.Template
-	static  http.Handler
-	uploads chan struct{}
+	cfg      Config
+	log      *zap.Logger
+	mux      *http.ServeMux
+	tokens   []tokenEntry
+	pages    map[string]*template.Template
+	static   http.Handler
+	uploads  chan struct{}
 	throttle *throttle
 }
 
