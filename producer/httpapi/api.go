@@ -107,9 +107,9 @@ type API struct {
 	tokens [][sha256.Size]byte
 	// readOnly[i] says whether tokens[i] may only read.
 	readOnly []bool
-	mux    *http.ServeMux
-	routes []string
-	log    *zap.Logger
+	mux      *http.ServeMux
+	routes   []string
+	log      *zap.Logger
 	// uploads holds one token per campaign upload under way
 	// (Config.MaxConcurrentUploads).
 	uploads chan struct{}
