@@ -148,7 +148,10 @@ func (v CampaignView) MarshalJSON() ([]byte, error) {
 
 // Why says why campaign d's messages wait.
 func Why(d producer.CampaignDetail) []string {
-	why := append([]string{}, d.Waiting.Reasons...)
+	why := []string{}
+	for _, h := range d.Waiting.Holds {
+		why = append(why, h.Text)
+	}
 	if d.Waiting.AtRateLimit {
 		why = append(why, fmt.Sprintf("draining at account %s's rate limit (%s/s)", d.Account, trimFloat(d.Waiting.Limit)))
 	}

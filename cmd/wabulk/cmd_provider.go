@@ -1,15 +1,18 @@
 package main
 
 import (
-	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/internal/fleet"
 	"github.com/wabulk/wabulk/internal/term"
+	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers"
 
 	"github.com/wabulk/wabulk/store"
@@ -44,7 +47,12 @@ func providerStore(cmd *cobra.Command, load func() (*config.Config, error), name
 }
 
 func providerStatusCmd() *cobra.Command {
-	c := command("status [NAME]", "pause and circuit breaker of one account, or of all", "",
+	c := command("status [NAME]", "pause, circuit breaker, rate and in-flight sends of one account, or of all", `
+Shows, per account, whether it sends, is paused (why, since when) or has
+its circuit breaker open (until when, why); then its configured rate, the
+rate the limiter allows now (lower after the provider answered 429), and
+how many of its messages are being sent and wait. The API's GET
+/v1/accounts and the web console's providers page show the same.`,
 		func(_ *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usagef("give at most one provider account name")
@@ -53,25 +61,51 @@ func providerStatusCmd() *cobra.Command {
 		}, nil)
 	load := configFlag(c.Flags())
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		cfg, st, closeFn, err := providerStore(cmd, load, args)
+		cfg, err := load()
 		if err != nil {
 			return err
 		}
-		defer closeFn()
-		names := args
-		if len(names) == 0 {
-			names = cfg.ProviderNames()
-		}
-		for _, n := range names {
-			a, err := st.Account(cmd.Context(), n)
-			if err != nil {
+		for _, n := range args {
+			if _, err := cfg.Provider(n); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", n, describeAccount(a, time.Now()))
+		}
+		st, conn, err := openStore(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		f, err := app.NewFleet(cfg, conn, st, producer.New(st, nil, app.ProducerConfig(cfg)))
+		if err != nil {
+			return err
+		}
+		accounts, err := f.Accounts(cmd.Context())
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		for _, a := range accounts {
+			if len(args) == 1 && a.Name != args[0] {
+				continue
+			}
+			fmt.Fprintf(out, "%s: %s\n", a.Name, describeAccount(a, time.Now()))
+			fmt.Fprintf(out, "    %s; %d in flight, %d pending\n", describeRate(a), a.InFlight, a.Pending)
 		}
 		return nil
 	}
 	return c
+}
+
+// describeRate says an account's configured and current rate.
+func describeRate(a fleet.Account) string {
+	if a.Rate <= 0 {
+		return "no rate limit"
+	}
+	s := "rate " + strconv.FormatFloat(a.Rate, 'f', -1, 64) + "/s"
+	if a.Factor < 1 {
+		s += fmt.Sprintf(", backed off to %.3g/s after 429s", a.CurrentRate)
+	}
+	return s
 }
 
 func providerPauseCmd() *cobra.Command {
@@ -156,13 +190,13 @@ base_url means, how receipts arrive and how its callbacks are authenticated.`, n
 		})
 }
 
-func describeAccount(a store.AccountState, now time.Time) string {
+func describeAccount(a fleet.Account, now time.Time) string {
 	var parts []string
 	if a.Paused {
 		parts = append(parts, fmt.Sprintf("PAUSED since %s: %s", a.PausedAt.Local().Format(time.DateTime), term.Clean(a.PauseReason)))
 	}
-	if now.Before(a.OpenUntil) {
-		parts = append(parts, fmt.Sprintf("circuit breaker OPEN for %s more: %s", a.OpenUntil.Sub(now).Round(time.Second), term.Clean(a.OpenReason)))
+	if now.Before(a.BreakerOpenUntil) {
+		parts = append(parts, fmt.Sprintf("circuit breaker OPEN for %s more: %s", a.BreakerOpenUntil.Sub(now).Round(time.Second), term.Clean(a.BreakerReason)))
 	}
 	if len(parts) == 0 {
 		return "sending"
@@ -213,7 +247,7 @@ not Redis. Exits 1 when any account is neither works nor reachable.`,
 			if err != nil {
 				return err
 			}
-			verdict, detail := checkAccount(cmd.Context(), cfg, p)
+			verdict, detail := app.CheckAccount(cmd.Context(), cfg, p)
 			fmt.Fprintf(cmd.OutOrStdout(), "%s (%s): %s\n", n, p.Kind, verdict)
 			fmt.Fprintf(cmd.OutOrStdout(), "    %s\n", detail)
 			if !verdict.OK() {
@@ -226,22 +260,6 @@ not Redis. Exits 1 when any account is neither works nor reachable.`,
 		return nil
 	}
 	return c
-}
-
-// checkAccount checks account p: its credentials must be set, then
-// providers.CheckAccount says the rest.
-func checkAccount(ctx context.Context, cfg *config.Config, p *config.ProviderConfig) (providers.Verdict, string) {
-	one := *cfg
-	one.Providers = []config.ProviderConfig{*p}
-	if err := one.RequireCredentials(); err != nil {
-		return providers.VerdictWrongCredentials, "not set: " + err.Error()
-	}
-	k, err := p.KindOf()
-	if err != nil {
-		return providers.VerdictFailed, err.Error()
-	}
-	r := providers.CheckAccount(ctx, k, p.Account())
-	return r.Verdict, r.URL + ": " + r.Detail
 }
 
 // canCheck reports whether kind k's adapter makes a credential check

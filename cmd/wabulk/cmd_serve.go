@@ -137,7 +137,7 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 		app.MountAdmin(mux, health, app.Gatherer(app.AdminOptions{Process: "serve", Health: health,
 			Fleet: &app.FleetGauges{Redis: cfg.Redis, Store: store.New(c.RDB, app.StoreConfig(cfg.Redis)), Log: log}}))
 		if len(tokens) > 0 {
-			api, err := app.NewAPI(cfg, c, client, tokens, log)
+			api, err := app.NewAPI(cfg, c, client, log)
 			if err != nil {
 				return err
 			}

@@ -199,7 +199,7 @@ worker: {concurrency: 4, retry_base: 10ms, retry_max: 50ms, delayed_task_check_i
 	if code, _, _ := runCLI(t, ctx, "provider", "resume", "tj", "-c", cfgPath); code != 0 {
 		t.Errorf("provider resume: exit %d", code)
 	}
-	if _, out, _ := runCLI(t, ctx, "provider", "status", "tj", "-c", cfgPath); strings.TrimSpace(out) != "tj: sending" {
+	if _, out, _ := runCLI(t, ctx, "provider", "status", "tj", "-c", cfgPath); !strings.HasPrefix(out, "tj: sending\n    rate ") || !strings.Contains(out, "0 in flight") {
 		t.Errorf("provider status after resume: %q", out)
 	}
 	if code, _, stderr := runCLI(t, ctx, "provider", "pause", "nope", "-c", cfgPath); code != 1 || !strings.Contains(stderr, `no provider account "nope"`) {

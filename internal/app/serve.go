@@ -141,11 +141,19 @@ func WebhookConfigError(cfg *config.Config, err error) error {
 	return fmt.Errorf("%w%s", err, hint)
 }
 
-// NewAPI is serve's HTTP producer API, storing through client.
-func NewAPI(cfg *config.Config, c *Conn, client *asynq.Client, tokens []string, log *zap.Logger) (*httpapi.API, error) {
+// NewAPI is serve's HTTP producer API, storing through client, with the
+// config's tokens of each role.
+func NewAPI(cfg *config.Config, c *Conn, client *asynq.Client, log *zap.Logger) (*httpapi.API, error) {
 	st := store.New(c.RDB, StoreConfig(cfg.Redis))
 	p := producer.New(st, client, ProducerConfig(cfg))
-	return httpapi.New(p, APIConfig(cfg, tokens, log))
+	f, err := NewFleet(cfg, c, st, p)
+	if err != nil {
+		return nil, err
+	}
+	full, readOnly := cfg.Serve.TokensByRole()
+	ac := APIConfig(cfg, full, log)
+	ac.ReadOnlyTokens, ac.Fleet = readOnly, f
+	return httpapi.New(p, ac)
 }
 
 // APIConfig is what package httpapi takes from the config. The API sends

@@ -408,3 +408,44 @@ func TestWebhookPathToken(t *testing.T) {
 		t.Errorf("the config takes path tokens of %d characters, the receiver %d", minPathToken, receipts.MinPathToken)
 	}
 }
+
+func TestAPITokenRoles(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"FULL": "full-token-0123456789", "VIEW": "view-token-0123456789"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	good := "providers:\n  - {name: a, kind: tujenge, api_key: x}\n"
+	cfg, err := Parse([]byte(good+"serve:\n  api_tokens:\n    - ${FULL}\n    - {token: \"${VIEW}\", role: read-only}\n    - {token: \"${UNSET_TOKEN}\", role: read-only}\n"), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, ro := cfg.Serve.TokensByRole()
+	if diff := cmp.Diff([]string{"full-token-0123456789"}, full); diff != "" {
+		t.Errorf("full tokens (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"view-token-0123456789"}, ro); diff != "" {
+		t.Errorf("read-only tokens (-want +got):\n%s", diff)
+	}
+	if !cfg.Serve.ConsoleOn() {
+		t.Error("console off with tokens set and no serve.console")
+	}
+	if got := cfg.UnsetCredentials(); len(got) != 1 || got[0] != "UNSET_TOKEN" {
+		t.Errorf("unset credentials %v, want [UNSET_TOKEN]", got)
+	}
+	off, err := Parse([]byte(good+"serve:\n  console: false\n  api_tokens: [\"${FULL}\"]\n"), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.Serve.ConsoleOn() {
+		t.Error("console on with serve.console: false")
+	}
+	for name, c := range map[string]struct{ yaml, want string }{
+		"bad role":      {"serve:\n  api_tokens:\n    - {token: \"${VIEW}\", role: admin}\n", `role "admin": want full or read-only`},
+		"unknown field": {"serve:\n  api_tokens:\n    - {tokn: \"${VIEW}\"}\n", `line 5: unknown field "tokn" in an api_tokens entry`},
+		"short":         {"serve:\n  api_tokens:\n    - {token: short, role: read-only}\n", "at least 16 characters"},
+	} {
+		_, err := Parse([]byte(good+c.yaml), lookup)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", name, err, c.want)
+		}
+	}
+}

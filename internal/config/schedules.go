@@ -40,6 +40,20 @@ type ScheduleConfig struct {
 // once, each naming its job, and returns them as scheduler jobs. The
 // audience files must exist and be readable here.
 func (c *Config) ScheduleJobs() ([]scheduler.Job, error) {
+	return c.scheduleJobs(true)
+}
+
+// ShownScheduleJobs is ScheduleJobs for a process that only shows the
+// jobs (serve's console and API): the audience files need not be here,
+// and no schedules is no error.
+func (c *Config) ShownScheduleJobs() ([]scheduler.Job, error) {
+	if len(c.Schedules) == 0 {
+		return nil, nil
+	}
+	return c.scheduleJobs(false)
+}
+
+func (c *Config) scheduleJobs(readAudience bool) ([]scheduler.Job, error) {
 	if len(c.Schedules) == 0 {
 		return nil, errors.New("the config has no schedules (see the schedules section of examples/wabulk.yaml)")
 	}
@@ -93,7 +107,11 @@ func (c *Config) ScheduleJobs() ([]scheduler.Job, error) {
 		default:
 			bad("format %q: want csv or jsonl", s.Format)
 		}
-		if err := checkAudience(s.Audience); err != nil {
+		if !readAudience {
+			if strings.TrimSpace(s.Audience) == "" {
+				bad("audience: required: the CSV or JSONL file of recipients")
+			}
+		} else if err := checkAudience(s.Audience); err != nil {
 			bad("audience: %v", err)
 		}
 		spec := producer.Spec{ID: "occurrence", Account: s.Account, Sender: s.Sender, Message: s.Message,

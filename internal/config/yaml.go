@@ -93,7 +93,7 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
 // commonCredentialKeys are the credential fields every config may have;
 // each provider kind adds its own secret fields.
-var commonCredentialKeys = map[string]bool{"webhook_secret": true, "webhook_password": true, "webhook_path_token": true, "api_tokens": true}
+var commonCredentialKeys = map[string]bool{"webhook_secret": true, "webhook_password": true, "webhook_path_token": true, "api_tokens": true, "token": true}
 
 // isCredentialKey reports whether a field holds a secret. A ${VAR} in one
 // may be unset for commands that never talk to a provider (import,

@@ -11,15 +11,22 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wabulk/wabulk/internal/fleet"
 	"github.com/wabulk/wabulk/producer"
 )
 
 // Config configures API.
 type Config struct {
 	// Tokens are the bearer tokens a client may present (Authorization:
-	// Bearer TOKEN), compared in constant time. At least one is required:
-	// without a token there is no API (New returns ErrNoTokens).
-	Tokens []string
+	// Bearer TOKEN), compared in constant time, that may read and act.
+	// ReadOnlyTokens may only read: every other method is answered 403.
+	// At least one token is required: without one there is no API (New
+	// returns ErrNoTokens).
+	Tokens         []string
+	ReadOnlyTokens []string
+	// Fleet serves the accounts, schedules and opt-outs routes. Nil:
+	// those routes answer 404.
+	Fleet *fleet.Fleet
 	// DefaultAccount is the provider account of a message that names
 	// none. Empty: a message must name its account.
 	DefaultAccount string
@@ -72,9 +79,21 @@ var ErrNoTokens = errors.New("no API token configured: the HTTP API needs at lea
 //	POST /v1/campaigns/{id}/cancel         /
 //	POST /v1/campaigns/{id}/retry-failed   send again what ended in a retryable failure or expired (producer.RetryResult)
 //	GET  /v1/campaigns/{id}/report         one row per recipient, CSV or JSONL, streamed
+//	GET  /v1/campaigns                     every campaign's progress, newest first (?state=, ?account=)
+//	GET  /v1/campaigns/{id}/detail         progress, funnel, error codes, why it waits (producer.CampaignDetail)
+//	GET  /v1/campaigns/{id}/series         outcomes per 10-second bucket (?since=RFC 3339)
+//	GET  /v1/campaigns/{id}/rejects        the rows its imports rejected (the first 1,000)
+//	POST /v1/campaigns/preview             what an upload would import, writing nothing (producer.Preview)
+//	GET  /v1/accounts[/{name}]             rate, current rate, pause, breaker, in-flight (fleet.Account)
+//	POST /v1/accounts/{name}/pause|resume  as 'wabulk provider pause|resume'
+//	POST /v1/accounts/{name}/check         as 'wabulk provider check'
+//	GET  /v1/schedules                     recurring jobs, next fire times, last occurrences
+//	GET  /v1/optouts/{account}             the suppression list (?q= digits, ?limit=)
+//	POST /v1/optouts/{account}             add a number; DELETE /v1/optouts/{account}/{number} removes one
 //	GET  /v1/openapi.yaml                  the OpenAPI document (no token needed)
 //
-// Status codes: 400 unreadable request, 401 no or wrong token, 404
+// Status codes: 400 unreadable request, 401 no or wrong token, 403 a
+// read-only token asked to act, 404
 // unknown message, campaign or endpoint, 405 wrong method, 409 idempotency
 // key or campaign id reused with a different request, or a cancelled
 // campaign asked to pause, resume or retry, 413 body too large, 415 wrong
@@ -86,9 +105,11 @@ type API struct {
 	p      *producer.Producer
 	cfg    Config
 	tokens [][sha256.Size]byte
-	mux    *http.ServeMux
-	routes []string
-	log    *zap.Logger
+	// readOnly[i] says whether tokens[i] may only read.
+	readOnly []bool
+	mux      *http.ServeMux
+	routes   []string
+	log      *zap.Logger
 	// uploads holds one token per campaign upload under way
 	// (Config.MaxConcurrentUploads).
 	uploads chan struct{}
@@ -102,16 +123,19 @@ func New(p *producer.Producer, cfg Config) (*API, error) {
 		return nil, errors.New("httpapi: no producer")
 	}
 	a := &API{p: p, mux: http.NewServeMux()}
-	for _, t := range cfg.Tokens {
-		if t == "" {
-			continue
+	for i, ts := range [][]string{cfg.Tokens, cfg.ReadOnlyTokens} {
+		for _, t := range ts {
+			if t == "" {
+				continue
+			}
+			a.tokens = append(a.tokens, sha256.Sum256([]byte(t)))
+			a.readOnly = append(a.readOnly, i == 1)
 		}
-		a.tokens = append(a.tokens, sha256.Sum256([]byte(t)))
 	}
 	if len(a.tokens) == 0 {
 		return nil, ErrNoTokens
 	}
-	cfg.Tokens = nil // only the hashes are kept
+	cfg.Tokens, cfg.ReadOnlyTokens = nil, nil // only the hashes are kept
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
@@ -146,6 +170,20 @@ func New(p *producer.Producer, cfg Config) (*API, error) {
 	a.handle("POST /v1/campaigns/{id}/cancel", true, a.campaignAction("cancel"))
 	a.handle("POST /v1/campaigns/{id}/retry-failed", true, a.retryFailed)
 	a.handle("GET /v1/campaigns/{id}/report", true, a.getReport)
+	a.handle("GET /v1/campaigns", true, a.listCampaigns)
+	a.handle("GET /v1/campaigns/{id}/detail", true, a.getCampaignDetail)
+	a.handle("GET /v1/campaigns/{id}/series", true, a.getCampaignSeries)
+	a.handle("GET /v1/campaigns/{id}/rejects", true, a.getCampaignRejects)
+	a.handle("POST /v1/campaigns/preview", true, a.postPreview)
+	a.handle("GET /v1/accounts", true, a.listAccounts)
+	a.handle("GET /v1/accounts/{name}", true, a.getAccount)
+	a.handle("POST /v1/accounts/{name}/pause", true, a.accountAction("pause"))
+	a.handle("POST /v1/accounts/{name}/resume", true, a.accountAction("resume"))
+	a.handle("POST /v1/accounts/{name}/check", true, a.checkAccountRoute)
+	a.handle("GET /v1/schedules", true, a.listSchedules)
+	a.handle("GET /v1/optouts/{account}", true, a.listOptOuts)
+	a.handle("POST /v1/optouts/{account}", true, a.addOptOut)
+	a.handle("DELETE /v1/optouts/{account}/{number}", true, a.removeOptOut)
 	return a, nil
 }
 

@@ -19,10 +19,16 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "", "no bearer token: send the header Authorization: Bearer TOKEN (a token from serve.api_tokens)")
 			return
 		}
-		if !a.validToken(tok) {
+		ok, readOnly := a.validToken(tok)
+		if !ok {
 			a.log.Warn("api: wrong bearer token", zap.String("remote", r.RemoteAddr), zap.String("method", r.Method), zap.String("path", r.URL.Path))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wabulk", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "", "the bearer token is not one of serve.api_tokens")
+			return
+		}
+		if readOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			a.log.Info("api: read-only token refused an action", zap.String("method", r.Method), zap.String("path", r.URL.Path))
+			writeError(w, http.StatusForbidden, "read_only", "", "this token is read-only (serve.api_tokens role read-only): it may read, not act")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -30,12 +36,16 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 }
 
 // validToken compares tok with every token, in constant time whatever
-// their lengths and whichever matches.
-func (a *API) validToken(tok string) bool {
+// their lengths and whichever matches, and says whether it is read-only.
+func (a *API) validToken(tok string) (ok, readOnly bool) {
 	got := sha256.Sum256([]byte(tok))
-	ok := 0
-	for _, t := range a.tokens {
-		ok |= subtle.ConstantTimeCompare(got[:], t[:])
+	match, ro := 0, 0
+	for i, t := range a.tokens {
+		eq := subtle.ConstantTimeCompare(got[:], t[:])
+		match |= eq
+		if a.readOnly[i] {
+			ro |= eq
+		}
 	}
-	return ok == 1
+	return match == 1, ro == 1
 }

@@ -74,6 +74,33 @@ func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.lift(w)
+	var adm admission
+	q := r.URL.Query()
+	var err error
+	if v := q.Get("strict"); v != "" {
+		if adm.strict, err = strconv.ParseBool(v); err != nil {
+			a.fail(w, invalid("strict", "strict: %q: want true or false", v))
+			return
+		}
+	}
+	if v := q.Get("rows"); v != "" {
+		if adm.rows, err = strconv.ParseInt(v, 10, 64); err != nil || adm.rows < 0 {
+			a.fail(w, invalid("rows", "rows: %q: want the number of data rows of the recipients", v))
+			return
+		}
+		adm.rowsGiven = true
+	}
+	a.readUpload(w, r, func(spec *producer.Spec, format producer.Format, recipients io.Reader) {
+		a.importUpload(w, r, spec, format, adm, recipients)
+	})
+}
+
+// readUpload reads a campaign upload (POST /v1/campaigns and its preview):
+// multipart/form-data with a spec part (YAML or JSON), an optional format
+// part (or ?format=), then a recipients part that use is given as it
+// arrives, never read whole. Whatever is wrong before the recipients is
+// answered here, and use is not called.
+func (a *API) readUpload(w http.ResponseWriter, r *http.Request, use func(spec *producer.Spec, format producer.Format, recipients io.Reader)) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		a.fail(w, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
@@ -89,27 +116,12 @@ func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
 	var (
 		spec   *producer.Spec
 		format producer.Format
-		adm    admission
 	)
-	q := r.URL.Query()
-	if v := q.Get("format"); v != "" {
+	if v := r.URL.Query().Get("format"); v != "" {
 		if format, err = ParseFormat(v); err != nil {
 			a.fail(w, invalid("format", "format: %v", err))
 			return
 		}
-	}
-	if v := q.Get("strict"); v != "" {
-		if adm.strict, err = strconv.ParseBool(v); err != nil {
-			a.fail(w, invalid("strict", "strict: %q: want true or false", v))
-			return
-		}
-	}
-	if v := q.Get("rows"); v != "" {
-		if adm.rows, err = strconv.ParseInt(v, 10, 64); err != nil || adm.rows < 0 {
-			a.fail(w, invalid("rows", "rows: %q: want the number of data rows of the recipients", v))
-			return
-		}
-		adm.rowsGiven = true
 	}
 	for {
 		part, err := mr.NextPart()
@@ -158,7 +170,7 @@ func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
 			if format == "" {
 				format = GuessFormat(part.FileName(), part.Header.Get("Content-Type"))
 			}
-			a.importUpload(w, r, spec, format, adm, part)
+			use(spec, format, part)
 			return
 		default:
 			a.fail(w, invalid(name, "unknown part %q: send spec, then recipients (and optionally format)", name))
