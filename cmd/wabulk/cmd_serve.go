@@ -86,6 +86,17 @@ Every other /v1 request carries "Authorization: Bearer TOKEN"; errors are
 JSON that name the field at fault. A message that names no account goes
 through the config's only account, if it has one.
 
+The web console, when the API is on and serve.console is not false:
+
+  /ui/                                  campaigns (progress, rate, ETA), a
+                                        campaign (outcomes per second, funnel,
+                                        error codes, why it waits, actions,
+                                        report), new campaign with preview,
+                                        providers, opt-outs, schedules
+
+Sign in with an API token; a read-only token (serve.api_tokens entry
+{token: ..., role: read-only}) sees everything and may change nothing.
+
 Also: GET /healthz (200 while serving), GET /readyz (200 when Redis answers).
 serve never sends: it needs no provider send credentials (api_key, token,
 password), only the webhook ones. SIGINT/SIGTERM stop it gracefully. With
@@ -143,6 +154,14 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 			}
 			mux.Handle("/v1/", api)
 		}
+		if cfg.Serve.ConsoleOn() { // the web console, /ui/
+			ui, err := app.NewConsole(cfg, c, client, log)
+			if err != nil {
+				return err
+			}
+			mux.Handle("/ui/", ui)
+			mux.Handle("/ui", ui)
+		}
 		mux.Handle("/", hooks)
 		var handler http.Handler = mux
 
@@ -184,7 +203,16 @@ Put a TLS-terminating proxy or ingress in front: providers call https URLs.`, no
 			if human {
 				fmt.Fprintf(out, "wabulk serve: HTTP API at http://%s/v1/ (%d token(s); OpenAPI document at /v1/openapi.yaml)\n", ln.Addr(), len(tokens))
 			}
-		} else {
+		}
+		if cfg.Serve.ConsoleOn() {
+			log.Info("web console on", zap.String("url", "http://"+ln.Addr().String()+"/ui/"))
+			if human {
+				fmt.Fprintf(out, "wabulk serve: web console at http://%s/ui/ (sign in with an API token)\n", ln.Addr())
+			}
+		} else if len(tokens) > 0 {
+			log.Info("web console off (serve.console: false)")
+		}
+		if len(tokens) == 0 {
 			why := "serve.api_tokens holds no token"
 			if len(cfg.Serve.APITokens) > 0 && len(cfg.UnsetCredentials()) > 0 {
 				why += fmt.Sprintf(" (environment variable %s is not set)", strings.Join(cfg.UnsetCredentials(), ", "))
