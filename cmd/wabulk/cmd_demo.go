@@ -48,6 +48,8 @@ reports) go to --out.`, none, nil)
 	fs.StringVar(&o.LogLevel, "log-level", "error", "worker log level (debug, info, warn, error)")
 	fs.Uint64Var(&o.Seed, "seed", 7, "seed for the generated data and the simulator's faults")
 	fs.StringVar(&o.Kind, "provider", "tujenge", "provider kind to simulate: "+strings.Join(simulatedKinds(), ", "))
+	fs.BoolVar(&o.UI, "ui", false, "after the campaigns drained, keep the web console up (prints its URL and a sign-in token) until Ctrl-C")
+	fs.StringVar(&o.UIListen, "ui-listen", loadtest.DefaultUIListen, "where --ui serves the console (a free port when taken)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		if o.Recipients < 100 {
 			return usagef("--recipients must be at least 100")

@@ -42,6 +42,11 @@ type DemoOptions struct {
 	OutDir     string        // generated CSVs, rejects and reports; default demo-out
 	LogLevel   string        // worker log level; default error
 	Seed       uint64        // seed for the generated data and the simulator's faults; default 7
+	// UI keeps the web console and the HTTP API up on UIListen (default
+	// DefaultUIListen, a free port when taken) once the campaigns drained,
+	// until ctx ends.
+	UI       bool
+	UIListen string
 }
 
 // Demo runs the whole pipeline in one process on an embedded Redis and a
@@ -178,11 +183,18 @@ func Demo(ctx context.Context, o DemoOptions, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "provider (simulator): %d requests, %d accepted, %d distinct recipients, %d duplicates\n  answers by code: %s\n",
 		st.Requests, st.Accepted, st.Recipients, st.Duplicates, formatCodes(st.ByCode))
 	fmt.Fprintf(out, "reports: %s/report-*.csv   rejects: %s/*.rejects.csv\n", *outDir, *outDir)
+	var found error
 	if len(problems) > 0 {
-		return fmt.Errorf("demo found problems:\n  %s", strings.Join(problems, "\n  "))
+		found = fmt.Errorf("demo found problems:\n  %s", strings.Join(problems, "\n  "))
+	} else {
+		fmt.Fprintf(out, "\nOK: every recipient has exactly one outcome, nothing was sent twice (%.1fs)\n", time.Since(start).Seconds())
 	}
-	fmt.Fprintf(out, "\nOK: every recipient has exactly one outcome, nothing was sent twice (%.1fs)\n", time.Since(start).Seconds())
-	return nil
+	if o.UI {
+		if err := serveUI(ctx, o, cfg, rdb, p, out); err != nil {
+			return errors.Join(found, err)
+		}
+	}
+	return found
 }
 
 // formatCodes prints answer counts as "200: 3085, 408: 19, ...".
@@ -515,6 +527,9 @@ func (d *demoData) verify(ctx context.Context, st *store.Store, sim *simulator.S
 }
 
 func (o DemoOptions) withDefaults() DemoOptions {
+	if o.UIListen == "" {
+		o.UIListen = DefaultUIListen
+	}
 	o.Kind = cmp.Or(o.Kind, "tujenge")
 	o.Recipients = cmp.Or(o.Recipients, 3000)
 	o.Rate = cmp.Or(o.Rate, 400)
