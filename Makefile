@@ -16,6 +16,9 @@ build: ## build bin/wabulk (deploy/build.sh: static, -trimpath, the version from
 demo: build ## run a real campaign end to end on embedded Redis + the simulated provider
 	./$(BIN) demo
 
+demo-ui: build ## the demo, then its web console on http://127.0.0.1:8080/ui/ until Ctrl-C
+	./$(BIN) demo --ui
+
 # The packages whose tests run again on a Redis Cluster and on a
 # Sentinel-watched master when scripts/redis-modes.sh's variables are set.
 MODE_PKGS ?= ./store/... ./worker/ ./producer/...
@@ -81,4 +84,4 @@ loadtest-lanes: build ## reminders (lane high) during a 100k campaign at 1000/s 
 clean: ## remove build output and demo files
 	rm -rf bin demo-out
 
-.PHONY: help build demo test lint deploy-check image fuzz bench bench-limits bench-failover loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean
+.PHONY: help build demo demo-ui test lint deploy-check image fuzz bench bench-limits bench-failover loadtest loadtest-redis loadtest-webhooks loadtest-scheduled loadtest-lanes clean
