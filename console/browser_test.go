@@ -21,6 +21,7 @@ import (
 	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
 	"github.com/wabulk/wabulk/internal/loadtest"
+	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers/simulator"
 	_ "github.com/wabulk/wabulk/providers/tujenge" // the kind the browser test sends through
@@ -172,6 +173,17 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// view saves what the window shows (the README's pictures).
+	view := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -288,6 +300,7 @@ func TestBrowser(t *testing.T) {
 	waitText(`h1 [data-f="phase"]`, "done", func(s string) bool { return s == "done" })
 	run("settle", chromedp.Sleep(2500*time.Millisecond)) // one more refresh of the chart, for the picture
 	shot("campaign")
+	view("readme-campaign")
 
 	// The report: downloaded by the browser, byte for byte what
 	// `wabulk campaign report` writes.
@@ -322,9 +335,13 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("report: %d lines, want a header and 200 rows", lines)
 	}
 
-	// The list, then the other pages, at a phone's width.
+	// The list, with two more campaigns (one paused), then the other
+	// pages, at a phone's width.
+	more(t, s)
 	run("list", chromedp.Navigate(s.url+"/ui/"), chromedp.WaitVisible(css(`tr[data-id="browser-1"]`)))
+	waitText(`tr[data-id="welcome-series"] [data-f="sent"]`, "another campaign sending", func(s string) bool { return outcomes(strings.TrimSuffix(s, " sent")) > 0 })
 	shot("campaigns")
+	view("readme-campaigns")
 	run("phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, page := range []string{"/ui/", "/ui/campaigns/browser-1", "/ui/new", "/ui/providers", "/ui/schedules"} {
 		run(page, chromedp.Navigate(s.url+page), chromedp.WaitVisible(css("main")))
@@ -388,4 +405,25 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after the refused cancel the campaign is %s", st.State)
 	}
 	shot("read-only")
+}
+
+// more imports two more campaigns beside the test's, one of them paused.
+func more(t *testing.T, s *stack) {
+	t.Helper()
+	for _, id := range []string{"autumn-promo", "welcome-series"} {
+		var b strings.Builder
+		b.WriteString("phone,name\n")
+		for i := range 120 {
+			fmt.Fprintf(&b, "+2557130%05d,Person %d\n", i, i)
+		}
+		spec := &producer.Spec{ID: id, Account: account, Message: message.Content{Template: &message.Template{Name: id, Language: "en", Body: []string{"{{name}}"}}}}
+		if _, err := s.p.Import(context.Background(), spec, strings.NewReader(b.String()), producer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if id == "autumn-promo" {
+			if _, err := s.p.PauseCampaign(context.Background(), id, "waiting for the new coupon code"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
