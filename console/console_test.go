@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/wabulk/wabulk/console"
 	"github.com/wabulk/wabulk/store"
@@ -245,5 +249,26 @@ func TestEscaping(t *testing.T) {
 	}
 	if strings.Contains(body, evil) || !strings.Contains(body, "&lt;script&gt;") || !strings.Contains(body, "Hi Asha") {
 		t.Errorf("preview: want the rendered row and the reject escaped:\n%s", body)
+	}
+}
+
+func TestRedisDownIsA503Page(t *testing.T) {
+	r := newRig(t)
+	b := r.signedIn(t, fullToken)
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	t.Cleanup(func() { _ = down.Close() })
+	c, err := console.New(console.Config{Producer: r.p, Fleet: r.f, Tokens: []string{fullToken}, Redis: down, Prefix: r.h.R.Prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	b.base = srv.URL
+	u, _ := url.Parse(r.srv.URL)
+	srvURL, _ := url.Parse(srv.URL)
+	b.c.Jar.SetCookies(srvURL, b.c.Jar.Cookies(u))
+	res, body := b.get("/ui/")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "The store (Redis) did not answer") || strings.Contains(body, "127.0.0.1:1") {
+		t.Errorf("Redis down: %d, want a 503 page that says so without internals:\n%s", res.StatusCode, body)
 	}
 }
