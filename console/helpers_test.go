@@ -16,6 +16,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/producer/producertest"
+	"github.com/wabulk/wabulk/scheduler"
 )
 
 const (
@@ -36,11 +37,11 @@ type rig struct {
 	srv *httptest.Server
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, jobs ...scheduler.Job) *rig {
 	t.Helper()
 	h := producertest.New(t)
 	p := h.Producer(producer.Config{})
-	f := fleet.New(h.St, p, fleet.Config{Accounts: []fleet.AccountConfig{{Name: account, Kind: "tujenge", Rate: 20}}, Now: h.Clock.Now})
+	f := fleet.New(h.St, p, fleet.Config{Accounts: []fleet.AccountConfig{{Name: account, Kind: "tujenge", Rate: 20}}, Jobs: jobs, Now: h.Clock.Now})
 	c, err := console.New(console.Config{Producer: p, Fleet: f, Rates: map[string]float64{account: 20},
 		Tokens: []string{fullToken}, ReadOnlyTokens: []string{readOnlyToken}, Redis: h.R.Client, Prefix: h.R.Prefix})
 	if err != nil {
