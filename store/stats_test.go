@@ -110,14 +110,22 @@ func TestCampaignCodes(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("codes after requeue and a late acceptance (-want +got):\n%s", diff)
 	}
-	// The requeued message fails again, for good this time.
+	// The requeued messages end again: one fails for good this time, the
+	// other expires again (its code back from 0, listed once).
 	send(t, st, refs[3], message.Failed, store.Update{ErrorCode: "131026", Error: "undeliverable at last"})
+	must(t, ignore(st.Transition(ctx, refs[5], message.Expired, store.Update{From: message.Queued})))
 	got, err = st.CampaignCodes(ctx, "codes")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].Code != "131026" || got[0].Count != 5 || got[0].Example != "undeliverable at last" || got[1].Count != 1 {
-		t.Errorf("codes after a second failure: %+v", got)
+	want = []store.CodeCount{
+		{Status: message.Failed, Code: "131026", Count: 5, Example: "undeliverable at last"},
+		{Status: message.Expired, Code: "", Count: 1},
+		{Status: message.Failed, Code: "503", Retryable: true, Count: 1, Example: "gave up after 5 transient failures: busy"},
+		{Status: message.WindowClosed, Code: "470", Count: 1, Example: "outside the 24-hour window"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("codes after the requeued ended again (-want +got):\n%s", diff)
 	}
 	// The codes agree with the counters.
 	counts, err := st.CampaignCounts(ctx, "codes")
