@@ -251,7 +251,7 @@ const SeriesStep = 10 * time.Second
 
 // seriesNear is how far back a since may lie for CampaignSeries to ask
 // for its buckets by name rather than read the whole hash.
-const seriesNear = 6 * time.Hour
+const seriesNear = time.Hour
 
 // CampaignSeries returns campaign id's outcome series, ascending by At, buckets with no outcome omitted, summed over parts; since (zero: all) drops older buckets.
 //
