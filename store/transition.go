@@ -190,7 +190,8 @@ func luaAllowed() string {
 // has is a no-op that returns that status and no error. A move the table
 // forbids returns a *TransitionError; a missing record, ErrNotFound. A move
 // from a pending state to an outcome also counts in its campaign's rate
-// series (CampaignRate). A record with an outcome expires after the
+// series (CampaignRate) and, with a failure's code, in its stats
+// (CampaignSeries, CampaignCodes). A record with an outcome expires after the
 // store's Retention; the campaign's last outcome starts the expiry of its
 // member list and summary.
 //
