@@ -100,9 +100,9 @@ func (p *Producer) Preview(ctx context.Context, spec *Spec, r io.Reader, opt Pre
 	default:
 		return pv, err
 	}
-	imp.onReject = func(line int64, reason string, raw []string) {
+	imp.onReject = func(line int64, reason, text string) {
 		if len(pv.Reject) < opt.MaxRejects {
-			pv.Reject = append(pv.Reject, store.Reject{Line: line, Reason: reason, Row: rawRow(raw)})
+			pv.Reject = append(pv.Reject, store.Reject{Line: line, Reason: reason, Row: text})
 		}
 	}
 	seed := maphash.MakeSeed()
@@ -217,11 +217,3 @@ func describeContent(c *message.Content) string {
 	return string(c.Kind())
 }
 
-// rawRow is a rejected row's columns as one line, cut to 512 bytes.
-func rawRow(raw []string) string {
-	row := strings.Join(raw, ",")
-	if len(row) > 512 {
-		row = row[:512]
-	}
-	return row
-}
