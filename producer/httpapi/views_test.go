@@ -192,7 +192,7 @@ func TestCampaignSeries(t *testing.T) {
 	if _, isList := raw["points"].([]any); g.status != http.StatusOK || raw["id"] != "spring" || raw["step_seconds"] != 10.0 || !isList || len(raw) != 3 {
 		t.Errorf("series: %d %s; want id, step_seconds 10 and points as an array", g.status, g.body)
 	}
-	if g := a.get(t, "/v1/campaigns/spring/series?since=" + t0.Add(time.Hour).Format(time.RFC3339)); g.status != http.StatusOK || !strings.Contains(string(g.body), `"points":[]`) {
+	if g := a.get(t, "/v1/campaigns/spring/series?since="+t0.Add(time.Hour).Format(time.RFC3339)); g.status != http.StatusOK || !strings.Contains(string(g.body), `"points":[]`) {
 		t.Errorf("series since an hour later: %d %s, want no point", g.status, g.body)
 	}
 	for _, since := range []string{"yesterday", "2026-11-21", "2026-11-21T09:00:00"} {
