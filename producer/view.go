@@ -116,15 +116,36 @@ func Resendable(c store.CodeCount) bool {
 // Waiting says why a campaign's queued messages are not going out, when
 // something holds them.
 type Waiting struct {
-	// Reasons are the holds, for people: a paused campaign or account
-	// with the reason, an open breaker until when, quiet hours. Messages
-	// held so are deferred: they burn no attempt and never fail for it.
-	Reasons []string `json:"reasons"`
+	// Holds are what holds them: a paused campaign or account with the
+	// reason, an open breaker until when, quiet hours, a send_at ahead.
+	// Messages held so are deferred: they burn no attempt and never fail
+	// for it.
+	Holds []Hold `json:"holds"`
 	// AtRateLimit: nothing holds it, and it drains at (80 % or more of)
 	// its account's configured rate: the provider's rate sets the pace.
 	AtRateLimit bool `json:"at_rate_limit"`
 	// Limit is the account's configured rate (0: unknown or none).
 	Limit float64 `json:"limit"`
+}
+
+// The kinds of Hold.
+const (
+	HoldCampaignPaused = "campaign_paused" // resume the campaign
+	HoldAccountPaused  = "account_paused"  // resume the account once the cause is fixed
+	HoldBreakerOpen    = "breaker_open"    // closes by itself at Until
+	HoldQuietHours     = "quiet_hours"     // the recipients' quiet hours
+	HoldSendAt         = "send_at"         // nothing goes out before Until
+)
+
+// Hold is one thing that holds a campaign's queued messages.
+type Hold struct {
+	// Kind is one of the Hold* constants.
+	Kind string `json:"kind"`
+	// Text says it for people (it may hold an operator's or a provider's
+	// words: escape it where it is shown).
+	Text string `json:"text"`
+	// Until is when it ends by itself (breaker_open, send_at).
+	Until time.Time `json:"until,omitzero"`
 }
 
 // CampaignDetail is everything the console shows of one campaign: its
@@ -216,38 +237,41 @@ func (p *Producer) CampaignWaiting(ctx context.Context, id string, limit float64
 }
 
 func (p *Producer) waiting(ctx context.Context, spec *Spec, pr CampaignProgress, limit float64) (Waiting, error) {
-	w := Waiting{Reasons: []string{}, Limit: limit}
+	w := Waiting{Holds: []Hold{}, Limit: limit}
 	if pr.Counts[message.Queued] <= 0 {
 		return w, nil
 	}
 	if pr.State == store.CampaignPaused {
-		r := "the campaign is paused"
+		t := "the campaign is paused"
 		if pr.StateReason != "" {
-			r += " (" + pr.StateReason + ")"
+			t += " (" + pr.StateReason + ")"
 		}
-		w.Reasons = append(w.Reasons, r)
+		w.Holds = append(w.Holds, Hold{Kind: HoldCampaignPaused, Text: t})
 	}
 	acct, err := p.st.Account(ctx, pr.Account)
 	if err != nil {
 		return w, err
 	}
 	if acct.Paused {
-		r := "account " + pr.Account + " is paused"
+		t := "account " + pr.Account + " is paused"
 		if acct.PauseReason != "" {
-			r += " (" + acct.PauseReason + ")"
+			t += " (" + acct.PauseReason + ")"
 		}
-		w.Reasons = append(w.Reasons, r)
+		w.Holds = append(w.Holds, Hold{Kind: HoldAccountPaused, Text: t})
 	}
 	if until := acct.OpenUntil; until.After(p.cfg.Now()) {
-		w.Reasons = append(w.Reasons, fmt.Sprintf("account %s's circuit breaker is open until %s UTC (%s)", pr.Account, until.UTC().Format(time.TimeOnly), acct.OpenReason))
+		w.Holds = append(w.Holds, Hold{Kind: HoldBreakerOpen, Until: until,
+			Text: fmt.Sprintf("account %s's circuit breaker is open until %s UTC (%s)", pr.Account, until.UTC().Format(time.TimeOnly), acct.OpenReason)})
 	}
 	if spec.QuietHours != nil {
-		w.Reasons = append(w.Reasons, fmt.Sprintf("quiet hours %s–%s at the recipients hold those inside them", spec.QuietHours.Start, spec.QuietHours.End))
+		w.Holds = append(w.Holds, Hold{Kind: HoldQuietHours,
+			Text: fmt.Sprintf("quiet hours %s–%s at the recipients hold those inside them", spec.QuietHours.Start, spec.QuietHours.End)})
 	}
 	if !spec.SendAt.IsZero() && spec.SendAt.After(p.cfg.Now()) {
-		w.Reasons = append(w.Reasons, "send_at is "+spec.SendAt.UTC().Format(time.RFC3339)+": nothing goes out before")
+		w.Holds = append(w.Holds, Hold{Kind: HoldSendAt, Until: spec.SendAt,
+			Text: "send_at is " + spec.SendAt.UTC().Format(time.RFC3339) + ": nothing goes out before"})
 	}
-	if len(w.Reasons) == 0 && limit > 0 && pr.Rate >= 0.8*limit {
+	if len(w.Holds) == 0 && limit > 0 && pr.Rate >= 0.8*limit {
 		w.AtRateLimit = true
 	}
 	return w, nil

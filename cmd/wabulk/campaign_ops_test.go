@@ -291,3 +291,34 @@ func TestCLIStatusEscapesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// campaign list reads producer.ListCampaigns: state and account filters,
+// newest first.
+func TestCampaignListFilters(t *testing.T) {
+	t.Parallel()
+	e := newOpsEnv(t, "")
+	ctx := context.Background()
+	for _, id := range []string{"list-a", "list-b"} {
+		spec, csv := e.campaign(id, "24h", 2, 1)
+		if code, _, stderr := runCLI(t, ctx, "import", "-c", e.cfg, "--spec", spec, "--csv", csv, "--quiet"); code != 0 {
+			t.Fatalf("import %s: %s", id, stderr)
+		}
+	}
+	if code, _, stderr := runCLI(t, ctx, "campaign", "pause", "list-b", "-c", e.cfg); code != 0 {
+		t.Fatalf("pause: %s", stderr)
+	}
+	code, out, stderr := runCLI(t, ctx, "campaign", "list", "--state", "paused", "-c", e.cfg)
+	if code != 0 || !strings.Contains(out, "list-b") || strings.Contains(out, "list-a") || !strings.Contains(out, "paused") {
+		t.Errorf("list --state paused: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = runCLI(t, ctx, "campaign", "list", "-c", e.cfg)
+	if code != 0 || strings.Index(out, "list-b") < 0 || strings.Index(out, "list-a") < 0 {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
+	if code, out, _ = runCLI(t, ctx, "campaign", "list", "--account", "nobody", "-c", e.cfg); code != 0 || strings.Contains(out, "list-") {
+		t.Errorf("list --account nobody: exit %d\n%s", code, out)
+	}
+	if code, _, stderr = runCLI(t, ctx, "campaign", "list", "--state", "sleeping", "-c", e.cfg); code != 2 || !strings.Contains(stderr, "want active, paused") {
+		t.Errorf("list --state sleeping: exit %d %q", code, stderr)
+	}
+}

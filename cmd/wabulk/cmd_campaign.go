@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -78,31 +77,41 @@ func openCampaign(ctx context.Context, load func() (*config.Config, error), id s
 }
 
 func campaignListCmd() *cobra.Command {
-	c := command("list", "every campaign with its progress", "", none, nil)
-	load := configFlag(c.Flags())
+	c := command("list [--state S] [--account A]", "every campaign with its state, progress, rate and ETA", `
+Lists the campaigns, newest first, each with its state, how much of it is
+done, its rate (outcomes per second over the last minute) and ETA, as GET
+/v1/campaigns and the web console's campaigns page show them. --state
+keeps active, paused, cancelled, running (active with messages pending)
+or done (nothing pending) campaigns; --account one account's.`, none, nil)
+	fs := c.Flags()
+	load := configFlag(fs)
+	state := fs.String("state", "", "only campaigns in this state: active, paused, cancelled, running or done")
+	account := fs.String("account", "", "only this provider account's campaigns")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, out := cmd.Context(), cmd.OutOrStdout()
+		switch *state {
+		case "", "active", "paused", "cancelled", "running", "done":
+		default:
+			return usagef("--state %q: want active, paused, cancelled, running or done", *state)
+		}
 		st, closeFn, err := campaignStore(ctx, load, "")
 		if err != nil {
 			return err
 		}
 		defer closeFn()
-		ids, err := st.Campaigns(ctx)
+		cs, err := producer.New(st, nil, producer.Config{}).ListCampaigns(ctx, producer.CampaignFilter{State: *state, Account: *account})
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "CAMPAIGN\tACCOUNT\tCREATED\tMESSAGES\tDONE\t")
-		for _, id := range ids {
-			c, err := st.Campaign(ctx, id)
-			if err != nil {
-				return err
+		fmt.Fprintln(tw, "CAMPAIGN\tACCOUNT\tSTATE\tCREATED\tMESSAGES\tDONE\tRATE\tETA\t")
+		for _, pr := range cs {
+			eta := "-"
+			if pr.ETA > 0 {
+				eta = pr.ETA.Round(time.Second).String()
 			}
-			counts, err := st.CampaignCounts(ctx, id)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t\n", id, c.Account, c.CreatedAt.Local().Format(time.DateTime), counts.Total(), term.Pct(counts.Outcomes(), counts.Total()))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%.3g/s\t%s\t\n", term.Clean(pr.ID), pr.Account, pr.State, pr.CreatedAt.Local().Format(time.DateTime),
+				pr.Total, term.Pct(pr.Outcomes, pr.Total), pr.Rate, eta)
 		}
 		return tw.Flush()
 	}
@@ -154,7 +163,8 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 		}
 		fmt.Fprint(out, "\n\n")
 		term.PrintCounts(out, counts)
-		pr, err := producer.New(st, nil, producer.Config{}).CampaignProgress(ctx, id)
+		prod := producer.New(st, nil, producer.Config{})
+		pr, err := prod.CampaignProgress(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -162,7 +172,7 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 		if p, err := o.cfg.Provider(c.Account); err == nil {
 			limit = p.Rate
 		}
-		if err := printWaiting(ctx, out, st, c, state, counts, pr.Rate, limit); err != nil {
+		if err := printWaiting(ctx, out, prod, id, c.Account, counts[message.Queued], limit); err != nil {
 			return err
 		}
 		if n, err := st.CampaignFallbacks(ctx, id); err != nil {
@@ -176,45 +186,32 @@ bar on a terminal, one line per interval otherwise.`, exactly(1, "campaign ID"),
 	return c
 }
 
-// printWaiting says why a campaign's queued messages wait, when something
-// holds them: such messages are deferred (they burn no attempt and never
-// fail for it; asynqmon lists their tasks under Retry), not failing. rate
-// is its outcomes per second now, limit its account's configured rate (0:
-// unknown).
-func printWaiting(ctx context.Context, out io.Writer, st *store.Store, c *store.Campaign, state store.CampaignStatus, counts store.Counts, rate, limit float64) error {
-	queued := counts[message.Queued]
-	if queued <= 0 {
-		return nil
-	}
-	account := c.Account
-	var why []string
-	if state.State == store.CampaignPaused {
-		why = append(why, "the campaign is paused ('wabulk campaign resume')")
-	}
-	acct, err := st.Account(ctx, account)
+// printWaiting says why campaign id's queued messages wait, when
+// something holds them (producer.CampaignWaiting, as the API and the
+// console tell it): such messages are deferred (they burn no attempt and
+// never fail for it; asynqmon lists their tasks under Retry), not
+// failing. limit is its account's configured rate (0: unknown).
+func printWaiting(ctx context.Context, out io.Writer, p *producer.Producer, id, account string, queued int64, limit float64) error {
+	w, err := p.CampaignWaiting(ctx, id, limit)
 	if err != nil {
 		return err
 	}
-	if acct.Paused {
-		w := "account " + account + " is paused"
-		if acct.PauseReason != "" {
-			w += " (" + term.Clean(acct.PauseReason) + ")"
+	if len(w.Holds) > 0 {
+		why := make([]string, len(w.Holds))
+		for i, h := range w.Holds {
+			why[i] = term.Clean(h.Text)
+			switch h.Kind {
+			case producer.HoldCampaignPaused:
+				why[i] += " ('wabulk campaign resume')"
+			case producer.HoldAccountPaused:
+				why[i] += " ('wabulk provider resume " + account + "' once the cause is fixed)"
+			}
 		}
-		why = append(why, w+" ('wabulk provider resume "+account+"' once the cause is fixed)")
-	}
-	if until := acct.OpenUntil; until.After(time.Now()) {
-		why = append(why, fmt.Sprintf("account %s's circuit breaker is open until %s (%s)", account, until.Local().Format(time.TimeOnly), term.Clean(acct.OpenReason)))
-	}
-	var spec producer.Spec
-	if json.Unmarshal(c.Spec, &spec) == nil && spec.QuietHours != nil {
-		why = append(why, fmt.Sprintf("quiet hours %s–%s at the recipients hold those inside them", spec.QuietHours.Start, spec.QuietHours.End))
-	}
-	if len(why) > 0 {
 		fmt.Fprintf(out, "%d queued messages are deferred, not failing: %s. They burn no attempt; asynqmon lists their tasks under Retry.\n",
 			queued, strings.Join(why, "; "))
 		return nil
 	}
-	if limit > 0 && rate >= 0.8*limit {
+	if w.AtRateLimit {
 		fmt.Fprintf(out, "draining at account %s's rate limit (%.4g/s configured): the provider's rate, not wabulk, sets the pace\n", account, limit)
 	}
 	return nil
