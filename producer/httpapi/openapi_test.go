@@ -162,6 +162,7 @@ func TestSchemasMatchGoTypes(t *testing.T) {
 		"Funnel":          reflect.TypeFor[producer.Funnel](),
 		"CodeInfo":        reflect.TypeFor[producer.CodeInfo](),
 		"Waiting":         reflect.TypeFor[producer.Waiting](),
+		"Hold":            reflect.TypeFor[producer.Hold](),
 		"CampaignSeries":  reflect.TypeFor[httpapi.CampaignSeries](),
 		"SeriesPoint":     reflect.TypeFor[store.SeriesPoint](),
 		"CampaignRejects": reflect.TypeFor[httpapi.CampaignRejects](),

@@ -147,7 +147,7 @@ func TestCampaignDetail(t *testing.T) {
 	if d.Spec.ID != "spring" || d.Spec.Account != "tujenge-main" || d.Spec.Message.Text == nil || d.Spec.Message.Text.Body != "Hi {{name}}" {
 		t.Errorf("detail spec %+v", d.Spec)
 	}
-	if diff := cmp.Diff(producer.Waiting{Reasons: []string{}, Limit: 80}, d.Waiting); diff != "" {
+	if diff := cmp.Diff(producer.Waiting{Holds: []producer.Hold{}, Limit: 80}, d.Waiting); diff != "" {
 		t.Errorf("waiting of a running campaign (-want +got):\n%s", diff)
 	}
 
@@ -159,8 +159,11 @@ func TestCampaignDetail(t *testing.T) {
 		t.Fatalf("pause account: %d %s", g.status, g.body)
 	}
 	d, _ = detail()
-	wantReasons := []string{"the campaign is paused (wrong coupon)", "account tujenge-main is paused (credit top-up)"}
-	if diff := cmp.Diff(wantReasons, d.Waiting.Reasons); diff != "" || d.Waiting.AtRateLimit {
+	wantHolds := []producer.Hold{
+		{Kind: producer.HoldCampaignPaused, Text: "the campaign is paused (wrong coupon)"},
+		{Kind: producer.HoldAccountPaused, Text: "account tujenge-main is paused (credit top-up)"},
+	}
+	if diff := cmp.Diff(wantHolds, d.Waiting.Holds); diff != "" || d.Waiting.AtRateLimit {
 		t.Errorf("waiting of a paused campaign on a paused account %+v (-want +got):\n%s", d.Waiting, diff)
 	}
 
