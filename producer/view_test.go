@@ -50,11 +50,11 @@ func TestPreviewPredictsTheImportAndWritesNothing(t *testing.T) {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 	var lines []int64
-	for _, r := range pv.Reject {
+	for _, r := range pv.Rejects {
 		lines = append(lines, r.Line)
 	}
-	if diff := cmp.Diff([]int64{3, 5}, lines); diff != "" || !strings.Contains(pv.Reject[0].Reason, "not a valid phone number") || pv.Reject[0].Row != "+25571234,Chausiku,C3" {
-		t.Errorf("rejects %+v (lines -want +got:\n%s)", pv.Reject, diff)
+	if diff := cmp.Diff([]int64{3, 5}, lines); diff != "" || !strings.Contains(pv.Rejects[0].Reason, "not a valid phone number") || pv.Rejects[0].Row != "+25571234,Chausiku,C3" {
+		t.Errorf("rejects %+v (lines -want +got:\n%s)", pv.Rejects, diff)
 	}
 	if pv.Exists || pv.Estimate == nil || pv.Estimate.Rows != pv.Messages || pv.Estimate.Rate != 10 {
 		t.Errorf("exists %v, estimate %+v", pv.Exists, pv.Estimate)

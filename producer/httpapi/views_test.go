@@ -171,9 +171,6 @@ func TestCampaignDetail(t *testing.T) {
 		t.Errorf("detail of an unknown campaign: %d %s", g.status, g.body)
 	}
 
-	if len(d.Codes) == 0 {
-		t.Skip("codes: store.CampaignCodes is still the placeholder of store/stats_pending.go (it returns none); remove this skip with it")
-	}
 	want := []producer.CodeInfo{{CodeCount: store.CodeCount{Status: message.Failed, Code: "131026", Count: 1, Example: "message undeliverable"}}}
 	if diff := cmp.Diff(want, d.Codes, cmpopts.IgnoreFields(producer.CodeInfo{}, "Meaning")); diff != "" || d.Codes[0].Meaning == "" || d.Resendable != 0 {
 		t.Errorf("codes, resendable %d (-want +got):\n%s\nmeaning %q", d.Resendable, diff, d.Codes[0].Meaning)
@@ -210,9 +207,6 @@ func TestCampaignSeries(t *testing.T) {
 
 	var s httpapi.CampaignSeries
 	a.get(t, "/v1/campaigns/spring/series?since="+t0.Format(time.RFC3339)).json(t, &s)
-	if len(s.Points) == 0 {
-		t.Skip("points: store.CampaignSeries is still the placeholder of store/stats_pending.go (it returns none); remove this skip with it")
-	}
 	want := []store.SeriesPoint{{At: t0, Outcomes: 2, Failures: 1}}
 	if diff := cmp.Diff(want, s.Points); diff != "" {
 		t.Errorf("points (-want +got):\n%s", diff)
@@ -241,9 +235,6 @@ func TestCampaignRejects(t *testing.T) {
 		t.Errorf("rejects of an unknown campaign: %d %s", g.status, g.body)
 	}
 
-	if len(r.Rejects) == 0 {
-		t.Skip("kept rejects: store.CampaignRejects and AddCampaignRejects are still the placeholders of store/stats_pending.go; remove this skip with them")
-	}
 	if len(r.Rejects) != 2 || r.Rejects[0].Line != 3 || r.Rejects[0].Row != "bad,B" || r.Rejects[1].Line != 4 || r.Rejects[1].Row != "12345,C" ||
 		!strings.Contains(r.Rejects[1].Reason, `"12345"`) {
 		t.Errorf("kept rejects %+v", r.Rejects)
@@ -280,8 +271,8 @@ func TestCampaignPreview(t *testing.T) {
 	if diff := cmp.Diff(want, pv, cmpopts.IgnoreFields(producer.Preview{}, "Estimate"), cmpopts.IgnoreFields(store.Reject{}, "Reason")); diff != "" {
 		t.Errorf("preview (-want +got):\n%s", diff)
 	}
-	if len(pv.Reject) == 1 && !strings.Contains(pv.Reject[0].Reason, `"bad"`) {
-		t.Errorf("reject reason %q, want it to name the phone", pv.Reject[0].Reason)
+	if len(pv.Rejects) == 1 && !strings.Contains(pv.Rejects[0].Reason, `"bad"`) {
+		t.Errorf("reject reason %q, want it to name the phone", pv.Rejects[0].Reason)
 	}
 	if e := pv.Estimate; e == nil || e.Rows != 2 || e.Rate != 80 || !e.Fits() {
 		t.Errorf("estimate %+v, want 2 messages at 80/s, fitting", e)
