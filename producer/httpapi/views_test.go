@@ -265,8 +265,8 @@ func TestCampaignPreview(t *testing.T) {
 			{Line: 2, To: "+255712345678", Kind: "text", Text: "Hi Amina"},
 			{Line: 5, To: "+255712345680", Kind: "text", Text: "Hi Dora"},
 		},
-		Reject: []store.Reject{{Line: 4, Row: "bad,C"}},
-		Lines:  5, Valid: 4, Rejected: 1, Duplicate: 1, OptedOut: 1, Messages: 2,
+		Rejects: []store.Reject{{Line: 4, Row: "bad,C"}},
+		Lines:   5, Valid: 4, Rejected: 1, Duplicate: 1, OptedOut: 1, Messages: 2,
 	}
 	if diff := cmp.Diff(want, pv, cmpopts.IgnoreFields(producer.Preview{}, "Estimate"), cmpopts.IgnoreFields(store.Reject{}, "Reason")); diff != "" {
 		t.Errorf("preview (-want +got):\n%s", diff)
