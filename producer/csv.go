@@ -2,6 +2,7 @@ package producer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -151,7 +152,7 @@ func (s *csvSource) next() (*row, error) {
 		}
 		r := &s.row
 		r.reject, r.raw, r.phone = "", nil, ""
-		r.line = src.line
+		r.line, r.text = src.line, bytes.TrimRight(src.b, "\r\n")
 		switch {
 		case src.tooLong:
 			r.reject = fmt.Sprintf("row is longer than %d bytes", s.lim.bytes)

@@ -16,7 +16,8 @@
 //     set of recipients is ever held. Each row ends in exactly one of
 //     Accepted, Duplicate (seen earlier in this input: the store's
 //     create-if-absent tells, per run), Rejected (written to the rejects
-//     file with its line number and reason; the import goes on) or
+//     file with its line number and reason, and the campaign keeps the
+//     first store.MaxKeptRejects of all runs'; the import goes on) or
 //     AlreadyPresent (imported by an earlier run). One row is bounded too
 //     (Config.MaxRecordBytes, Config.MaxColumns): a CSV record is split
 //     off by a quote tracker holding at most that much before

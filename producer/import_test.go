@@ -110,6 +110,65 @@ func TestImportCSVCountsRowsAndWritesRejectsWithLineNumbers(t *testing.T) {
 	if c.Account != "tujenge-main" || !json.Valid(c.Spec) {
 		t.Errorf("campaign = %+v", c)
 	}
+	// The campaign keeps the rejects too, each row as written (cut to
+	// 512 bytes).
+	kept, err := h.St.CampaignRejects(bg, "spring", 0)
+	must(t, err)
+	wantKept := []store.Reject{
+		{Line: 4, Reason: `phone "+25571234" is not a valid phone number`, Row: "+25571234,Chausiku,C3"},
+		{Line: 5, Reason: `column "name" is empty (the message uses {{name}})`, Row: "+255712345680,,D4"},
+		{Line: 6, Reason: "row has 2 fields, the header has 3", Row: "+255712345681,Dora"},
+		{Line: 12, Reason: `unreadable CSV: bare " in non-quoted-field`, Row: `+255712345684,bad"quote,G7`},
+		{Line: 14, Reason: "phone is empty", Row: ",Nobody,H8"},
+		{Line: 15, Reason: fmt.Sprintf("message: text: body is %d characters, the limit is 4096", bodyLen), Row: ("+255712345685," + long)[:512]},
+	}
+	if diff := cmp.Diff(wantKept, kept); diff != "" {
+		t.Errorf("kept rejects (-want +got):\n%s", diff)
+	}
+}
+
+// A campaign keeps the first store.MaxKeptRejects rejects of all its
+// imports, with their lines, however many there are and however often the
+// file is imported again; every one is still counted.
+func TestImportKeepsTheFirstRejects(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var in strings.Builder
+	in.WriteString("phone,name,code\n")
+	for i := range 1500 {
+		if i%100 == 0 {
+			fmt.Fprintf(&in, "+2557123%05d,Amina,A1\n", i)
+		} else {
+			fmt.Fprintf(&in, "bad-%d,X,Y\n", i)
+		}
+	}
+	p := h.Producer(producer.Config{BatchSize: 50})
+	for run := range 2 {
+		res, err := p.Import(bg, textSpec("manybad"), strings.NewReader(in.String()), producer.Options{})
+		must(t, err)
+		if res.Rejected != 1485 {
+			t.Errorf("run %d: %d rejected, want 1485", run+1, res.Rejected)
+		}
+		kept, err := h.St.CampaignRejects(bg, "manybad", 0)
+		must(t, err)
+		if len(kept) != store.MaxKeptRejects {
+			t.Fatalf("run %d: %d kept, want %d", run+1, len(kept), store.MaxKeptRejects)
+		}
+		// Line 2 is row 0 (good), line 3 row 1, …: the first kept is line 3.
+		if kept[0].Line != 3 || kept[0].Row != "bad-1,X,Y" || kept[98].Line != 101 || kept[99].Line != 103 {
+			t.Errorf("run %d: kept %+v … %+v %+v", run+1, kept[0], kept[98], kept[99])
+		}
+		for i := 1; i < len(kept); i++ {
+			if kept[i].Line <= kept[i-1].Line {
+				t.Fatalf("run %d: kept out of order at %d: %+v then %+v", run+1, i, kept[i-1], kept[i])
+			}
+		}
+	}
+	stats, _, err := h.St.CampaignImportStats(bg, "manybad")
+	must(t, err)
+	if stats.Rejected != 2970 {
+		t.Errorf("import stats count %d rejected, want 2970", stats.Rejected)
+	}
 }
 
 // Values reach the task payload exactly as written, whatever they hold,
@@ -493,6 +552,11 @@ func TestImportJSONL(t *testing.T) {
 		`13,"keys ""phone"" and ""PHONE"" differ only in case: give one",` + q(lines[12]) + "\n"
 	if diff := cmp.Diff(wantRejects, rejects.String()); diff != "" {
 		t.Errorf("rejects (-want +got):\n%s", diff)
+	}
+	kept, err := h.St.CampaignRejects(bg, "jl", 0)
+	must(t, err)
+	if len(kept) != 8 || kept[0].Line != 3 || kept[0].Row != lines[2] || kept[7].Line != 13 || kept[7].Row != lines[12] {
+		t.Errorf("kept rejects %+v", kept)
 	}
 	var bodies []string
 	for _, m := range h.Pending(t, message.LaneNormal) {

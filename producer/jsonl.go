@@ -67,9 +67,9 @@ func (s *jsonlSource) next() (*row, error) {
 		}
 		r := &s.row
 		r.line, r.phone, r.reject = s.line, "", ""
-		r.raw = []string{string(b)}
+		r.raw, r.text = []string{string(b)}, b
 		if long {
-			r.raw = nil
+			r.raw, r.text = nil, nil
 			r.reject = fmt.Sprintf("line is longer than %d bytes", s.max)
 			return r, nil
 		}

@@ -51,9 +51,9 @@ type Preview struct {
 	Account  string `json:"account"`
 	// Exists: a campaign with this id and the same spec exists; importing
 	// resumes it and skips the rows already imported.
-	Exists bool           `json:"exists"`
-	Rows   []PreviewRow   `json:"rows"`
-	Reject []store.Reject `json:"rejects"`
+	Exists  bool           `json:"exists"`
+	Rows    []PreviewRow   `json:"rows"`
+	Rejects []store.Reject `json:"rejects"`
 	// Lines is how many data rows the input has; Valid how many would
 	// become messages (before opt-outs and duplicates); Rejected,
 	// Duplicate and OptedOut as in an import.
@@ -92,7 +92,7 @@ func (p *Producer) Preview(ctx context.Context, spec *Spec, r io.Reader, opt Pre
 	if err != nil {
 		return Preview{}, err
 	}
-	pv := Preview{Campaign: imp.spec.ID, Account: imp.spec.Account, Rows: []PreviewRow{}, Reject: []store.Reject{}}
+	pv := Preview{Campaign: imp.spec.ID, Account: imp.spec.Account, Rows: []PreviewRow{}, Rejects: []store.Reject{}}
 	switch err := p.CheckSpec(ctx, imp.spec); {
 	case err == nil:
 		_, gerr := p.st.Campaign(ctx, imp.spec.ID)
@@ -100,9 +100,9 @@ func (p *Producer) Preview(ctx context.Context, spec *Spec, r io.Reader, opt Pre
 	default:
 		return pv, err
 	}
-	imp.onReject = func(line int64, reason string, raw []string) {
-		if len(pv.Reject) < opt.MaxRejects {
-			pv.Reject = append(pv.Reject, store.Reject{Line: line, Reason: reason, Row: rawRow(raw)})
+	imp.onReject = func(line int64, reason, text string) {
+		if len(pv.Rejects) < opt.MaxRejects {
+			pv.Rejects = append(pv.Rejects, store.Reject{Line: line, Reason: reason, Row: text})
 		}
 	}
 	seed := maphash.MakeSeed()
@@ -215,13 +215,4 @@ func describeContent(c *message.Content) string {
 		return s
 	}
 	return string(c.Kind())
-}
-
-// rawRow is a rejected row's columns as one line, cut to 512 bytes.
-func rawRow(raw []string) string {
-	row := strings.Join(raw, ",")
-	if len(row) > 512 {
-		row = row[:512]
-	}
-	return row
 }

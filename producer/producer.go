@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
 
@@ -156,10 +157,11 @@ type Result struct {
 // reads the header (a missing phone or placeholder column fails before
 // any row), then saves the campaign: a campaign with the same id and a
 // different spec is an error, the same spec resumes it. Rows that cannot
-// be used go to opt.Rejects and the import goes on; rows whose recipient
-// opted out of the account are skipped and counted (Progress.OptedOut),
-// checked once per batch; a failure of Redis
-// stops it with an error that names the line it got to. Re-running the
+// be used go to opt.Rejects, the campaign keeps the first
+// store.MaxKeptRejects of all its runs' (store.CampaignRejects), and the
+// import goes on; rows whose recipient opted out of the account are
+// skipped and counted (Progress.OptedOut), checked once per batch; a
+// failure of Redis stops it with an error that names the line it got to. Re-running the
 // same import is always safe: rows already imported are skipped, and
 // queued records whose task went missing are enqueued again.
 //
@@ -248,6 +250,10 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 	if rjErr := imp.flushRejects(); err == nil {
 		err = rjErr
 	}
+	// The rejects of a run stopped early are kept too.
+	if kErr := imp.keepRejects(context.WithoutCancel(ctx)); err == nil && kErr != nil {
+		err = imp.stopped(0, kErr)
+	}
 	// Every run's counts are kept, finished or not; when Redis is down this
 	// fails too and the error that stopped the run is the one to report.
 	stErr := p.st.AddImportStats(context.WithoutCancel(ctx), s.ID, store.ImportStats{
@@ -331,9 +337,16 @@ type importRun struct {
 	taskOpts      []asynq.Option // all but the queue (the message's shard) and the task ID
 	rejects       *safeWriter
 	rejectsHeader []string // written before the first reject
-	// onReject, when set, is told of every rejected row (Preview).
-	onReject func(line int64, reason string, raw []string)
+	// onReject, when set, is told of every rejected row (Preview) instead
+	// of keeping it for the store.
+	onReject func(line int64, reason, text string)
 	res      Result
+
+	// kept are the rejects not yet handed to the campaign
+	// (store.AddCampaignRejects), keptSent those that were: a run hands
+	// over at most store.MaxKeptRejects.
+	kept     []store.Reject
+	keptSent int
 
 	batch []pending
 	recs  []store.NewRecord
@@ -450,7 +463,11 @@ func (s *Spec) expiresAt(created time.Time) time.Time {
 func (imp *importRun) reject(r *row, reason string) error {
 	imp.res.Rejected++
 	if imp.onReject != nil {
-		imp.onReject(r.line, reason, r.raw)
+		imp.onReject(r.line, reason, string(r.text[:min(len(r.text), keptRowBytes)]))
+	} else if imp.keptSent+len(imp.kept) < store.MaxKeptRejects {
+		// The store cuts the row to its bound, at a character's edge.
+		text := r.text[:min(len(r.text), keptRowBytes)]
+		imp.kept = append(imp.kept, store.Reject{Line: r.line, Reason: reason, Row: string(text)})
 	}
 	if imp.rejects == nil {
 		return nil
@@ -465,6 +482,26 @@ func (imp *importRun) reject(r *row, reason string) error {
 	if err := imp.rejects.Write(rec); err != nil {
 		return fmt.Errorf("write rejects: %w", err)
 	}
+	return nil
+}
+
+// keptRowBytes is how much of a rejected row the import hands to the
+// store, which keeps 512 bytes of it: a little more, so that it can cut at
+// a character's edge.
+const keptRowBytes = 512 + utf8.UTFMax
+
+// keepRejects hands the rejects since the last call to the campaign, which
+// keeps the first store.MaxKeptRejects of all runs (the console shows
+// them); a run stops handing any over once it has handed over that many.
+func (imp *importRun) keepRejects(ctx context.Context) error {
+	if len(imp.kept) == 0 {
+		return nil
+	}
+	if err := imp.p.st.AddCampaignRejects(ctx, imp.spec.ID, imp.kept); err != nil {
+		return err
+	}
+	imp.keptSent += len(imp.kept)
+	imp.kept = imp.kept[:0]
 	return nil
 }
 
@@ -484,8 +521,9 @@ type job struct {
 	requeue bool // an earlier run's queued record, not a new one
 }
 
-// flush drops the batch's opted-out recipients (one round trip), stores
-// the rest in one round trip and enqueues the tasks of new records and of
+// flush hands the rejects since the last batch to the campaign (while it
+// keeps any), drops the batch's opted-out recipients (one round trip),
+// stores the rest in one round trip and enqueues the tasks of new records and of
 // earlier runs' still-queued records. A batch runs to its
 // end even when ctx is cancelled meanwhile: cancellation is honoured
 // between batches.
@@ -493,11 +531,14 @@ func (imp *importRun) flush(ctx context.Context) error {
 	if err := imp.flushRejects(); err != nil {
 		return err
 	}
+	bctx := context.WithoutCancel(ctx)
+	if err := imp.keepRejects(bctx); err != nil {
+		return imp.stopped(0, err)
+	}
 	if len(imp.batch) == 0 {
 		return nil
 	}
 	defer func() { imp.batch = imp.batch[:0] }()
-	bctx := context.WithoutCancel(ctx)
 	first := imp.batch[0].line
 	if err := imp.dropOptedOut(bctx); err != nil {
 		return imp.stopped(first, err)

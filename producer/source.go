@@ -25,6 +25,10 @@ type row struct {
 	reject string
 	// raw is what the rejects file repeats after line and reason.
 	raw []string
+	// text is the row as written, without its line break (what the
+	// campaign keeps of a reject); nil when over a limit. Reused by the
+	// next row.
+	text []byte
 }
 
 // source reads rows one at a time: a row, io.EOF at the end, or an error

@@ -162,6 +162,29 @@ type CampaignDetail struct {
 	Resendable int64 `json:"resendable"`
 }
 
+// MarshalJSON writes the progress's fields (eta_seconds and done
+// included) and the detail's beside them, one object. Without it the
+// embedded CampaignProgress's MarshalJSON, promoted, would write the
+// progress alone.
+func (d CampaignDetail) MarshalJSON() ([]byte, error) {
+	pr, err := json.Marshal(d.CampaignProgress)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := json.Marshal(struct {
+		Spec       Spec       `json:"spec"`
+		Funnel     Funnel     `json:"funnel"`
+		Codes      []CodeInfo `json:"codes"`
+		Waiting    Waiting    `json:"waiting"`
+		Resendable int64      `json:"resendable"`
+	}{d.Spec, d.Funnel, d.Codes, d.Waiting, d.Resendable})
+	if err != nil {
+		return nil, err
+	}
+	// {progress...} + {rest...} = {progress..., rest...}
+	return append(append(pr[:len(pr)-1:len(pr)-1], ','), rest[1:]...), nil
+}
+
 // CampaignDetail returns campaign id's detail; limit is its account's
 // configured rate (0: unknown). store.ErrNotFound (wrapped) when there is
 // no such campaign.

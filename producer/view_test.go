@@ -1,12 +1,17 @@
 package producer_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
@@ -45,11 +50,11 @@ func TestPreviewPredictsTheImportAndWritesNothing(t *testing.T) {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 	var lines []int64
-	for _, r := range pv.Reject {
+	for _, r := range pv.Rejects {
 		lines = append(lines, r.Line)
 	}
-	if diff := cmp.Diff([]int64{3, 5}, lines); diff != "" || !strings.Contains(pv.Reject[0].Reason, "not a valid phone number") || pv.Reject[0].Row != "+25571234,Chausiku,C3" {
-		t.Errorf("rejects %+v (lines -want +got:\n%s)", pv.Reject, diff)
+	if diff := cmp.Diff([]int64{3, 5}, lines); diff != "" || !strings.Contains(pv.Rejects[0].Reason, "not a valid phone number") || pv.Rejects[0].Row != "+25571234,Chausiku,C3" {
+		t.Errorf("rejects %+v (lines -want +got:\n%s)", pv.Rejects, diff)
 	}
 	if pv.Exists || pv.Estimate == nil || pv.Estimate.Rows != pv.Messages || pv.Estimate.Rate != 10 {
 		t.Errorf("exists %v, estimate %+v", pv.Exists, pv.Estimate)
@@ -146,5 +151,57 @@ func TestCampaignDetailAndList(t *testing.T) {
 		if diff := cmp.Diff(want, ids); diff != "" {
 			t.Errorf("ListCampaigns(%+v) (-want +got):\n%s", f, diff)
 		}
+	}
+}
+
+// cmdCounter counts the Redis commands a client sends.
+type cmdCounter struct{ n atomic.Int64 }
+
+func (c *cmdCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *cmdCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
+}
+func (c *cmdCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
+}
+
+// What the console and the API read of a campaign costs the same number
+// of Redis commands for 2,000 recipients as for 5: counters, not scans.
+func TestCampaignViewsCostTheSameWhateverTheSize(t *testing.T) {
+	t.Parallel()
+	var cost []int64
+	for _, n := range []int{5, 2000} {
+		h := newHarness(t) // one campaign per keyspace: the list costs the same too
+		p := h.Producer(producer.Config{})
+		id := "size" + strconv.Itoa(n)
+		var b strings.Builder
+		b.WriteString("phone,name,code\n")
+		for i := range n {
+			fmt.Fprintf(&b, "+2557%08d,N,C\n", i)
+		}
+		_, err := p.Import(bg, textSpec(id), strings.NewReader(b.String()), producer.Options{})
+		must(t, err)
+		for i := range 3 { // a few outcomes, so every counter exists
+			ref := store.Ref{ID: message.CampaignMessageID(id, fmt.Sprintf("+2557%08d", i)), CampaignID: id, Account: "tujenge-main"}
+			_, err := h.St.Transition(bg, ref, message.Sending, store.Update{})
+			must(t, err)
+			_, err = h.St.Transition(bg, ref, message.Failed, store.Update{ErrorCode: "131026", Error: "undeliverable"})
+			must(t, err)
+		}
+		counter := &cmdCounter{}
+		h.R.Client.AddHook(counter)
+		if _, err := p.CampaignDetail(bg, id, 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.CampaignSeries(bg, id, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ListCampaigns(bg, producer.CampaignFilter{}); err != nil {
+			t.Fatal(err)
+		}
+		cost = append(cost, counter.n.Load())
+	}
+	if cost[0] != cost[1] {
+		t.Errorf("reading a campaign of 5 took %d Redis commands, of 2,000 %d: the views must read counters only", cost[0], cost[1])
 	}
 }

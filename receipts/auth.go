@@ -44,6 +44,8 @@ type account struct {
 	// handshake answers the provider's GET handshake; nil when the
 	// provider makes none.
 	handshake providers.CallbackHandshaker
+	// commit stores the account's callbacks, grouped (committer).
+	commit *committer
 }
 
 // checkAccount checks one account's configuration and says how its POSTs

@@ -76,7 +76,9 @@ type ReceiverConfig struct {
 	MaxBody int64
 	// Accounts are the endpoints, by account name: /webhooks/{name}.
 	Accounts map[string]Account
-	// EnqueueTimeout bounds the Redis write of one callback. Defaults to 5s.
+	// EnqueueTimeout bounds the Redis write of one events task (the
+	// callbacks of an account that arrive while an earlier task is being
+	// written share one). Defaults to 5s.
 	EnqueueTimeout time.Duration
 	// Now is the clock that stamps Batch.Received. Defaults to time.Now.
 	Now func() time.Time
@@ -88,9 +90,12 @@ type ReceiverConfig struct {
 }
 
 // Receiver is the HTTP receiver of provider callbacks. Each callback is
-// authenticated, parsed by its account's adapter and stored as ONE events
+// authenticated, parsed by its account's adapter and stored in an events
 // task (TypeEvents on Queue, payload a JSON Batch) before it is answered
-// 200; the worker applies the events later. It answers:
+// 200; the worker applies the events later. Callbacks of one account that
+// arrive while an earlier one's task is being written share one task
+// (group commit: under load, one enqueue for many callbacks; when idle,
+// no wait), and each is in exactly one. It answers:
 //
 //	POST /webhooks/{account}  200 stored (or nothing to store), 400 unreadable,
 //	                          401 not authenticated, 404 unknown account,
@@ -160,6 +165,9 @@ func NewReceiver(client *asynq.Client, cfg ReceiverConfig) (*Receiver, error) {
 			errs = append(errs, fmt.Errorf("webhook account %q: %w", name, err))
 			continue
 		}
+		a.commit = &committer{timeout: cfg.EnqueueTimeout, store: func(ctx context.Context, b Batch) error {
+			return EnqueueSharded(ctx, client, cfg.Prefix, cfg.QueueShards, b)
+		}}
 		w.accounts[name] = a
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -315,8 +323,7 @@ func (w *Receiver) receive(rw http.ResponseWriter, r *http.Request, a *account) 
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), w.cfg.EnqueueTimeout)
 	defer cancel()
-	b := Batch{Account: a.name, Received: w.cfg.Now().UTC(), Events: events}
-	if err := EnqueueSharded(ctx, w.client, w.cfg.Prefix, w.cfg.QueueShards, b); err != nil {
+	if err := a.commit.add(ctx, a.name, w.cfg.Now().UTC(), events); err != nil {
 		w.log.Error("webhook: events not stored; answering 503 so the provider retries",
 			zap.String("account", a.name), zap.String("remote", r.RemoteAddr), zap.Int("events", len(events)), zap.Error(err))
 		rw.Header().Set("Retry-After", "5")

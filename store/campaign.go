@@ -40,12 +40,13 @@ type ImportStats struct {
 }
 
 // saveCampaignScript creates a campaign record only if absent, in one step:
-// a crash can never leave a campaign without its spec. The record expires
+// a crash can never leave a campaign without its spec. A campaign created
+// here keeps stats (stats.go). The record expires
 // after the campaign retention (ARGV[7] ms, "0": never) unless messages
 // are added (Create keeps it while any is pending).
 var saveCampaignScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 'spec') == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'id', ARGV[1], 'account', ARGV[2], 'spec', ARGV[3], 'created', ARGV[4])
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'account', ARGV[2], 'spec', ARGV[3], 'created', ARGV[4], '` + statsField + `', '1')
 -- Records created before the campaign (tests do) fixed the count already.
 redis.call('HSETNX', KEYS[1], 'buckets', ARGV[8])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'budget_ratio', ARGV[5], 'budget_min', ARGV[6]) end
@@ -88,23 +89,28 @@ func (s *Store) SaveCampaign(ctx context.Context, c Campaign) (existing *Campaig
 }
 
 // syncParts gives each part of campaign id (when it has several) the copy
-// of its campaign's shape, account and state that the part's scripts
-// read; expire starts the parts' expiry with the campaign's (a campaign
+// of its campaign's shape, account, state and stats switch that the
+// part's scripts read; expire starts the parts' expiry with the campaign's (a campaign
 // just created: its first record stops it). Safe to repeat: a crash
 // between the campaign's save and this is mended by saving it again.
 func (s *Store) syncParts(ctx context.Context, id string, m campaignMeta, expire bool) error {
 	if m.parts <= 1 {
 		return nil
 	}
-	st, err := s.rdb.HGet(ctx, s.campaignKey(id), "state").Result()
-	if err != nil && err != redis.Nil {
+	v, err := s.rdb.HMGet(ctx, s.campaignKey(id), "state", statsField).Result()
+	if err != nil {
 		return fmt.Errorf("read campaign %s state: %w", id, err)
 	}
+	st, _ := v[0].(string)
+	stats, _ := v[1].(string)
 	pipe := s.rdb.Pipeline()
 	for _, sc := range partScopes(id, m.parts) {
 		key := s.campaignKeyIn(sc)
 		pipe.HSetNX(ctx, key, "buckets", shape(m.buckets, m.parts))
 		pipe.HSetNX(ctx, key, "account", m.account)
+		if stats != "" {
+			pipe.HSetNX(ctx, key, statsField, stats)
+		}
 		if st != "" {
 			pipe.HSet(ctx, key, "state", st)
 		}
@@ -639,10 +645,10 @@ var ErrCampaignPending = errors.New("the campaign still has messages queued or s
 
 // PurgeCampaign deletes campaign id now rather than at the end of its
 // retention: its messages' records and provider-id entries, its member
-// list, counters and summary. It refuses while messages are pending
-// (ErrCampaignPending) unless force is set; the tasks of those find no
-// record and are archived by the workers. It returns how many message
-// records it deleted.
+// list, counters, stats, kept rejects and summary. It refuses while
+// messages are pending (ErrCampaignPending) unless force is set; the
+// tasks of those find no record and are archived by the workers. It
+// returns how many message records it deleted.
 func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64, error) {
 	if err := checkRef(id+":+0", id); err != nil || id == "" {
 		return 0, fmt.Errorf("purge campaign %q: not a campaign ID", id)
@@ -702,6 +708,7 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64
 	for _, sc := range partScopes(id, m.parts) {
 		pipe.Del(ctx, s.membersKeyIn(sc))
 		pipe.Del(ctx, s.countsKeyIn(sc))
+		pipe.Del(ctx, s.statsKeyIn(sc))
 		for t := now.Add(-rateKeep); !t.After(now); t = t.Add(rateBucket) {
 			pipe.Del(ctx, s.rateKey(sc, t))
 		}
@@ -709,6 +716,7 @@ func (s *Store) PurgeCampaign(ctx context.Context, id string, force bool) (int64
 			pipe.Del(ctx, s.campaignKeyIn(sc))
 		}
 	}
+	pipe.Del(ctx, s.rejectsKey(id))
 	pipe.Del(ctx, s.campaignKey(id))
 	pipe.ZRem(ctx, s.campaignsKey(), id)
 	if _, err := pipe.Exec(ctx); err != nil {

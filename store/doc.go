@@ -10,7 +10,10 @@
 // (SchedulePoll, ClaimPolls: claimed under a fleet-wide rate with a lease),
 // campaign states (active, paused, cancelled: the send claim reads them in
 // the same Lua step), error budgets, a per-campaign series of outcomes per
-// 10 s (CampaignRate), and the requeue of retryable failures (Requeue).
+// 10 s (CampaignRate), a campaign's failures by error code and its
+// outcomes over its whole life (CampaignCodes, CampaignSeries: counters
+// the same scripts keep, stats.go), the rows its imports rejected
+// (CampaignRejects), and the requeue of retryable failures (Requeue).
 //
 // Every state change goes through one Lua script that checks the move
 // against message's transition table and updates the record and its

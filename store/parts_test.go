@@ -163,7 +163,7 @@ func TestCampaignParts(t *testing.T) {
 	for _, k := range partKeys {
 		d := r.Client.PTTL(ctx, k).Val()
 		want := time.Hour
-		if strings.HasSuffix(k, ":counts") || strings.HasSuffix(k, "}") {
+		if strings.HasSuffix(k, ":counts") || strings.HasSuffix(k, ":stats") || strings.HasSuffix(k, "}") {
 			want = 2 * time.Hour
 		}
 		if strings.Contains(k, ":rate:") {

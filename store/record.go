@@ -75,7 +75,8 @@ type CreateResult struct {
 
 // createScript creates a record only if absent, counts it in its campaign
 // and appends the recipient to the campaign's member list, in one step.
-// KEYS: record (bucket or own key), counts, members, campaign (one slot).
+// KEYS: record (bucket or own key), counts, members, campaign, stats (one
+// slot).
 // ARGV: field ("": a message outside campaigns), the campaign's shape,
 // account, to, now (ms), run tag, values, request, member list entry. A
 // campaign with a pending message does not expire: its keys lose any
@@ -123,6 +124,7 @@ if F ~= '' then
   redis.call('PERSIST', KEYS[2])
   redis.call('PERSIST', KEYS[3])
   redis.call('PERSIST', KEYS[4])
+  redis.call('PERSIST', KEYS[5])
 end
 return {1, 'queued', ARGV[6], ARGV[8]}
 `)
@@ -179,13 +181,17 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 			}
 			to := clean(r.To)
 			cmds[j] = createScript.EvalSha(ctx, pipe,
-				[]string{loc.key, s.countsKeyIn(loc.sc), s.membersKeyIn(loc.sc), s.campaignKeyIn(loc.sc)},
+				[]string{loc.key, s.countsKeyIn(loc.sc), s.membersKeyIn(loc.sc), s.campaignKeyIn(loc.sc), s.statsKeyIn(loc.sc)},
 				loc.field, loc.shape, r.Account, to, now, runTag(r.Run), vals, clean(r.Request), memberEntry(seqs[j], to))
 		}
 		for c := range s.manyParts(recs, todo, locs) {
 			// A campaign that had drained (its summary expiring) is
 			// pending again; a part's script keeps only its own keys.
 			pipe.Persist(ctx, s.campaignKey(c))
+		}
+		for c := range campaignsOf(recs, todo, locs) {
+			// Its kept rejects too (rejects.go), whatever its parts.
+			pipe.Persist(ctx, s.rejectsKey(c))
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, fmt.Errorf("create %d records: %w", len(recs), err)
@@ -233,6 +239,17 @@ func (s *Store) manyParts(recs []NewRecord, todo []int, locs []recordLoc) map[st
 	out := map[string]bool{}
 	for j, i := range todo {
 		if locs[j].field != "" && locs[j].sc != campaignScope(recs[i].CampaignID) {
+			out[recs[i].CampaignID] = true
+		}
+	}
+	return out
+}
+
+// campaignsOf returns the campaigns of recs[todo].
+func campaignsOf(recs []NewRecord, todo []int, locs []recordLoc) map[string]bool {
+	out := map[string]bool{}
+	for j, i := range todo {
+		if locs[j].field != "" {
 			out[recs[i].CampaignID] = true
 		}
 	}

@@ -17,14 +17,18 @@ import (
 // mark, and never with the ambiguous code (the provider may have it). Its
 // campaign (KEYS[3]) must not be cancelled. The error is cleared, the
 // attempts are kept, its retries counter goes up, and its part's counters
-// (KEYS[2]) move with it (requeuedScript then tells the campaign).
-// Replies {result, status, retries}; result "rebucket" when the
-// campaign's shape is not ARGV[4].
-var requeueScript = redis.NewScript(luaRecord() + `
+// (KEYS[2]) move with it, and its part's stats (KEYS[5], when the
+// campaign has them) no longer count its code (requeuedScript then tells
+// the campaign). Replies {result, status, retries}; result "rebucket"
+// when the campaign's shape is not ARGV[4].
+var requeueScript = redis.NewScript(luaRecord() + luaStats() + `
 local F = ARGV[3]
+local stats = false
 if F ~= '' then
-  local b = redis.call('HGET', KEYS[3], 'buckets')
+  local h = redis.call('HMGET', KEYS[3], 'buckets', '` + statsField + `')
+  local b = h[1]
   if b and b ~= ARGV[4] then return {'rebucket', '', 0} end
+  stats = h[2] == '1'
 end
 local v = rload(KEYS[1], F)
 if not v then return {'missing', '', 0} end
@@ -38,6 +42,7 @@ elseif cur ~= 'expired' then
   return {'refused', cur, 0}
 end
 if redis.call('HGET', KEYS[3], 'state') == 'cancelled' then return {'cancelled', cur, 0} end
+if stats then statsub(KEYS[5], cur, t[F_CODE_], string.find(t[F_FLAGS], 'r', 1, true) ~= nil) end
 t[F_STATUS] = 'q'
 t[F_UPDATED] = b36(tonumber(ARGV[2]) - tonumber(t[F_CREATED], 36))
 t[F_CODE_] = ''
@@ -53,6 +58,7 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('PERSIST', KEYS[2])
   redis.call('PERSIST', KEYS[3])
   redis.call('PERSIST', KEYS[4])
+  redis.call('PERSIST', KEYS[5])
 end
 redis.call('HINCRBY', KEYS[2], cur, -1)
 redis.call('HINCRBY', KEYS[2], 'queued', 1)
@@ -61,10 +67,11 @@ return {'ok', cur, n}
 
 // requeuedScript tells campaign KEYS[1] that ARGV[1] of its failures and
 // ARGV[2] of its outcomes were requeued: the error budget's baseline
-// forgets them (never below 0), and the campaign, pending again, no
-// longer expires.
+// forgets them (never below 0), and the campaign and its kept rejects
+// (KEYS[2]), pending again, no longer expire.
 var requeuedScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('PERSIST', KEYS[2])
 local function dec(f, n)
   local v = tonumber(redis.call('HGET', KEYS[1], f) or '0')
   if v > 0 then redis.call('HSET', KEYS[1], f, math.max(v - n, 0)) end
@@ -127,7 +134,7 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 			return nil, err
 		}
 		sc := loc.sc
-		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.membersKeyIn(sc)},
+		cmds[i] = requeueScript.EvalSha(ctx, pipe, []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.membersKeyIn(sc), s.statsKeyIn(sc)},
 			string(from[i]), now, loc.field, loc.shape)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -174,7 +181,7 @@ func (s *Store) RequeueMany(ctx context.Context, refs []Ref, from []message.Stat
 	if len(requeued) > 0 {
 		pipe := s.rdb.Pipeline()
 		for c, l := range requeued {
-			requeuedScript.Eval(ctx, pipe, []string{s.campaignKey(c)}, l.failed, l.outcomes)
+			requeuedScript.Eval(ctx, pipe, []string{s.campaignKey(c), s.rejectsKey(c)}, l.failed, l.outcomes)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return out, fmt.Errorf("requeue %d records: tell their campaigns: %w", len(refs), err)

@@ -125,6 +125,8 @@ func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 //	<prefix>campaign:{PART}:counts       hash    its messages per state
 //	<prefix>campaign:{PART}:members      list    its recipients in import order (with a campaign-wide sequence number when it has several parts)
 //	<prefix>campaign:{PART}:rate:N       hash    its outcomes in 10-second bucket N
+//	<prefix>campaign:{PART}:stats        hash    its messages per (terminal state, error code, retryable), and its outcomes per 10-second bucket over its life (stats.go)
+//	<prefix>campaign:{CAMPAIGN}:rejects  list    the first MaxKeptRejects rows its imports rejected, JSON Reject, in import order (rejects.go)
 //	<prefix>campaign:{~S}:counts|rate:N          the same for messages outside campaigns, per shard
 //	<prefix>campaigns                    zset    campaign IDs by creation time (one write per campaign)
 //	<prefix>pmidx:ACCOUNT:DAY.N          hash    provider message id → message ID, for ids indexed on DAY (days since 1970; 0 when kept for ever), in bucket N of pmidBuckets

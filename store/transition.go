@@ -56,14 +56,22 @@ func (e *TransitionError) Error() string {
 // "rebucket" (previous: the campaign's shape, not ARGV[14]); a third
 // element "drained" when this was the last pending message of its part.
 // KEYS: record (bucket or own key), and its part's counts, campaign (or
-// part) hash, rate bucket, members — one slot. ARGV[13] is the record's field in its bucket ("": a key of
-// its own), ARGV[7] the record retention and ARGV[12] the campaign's, in
-// ms ("0": for ever).
-var transitionScript = redis.NewScript(luaAllowed() + luaRecord() + `
+// part) hash, rate bucket, members, stats (stats.go) — one slot. ARGV[13]
+// is the record's field in its bucket ("": a key of its own), ARGV[7] the
+// record retention and ARGV[12] the campaign's, in ms ("0": for ever),
+// ARGV[15] the series bucket of ARGV[2] (SeriesStep). The stats move only
+// in a campaign whose (part) hash has them on (statsField): entering a
+// coded state counts the record's (status, code, retryable), leaving one
+// uncounts what it had (an ambiguous failure the provider took after
+// all), and an outcome counts in the series.
+var transitionScript = redis.NewScript(luaAllowed() + luaRecord() + luaStats() + `
 local F = ARGV[13]
+local stats = false
 if F ~= '' then
-  local b = redis.call('HGET', KEYS[3], 'buckets')
+  local h = redis.call('HMGET', KEYS[3], 'buckets', '` + statsField + `')
+  local b = h[1]
   if b and b ~= ARGV[14] then return {'rebucket', b} end
+  stats = h[2] == '1'
 end
 local v = rload(KEYS[1], F)
 if not v then return {'missing', ''} end
@@ -86,6 +94,7 @@ if not ok or not ok[ARGV[1]] then
     return {'refused', cur}
   end
 end
+local oldcode, oldr = t[F_CODE_], string.find(t[F_FLAGS], 'r', 1, true) ~= nil
 t[F_STATUS] = CODE[ARGV[1]]
 t[F_UPDATED] = b36(tonumber(ARGV[2]) - tonumber(t[F_CREATED], 36))
 t[F_CODE_] = ARGV[4]
@@ -102,6 +111,10 @@ rsave(KEYS[1], F, t)
 redis.call('HINCRBY', KEYS[2], cur, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 if fellback then redis.call('HINCRBY', KEYS[2], '` + fallbackField + `', 1) end
+if stats then
+  if CODED[cur] then statsub(KEYS[6], cur, oldcode, oldr) end
+  if CODED[ARGV[1]] then statadd(KEYS[6], ARGV[1], ARGV[4], string.find(t[F_FLAGS], 'r', 1, true) ~= nil, ARGV[5], ARGV[2]) end
+end
 local pending = ARGV[1] == 'queued' or ARGV[1] == 'sending'
 local waspending = cur == 'queued' or cur == 'sending'
 -- A record with an outcome is kept for the retention after its last
@@ -124,6 +137,13 @@ if waspending and not pending then
     redis.call('HSET', KEYS[4], 'at', ARGV[2])
     redis.call('PEXPIRE', KEYS[4], ARGV[11])
   end
+  -- And in the campaign's series (CampaignSeries), kept as long as its
+  -- counts.
+  if stats then
+    redis.call('HINCRBY', KEYS[6], 'o|' .. ARGV[15], 1)
+    local took = ARGV[1] == 'accepted' or ARGV[1] == 'sent' or ARGV[1] == 'delivered' or ARGV[1] == 'read'
+    if not took then redis.call('HINCRBY', KEYS[6], 'f|' .. ARGV[15], 1) end
+  end
   -- The campaign's last pending message: its member list lives as long
   -- as its records, its summary longer.
   if ARGV[12] ~= '0' then
@@ -132,6 +152,7 @@ if waspending and not pending then
       redis.call('PEXPIRE', KEYS[5], ARGV[7])
       redis.call('PEXPIRE', KEYS[3], ARGV[12])
       redis.call('PEXPIRE', KEYS[2], ARGV[12])
+      redis.call('PEXPIRE', KEYS[6], ARGV[12])
       -- The caller tells a campaign of several parts (drainedPart).
       return {'ok', cur, 'drained'}
     end
@@ -169,7 +190,8 @@ func luaAllowed() string {
 // has is a no-op that returns that status and no error. A move the table
 // forbids returns a *TransitionError; a missing record, ErrNotFound. A move
 // from a pending state to an outcome also counts in its campaign's rate
-// series (CampaignRate). A record with an outcome expires after the
+// series (CampaignRate) and, with a failure's code, in its stats
+// (CampaignSeries, CampaignCodes). A record with an outcome expires after the
 // store's Retention; the campaign's last outcome starts the expiry of its
 // member list and summary.
 //
@@ -256,24 +278,33 @@ func (s *Store) transitionCall(ctx context.Context, ref Ref, to message.Status, 
 	if ref.CampaignID != "" {
 		campaignKeep = strconv.FormatInt(s.campaignKeep.Milliseconds(), 10)
 	}
-	keys := []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.rateKey(sc, now), s.membersKeyIn(sc)}
+	keys := []string{loc.key, s.countsKeyIn(sc), s.campaignKeyIn(sc), s.rateKey(sc, now), s.membersKeyIn(sc), s.statsKeyIn(sc)}
 	args := []any{string(to), strconv.FormatInt(ms(now), 10), flag(u.IncAttempts), clean(u.ErrorCode), clean(u.Error),
 		clean(u.ProviderMessageID), strconv.FormatInt(s.retention.Milliseconds(), 10), string(u.From), flag(u.Fallback),
-		flag(u.Retryable), strconv.FormatInt(rateKeep.Milliseconds(), 10), campaignKeep, loc.field, loc.shape}
+		flag(u.Retryable), strconv.FormatInt(rateKeep.Milliseconds(), 10), campaignKeep, loc.field, loc.shape,
+		strconv.FormatInt(now.UnixMilli()/SeriesStep.Milliseconds(), 10)}
 	return keys, args, nil
 }
 
 // drainedPart is told that a part of campaign c has no pending message
 // left: when c has several parts and none has any, its summary starts
-// expiring (a part's script sees only its own part). Of two parts
-// draining at once, the later one's reading sees both.
+// expiring (a part's script sees only its own part), and with it, in any
+// campaign, its kept rejects (rejects.go). Of two parts draining at once,
+// the later one's reading sees both.
 func (s *Store) drainedPart(ctx context.Context, c string) error {
 	if c == "" || s.campaignKeep <= 0 {
 		return nil
 	}
 	m, err := s.meta(ctx, c)
-	if err != nil || m.parts <= 1 {
+	if err != nil {
 		return err
+	}
+	if m.parts <= 1 {
+		// The script started the summary's expiry.
+		if err := s.rdb.PExpire(ctx, s.rejectsKey(c), s.campaignKeep).Err(); err != nil {
+			return fmt.Errorf("expire rejects of drained campaign %s: %w", c, err)
+		}
+		return nil
 	}
 	counts, err := s.CampaignCounts(ctx, c)
 	if err != nil {
@@ -282,7 +313,10 @@ func (s *Store) drainedPart(ctx context.Context, c string) error {
 	if counts[message.Queued]+counts[message.Sending] > 0 {
 		return nil
 	}
-	if err := s.rdb.PExpire(ctx, s.campaignKey(c), s.campaignKeep).Err(); err != nil {
+	pipe := s.rdb.Pipeline()
+	pipe.PExpire(ctx, s.campaignKey(c), s.campaignKeep)
+	pipe.PExpire(ctx, s.rejectsKey(c), s.campaignKeep)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("expire drained campaign %s: %w", c, err)
 	}
 	return nil

@@ -63,7 +63,9 @@ Every account authenticates its callbacks one way, the way its provider can
 An account with none of these stops serve from starting.
 
 The HTTP producer API, when serve.api_tokens holds a token (off otherwise;
-serve says which at start):
+serve says which at start). An entry {token: "${VAR}", role: read-only} is
+a token that may read every route but act on none (403 read_only on any
+POST or DELETE), for dashboards and on-call:
 
   POST /v1/messages                     send one message (JSON; safe to
                                         repeat with an Idempotency-Key header)
@@ -80,6 +82,27 @@ serve says which at start):
   POST /v1/campaigns/ID/cancel           | cancel|retry-failed'
   POST /v1/campaigns/ID/retry-failed    /
   GET  /v1/campaigns/ID/report          one row per recipient (?format=csv|jsonl)
+  GET  /v1/campaigns                    every campaign, newest first
+                                        (?state=active|paused|cancelled|
+                                        running|done, ?account=NAME)
+  GET  /v1/campaigns/ID/detail          progress, funnel, error codes with
+                                        their meanings, why it waits
+  GET  /v1/campaigns/ID/series          outcomes per 10 s (?since=RFC 3339)
+  GET  /v1/campaigns/ID/rejects         the rows its imports rejected
+  POST /v1/campaigns/preview            what an upload would import (first
+                                        rows rendered, rejects, opt-outs),
+                                        writing nothing
+  GET  /v1/accounts[/NAME]              rate, current rate, pause, breaker,
+                                        in flight, as 'wabulk provider status'
+  POST /v1/accounts/NAME/pause|resume   as 'wabulk provider pause|resume'
+  POST /v1/accounts/NAME/check          as 'wabulk provider check' ("not
+                                        checkable here" when serve's config
+                                        lacks the account's send credentials)
+  GET  /v1/schedules                    recurring jobs, next fire times, last
+                                        occurrences with their campaigns
+  GET  /v1/optouts/ACCOUNT              the suppression list (?q=DIGITS)
+  POST /v1/optouts/ACCOUNT              add a number ({"number", "reason"})
+  DELETE /v1/optouts/ACCOUNT/NUMBER     remove one
   GET  /v1/openapi.yaml                 the OpenAPI document (no token needed)
 
 Every other /v1 request carries "Authorization: Bearer TOKEN"; errors are

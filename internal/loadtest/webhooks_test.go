@@ -49,8 +49,10 @@ func TestLoadtestWebhooksStoresEveryAcknowledgedCallback(t *testing.T) {
 		t.Errorf("webhooks %+v, floor %+v: want 300 answered 2xx each, no errors", rep.Webhooks, rep.Floor)
 	case rep.Bare == nil || rep.Bare.OK != 300:
 		t.Errorf("bare enqueue %+v, want 300 enqueued", rep.Bare)
-	case rep.Acknowledged != total || rep.EventsTasks != total || rep.Lost != 0 || rep.Duplicates != 0 || rep.Unanswered != 0:
-		t.Errorf("durability: %d acknowledged, %d tasks, %d lost, %d duplicates, %d unanswered; want %d, %d, 0, 0, 0",
+	// Callbacks arriving together share an events task: 1 to total tasks,
+	// each callback in exactly one (no loss, no duplicate).
+	case rep.Acknowledged != total || rep.EventsTasks < 1 || rep.EventsTasks > total || rep.Lost != 0 || rep.Duplicates != 0 || rep.Unanswered != 0:
+		t.Errorf("durability: %d acknowledged, %d tasks, %d lost, %d duplicates, %d unanswered; want %d, 1 to %d, 0, 0, 0",
 			rep.Acknowledged, rep.EventsTasks, rep.Lost, rep.Duplicates, rep.Unanswered, total, total)
 	case rep.Webhooks.PerSec <= 0 || rep.Floor.PerSec <= 0 || rep.Webhooks.P99MS <= 0 || rep.Ratio <= 0:
 		t.Errorf("figures missing: %+v", rep)

@@ -17,9 +17,12 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/wabulk/wabulk/internal/fleet"
+	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/producer/httpapi"
 	"github.com/wabulk/wabulk/producer/producertest"
+	"github.com/wabulk/wabulk/scheduler"
 )
 
 // t0 is where the tests' clock stands.
@@ -42,15 +45,40 @@ var bg = context.Background()
 const apiToken = "api-t0ken-0123456789abcdef"
 
 // apiEnv is one test's HTTP API on its own Redis prefix, served over real
-// HTTP, with its log.
+// HTTP, with its log and its Fleet.
 type apiEnv struct {
-	h    *harness
-	api  *httpapi.API
-	srv  *httptest.Server
-	logs *observer.ObservedLogs
+	h     *harness
+	api   *httpapi.API
+	srv   *httptest.Server
+	logs  *observer.ObservedLogs
+	fleet *fleet.Fleet
 }
 
+// testFleet is the Fleet config of the API tests: the two accounts of
+// the default Rates, one checkable here, and one daily job.
+func testFleet() *fleet.Config {
+	return &fleet.Config{
+		Accounts: []fleet.AccountConfig{
+			{Name: "tujenge-main", Kind: "tujenge", Rate: 80},
+			{Name: "meta-main", Kind: "meta", Rate: 80, Checkable: true},
+		},
+		Jobs: []scheduler.Job{{ID: "remind", Cron: "0 9 * * *", Audience: "/srv/remind.csv",
+			Spec: producer.Spec{Account: "tujenge-main", Message: message.Content{Text: &message.Text{Body: "Hi {{name}}"}}}}},
+		Check: func(ctx context.Context, account string) fleet.CheckResult {
+			return fleet.CheckResult{Verdict: "works", OK: true, Detail: "test check"}
+		},
+	}
+}
+
+// newAPIEnv returns the API on cfg with testFleet's Fleet (unless cfg
+// has one).
 func newAPIEnv(t *testing.T, cfg httpapi.Config) *apiEnv {
+	t.Helper()
+	return newAPIEnvFleet(t, cfg, testFleet())
+}
+
+// newAPIEnvFleet returns the API on cfg with a Fleet on fc (nil: none).
+func newAPIEnvFleet(t *testing.T, cfg httpapi.Config, fc *fleet.Config) *apiEnv {
 	t.Helper()
 	h := newHarness(t)
 	core, logs := observer.New(zapcore.DebugLevel)
@@ -61,7 +89,15 @@ func newAPIEnv(t *testing.T, cfg httpapi.Config) *apiEnv {
 		cfg.Rates = map[string]float64{"tujenge-main": 80, "meta-main": 80}
 	}
 	cfg.Logger = zap.New(core)
-	a, err := httpapi.New(h.Producer(producer.Config{DefaultRegion: "TZ"}), cfg)
+	p := h.Producer(producer.Config{DefaultRegion: "TZ"})
+	if fc != nil && cfg.Fleet == nil {
+		if fc.Now == nil {
+			fc.Now = h.Clock.Now
+		}
+		cfg.Fleet = fleet.New(h.St, p, *fc)
+	}
+	fl := cfg.Fleet
+	a, err := httpapi.New(p, cfg)
 	must(t, err)
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
@@ -73,7 +109,7 @@ func newAPIEnv(t *testing.T, cfg httpapi.Config) *apiEnv {
 			}
 		}
 	})
-	return &apiEnv{h: h, api: a, srv: srv, logs: logs}
+	return &apiEnv{h: h, api: a, srv: srv, logs: logs, fleet: fl}
 }
 
 // apiAnswer is an HTTP answer.

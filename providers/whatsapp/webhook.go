@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -43,6 +44,11 @@ const NoticeErrors = "errors"
 func ChangeEvents(field string, value []byte) []providers.Event {
 	switch strings.ToLower(strings.TrimSpace(field)) {
 	case "", FieldMessages:
+		// Most messages changes are statuses and messages only: skip the
+		// second decoding of the value unless it names errors at all.
+		if !bytes.Contains(value, []byte(`"errors"`)) {
+			return nil
+		}
 		var v struct {
 			Errors wire.OneOrMany[json.RawMessage] `json:"errors"`
 		}
