@@ -298,6 +298,12 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#campaign-live")))
 	waitText(`#campaign-live [data-f="pct"]`, "drained", func(s string) bool { return s == "100 %" })
 	waitText(`h1 [data-f="phase"]`, "done", func(s string) bool { return s == "done" })
+	if got := text("#rejects"); !strings.Contains(got, "13") || !strings.Contains(got, "<script>alert(1)</script>") || !strings.Contains(got, "36") {
+		t.Errorf("the campaign's rejected rows: %q", got)
+	}
+	if n := eval("chart", `fetch(document.getElementById('chart').src).then(r => r.text()).then(t => (t.match(/<polyline/g) || []).length)`, chromedp.EvalAwaitPromise); n != 2 {
+		t.Errorf("the chart has %d lines, want sent and failures", n)
+	}
 	run("settle", chromedp.Sleep(2500*time.Millisecond)) // one more refresh of the chart, for the picture
 	shot("campaign")
 	view("readme-campaign")

@@ -11,7 +11,7 @@ import (
 
 // The chart's drawing area, in SVG units (it scales to its box).
 const (
-	chartW, chartH           = 720, 260
+	chartW, chartH           = 960, 300
 	chartLeft, chartRight    = 56, 12
 	chartTop, chartBottom    = 28, 40
 	maxChartPoints           = 240
