@@ -265,8 +265,13 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("preview's estimate %q", got)
 	}
 	shot("new-campaign-preview")
+	// The preview came through the page's script: the file is still
+	// chosen, and Import sends it.
+	run("the file is kept", chromedp.WaitVisible(css("#preview .kept")))
+	if n := eval("files chosen", `document.getElementById('recipients').files.length`); n != 1 {
+		t.Fatalf("after the preview %d recipients files are chosen", n)
+	}
 	run("import",
-		chromedp.SetUploadFiles(css("#recipients"), []string{csvPath}),
 		chromedp.Click(css("#btn-import")),
 		chromedp.WaitVisible(css("#campaign-live")))
 	if got := text(".flash"); !strings.Contains(got, "Imported campaign browser-1") || !strings.Contains(got, "200 accepted") {
@@ -368,24 +373,24 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(css("#a-number")),
 		chromedp.SetValue(css("#a-number"), "+255 712 999 999"),
 		chromedp.SetValue(css("#a-reason"), "asked by phone"),
-		chromedp.Submit(css("#a-number")),
-		chromedp.WaitVisible(css("#optouts")))
+		chromedp.Submit(css("#a-number")))
+	waitText(".flash", "the add's answer", func(s string) bool { return strings.Contains(s, "opted out of") })
 	if got := text("#optouts"); !strings.Contains(got, "+255712999999") || !strings.Contains(got, "asked by phone") {
 		t.Errorf("opt-outs after adding: %q", got)
 	}
 	run("opt-out bad number",
 		chromedp.SetValue(css("#a-number"), "12ab"),
-		chromedp.Submit(css("#a-number")),
-		chromedp.WaitVisible(css(".flash.error")))
+		chromedp.Submit(css("#a-number")))
+	waitText(".flash", "the bad number's answer", func(s string) bool { return strings.Contains(s, "Nothing was changed") })
 	run("opt-out search",
 		chromedp.SetValue(css("#o-q"), "999999"),
-		chromedp.Submit(css("#o-q")),
-		chromedp.WaitVisible(css(`button[aria-label="Remove +255712999999"]`)))
+		chromedp.Submit(css("#o-q")))
+	waitText("#optout-total", "the search's answer", func(s string) bool { return strings.Contains(s, "contain 999999") })
 	noOverflow("/ui/optouts")
 	shot("phone-optouts")
 	run("opt-out remove",
-		chromedp.Click(css(`button[aria-label="Remove +255712999999"]`)),
-		chromedp.WaitVisible(css("#optouts")))
+		chromedp.Click(css(`button[aria-label="Remove +255712999999"]`)))
+	waitText(".flash", "the remove's answer", func(s string) bool { return strings.Contains(s, "taken off") })
 	if got := text("#optouts"); strings.Contains(got, "+255712999999") {
 		t.Errorf("opt-outs after removing: %q", got)
 	}

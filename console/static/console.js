@@ -168,8 +168,36 @@
     });
   }
 
+  // The new-campaign form: Preview is sent from here and its answer (the
+  // server's page, escaped by its templates) replaces the result region,
+  // so that the files stay chosen and Import sends the same ones.
+  function newCampaign(form) {
+    var btn = document.getElementById('btn-preview');
+    btn.addEventListener('click', function (e) {
+      if (!form.reportValidity()) { return; }
+      e.preventDefault();
+      btn.disabled = true;
+      fetch(btn.getAttribute('formaction'), { method: 'POST', body: new FormData(form), credentials: 'same-origin' })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, 'text/html');
+          var fresh = doc.getElementById('new-result');
+          var now = document.getElementById('new-result');
+          if (!fresh || !now) { form.submit(); return; }
+          fresh = document.importNode(fresh, true);
+          Array.prototype.forEach.call(fresh.querySelectorAll('.repick'), function (p) { p.hidden = true; });
+          Array.prototype.forEach.call(fresh.querySelectorAll('.kept'), function (p) { p.hidden = false; });
+          now.replaceWith(fresh);
+          fresh.focus();
+        })
+        .catch(function () { form.submit(); })
+        .then(function () { btn.disabled = false; });
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     var el;
+    if ((el = document.getElementById('new-form'))) { newCampaign(el); }
     if ((el = document.getElementById('campaigns-live'))) { campaigns(el); }
     if ((el = document.getElementById('campaign-live'))) { campaign(el); }
     if ((el = document.getElementById('providers-live'))) { providers(el); }
