@@ -16,6 +16,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"go.uber.org/zap"
 
 	"github.com/wabulk/wabulk/internal/app"
@@ -353,6 +354,16 @@ func TestBrowser(t *testing.T) {
 	waitText(`tr[data-id="welcome-series"] [data-f="sent"]`, "another campaign sending", func(s string) bool { return outcomes(strings.TrimSuffix(s, " sent")) > 0 })
 	shot("campaigns")
 	view("readme-campaigns")
+	// With the keyboard alone: the first Tab shows the skip link, Enter
+	// moves to the content, the next Tabs reach the filters.
+	run("keyboard", chromedp.KeyEvent(kb.Tab))
+	if eval("skip link", `(() => { const a = document.activeElement; return a.classList.contains('skip') && a.getBoundingClientRect().left >= 0 ? 1 : 0 })()`) != 1 {
+		t.Error("the first Tab does not show the skip link")
+	}
+	run("skip", chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(kb.Tab))
+	if eval("after the skip", `document.activeElement.id === 'f-state' ? 1 : 0`) != 1 {
+		t.Error("after the skip link, Tab does not reach the state filter")
+	}
 	run("phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, page := range []string{"/ui/", "/ui/campaigns/browser-1", "/ui/new", "/ui/providers", "/ui/schedules"} {
 		run(page, chromedp.Navigate(s.url+page), chromedp.WaitVisible(css("main")))

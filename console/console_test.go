@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wabulk/wabulk/console"
+	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/store"
 )
 
@@ -270,5 +271,38 @@ func TestRedisDownIsA503Page(t *testing.T) {
 	res, body := b.get("/ui/")
 	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "The store (Redis) did not answer") || strings.Contains(body, "127.0.0.1:1") {
 		t.Errorf("Redis down: %d, want a 503 page that says so without internals:\n%s", res.StatusCode, body)
+	}
+}
+
+func TestWrongSignInsAreThrottled(t *testing.T) {
+	r := newRig(t)
+	b := r.browser(t)
+	for i := range 10 {
+		if res, _ := b.post("/ui/signin", url.Values{"token": {"wrong-token-0123456789"}}); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong sign-in %d: %d, want 401", i+1, res.StatusCode)
+		}
+	}
+	res, body := b.post("/ui/signin", url.Values{"token": {fullToken}})
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many wrong tokens") {
+		t.Errorf("after 10 wrong tokens: %d, want 429 with Retry-After, even for the right token", res.StatusCode)
+	}
+}
+
+func TestReportIsCampaignReport(t *testing.T) {
+	r := newRig(t)
+	r.importCampaign(t, "c1", "phone,name\n+255712000001,=cmd|' /C calc'!A0\n+255712000002,Baraka\n")
+	b := r.signedIn(t, fullToken)
+	for _, f := range []producer.Format{producer.FormatCSV, producer.FormatJSONL} {
+		res, got := b.get("/ui/campaigns/c1/report?format=" + string(f))
+		var want bytes.Buffer
+		if err := producer.WriteReportOpts(bg, r.h.St, "c1", f, &want, producer.ReportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK || got != want.String() || !strings.Contains(res.Header.Get("Content-Disposition"), "c1."+string(f)) {
+			t.Errorf("%s report: %d %q\n%s\nwant\n%s", f, res.StatusCode, res.Header.Get("Content-Disposition"), got, want.String())
+		}
+	}
+	if res, _ := b.get("/ui/campaigns/nope/report"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("report of no campaign: %d", res.StatusCode)
 	}
 }
