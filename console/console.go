@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -214,6 +215,19 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, pattern := c.mux.Handler(r); pattern == "" {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			other := r.Clone(r.Context())
+			other.Method = m
+			if _, p := c.mux.Handler(other); p != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			c.errorPage(w, r, http.StatusMethodNotAllowed, "Not allowed", "This address does not take a "+r.Method+" request.")
+			return
+		}
 		c.notFound(w, r, "There is no page at this address.")
 		return
 	}

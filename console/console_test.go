@@ -306,3 +306,15 @@ func TestReportIsCampaignReport(t *testing.T) {
 		t.Errorf("report of no campaign: %d", res.StatusCode)
 	}
 }
+
+func TestWrongMethodIs405(t *testing.T) {
+	r := newRig(t)
+	b := r.signedIn(t, fullToken)
+	req, _ := http.NewRequest(http.MethodDelete, r.srv.URL+"/ui/campaigns/c1", nil)
+	if res, _ := b.do(req); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET" {
+		t.Errorf("DELETE a campaign page: %d, Allow %q", res.StatusCode, res.Header.Get("Allow"))
+	}
+	if res, _ := b.get("/ui/signout"); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+		t.Errorf("GET /ui/signout: %d, Allow %q", res.StatusCode, res.Header.Get("Allow"))
+	}
+}
