@@ -238,7 +238,7 @@ func (c *Console) chartSVG(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(Chart(pts))
+	_, _ = w.Write(Chart(pts, r.URL.Query().Get("size") == "narrow"))
 }
 
 // campaignActions are the changes a campaign's page offers.

@@ -150,7 +150,10 @@
       }
       if (chart && p.outcomes !== lastOutcomes) {
         lastOutcomes = p.outcomes;
-        chart.src = box.getAttribute('data-chart') + '?at=' + Date.now();
+        var at = Date.now();
+        var narrow = document.getElementById('chart-narrow');
+        if (narrow) { narrow.srcset = box.getAttribute('data-chart') + '?size=narrow&at=' + at; }
+        chart.src = box.getAttribute('data-chart') + '?at=' + at;
       }
     });
   }
