@@ -312,7 +312,7 @@ func TestCampaignListFilters(t *testing.T) {
 		t.Errorf("list --state paused: exit %d\n%s%s", code, out, stderr)
 	}
 	code, out, _ = runCLI(t, ctx, "campaign", "list", "-c", e.cfg)
-	if code != 0 || strings.Index(out, "list-b") < 0 || strings.Index(out, "list-a") < 0 {
+	if code != 0 || !strings.Contains(out, "list-b") || !strings.Contains(out, "list-a") {
 		t.Errorf("list: exit %d\n%s", code, out)
 	}
 	if code, out, _ = runCLI(t, ctx, "campaign", "list", "--account", "nobody", "-c", e.cfg); code != 0 || strings.Contains(out, "list-") {
