@@ -73,6 +73,20 @@ func (s *Store) OptedOut(ctx context.Context, account, contact string) (bool, er
 	return ok, nil
 }
 
+// Suppression reads, in one round trip, whether contact is on account's
+// suppression list (OptedOut) and whether it stopped account's marketing
+// messages (MarketingStopped): what the send pipeline's guards ask of
+// every message.
+func (s *Store) Suppression(ctx context.Context, account, contact string) (optedOut, marketingStopped bool, err error) {
+	pipe := s.rdb.Pipeline()
+	out := pipe.HExists(ctx, s.optOutKey(account), contact)
+	stop := pipe.HExists(ctx, s.marketingStopKey(account), contact)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return false, false, fmt.Errorf("read opt-out and marketing stop of %s on %s: %w", contact, account, err)
+	}
+	return out.Val(), stop.Val(), nil
+}
+
 // OptedOutMany reports, for each of contacts in order, whether it is on
 // account's suppression list, in one round trip.
 func (s *Store) OptedOutMany(ctx context.Context, account string, contacts []string) ([]bool, error) {

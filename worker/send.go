@@ -95,7 +95,10 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case st == store.CampaignCancelled:
 		return s.settle(ctx, ref, m, message.Cancelled, store.Update{ErrorCode: "cancelled", Error: "the campaign was cancelled"}, log)
 	}
-	if out, err := s.store.OptedOut(ctx, m.Account, m.To); err != nil {
+	// Both suppression lists are read at once; the marketing stop is
+	// judged below, once the message that goes (maybe the fallback) is known.
+	out, stoppedMarketing, err := s.store.Suppression(ctx, m.Account, m.To)
+	if err != nil {
 		return err
 	} else if out {
 		return s.settle(ctx, ref, m, message.OptedOut, store.Update{ErrorCode: "opted_out",
@@ -118,9 +121,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			log = log.With(zap.Bool("fallback", true))
 		}
 	}
-	if stopped, err := s.marketingStopped(ctx, m); err != nil {
-		return err
-	} else if stopped {
+	if marketingStopped(m, stoppedMarketing) {
 		return s.settle(ctx, ref, m, message.OptedOut, store.Update{ErrorCode: "marketing_stopped",
 			Error: "the recipient stopped this account's marketing messages"}, log)
 	}
