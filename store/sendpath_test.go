@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -57,15 +58,15 @@ func TestSuppressionReadsBothLists(t *testing.T) {
 	want := map[string]answer{"+255712000001": {true, false}, "+255712000002": {false, true}, "+255712000003": {}}
 	got := map[string]answer{}
 	for c := range want {
-		out, stopped, err := st.Suppression(ctx, "a", c)
+		sup, err := st.Suppression(ctx, "a", c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got[c] = answer{out, stopped}
+		got[c] = answer{sup.OptedOut, sup.MarketingStopped}
 	}
 	// Another account's lists say nothing about this one.
-	if out, stopped, err := st.Suppression(ctx, "b", "+255712000001"); err != nil || out || stopped {
-		t.Errorf("account b: %v, %v, %v; want false, false, nil", out, stopped, err)
+	if sup, err := st.Suppression(ctx, "b", "+255712000001"); err != nil || sup.OptedOut || sup.MarketingStopped {
+		t.Errorf("account b: %+v, %v; want neither, nil", sup, err)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("suppression (-want +got):\n%s", diff)
@@ -73,3 +74,43 @@ func TestSuppressionReadsBothLists(t *testing.T) {
 }
 
 func ignore2[T any](_ T, err error) error { return err }
+
+// TestGetForSendReadsRecordAndSuppression: the record and its recipient's
+// suppression on the record's account, for a campaign's message and for
+// one outside campaigns, and ErrNotFound for a message without a record.
+func TestGetForSendReadsRecordAndSuppression(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t, nil)
+	out, kept := "+255712000001", "+255712000002"
+	must(t, st.OptOut(ctx, "a", out, "STOP"))
+	if _, err := st.StopMarketingAt(ctx, "a", kept, "STOP PROMO", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	recs := []store.NewRecord{
+		{ID: message.CampaignMessageID("gfs", out), CampaignID: "gfs", Account: "a", To: out},
+		{ID: message.CampaignMessageID("gfs", kept), CampaignID: "gfs", Account: "a", To: kept},
+		{ID: "api:gfs-1", Account: "a", To: out},
+	}
+	must(t, ignore2(st.Create(ctx, recs)))
+	want := []store.Suppressed{
+		{Account: "a", Contact: out, OptedOut: true},
+		{Account: "a", Contact: kept, MarketingStopped: true},
+		{Account: "a", Contact: out, OptedOut: true},
+	}
+	for i, r := range recs {
+		rec, sup, err := st.GetForSend(ctx, r.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", r.ID, err)
+		}
+		if rec.ID != r.ID || rec.To != r.To || rec.Status != message.Queued {
+			t.Errorf("%s: record %s to %s, %s; want %s to %s, queued", r.ID, rec.ID, rec.To, rec.Status, r.ID, r.To)
+		}
+		if diff := cmp.Diff(want[i], sup); diff != "" {
+			t.Errorf("%s: suppression (-want +got):\n%s", r.ID, diff)
+		}
+	}
+	if _, _, err := st.GetForSend(ctx, message.CampaignMessageID("gfs", "+255712000009")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a message without a record: %v, want ErrNotFound", err)
+	}
+}
