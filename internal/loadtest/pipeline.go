@@ -79,6 +79,10 @@ type adapterReport struct {
 type cpuCost struct {
 	CPUPerMsgUS      float64 `json:"cpu_us_per_msg"`
 	RedisCPUPerMsgUS float64 `json:"redis_cpu_us_per_msg,omitempty"`
+	// RoundTripsPerMsg is the Redis round trips this process made (a
+	// command or a pipeline each, asynq's included) over the phase /
+	// messages: unlike CPU, the same on a busy machine as on a quiet one.
+	RoundTripsPerMsg float64 `json:"redis_round_trips_per_msg"`
 }
 
 // cpuNote says in the report what cpu_us_per_msg holds.
@@ -123,6 +127,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 		return err
 	}
 	defer closeRedis()
+	rdb.AddHook(&trips)
 	prefix := "wabulk-lt-" + randHex(4) + ":"
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
@@ -410,14 +415,31 @@ func runAdapter(ctx context.Context, prov providers.Provider, msg func(int) *mes
 }
 
 // cpuReading is the CPU used so far by this process and, on a real Redis,
-// by the Redis servers (every master's INFO cpu).
+// by the Redis servers (every master's INFO cpu), and the round trips
+// made so far on the run's client (roundTrips).
 type cpuReading struct {
 	self, redis time.Duration
 	redisOK     bool
+	trips       int64
 }
 
+// roundTrips counts the Redis round trips made through a client: one per
+// command, one per pipeline.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { r.n.Add(1); return next(ctx, cmd) }
+}
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { r.n.Add(1); return next(ctx, cmds) }
+}
+
+// trips is the round-trip counter readCPU reads (Pipeline hooks it to its client).
+var trips roundTrips
+
 func readCPU(ctx context.Context, rdb redis.UniversalClient, label string) cpuReading {
-	r := cpuReading{self: processCPU()}
+	r := cpuReading{self: processCPU(), trips: trips.n.Load()}
 	if strings.HasPrefix(label, "miniredis") {
 		return r
 	}
@@ -447,7 +469,8 @@ func (r cpuReading) since(r0 cpuReading, n int64) cpuCost {
 	if n <= 0 {
 		return cpuCost{}
 	}
-	c := cpuCost{CPUPerMsgUS: round(float64((r.self - r0.self).Microseconds()) / float64(n))}
+	c := cpuCost{CPUPerMsgUS: round(float64((r.self - r0.self).Microseconds()) / float64(n)),
+		RoundTripsPerMsg: round(float64(r.trips-r0.trips) / float64(n))}
 	if r.redisOK && r0.redisOK {
 		c.RedisCPUPerMsgUS = round(float64((r.redis - r0.redis).Microseconds()) / float64(n))
 	}
