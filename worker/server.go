@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -118,7 +119,8 @@ func (s *Server) leases() *leaseRecoverer {
 		queues = append(queues, q)
 	}
 	slices.Sort(queues)
-	return &leaseRecoverer{rdb: s.rdb, queues: queues, grace: s.cfg.LeaseGrace, now: s.cfg.Now, log: s.cfg.Logger}
+	// asynq writes leases by the wall clock, whatever Config.Now says.
+	return &leaseRecoverer{rdb: s.rdb, queues: queues, grace: s.cfg.LeaseGrace, now: time.Now, log: s.cfg.Logger}
 }
 
 // checkShards looks for queues of the worker's lanes whose shard is
