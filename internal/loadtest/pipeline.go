@@ -127,7 +127,8 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 		return err
 	}
 	defer closeRedis()
-	rdb.AddHook(&trips)
+	trips := &roundTrips{}
+	rdb.AddHook(trips)
 	prefix := "wabulk-lt-" + randHex(4) + ":"
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
@@ -158,7 +159,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 		}
 	}
 
-	cpu0 := readCPU(ctx, rdb, label)
+	cpu0 := readCPU(ctx, rdb, label, trips)
 	start := time.Now()
 	stopWorker := p.StartWorker(ctx)
 	res, err := p.Producer.Import(ctx, spec, recipientsCSV(*n, number), producer.Options{ExpectedRows: int64(*n)})
@@ -172,7 +173,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 	drainErr := watch(ctx, p.Store, []string{spec.ID}, res.Accepted, *timeout, prog)
 	drained := time.Since(start)
 	stopWorker()
-	rep.cpuCost = readCPU(ctx, rdb, label).since(cpu0, res.Accepted)
+	rep.cpuCost = readCPU(ctx, rdb, label, trips).since(cpu0, res.Accepted)
 	rep.ElapsedSec = round(drained.Seconds())
 	rep.SentPerSec = round(float64(res.Accepted) / drained.Seconds())
 
@@ -204,12 +205,12 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 	rep.Duplicates, rep.ProviderAnswer = st.Duplicates, st.ByCode
 
 	if *bare {
-		cpu0 := readCPU(ctx, rdb, label)
+		cpu0 := readCPU(ctx, rdb, label, trips)
 		b, err := runBare(ctx, rdb, prefix+"bare", *n, *conc, *timeout, nil)
 		if err != nil {
 			return err
 		}
-		b.cpuCost = readCPU(ctx, rdb, label).since(cpu0, int64(*n))
+		b.cpuCost = readCPU(ctx, rdb, label, trips).since(cpu0, int64(*n))
 		rep.Bare = b
 		rep.Ratio = map[string]any{
 			"enqueue":    round(rep.EnqueuePerSec / b.EnqueuePerSec),
@@ -229,12 +230,12 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 			}
 			return &message.Message{ID: "naive:" + to, CampaignID: "naive", Account: "lt", To: to, CreatedAt: time.Now(), Content: c}
 		}
-		cpu0 := readCPU(ctx, rdb, label)
+		cpu0 := readCPU(ctx, rdb, label, trips)
 		nv, err := runBare(ctx, rdb, prefix+"naive", *n, *conc, *timeout, &naiveSender{prov: p.Providers["lt"], msg: naiveMsg})
 		if err != nil {
 			return err
 		}
-		nv.cpuCost = readCPU(ctx, rdb, label).since(cpu0, int64(*n))
+		nv.cpuCost = readCPU(ctx, rdb, label, trips).since(cpu0, int64(*n))
 		rep.Naive = nv
 		rep.NaiveRatio = map[string]any{
 			"throughput": round(rep.SentPerSec / nv.ProcessedPerSec),
@@ -435,10 +436,7 @@ func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	return func(ctx context.Context, cmds []redis.Cmder) error { r.n.Add(1); return next(ctx, cmds) }
 }
 
-// trips is the round-trip counter readCPU reads (Pipeline hooks it to its client).
-var trips roundTrips
-
-func readCPU(ctx context.Context, rdb redis.UniversalClient, label string) cpuReading {
+func readCPU(ctx context.Context, rdb redis.UniversalClient, label string, trips *roundTrips) cpuReading {
 	r := cpuReading{self: processCPU(), trips: trips.n.Load()}
 	if strings.HasPrefix(label, "miniredis") {
 		return r
