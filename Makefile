@@ -54,11 +54,11 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s): scripts/fuzz.sh
 bench: ## Go benchmarks (package level)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-loadtest: build ## whole pipeline vs bare asynq on embedded miniredis (N=20000)
-	./$(BIN) loadtest -n $(N) --bare
+loadtest: build ## whole pipeline vs a naive sender and bare asynq on embedded miniredis (N=20000)
+	./$(BIN) loadtest -n $(N) --naive --bare
 
 loadtest-redis: build ## the same on a real Redis (REDIS_URL=redis://127.0.0.1:6379/0)
-	./$(BIN) loadtest -n $(N) --bare --redis $(REDIS_URL)
+	./$(BIN) loadtest -n $(N) --naive --bare --redis $(REDIS_URL)
 
 bench-limits: build ## 3 worker processes on a real Redis hold a provider's rate limit (REDIS_URL), then ride out a 30 s outage
 	./$(BIN) loadtest fleet --workers 3 --redis $(REDIS_URL) --rate 500 -n 15000 --concurrency 50

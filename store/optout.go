@@ -73,6 +73,29 @@ func (s *Store) OptedOut(ctx context.Context, account, contact string) (bool, er
 	return ok, nil
 }
 
+// Suppressed is what the send pipeline's guards read of a contact on an
+// account: whether it is on the suppression list (OptedOut) and whether it
+// stopped the account's marketing messages (MarketingStopped).
+type Suppressed struct {
+	Account, Contact string
+	OptedOut         bool
+	MarketingStopped bool
+}
+
+// Suppression reads both lists for contact on account in one round trip.
+func (s *Store) Suppression(ctx context.Context, account, contact string) (Suppressed, error) {
+	pipe := s.rdb.Pipeline()
+	out, stop := s.queueSuppression(ctx, pipe, account, contact)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return Suppressed{}, fmt.Errorf("read opt-out and marketing stop of %s on %s: %w", contact, account, err)
+	}
+	return Suppressed{Account: account, Contact: contact, OptedOut: out.Val(), MarketingStopped: stop.Val()}, nil
+}
+
+func (s *Store) queueSuppression(ctx context.Context, pipe redis.Pipeliner, account, contact string) (out, stop *redis.BoolCmd) {
+	return pipe.HExists(ctx, s.optOutKey(account), contact), pipe.HExists(ctx, s.marketingStopKey(account), contact)
+}
+
 // OptedOutMany reports, for each of contacts in order, whether it is on
 // account's suppression list, in one round trip.
 func (s *Store) OptedOutMany(ctx context.Context, account string, contacts []string) ([]bool, error) {

@@ -348,6 +348,47 @@ func (s *Store) GetMany(ctx context.Context, ids []string) ([]*Record, error) {
 	return out, nil
 }
 
+// GetForSend reads record id and whether its recipient is suppressed on
+// its account (Suppression): the reads the send pipeline's guards begin
+// with. A campaign's message names its recipient and its campaign names
+// the account, so both go in one round trip; a message outside campaigns
+// (its account is in its record), or one whose campaign this process
+// knew under another shape, takes two.
+func (s *Store) GetForSend(ctx context.Context, id string) (*Record, Suppressed, error) {
+	loc, m, err := s.locate(ctx, id)
+	if err != nil {
+		return nil, Suppressed{}, err
+	}
+	if _, to, ok := splitID(id); ok && m.account != "" && loc.field != "" {
+		pipe := s.rdb.Pipeline()
+		rc := pipe.HGet(ctx, loc.key, loc.field)
+		out, stop := s.queueSuppression(ctx, pipe, m.account, to)
+		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+			return nil, Suppressed{}, fmt.Errorf("read record %s and its suppression: %w", id, err)
+		}
+		if v, err := rc.Result(); err == nil {
+			rec := unpackRecord(id, v, m.account)
+			if rec.Account == m.account && rec.To == to {
+				return rec, Suppressed{Account: m.account, Contact: to, OptedOut: out.Val(), MarketingStopped: stop.Val()}, nil
+			}
+			return s.suppressionOf(ctx, rec) // a record with an account of its own
+		}
+	}
+	rec, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, Suppressed{}, err
+	}
+	return s.suppressionOf(ctx, rec)
+}
+
+func (s *Store) suppressionOf(ctx context.Context, rec *Record) (*Record, Suppressed, error) {
+	sup, err := s.Suppression(ctx, rec.Account, rec.To)
+	if err != nil {
+		return nil, Suppressed{}, err
+	}
+	return rec, sup, nil
+}
+
 // getMany reads ids' records into out and returns the indexes of the
 // campaign records it did not find.
 func (s *Store) getMany(ctx context.Context, ids []string, out []*Record) ([]int, error) {

@@ -204,15 +204,23 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		return "", err
 	}
 	now := s.now()
+	indexed := true // the provider message id's index entry is written
 	if u.ProviderMessageID != "" {
 		if ref.Account == "" {
 			return "", errors.New("store: a provider message id needs the account")
 		}
 		// The index lives in its own slot (receipts name only the
 		// provider's id), so it is written first: an entry whose record
-		// move failed points at a message the provider does have.
-		if err := s.indexProviderID(ctx, ref.Account, u.ProviderMessageID, ref.ID, now); err != nil {
-			return "", err
+		// move failed points at a message the provider does have. On one
+		// node (or Sentinel's master) it goes in the same round trip as
+		// the move, ahead of it on the same connection (runIndexed); a
+		// Cluster keeps it apart.
+		if _, cluster := s.rdb.(*redis.ClusterClient); cluster {
+			if err := s.indexProviderID(ctx, ref.Account, u.ProviderMessageID, ref.ID, now); err != nil {
+				return "", err
+			}
+		} else {
+			indexed = false
 		}
 	}
 	var v []string
@@ -222,9 +230,13 @@ func (s *Store) Transition(ctx context.Context, ref Ref, to message.Status, u Up
 		if lerr != nil {
 			return "", lerr
 		}
-		if to == message.Sending && s.confirm > 0 {
+		switch {
+		case to == message.Sending && s.confirm > 0:
 			v, err = s.runConfirmed(ctx, transitionScript, keys, args)
-		} else {
+		case !indexed:
+			v, err = s.runIndexed(ctx, ref, u.ProviderMessageID, now, keys, args)
+			indexed = err == nil
+		default:
 			v, err = transitionScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 		}
 		if err != nil && !errors.Is(err, ErrUnconfirmed) {
@@ -336,18 +348,54 @@ func IsTransitionError(err error) bool {
 // id, in the index bucket of now's day, which expires Retention after
 // the day ends.
 func (s *Store) indexProviderID(ctx context.Context, account, pmid, id string, now time.Time) error {
-	d := s.pidDay(now)
-	key := s.pidKey(account, d, pmid)
 	pipe := s.rdb.Pipeline()
-	pipe.HSet(ctx, key, pmid, id)
-	if s.retention > 0 {
-		// Relative to the store's clock, like every other expiry.
-		pipe.PExpire(ctx, key, time.UnixMilli((d+1)*day.Milliseconds()).Sub(now)+s.retention)
-	}
+	s.queueIndex(ctx, pipe, account, pmid, id, now)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("index provider message %s of %s: %w", pmid, id, err)
 	}
 	return nil
+}
+
+// queueIndex adds indexProviderID's commands to pipe and returns them.
+func (s *Store) queueIndex(ctx context.Context, pipe redis.Pipeliner, account, pmid, id string, now time.Time) []redis.Cmder {
+	d := s.pidDay(now)
+	key := s.pidKey(account, d, pmid)
+	cmds := []redis.Cmder{pipe.HSet(ctx, key, pmid, id)}
+	if s.retention > 0 {
+		// Relative to the store's clock, like every other expiry.
+		cmds = append(cmds, pipe.PExpire(ctx, key, time.UnixMilli((d+1)*day.Milliseconds()).Sub(now)+s.retention))
+	}
+	return cmds
+}
+
+// runIndexed writes ref's provider message id index entry (queueIndex)
+// and runs the transition script after it, in one round trip on one
+// connection of a single node: Redis runs a connection's commands in the
+// order they came, so the move never lands without the entry before it.
+// An entry that failed while the move went through is an error all the
+// same: the caller writes both again (the move then finds the record
+// already there).
+func (s *Store) runIndexed(ctx context.Context, ref Ref, pmid string, now time.Time, keys []string, args []any) ([]string, error) {
+	run := func() ([]string, error) {
+		pipe := s.rdb.Pipeline()
+		index := s.queueIndex(ctx, pipe, ref.Account, pmid, ref.ID, now)
+		res := transitionScript.EvalSha(ctx, pipe, keys, args...)
+		_, _ = pipe.Exec(ctx)
+		for _, c := range index {
+			if err := c.Err(); err != nil {
+				return nil, fmt.Errorf("index provider message %s of %s: %w", pmid, ref.ID, err)
+			}
+		}
+		return res.StringSlice()
+	}
+	v, err := run()
+	if isNoScript(err) {
+		if lerr := transitionScript.Load(ctx, s.rdb).Err(); lerr != nil {
+			return nil, lerr
+		}
+		v, err = run()
+	}
+	return v, err
 }
 
 // pidDays are the index days a provider message id indexed since from may

@@ -64,6 +64,16 @@ type Config struct {
 	// sends. Defaults to 30s; keep it above the provider timeout plus
 	// MaxLimiterWait so no request is cut off mid-way.
 	ShutdownTimeout time.Duration
+	// LeaseCheckInterval is how often the worker looks for tasks whose
+	// worker died (their asynq lease expired) and puts them back at the
+	// head of their queue, attempts uncounted (lease.go). Defaults to 5s;
+	// negative turns it off (asynq's own recoverer then hands them back
+	// after 60–120 s).
+	LeaseCheckInterval time.Duration
+	// LeaseGrace is how long after its lease expired a task is put back:
+	// room for the clocks of the worker that wrote the lease and of the one
+	// that reads it to differ. Defaults to 5s.
+	LeaseGrace time.Duration
 	// MaxAttempts bounds transient failures per message before it ends
 	// failed. Defaults to 10.
 	MaxAttempts int
@@ -160,6 +170,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.LeaseCheckInterval == 0 {
+		c.LeaseCheckInterval = 5 * time.Second
+	}
+	if c.LeaseGrace <= 0 {
+		c.LeaseGrace = 5 * time.Second
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 10

@@ -34,7 +34,12 @@
 // queued, so they can run before the record is read: reading and claiming
 // are one Redis round trip. A compact task reads the record once more, to
 // render its message (the campaign's parsed spec is kept per campaign ID:
-// specs never change once saved).
+// specs never change once saved), in the same round trip as its
+// recipient's opt-out and marketing stop (store.GetForSend). A send thus
+// costs four Redis round trips of its own: that read, the claim (with its
+// WAIT when replicas must confirm it), the outcome (with the provider
+// message id's index entry, in one round trip on a single node), and
+// asynq's dequeue and done around them.
 //
 // A campaign's state is a guard too: a paused campaign's messages wait
 // (no attempt burned) and a cancelled one's end cancelled; the claim checks
@@ -80,6 +85,16 @@
 // when that kind of notice caused the pause; anything else (system-level
 // errors) is logged and counted. Events tasks need a MaxRetry above 0: with
 // MaxRetry 0, asynq archives a deferred task (its default of 25 is fine).
+//
+// A worker that dies (kill -9, a lost node) leaves its tasks active in
+// asynq with a lease nobody renews. Every worker puts back, every
+// Config.LeaseCheckInterval, the tasks of its queues whose lease expired
+// Config.LeaseGrace ago, at the head of their queue and with no attempt
+// counted, as asynq's graceful shutdown does (lease.go): they run again
+// 30–40 s after the death, not the 87–130 s of asynq's own recoverer.
+// What that recoverer still hands back (asynq.ErrLeaseExpired) runs at
+// once and is no failure. Either way the record decides: a message found
+// sending is settled as ambiguous, never sent again.
 //
 // The server takes send tasks from every shard of every lane
 // (Config.QueueShards, message.LaneQueues), each shard with its lane's

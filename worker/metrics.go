@@ -36,6 +36,10 @@ var (
 		Name: "wabulk_deferrals_total",
 		Help: "Messages put back to wait without burning an attempt (asynq shows them as retries), by account and reason (rate_limit, provider_throttled, breaker_open, account_paused, campaign_paused, quiet_hours, concurrency_cap, unconfirmed, window_fallback, unknown_account).",
 	}, []string{"account", "reason"})
+	leaseRecovered = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "wabulk_lease_recovered_total",
+		Help: "Tasks put back to their queue because the worker that held them stopped renewing their lease (it died), by queue.",
+	}, []string{"queue"})
 	retriesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "wabulk_retries_total",
 		Help: "Sends that failed transiently and will be tried again, burning an attempt, by account and reason (timeout, server_error, connection, other).",

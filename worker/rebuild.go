@@ -21,38 +21,43 @@ import (
 // A task that can never be sent is a *message.PayloadError (named after
 // its message when there is one); any other error is Redis trouble, worth
 // trying again.
-func (s *Sender) decode(ctx context.Context, t *asynq.Task) (*message.Message, error) {
+//
+// For a compact task the record is read together with its recipient's
+// suppression (store.GetForSend), which decode returns for the guards; nil
+// when it did not read it (a full task).
+func (s *Sender) decode(ctx context.Context, t *asynq.Task) (*message.Message, *store.Suppressed, error) {
 	if !message.IsCompactSendTask(t.Payload()) {
-		return message.DecodeSendTask(t.Payload())
+		m, err := message.DecodeSendTask(t.Payload())
+		return m, nil, err
 	}
 	id, ok := asynq.GetTaskID(ctx)
 	if !ok || id == "" {
-		return nil, &message.PayloadError{Err: errors.New("compact send task without a task ID: nothing names its message")}
+		return nil, nil, &message.PayloadError{Err: errors.New("compact send task without a task ID: nothing names its message")}
 	}
 	bad := func(err error) error { return &message.PayloadError{ID: id, Err: err} }
-	rec, err := s.store.Get(ctx, id)
+	rec, sup, err := s.store.GetForSend(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, bad(fmt.Errorf("compact send task: message %s has no record to render it from", id))
+		return nil, nil, bad(fmt.Errorf("compact send task: message %s has no record to render it from", id))
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case rec.CampaignID == "":
-		return nil, bad(fmt.Errorf("compact send task: message %s belongs to no campaign", id))
+		return nil, nil, bad(fmt.Errorf("compact send task: message %s belongs to no campaign", id))
 	}
 	cm, err := s.campaigns.messages(ctx, rec.CampaignID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, bad(fmt.Errorf("compact send task: campaign %s has no record to render message %s from", rec.CampaignID, id))
+		return nil, nil, bad(fmt.Errorf("compact send task: campaign %s has no record to render message %s from", rec.CampaignID, id))
 	case errors.Is(err, errBadSpec):
-		return nil, bad(fmt.Errorf("compact send task: %w", err))
+		return nil, nil, bad(fmt.Errorf("compact send task: %w", err))
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := cm.Queued(rec)
 	if err != nil {
-		return nil, bad(fmt.Errorf("compact send task: %w", err))
+		return nil, nil, bad(fmt.Errorf("compact send task: %w", err))
 	}
-	return m, nil
+	return m, &sup, nil
 }
 
 // errBadSpec marks a campaign whose stored spec cannot render messages.

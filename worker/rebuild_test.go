@@ -145,3 +145,54 @@ func TestCompactTasksWithoutRecordOrCampaignAreArchived(t *testing.T) {
 		}
 	}
 }
+
+// A compact task's record and its recipient's opt-out and marketing stop
+// are read together (store.GetForSend): an opt-out or a marketing stop
+// recorded after the import still keeps its message from going out.
+func TestCompactTasksHonourSuppressionAfterImport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, simulator.Config{})
+	cp := &capture{}
+	e.provs = map[string]providers.Provider{account: cp}
+	ctx := context.Background()
+	spec := &producer.Spec{ID: "c", Account: account, TTL: producer.Duration(2 * time.Hour),
+		Message: message.Content{Template: &message.Template{Name: "promo", Language: "en", Body: []string{"{{name}}"}}}}
+	const (
+		optedOut = "+255712000021"
+		stopped  = "+255712000022"
+		kept     = "+255712000023"
+	)
+	rows := "phone,name\n" + optedOut + ",A\n" + stopped + ",B\n" + kept + ",C\n"
+	p := producer.New(e.st, e.client, producer.Config{Prefix: e.r.Prefix})
+	if res, err := p.Import(ctx, spec, strings.NewReader(rows), producer.Options{}); err != nil || res.Accepted != 3 {
+		t.Fatalf("import: %+v, %v", res, err)
+	}
+	must(t, e.st.OptOut(ctx, account, optedOut, "STOP"))
+	if _, err := e.st.StopMarketingAt(ctx, account, stopped, "STOP PROMO", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	e.run(e.config(), nil)
+	e.waitOutcomes(3)
+	type outcome struct {
+		Status message.Status
+		Code   string
+		Sent   bool
+	}
+	want := map[string]outcome{
+		optedOut: {message.OptedOut, "opted_out", false},
+		stopped:  {message.OptedOut, "marketing_stopped", false},
+		kept:     {message.Accepted, "", true},
+	}
+	got := map[string]outcome{}
+	for to := range want {
+		rec, err := e.st.Get(ctx, message.CampaignMessageID("c", to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[to] = outcome{rec.Status, rec.ErrorCode, cp.sent(to) != nil}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+}

@@ -36,20 +36,30 @@ func deferFor(delay time.Duration, err error) error {
 }
 
 // RetryDelay is the asynq RetryDelayFunc: the handler already decided the
-// delay; other errors (Redis trouble) back off as asynq would.
+// delay; a task whose worker died (asynq.ErrLeaseExpired, from asynq's
+// recoverer) runs again at once; other errors (Redis trouble) back off as
+// asynq would.
 func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	var re *retryError
 	if errors.As(err, &re) {
 		return re.delay
 	}
+	if leaseExpired(err) {
+		return 0
+	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }
 
-// IsFailure is the asynq IsFailure func: deferrals burn no attempt.
+// IsFailure is the asynq IsFailure func: deferrals burn no attempt, and
+// neither does a worker's death (asynq.ErrLeaseExpired): the message
+// record says whether the provider may have the message (Sender.fromQueued).
 func IsFailure(err error) bool {
 	var re *retryError
 	if errors.As(err, &re) {
 		return re.failure
+	}
+	if leaseExpired(err) {
+		return false
 	}
 	return true
 }

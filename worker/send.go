@@ -64,7 +64,7 @@ func NewSender(cfg Config, st *store.Store, provs map[string]providers.Provider,
 
 // ProcessTask runs the guards in order; see the package doc.
 func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	m, err := s.decode(ctx, t)
+	m, sup, err := s.decode(ctx, t)
 	switch {
 	case message.IsPayloadError(err):
 		return s.rejectPayload(ctx, err)
@@ -95,9 +95,17 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case st == store.CampaignCancelled:
 		return s.settle(ctx, ref, m, message.Cancelled, store.Update{ErrorCode: "cancelled", Error: "the campaign was cancelled"}, log)
 	}
-	if out, err := s.store.OptedOut(ctx, m.Account, m.To); err != nil {
-		return err
-	} else if out {
+	// Both suppression lists are read at once (with a compact task's
+	// record, when decode read them); the marketing stop is judged below,
+	// once the message that goes (maybe the fallback) is known.
+	if sup == nil || sup.Account != m.Account || sup.Contact != m.To {
+		read, err := s.store.Suppression(ctx, m.Account, m.To)
+		if err != nil {
+			return err
+		}
+		sup = &read
+	}
+	if sup.OptedOut {
 		return s.settle(ctx, ref, m, message.OptedOut, store.Update{ErrorCode: "opted_out",
 			Error: "the recipient opted out of this account's messages"}, log)
 	}
@@ -118,9 +126,7 @@ func (s *Sender) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			log = log.With(zap.Bool("fallback", true))
 		}
 	}
-	if stopped, err := s.marketingStopped(ctx, m); err != nil {
-		return err
-	} else if stopped {
+	if marketingStopped(m, sup.MarketingStopped) {
 		return s.settle(ctx, ref, m, message.OptedOut, store.Update{ErrorCode: "marketing_stopped",
 			Error: "the recipient stopped this account's marketing messages"}, log)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -98,10 +99,28 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.srv.Start(s.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	if s.cfg.LeaseCheckInterval > 0 {
+		lctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); s.leases().run(lctx, s.cfg.LeaseCheckInterval) }()
+		defer func() { stop(); <-done }()
+	}
 	<-ctx.Done()
 	s.cfg.Logger.Info("shutting down: waiting for in-flight sends", zap.Duration("up_to", s.cfg.ShutdownTimeout))
 	s.srv.Shutdown()
 	return nil
+}
+
+// leases is the recoverer of the tasks of this worker's queues whose
+// worker died.
+func (s *Server) leases() *leaseRecoverer {
+	queues := make([]string, 0, len(queueWeights(s.cfg)))
+	for q := range queueWeights(s.cfg) {
+		queues = append(queues, q)
+	}
+	slices.Sort(queues)
+	// asynq writes leases by the wall clock, whatever Config.Now says.
+	return &leaseRecoverer{rdb: s.rdb, queues: queues, grace: s.cfg.LeaseGrace, now: time.Now, log: s.cfg.Logger}
 }
 
 // checkShards looks for queues of the worker's lanes whose shard is

@@ -29,6 +29,16 @@ counted them).
 
 --bare then pushes the same N tasks through bare asynq (same enqueuers, same
 concurrency, a no-op handler) in the same run and reports pipeline/bare.
+--naive pushes the same N tasks through the sender a user would write
+instead: an asynq handler that decodes the message and calls the same
+adapter (the same --provider kind, the same simulator), with no record, no
+guards and no limits, at the same concurrency; it reports pipeline/naive,
+and the adapter and simulator alone (the same sends from --concurrency
+goroutines, no asynq, no Redis). Each phase reports its CPU per message:
+this process's user+sys time (getrusage) over the phase, divided by the
+messages; the simulator runs in this process, so its share is in every
+sending phase alike (the adapter phase shows how much it is), and on a real
+Redis the server's own CPU (INFO cpu) beside it.
 Runs on an embedded miniredis unless --redis names a real one (its keys go
 under a fresh prefix and are removed afterwards). --provider picks the wire
 format (tujenge by default).
@@ -45,6 +55,7 @@ was lost or sent twice.`, none, nil)
 	fs.StringVar(&o.Faults, "faults", "", "provider fault ratios, e.g. 503=0.01,429=0.01")
 	fs.Float64Var(&o.Rate, "rate", 0, "provider account rate limit in messages/s (0: none)")
 	fs.BoolVar(&o.Bare, "bare", false, "also run the same N through bare asynq and print the ratio")
+	fs.BoolVar(&o.Naive, "naive", false, "also run the same N through a naive sender (asynq handler → adapter, nothing else) and print the ratio")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := checkSimulated(o.Kind); err != nil {

@@ -106,6 +106,8 @@ func WorkerConfig(cfg *config.Config, log *zap.Logger) worker.Config {
 		EventHoldFor:             time.Duration(w.EventHoldFor),
 		PollFirstAfter:           time.Duration(w.PollFirstAfter),
 		CampaignPausedRecheck:    time.Duration(w.CampaignPausedRecheck),
+		LeaseCheckInterval:       time.Duration(w.LeaseCheckInterval), // Off (-1): off
+		LeaseGrace:               time.Duration(w.LeaseGrace),
 		OptOutKeywords:           w.OptOutKeywords,
 		OptInKeywords:            w.OptInKeywords,
 		AccountKinds:             accountKinds(cfg),

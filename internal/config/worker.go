@@ -51,6 +51,12 @@ type WorkerConfig struct {
 	// SweepAfter: how long a queued message must have been left alone
 	// before the sweep looks at it; default 15m.
 	SweepAfter Duration `yaml:"sweep_after"`
+	// LeaseCheckInterval: how often each worker puts back the tasks a dead
+	// worker held (their asynq lease expired LeaseGrace ago), attempts
+	// uncounted; default 5s, "off" to leave them to asynq's own recoverer
+	// (60–120 s after the death). LeaseGrace: default 5s.
+	LeaseCheckInterval Duration `yaml:"lease_check_interval"`
+	LeaseGrace         Duration `yaml:"lease_grace"`
 }
 
 // Sweep returns the sweep's interval (0: off) and age bound, defaults

@@ -4,7 +4,8 @@
 // measured side by side with its baseline in the same run:
 //
 //   - Pipeline: import and send N recipients in one process, against bare
-//     asynq with a no-op handler;
+//     asynq with a no-op handler and against a naive sender (an asynq
+//     handler that only calls the same adapter), with CPU per message;
 //   - Fleet: real `wabulk worker` processes on one Redis (one node,
 //     Sentinel or Cluster) against a simulated provider enforcing its rate
 //     limit (and an outage, or a Redis failover mid-campaign);

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wabulk/wabulk/internal/app"
 	"github.com/wabulk/wabulk/internal/config"
+	"github.com/wabulk/wabulk/providers"
 	"github.com/wabulk/wabulk/providers/simulator"
 	"github.com/wabulk/wabulk/receipts"
 )
@@ -19,6 +20,8 @@ type InProcess struct {
 	Sim     *simulator.Simulator
 	SimURL  string
 	Pollers []*receipts.Poller // status pollers, run beside the worker
+	// Providers are the worker's adapters by account name.
+	Providers map[string]providers.Provider
 	*app.Pipeline
 }
 
@@ -77,7 +80,7 @@ func StartInProcess(rdb redis.UniversalClient, simCfg simulator.Config, cfg *con
 		_ = p.Client.Close()
 		return fail(err)
 	}
-	return &InProcess{Sim: sim, SimURL: url, Pollers: pollers, Pipeline: p}, func() { _ = p.Client.Close(); _ = sim.Close() }, nil
+	return &InProcess{Sim: sim, SimURL: url, Pollers: pollers, Providers: provs, Pipeline: p}, func() { _ = p.Client.Close(); _ = sim.Close() }, nil
 }
 
 // StartWorker runs the pipeline's worker, and its status pollers, until

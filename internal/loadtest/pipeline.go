@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,14 +47,48 @@ type loadReport struct {
 	Duplicates     int64            `json:"duplicates"`
 	ProviderAnswer map[string]int64 `json:"provider_answers"`
 	ElapsedSec     float64          `json:"elapsed_sec"`
-	Bare           *bareReport      `json:"bare,omitempty"`
-	Ratio          map[string]any   `json:"ratio_pipeline_to_bare,omitempty"`
+	cpuCost
+	Bare       *bareReport    `json:"bare,omitempty"`
+	Ratio      map[string]any `json:"ratio_pipeline_to_bare,omitempty"`
+	Naive      *bareReport    `json:"naive,omitempty"`
+	NaiveRatio map[string]any `json:"ratio_pipeline_to_naive,omitempty"`
+	Adapter    *adapterReport `json:"adapter,omitempty"`
+	CPUNote    string         `json:"cpu_note,omitempty"`
 }
 
+// bareReport is a baseline phase: bare asynq with a no-op handler, or the
+// naive sender (an asynq handler that only calls the provider).
 type bareReport struct {
 	EnqueuePerSec   float64 `json:"enqueue_per_sec"`
 	ProcessedPerSec float64 `json:"processed_per_sec"`
+	cpuCost
 }
+
+// adapterReport is the adapter and the simulator alone: N sends from
+// Concurrency goroutines, no asynq and no Redis. Its CPU is the share of
+// every sending phase that the provider call itself costs.
+type adapterReport struct {
+	SentPerSec float64 `json:"sent_per_sec"`
+	cpuCost
+}
+
+// cpuCost is what a phase cost per message, in microseconds of CPU: this
+// process's (getrusage, user + system) and the Redis server's (INFO cpu;
+// absent on miniredis, which runs in this process and is counted in
+// cpu_us_per_msg).
+type cpuCost struct {
+	CPUPerMsgUS      float64 `json:"cpu_us_per_msg"`
+	RedisCPUPerMsgUS float64 `json:"redis_cpu_us_per_msg,omitempty"`
+	// RoundTripsPerMsg is the Redis round trips this process made (a
+	// command or a pipeline each, asynq's included) over the phase /
+	// messages: unlike CPU, the same on a busy machine as on a quiet one.
+	RoundTripsPerMsg float64 `json:"redis_round_trips_per_msg"`
+}
+
+// cpuNote says in the report what cpu_us_per_msg holds.
+const cpuNote = "cpu_us_per_msg: this process's user+sys CPU (getrusage RUSAGE_SELF) over the phase (enqueue and send) / messages; " +
+	"the simulator runs in this process, so its CPU is in every sending phase alike (adapter: the adapter and simulator alone, no asynq, no Redis); " +
+	"redis_cpu_us_per_msg: the Redis server's used_cpu_user+sys (INFO cpu) over the phase / messages, other clients of that server included"
 
 // PipelineOptions configures the pipeline benchmark.
 type PipelineOptions struct {
@@ -65,14 +101,16 @@ type PipelineOptions struct {
 	Faults      string        // provider fault ratios, e.g. 503=0.01,429=0.01
 	Rate        float64       // the account's rate limit, messages/s; 0 none
 	Bare        bool          // also run the same N through bare asynq
+	Naive       bool          // also run the same N through a naive sender
 	Timeout     time.Duration
 }
 
 // Pipeline measures the whole pipeline in one process: it imports o.N
 // generated recipients while a worker sends them to the simulator, and
 // prints one JSON summary (enqueue/s, sent/s, latency, outcomes, lost,
-// duplicates), with bare asynq's figures and the ratios when o.Bare. It
-// fails when a recipient was lost or sent twice.
+// duplicates, CPU per message), with bare asynq's figures and the ratios
+// when o.Bare, and the naive sender's (and the adapter's alone) when
+// o.Naive. It fails when a recipient was lost or sent twice.
 func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error {
 	kind, faults, n, conc, latency, jitter, rateLimit, bare, timeout, redisURL := &o.Kind, &o.Faults, &o.N, &o.Concurrency, &o.Latency, &o.Jitter, &o.Rate, &o.Bare, &o.Timeout, &o.RedisURL
 	k, err := providers.LookupKind(o.Kind)
@@ -89,6 +127,8 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 		return err
 	}
 	defer closeRedis()
+	trips := &roundTrips{}
+	rdb.AddHook(trips)
 	prefix := "wabulk-lt-" + randHex(4) + ":"
 	defer cleanup(context.WithoutCancel(ctx), rdb, prefix)
 
@@ -119,6 +159,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 		}
 	}
 
+	cpu0 := readCPU(ctx, rdb, label, trips)
 	start := time.Now()
 	stopWorker := p.StartWorker(ctx)
 	res, err := p.Producer.Import(ctx, spec, recipientsCSV(*n, number), producer.Options{ExpectedRows: int64(*n)})
@@ -132,6 +173,7 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 	drainErr := watch(ctx, p.Store, []string{spec.ID}, res.Accepted, *timeout, prog)
 	drained := time.Since(start)
 	stopWorker()
+	rep.cpuCost = readCPU(ctx, rdb, label, trips).since(cpu0, res.Accepted)
 	rep.ElapsedSec = round(drained.Seconds())
 	rep.SentPerSec = round(float64(res.Accepted) / drained.Seconds())
 
@@ -163,15 +205,53 @@ func Pipeline(ctx context.Context, o PipelineOptions, out, prog io.Writer) error
 	rep.Duplicates, rep.ProviderAnswer = st.Duplicates, st.ByCode
 
 	if *bare {
-		b, err := runBare(ctx, rdb, prefix+"bare", *n, *conc, *timeout)
+		cpu0 := readCPU(ctx, rdb, label, trips)
+		b, err := runBare(ctx, rdb, prefix+"bare", *n, *conc, *timeout, nil)
 		if err != nil {
 			return err
 		}
+		b.cpuCost = readCPU(ctx, rdb, label, trips).since(cpu0, int64(*n))
 		rep.Bare = b
 		rep.Ratio = map[string]any{
 			"enqueue":    round(rep.EnqueuePerSec / b.EnqueuePerSec),
 			"throughput": round(rep.SentPerSec / b.ProcessedPerSec),
 		}
+	}
+	if o.Naive {
+		// The naive sender and the adapter alone take recipients of their
+		// own (after the pipeline's), so the simulator's duplicate count
+		// stays a count of messages sent twice.
+		// Their messages are what the pipeline renders from the spec.
+		naiveMsg := func(i int) *message.Message {
+			to, name := number(*n+i), fmt.Sprintf("Customer %d", i)
+			c := message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{name}}}
+			if k.TextOnly {
+				c = message.Content{Text: &message.Text{Body: "Hello " + name}}
+			}
+			return &message.Message{ID: "naive:" + to, CampaignID: "naive", Account: "lt", To: to, CreatedAt: time.Now(), Content: c}
+		}
+		cpu0 := readCPU(ctx, rdb, label, trips)
+		nv, err := runBare(ctx, rdb, prefix+"naive", *n, *conc, *timeout, &naiveSender{prov: p.Providers["lt"], msg: naiveMsg})
+		if err != nil {
+			return err
+		}
+		nv.cpuCost = readCPU(ctx, rdb, label, trips).since(cpu0, int64(*n))
+		rep.Naive = nv
+		rep.NaiveRatio = map[string]any{
+			"throughput": round(rep.SentPerSec / nv.ProcessedPerSec),
+			"cpu":        round(rep.CPUPerMsgUS / nv.CPUPerMsgUS),
+		}
+		adapterMsg := func(i int) *message.Message { return naiveMsg(*n + i) }
+		a, err := runAdapter(ctx, p.Providers["lt"], adapterMsg, *n, *conc)
+		if err != nil {
+			return err
+		}
+		rep.Adapter = a
+		st := sim.Stats()
+		rep.Duplicates, rep.ProviderAnswer = st.Duplicates, st.ByCode
+	}
+	if rep.Bare != nil || rep.Naive != nil {
+		rep.CPUNote = cpuNote
 	}
 	return report(out, rep, rep.Lost, rep.Duplicates, drainErr)
 }
@@ -213,14 +293,21 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 // runBare pushes n tasks of the same payload size through asynq with a
-// no-op handler: the ceiling the pipeline is measured against.
-func runBare(ctx context.Context, rdb redis.UniversalClient, queue string, n, conc int, timeout time.Duration) (*bareReport, error) {
+// no-op handler: the ceiling the pipeline is measured against. With naive
+// set, the tasks carry naive's messages and the handler sends each
+// (naiveSender): the sender a user would write instead of wabulk.
+func runBare(ctx context.Context, rdb redis.UniversalClient, queue string, n, conc int, timeout time.Duration, naive *naiveSender) (*bareReport, error) {
 	var processed atomic.Int64
 	all := make(chan struct{})
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: conc, Queues: map[string]int{queue: 1},
 		LogLevel: asynq.ErrorLevel, DelayedTaskCheckInterval: 200 * time.Millisecond})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(message.TypeSend, func(context.Context, *asynq.Task) error {
+	mux.HandleFunc(message.TypeSend, func(ctx context.Context, t *asynq.Task) error {
+		if naive != nil {
+			if err := naive.ProcessTask(ctx, t); err != nil {
+				return err
+			}
+		}
 		if processed.Add(1) == int64(n) {
 			close(all)
 		}
@@ -245,9 +332,14 @@ func runBare(ctx context.Context, rdb redis.UniversalClient, queue string, n, co
 				if i >= int64(n) {
 					return
 				}
-				to := tzMobile(int(i))
-				m := &message.Message{ID: "bare:" + to, CampaignID: "bare", Account: "lt", To: to, CreatedAt: time.Now(),
-					Content: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{fmt.Sprintf("Customer %d", i)}}}}
+				var m *message.Message
+				if naive != nil {
+					m = naive.msg(int(i))
+				} else {
+					to := tzMobile(int(i))
+					m = &message.Message{ID: "bare:" + to, CampaignID: "bare", Account: "lt", To: to, CreatedAt: time.Now(),
+						Content: message.Content{Template: &message.Template{Name: "load", Language: "en", Body: []string{fmt.Sprintf("Customer %d", i)}}}}
+				}
 				t, err := message.NewSendTask(m, asynq.Queue(queue), asynq.TaskID(m.ID))
 				if err == nil {
 					_, err = client.EnqueueContext(ctx, t)
@@ -271,6 +363,116 @@ func runBare(ctx context.Context, rdb redis.UniversalClient, queue string, n, co
 	}
 	total := time.Since(start)
 	return &bareReport{EnqueuePerSec: round(float64(n) / enq.Seconds()), ProcessedPerSec: round(float64(n) / total.Seconds())}, nil
+}
+
+// naiveSender is the handler a user would write instead of wabulk: decode
+// the task, call the provider, let asynq retry any error. No record, no
+// guards, no limits.
+type naiveSender struct {
+	prov providers.Provider
+	msg  func(i int) *message.Message // the i-th task's message
+}
+
+func (s *naiveSender) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	m, err := message.DecodeSendTask(t.Payload())
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	_, err = s.prov.Send(ctx, m)
+	return err
+}
+
+// runAdapter sends n messages from conc goroutines straight through the
+// adapter to the simulator: no asynq, no Redis. Its CPU is what the
+// provider call costs this process (adapter and simulator).
+func runAdapter(ctx context.Context, prov providers.Provider, msg func(int) *message.Message, n, conc int) (*adapterReport, error) {
+	cpu0 := processCPU()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	next := atomic.Int64{}
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				if _, err := prov.Send(ctx, msg(int(i))); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return nil, fmt.Errorf("adapter run: %v", e)
+	}
+	el, cpu := time.Since(start), processCPU()-cpu0
+	return &adapterReport{SentPerSec: round(float64(n) / el.Seconds()), cpuCost: cpuCost{CPUPerMsgUS: round(float64(cpu.Microseconds()) / float64(n))}}, nil
+}
+
+// cpuReading is the CPU used so far by this process and, on a real Redis,
+// by the Redis servers (every master's INFO cpu), and the round trips
+// made so far on the run's client (roundTrips).
+type cpuReading struct {
+	self, redis time.Duration
+	redisOK     bool
+	trips       int64
+}
+
+// roundTrips counts the Redis round trips made through a client: one per
+// command, one per pipeline.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { r.n.Add(1); return next(ctx, cmd) }
+}
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { r.n.Add(1); return next(ctx, cmds) }
+}
+
+func readCPU(ctx context.Context, rdb redis.UniversalClient, label string, trips *roundTrips) cpuReading {
+	r := cpuReading{self: processCPU(), trips: trips.n.Load()}
+	if strings.HasPrefix(label, "miniredis") {
+		return r
+	}
+	r.redisOK = eachMaster(ctx, rdb, func(ctx context.Context, _ string, node redis.Cmdable) error {
+		s, err := node.Info(ctx, "cpu").Result()
+		if err != nil {
+			return err
+		}
+		for _, f := range []string{"used_cpu_user", "used_cpu_sys"} {
+			v, ok := infoField(s, f)
+			if !ok {
+				return fmt.Errorf("info cpu: no %s", f)
+			}
+			sec, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("info cpu: %s: %w", f, err)
+			}
+			r.redis += time.Duration(sec * float64(time.Second))
+		}
+		return nil
+	}) == nil
+	return r
+}
+
+// since is the CPU per message from r0 to r for n messages.
+func (r cpuReading) since(r0 cpuReading, n int64) cpuCost {
+	if n <= 0 {
+		return cpuCost{}
+	}
+	c := cpuCost{CPUPerMsgUS: round(float64((r.self - r0.self).Microseconds()) / float64(n)),
+		RoundTripsPerMsg: round(float64(r.trips-r0.trips) / float64(n))}
+	if r.redisOK && r0.redisOK {
+		c.RedisCPUPerMsgUS = round(float64((r.redis - r0.redis).Microseconds()) / float64(n))
+	}
+	return c
 }
 
 func loadRedis(ctx context.Context, url string) (redis.UniversalClient, string, func(), error) {
