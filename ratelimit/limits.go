@@ -183,4 +183,3 @@ func (t table) of(account string) Limits {
 	}
 	return t.fallback
 }
-
