@@ -60,7 +60,11 @@ func (s learning) due(now int64, sent float64, lim Limits) learning {
 	if !s.measuring || now-s.start < int64(lim.Measure) {
 		return s
 	}
-	f, m := decide(s.frozen, sent-s.sent0-float64(s.q), time.Duration(now-s.start), lim)
+	prev := 0.0
+	if s.decided {
+		prev = s.m
+	}
+	f, m := decide(s.frozen, sent-s.sent0-float64(s.q), prev, time.Duration(now-s.start), lim)
 	return learning{decided: true, f0: f, since: now, m: m}
 }
 
@@ -81,12 +85,17 @@ func (s learning) throttled(now int64, sent float64, lim Limits) learning {
 }
 
 // decide is a measurement's outcome: accepted sends went through in span
-// while the rate was frozen. m is the provider's rate (a factor of Rate):
-// what it accepted per second, at most frozen and at least Backoff times
-// frozen (one measurement lowers the rate at most that far); f the new
-// factor: m less Margin, at least MinFactor.
-func decide(frozen, accepted float64, span time.Duration, lim Limits) (f, m float64) {
+// while the rate was frozen; prev is the limit the last decision measured
+// (0: none). m is the provider's rate (a factor of Rate): what it accepted
+// per second — averaged with prev when within Smoothing of it, as one
+// measurement is noisy — at most frozen and at least Backoff times frozen
+// (one measurement lowers the rate at most that far); f the new factor: m
+// less Margin, at least MinFactor.
+func decide(frozen, accepted, prev float64, span time.Duration, lim Limits) (f, m float64) {
 	m = max(accepted, 0) / span.Seconds() / lim.Rate
+	if prev > 0 && m >= prev*(1-Smoothing) && m <= prev*(1+Smoothing) {
+		m = (m + prev) / 2
+	}
 	m = min(max(m, frozen*lim.Backoff), frozen)
 	f = m * (1 - lim.Margin)
 	return min(max(f, lim.MinFactor), 1), m

@@ -256,7 +256,7 @@ func TestThrottledMeasuresOnce(t *testing.T) {
 		ctx := context.Background()
 		c := newClock()
 		l := newLimiter(map[string]ratelimit.Limits{
-			acct:    {Rate: 10, Burst: 1}, // measure 3 s, margin 3 %, back-off 0.5, hold-off 2 s
+			acct:    {Rate: 10, Burst: 1, Measure: 3 * time.Second}, // margin 3 %, back-off 0.5, hold-off 2 s
 			"fixed": {Rate: 10, Burst: 1, Recovery: -1},
 		}, c.Now)
 		learned := func(account string) ratelimit.Learned {
@@ -345,7 +345,7 @@ func TestLearnedRateBounds(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		ctx := context.Background()
 		c := newClock()
-		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 1, HoldOff: -1, MinFactor: 0.2}}, c.Now)
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 1, HoldOff: -1, MinFactor: 0.2, Measure: 3 * time.Second}}, c.Now)
 		// Nothing accepted at all, again and again: 0.5, 0.25, then the floor.
 		var fs []float64
 		for range 4 {
@@ -446,13 +446,13 @@ func TestLimitsWithDefaults(t *testing.T) {
 		want ratelimit.Limits
 	}{
 		{"zero", ratelimit.Limits{}, ratelimit.Limits{Rate: 80, Burst: 8, PairEvery: 6 * time.Second,
-			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 3 * time.Second, Margin: 0.03}},
+			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
 		{"slow", ratelimit.Limits{Rate: 5, DailyBudget: 250}, ratelimit.Limits{Rate: 5, Burst: 1, PairEvery: 6 * time.Second,
-			DailyBudget: 250, Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 3 * time.Second, Margin: 0.03}},
+			DailyBudget: 250, Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
 		{"unlimited", ratelimit.Unlimited, ratelimit.Limits{Rate: -1, Burst: 1, PairEvery: -1,
-			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 3 * time.Second, Margin: 0.03}},
+			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
 		{"out of range", ratelimit.Limits{Rate: 1000, Burst: -3, DailyBudget: -1, Backoff: 2, MinFactor: -1, Recovery: -1, Measure: -1, Margin: 0.5},
-			ratelimit.Limits{Rate: 1000, Burst: 100, PairEvery: 6 * time.Second, Backoff: 0.5, MinFactor: 0.05, Recovery: -1, HoldOff: 2 * time.Second, Measure: 3 * time.Second, Margin: 0.03}},
+			ratelimit.Limits{Rate: 1000, Burst: 100, PairEvery: 6 * time.Second, Backoff: 0.5, MinFactor: 0.05, Recovery: -1, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
 	} {
 		if diff := cmp.Diff(tc.want, tc.in.WithDefaults()); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)

@@ -91,7 +91,7 @@ type Limits struct {
 	// Measure is how long a measurement lasts: from the first 429 that
 	// counts, the limiter counts the sends that went out and the 429s that
 	// came back, and after Measure sets the learned rate to what the
-	// provider accepted. Defaults to 3 s.
+	// provider accepted. Defaults to 5 s.
 	Measure time.Duration
 	// Margin is how far below the measured limit the learned rate is set
 	// (and how far above it probing stays slow). Defaults to 0.03;
@@ -111,9 +111,15 @@ const (
 	DefaultMinFactor = 0.05
 	DefaultRecovery  = 60 * time.Second
 	DefaultHoldOff   = 2 * time.Second
-	DefaultMeasure   = 3 * time.Second
+	DefaultMeasure   = 5 * time.Second
 	DefaultMargin    = 0.03
 )
+
+// Smoothing: a measurement within this fraction of the limit the last
+// one found is averaged with it (a measurement of a few seconds is noisy:
+// the provider's burst, jitter in when sends arrive); further off, the
+// limit has moved and the new measurement stands alone.
+const Smoothing = 0.1
 
 // ProbeSlowdown is how many times slower the learned rate climbs within
 // Margin of the provider's last measured limit than past it.

@@ -44,6 +44,7 @@ end
 -- L (below) is the learning config: {rate, burst, recovery µs, backoff,
 -- floor, margin, measure µs, holdoff µs}.
 local SLOWDOWN = 10 -- ratelimit.ProbeSlowdown
+local SMOOTHING = 0.1 -- ratelimit.Smoothing
 
 local FIELDS = {'a', 'n', 'i', 'g', 'f', 's', 'm', 'e', 'z', 'q', 'c'}
 
@@ -94,7 +95,8 @@ local function sentBy(st, now, L)
 end
 
 -- due: decides st's open measurement if it has lasted L.measure by now:
--- the provider's rate m is what it accepted per second meanwhile, at
+-- the provider's rate m is what it accepted per second meanwhile
+-- (averaged with the last decision's when within SMOOTHING of it), at
 -- most the frozen rate and at least backoff times it; the new factor is
 -- m less the margin, at least the floor. Returns whether it decided.
 local function due(st, now, L)
@@ -102,6 +104,10 @@ local function due(st, now, L)
   local accepted = sentBy(st, now, L) - st.c - st.q
   if accepted < 0 then accepted = 0 end
   local m = accepted * 1000000 / (now - st.e) / L.rate
+  local prev = st.m or st.f
+  if st.s ~= nil and prev ~= nil and m >= prev * (1 - SMOOTHING) and m <= prev * (1 + SMOOTHING) then
+    m = (m + prev) / 2
+  end
   if m < st.z * L.backoff then m = st.z * L.backoff end
   if m > st.z then m = st.z end
   local f = m * (1 - L.margin)

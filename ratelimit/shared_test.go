@@ -114,7 +114,7 @@ func TestSharedInstancesShareTheLimit(t *testing.T) {
 	ctx := context.Background()
 	r := newRedis(t)
 	c := newClock()
-	limits := map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 1}}
+	limits := map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 1, Measure: 3 * time.Second}}
 	// Two pods: two clients, one Redis.
 	other := redis.NewClient(r.Opt)
 	t.Cleanup(func() { _ = other.Close() })
@@ -227,14 +227,14 @@ func TestSharedKeysLiveUnderThePrefixAndExpire(t *testing.T) {
 		k("budget"):             day,
 	})
 	// What was learned lives until the rate is full again: an open
-	// measurement as if it ended (3 s) at the floor (0.05), which climbs
+	// measurement as if it ended (5 s) at the floor (0.05), which climbs
 	// slowly to 0.05*1.03 (0.9 s) and then by 1 per minute (56.91 s).
 	if err := s.Throttled(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
 	reserve(t, s, ratelimit.Request{Account: acct}, time.Minute)
 	checkTTLs(map[string]time.Duration{
-		k("rate"):               60810 * time.Millisecond,
+		k("rate"):               62810 * time.Millisecond,
 		k("pair:+255700000001"): 6 * time.Second,
 		k("budget"):             day,
 	})
