@@ -129,13 +129,13 @@ type sendGap struct {
 
 // FleetOptions are loadtest's flags for a fleet run.
 type FleetOptions struct {
-	Kind        string        // provider kind to simulate
-	RedisURL    string        // the Redis every worker shares (required)
-	Workers     int           // worker processes to start
-	N           int           // recipients
-	Concurrency int           // each worker's concurrency
-	Rate        float64       // the account's configured rate, and the provider's limit unless ProviderRate is set, messages/s
-	Burst       int           // the provider's (and the account's) burst; default Rate/20
+	Kind        string  // provider kind to simulate
+	RedisURL    string  // the Redis every worker shares (required)
+	Workers     int     // worker processes to start
+	N           int     // recipients
+	Concurrency int     // each worker's concurrency
+	Rate        float64 // the account's configured rate, and the provider's limit unless ProviderRate is set, messages/s
+	Burst       int     // the provider's (and the account's) burst; default Rate/20
 	// ProviderRate is the provider's real limit when it differs from Rate
 	// (0: Rate): the fleet has to learn it from the provider's 429s.
 	// ProviderRateThen (when > 0) replaces it ProviderRateAfter after the
@@ -143,8 +143,8 @@ type FleetOptions struct {
 	ProviderRate      float64
 	ProviderRateAfter time.Duration
 	ProviderRateThen  float64
-	Outage      time.Duration // the provider fails every send for this long (0: no outage)
-	OutageAfter time.Duration // when the outage starts, after the import
+	Outage            time.Duration // the provider fails every send for this long (0: no outage)
+	OutageAfter       time.Duration // when the outage starts, after the import
 	// FailoverCmd is a shell command (sh -c, in the current directory) that
 	// fails the Redis over mid-campaign, e.g. "scripts/redis-modes.sh
 	// failover-sentinel"; "" for none. It runs FailoverAfter after the

@@ -179,7 +179,7 @@ func learnPhases(ws []simulator.Window, configured, first float64, change time.D
 			p.ConvergedSec = &v
 			p.AfterConverged = span(converged)
 		}
-		p.After30s = span(int(learnWithin/learnWindow))
+		p.After30s = span(int(learnWithin / learnWindow))
 		return p
 	}
 	end := len(ws)

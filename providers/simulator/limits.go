@@ -46,6 +46,7 @@ func (s *Simulator) SetRate(perSecond float64) {
 	}
 	s.limiter.Store(rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10))))
 }
+
 // untilToken is how long until lim admits one more request; at least 1 s,
 // the smallest Retry-After there is.
 func untilToken(lim *rate.Limiter, perSecond float64) time.Duration {
