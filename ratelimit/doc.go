@@ -67,8 +67,11 @@
 //
 //  1. Measure. The first 429 (Throttled) opens a measurement: the rate
 //     holds where it was (frozen), and the limiter counts the sends that
-//     go out and the 429s that come back. Sends are counted from the
-//     reservations: every grant whose send time has passed (the slots
+//     go out and the 429s that come back — but not 429s within half an
+//     interval of the last one counted: sends leave an interval apart, so
+//     those answer sends that arrived bunched (a stalled machine, the
+//     network), our jitter rather than the provider's rate. Sends are
+//     counted from the reservations: every grant whose send time has passed (the slots
 //     between now and the GCRA's theoretical arrival time, less the burst,
 //     are still ahead).
 //  2. Decide. Once the measurement has lasted Measure (default 3 s), the
@@ -91,9 +94,9 @@
 // The state lives in the account's rate hash, so every pod reserves at the
 // rate the fleet learned, and a 429 on one pod opens the measurement for
 // all: g (reservations granted), f, s, m (the last decision: the factor
-// it set, when, the limit it measured) and e, z, q, c (an open
+// it set, when, the limit it measured) and e, z, q, c, l (an open
 // measurement: since when, the frozen factor, the 429s counted, the sends
-// gone out at its start). The hash lives until the rate has climbed back
+// gone out at its start) and l (when the last 429 counted came). The hash lives until the rate has climbed back
 // to Rate. Factor is the current rate over Rate; Learned says the rate,
 // the limit last measured and whether the limiter is measuring or probing.
 // Local keeps the same fields in memory and the same arithmetic

@@ -32,12 +32,14 @@ type learning struct {
 	since   int64
 	m       float64
 
-	// An open measurement: since start, q 429s came back; sent0 sends
-	// had gone out at its start; the rate stays at frozen meanwhile.
+	// An open measurement: since start, q 429s counted (the last at
+	// lastQ); sent0 sends had gone out at its start; the rate stays at
+	// frozen meanwhile.
 	measuring bool
 	start     int64
 	frozen    float64
 	q         int64
+	lastQ     int64
 	sent0     float64
 }
 
@@ -73,14 +75,19 @@ func (s learning) due(now int64, sent float64, lim Limits) learning {
 // counted), and decides one that has lasted Measure.
 func (s learning) throttled(now int64, sent float64, lim Limits) learning {
 	if s.measuring {
-		s.q++
+		// 429s within half an interval (at the frozen rate) of the last
+		// one counted answer sends that arrived bunched (a stalled
+		// machine, the network): our jitter, not the provider's rate.
+		if float64(now-s.lastQ) >= 0.5e9/(lim.Rate*s.frozen) {
+			s.q, s.lastQ = s.q+1, now
+		}
 		return s.due(now, sent, lim)
 	}
 	if s.decided && now-s.since < int64(lim.HoldOff) {
 		return s
 	}
 	s.frozen = s.factor(now, lim)
-	s.measuring, s.start, s.q, s.sent0 = true, now, 0, sent
+	s.measuring, s.start, s.q, s.lastQ, s.sent0 = true, now, 0, now, sent
 	return s
 }
 

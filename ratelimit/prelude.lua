@@ -39,14 +39,15 @@ end
 --   g           reservations ever granted (to count the sends gone out)
 --   f, s, m     the last decision: the factor it set, when, and the
 --               provider's rate it measured (factors of the rate)
---   e, z, q, c  an open measurement: since e, the rate frozen at factor z,
---               q 429s came back, c sends had gone out at e
+--   e, z, q, c, l  an open measurement: since e, the rate frozen at
+--               factor z, q 429s counted (the last at l), c sends had gone
+--               out at e
 -- L (below) is the learning config: {rate, burst, recovery µs, backoff,
 -- floor, margin, measure µs, holdoff µs}.
 local SLOWDOWN = 10 -- ratelimit.ProbeSlowdown
 local SMOOTHING = 0.1 -- ratelimit.Smoothing
 
-local FIELDS = {'a', 'n', 'i', 'g', 'f', 's', 'm', 'e', 'z', 'q', 'c'}
+local FIELDS = {'a', 'n', 'i', 'g', 'f', 's', 'm', 'e', 'z', 'q', 'c', 'l'}
 
 -- readState reads the rate hash into a table of numbers (nil: absent).
 local function readState(key)
@@ -113,17 +114,26 @@ local function due(st, now, L)
   local f = m * (1 - L.margin)
   if f < L.floor then f = L.floor end
   if f > 1 then f = 1 end
-  st.f, st.s, st.m, st.e, st.z, st.q, st.c = f, now, m, nil, nil, nil, nil
+  st.f, st.s, st.m, st.e, st.z, st.q, st.c, st.l = f, now, m, nil, nil, nil, nil, nil
   return true
+end
+
+-- counts429: whether a 429 at now counts in st's open measurement: not
+-- when it came within half an interval (at the frozen rate) of the last
+-- one counted. Sends leave one interval apart; 429s closer than that
+-- answer sends that arrived bunched (a stalled machine, the network), which
+-- says nothing of the provider's rate, only of our jitter.
+local function counts429(st, now, L)
+  return now - st.l >= 500000 / (L.rate * st.z)
 end
 
 -- writeLearning stores st's learning fields (a decision clears the
 -- measurement's).
 local function writeLearning(key, st)
   if st.e ~= nil then
-    redis.call('HSET', key, 'e', num(st.e), 'z', num(st.z), 'q', num(st.q), 'c', num(st.c))
+    redis.call('HSET', key, 'e', num(st.e), 'z', num(st.z), 'q', num(st.q), 'c', num(st.c), 'l', num(st.l))
   else
-    redis.call('HDEL', key, 'e', 'z', 'q', 'c')
+    redis.call('HDEL', key, 'e', 'z', 'q', 'c', 'l')
   end
   if st.f ~= nil then
     redis.call('HSET', key, 'f', num(st.f), 's', num(st.s), 'm', num(st.m or st.f))
