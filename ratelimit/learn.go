@@ -62,6 +62,13 @@ func (s learning) due(now int64, sent float64, lim Limits) learning {
 	if !s.measuring || now-s.start < int64(lim.Measure) {
 		return s
 	}
+	if float64(s.q) <= lim.Margin/2*(sent-s.sent0) {
+		// The provider took nearly everything: the 429 that opened the
+		// measurement was jitter. Probing resumes where it froze.
+		s.measuring = false
+		s.since += now - s.start
+		return s
+	}
 	prev := 0.0
 	if s.decided {
 		prev = s.m

@@ -326,8 +326,20 @@ func TestThrottledMeasuresOnce(t *testing.T) {
 		}
 		// Past the hold-off, a 429 opens a new measurement at the rate then.
 		throttled(1)
-		if lr := learned(acct); !lr.Measuring || lr.Probing {
-			t.Errorf("a later 429: %+v, want a new measurement", lr)
+		r0 := 0.97*19/3 + 10.0/600*10
+		if lr := learned(acct); !lr.Measuring || lr.Probing || !nearF(lr.Rate, r0) {
+			t.Errorf("a later 429: %+v, want a new measurement at %v", lr, r0)
+		}
+		// No other 429 comes: it was jitter, and the rate resumes probing
+		// from where it froze.
+		for range 15 {
+			c.Advance(200 * time.Millisecond)
+			if res := reserve(t, l, ratelimit.Request{Account: acct}, time.Second); !res.OK {
+				t.Fatalf("reserve: %+v", res)
+			}
+		}
+		if lr := learned(acct); lr.Measuring || !lr.Probing || !nearF(lr.Rate, r0) || !nearF(lr.Limit, 19.0/3) {
+			t.Errorf("after a lone 429: %+v, want probing on from %v, limit still %v", lr, r0, 19.0/3)
 		}
 		// An account with learning switched off ignores 429s.
 		if err := l.Throttled(ctx, "fixed"); err != nil {

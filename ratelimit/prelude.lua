@@ -99,10 +99,20 @@ end
 -- the provider's rate m is what it accepted per second meanwhile
 -- (averaged with the last decision's when within SMOOTHING of it), at
 -- most the frozen rate and at least backoff times it; the new factor is
--- m less the margin, at least the floor. Returns whether it decided.
+-- m less the margin, at least the floor — unless the provider took
+-- nearly every send (at most margin/2 of them came back 429): then the
+-- 429 was jitter and nothing is lowered. Returns whether it wrote st.
 local function due(st, now, L)
   if st.e == nil or now - st.e < L.measure then return false end
-  local accepted = sentBy(st, now, L) - st.c - st.q
+  local sent = sentBy(st, now, L) - st.c
+  if st.q <= L.margin / 2 * sent then
+    -- The provider took nearly everything: the 429 that opened the
+    -- measurement was jitter. Probing resumes where it froze.
+    if st.s ~= nil then st.s = st.s + (now - st.e) end
+    st.e, st.z, st.q, st.c, st.l = nil, nil, nil, nil, nil
+    return true
+  end
+  local accepted = sent - st.q
   if accepted < 0 then accepted = 0 end
   local m = accepted * 1000000 / (now - st.e) / L.rate
   local prev = st.m or st.f
