@@ -80,9 +80,12 @@
 //     capped at the frozen rate and at least Backoff (0.5) times it, so
 //     one noisy measurement cannot collapse the rate; the rate becomes
 //     m × (1 − Margin) (3 % below), at least MinFactor × Rate. A
-//     measurement in which at most Margin/2 of the sends came back 429
-//     lowers nothing: the 429 that opened it was jitter (a send that
-//     arrived early), and probing resumes where it froze.
+//     measurement in which at most Margin/2 of the sends came back 429,
+//     at a rate below the limit measured last (or before any), lowers
+//     nothing: the 429 that opened it was jitter (a send that arrived
+//     early), and probing resumes where it froze. Above the limit
+//     measured last, even a lone 429 is the probe finding the limit
+//     again, and is decided.
 //  3. Probe. From the decision the rate climbs linearly: slowly, by Rate
 //     every ProbeSlowdown × Recovery (10 × 60 s), until it passes m by the
 //     Margin — near the last limit seen, so a provider whose limit has not

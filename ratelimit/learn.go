@@ -62,9 +62,11 @@ func (s learning) due(now int64, sent float64, lim Limits) learning {
 	if !s.measuring || now-s.start < int64(lim.Measure) {
 		return s
 	}
-	if float64(s.q) <= lim.Margin/2*(sent-s.sent0) {
-		// The provider took nearly everything: the 429 that opened the
-		// measurement was jitter. Probing resumes where it froze.
+	if float64(s.q) <= lim.Margin/2*(sent-s.sent0) && (!s.decided || s.frozen < s.m) {
+		// The provider took nearly everything below the limit measured
+		// last: the 429 that opened the measurement was jitter. Probing
+		// resumes where it froze. (Above that limit, the 429 is the probe
+		// finding it again, and is decided.)
 		s.measuring = false
 		s.since += now - s.start
 		return s

@@ -341,6 +341,23 @@ func TestThrottledMeasuresOnce(t *testing.T) {
 		if lr := learned(acct); lr.Measuring || !lr.Probing || !nearF(lr.Rate, r0) || !nearF(lr.Limit, 19.0/3) {
 			t.Errorf("after a lone 429: %+v, want probing on from %v, limit still %v", lr, r0, 19.0/3)
 		}
+		// Once the probe has passed the limit measured, even a lone 429 is
+		// the limit found again: the rate goes back below it.
+		c.Advance(3 * time.Second)
+		above := learned(acct).Rate
+		if above <= 19.0/3 {
+			t.Fatalf("3 s later the rate is %v, want above the limit %v", above, 19.0/3)
+		}
+		throttled(1)
+		for range 20 { // asking faster than the rate: sends go out at it
+			c.Advance(150 * time.Millisecond)
+			if res := reserve(t, l, ratelimit.Request{Account: acct}, time.Second); !res.OK {
+				t.Fatalf("reserve: %+v", res)
+			}
+		}
+		if lr := learned(acct); lr.Measuring || lr.Rate >= 19.0/3 || lr.Limit < 19.0/3-0.1 || lr.Limit > above {
+			t.Errorf("after a lone 429 at %v: %+v, want a limit near %v (at most the rate then) and the rate below it", above, lr, 19.0/3)
+		}
 		// An account with learning switched off ignores 429s.
 		if err := l.Throttled(ctx, "fixed"); err != nil {
 			t.Fatal(err)

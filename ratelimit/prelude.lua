@@ -100,14 +100,17 @@ end
 -- (averaged with the last decision's when within SMOOTHING of it), at
 -- most the frozen rate and at least backoff times it; the new factor is
 -- m less the margin, at least the floor — unless the provider took
--- nearly every send (at most margin/2 of them came back 429): then the
--- 429 was jitter and nothing is lowered. Returns whether it wrote st.
+-- nearly every send (at most margin/2 of them came back 429) at a rate
+-- below the limit measured last (or none was): then the 429 was jitter and
+-- nothing is lowered. Returns whether it wrote st.
 local function due(st, now, L)
   if st.e == nil or now - st.e < L.measure then return false end
   local sent = sentBy(st, now, L) - st.c
-  if st.q <= L.margin / 2 * sent then
-    -- The provider took nearly everything: the 429 that opened the
-    -- measurement was jitter. Probing resumes where it froze.
+  if st.q <= L.margin / 2 * sent and (st.s == nil or st.z < (st.m or st.f)) then
+    -- The provider took nearly everything below the limit measured last:
+    -- the 429 that opened the measurement was jitter. Probing resumes
+    -- where it froze. (Above that limit, the 429 is the probe finding it
+    -- again, and is decided.)
     if st.s ~= nil then st.s = st.s + (now - st.e) end
     st.e, st.z, st.q, st.c, st.l = nil, nil, nil, nil, nil
     return true
