@@ -38,16 +38,17 @@ func ExampleShared() {
 		}
 		fmt.Printf("%s: send in %v (%s)\n", to, r.Wait, r.Reason)
 	}
-	// A 429 from the provider halves the account's rate on every pod.
+	// A 429 from the provider starts measuring, on every pod, what the
+	// provider accepts; after Limits.Measure the rate becomes that.
 	_ = lim.Throttled(ctx, "tujenge-main")
-	f, _ := lim.Factor(ctx, "tujenge-main")
-	fmt.Println("factor", f)
+	lr, _ := lim.Learned(ctx, "tujenge-main")
+	fmt.Printf("rate %v/s, measuring %v\n", lr.Rate, lr.Measuring)
 	// Output:
 	// +255700000001: send in 0s ()
 	// +255700000002: send in 0s ()
 	// +255700000003: send in 100ms (rate)
 	// +255700000001: defer 6s (pair)
-	// factor 0.5
+	// rate 10/s, measuring true
 }
 
 func ExampleLocal() {

@@ -247,79 +247,163 @@ func TestDailyBudgetAcrossTheWindowEdge(t *testing.T) {
 	})
 }
 
-func TestThrottledBacksOffAndRecovers(t *testing.T) {
+// A 429 opens a measurement: the rate holds while the limiter counts what
+// the provider accepts, then becomes that less the margin. A burst of 429s
+// is one measurement, and 429s within HoldOff of its decision change
+// nothing.
+func TestThrottledMeasuresOnce(t *testing.T) {
 	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
 		ctx := context.Background()
 		c := newClock()
 		l := newLimiter(map[string]ratelimit.Limits{
-			acct:    {Rate: 10, Burst: 1}, // recovery 60 s, back-off 0.5, floor 0.05, hold-off 2 s
-			"eager": {Rate: 10, Burst: 1, HoldOff: -1},
+			acct:    {Rate: 10, Burst: 1, Measure: 3 * time.Second}, // margin 3 %, back-off 0.5, hold-off 2 s
 			"fixed": {Rate: 10, Burst: 1, Recovery: -1},
 		}, c.Now)
-		if f := factor(t, l, acct); f != 1 {
-			t.Fatalf("factor before any throttling = %v", f)
-		}
-		if err := l.Throttled(ctx, acct); err != nil {
-			t.Fatal(err)
-		}
-		if f := factor(t, l, acct); f != 0.5 {
-			t.Fatalf("factor after a 429 = %v, want 0.5", f)
-		}
-		// More 429s within the hold-off answer sends already in flight: they
-		// count as the same one.
-		for range 5 {
-			if err := l.Throttled(ctx, acct); err != nil {
+		learned := func(account string) ratelimit.Learned {
+			t.Helper()
+			lr, err := l.(interface {
+				Learned(context.Context, string) (ratelimit.Learned, error)
+			}).Learned(ctx, account)
+			if err != nil {
 				t.Fatal(err)
 			}
+			return lr
 		}
-		if f := factor(t, l, acct); f != 0.5 {
-			t.Fatalf("factor after a burst of 429s = %v, want still 0.5", f)
-		}
-		// Half the rate: 200 ms apart instead of 100 ms.
-		ms := time.Millisecond
-		var got []time.Duration
-		for range 4 {
-			got = append(got, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
-		}
-		if diff := cmp.Diff([]time.Duration{0, 200 * ms, 400 * ms, 600 * ms}, got); diff != "" {
-			t.Errorf("waits at half rate (-want +got):\n%s", diff)
-		}
-		// Linear recovery: halfway through Recovery, 0.75.
-		c.Advance(30 * time.Second)
-		if f := factor(t, l, acct); !nearF(f, 0.75) {
-			t.Fatalf("factor 30 s later = %v, want 0.75", f)
-		}
-		got = got[:0]
-		for range 3 {
-			got = append(got, reserve(t, l, ratelimit.Request{Account: acct}, time.Minute).Wait)
-		}
-		T := time.Duration(float64(100*ms) / 0.75)
-		for i, want := range []time.Duration{0, T, 2 * T} {
-			if !near(got[i], want, time.Microsecond) {
-				t.Errorf("wait %d at factor 0.75 = %v, want %v", i, got[i], want)
+		throttled := func(n int) {
+			t.Helper()
+			for range n {
+				if err := l.Throttled(ctx, acct); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
-		c.Advance(30 * time.Second)
-		if f := factor(t, l, acct); f != 1 {
-			t.Fatalf("factor after Recovery = %v, want 1", f)
+		if lr := learned(acct); lr != (ratelimit.Learned{Rate: 10}) {
+			t.Fatalf("before any 429: %+v", lr)
 		}
-		// Back-offs that count compound down to the floor.
-		var fs []float64
-		for range 6 {
-			if err := l.Throttled(ctx, "eager"); err != nil {
-				t.Fatal(err)
+		// Sends k = 0, 1, ... every 100 ms (the full rate), each reserved
+		// and sent at once. A burst of three 429s at k = 10 opens the
+		// measurement (the first answers a send before it; the others came
+		// at the same instant: bunched, they do not count), then every
+		// third send is answered 429: k = 12, ..., 39.
+		for k := 0; k <= 40; k++ {
+			if k > 0 {
+				c.Advance(100 * time.Millisecond)
 			}
-			fs = append(fs, factor(t, l, "eager"))
+			if res := reserve(t, l, ratelimit.Request{Account: acct}, 0); !res.OK || res.Wait != 0 {
+				t.Fatalf("send %d: %+v", k, res)
+			}
+			switch {
+			case k == 10:
+				throttled(3)
+				if lr := learned(acct); lr != (ratelimit.Learned{Rate: 10, Measuring: true}) {
+					t.Fatalf("after a burst of 429s: %+v, want measuring at the full rate", lr)
+				}
+			case k > 10 && k < 40 && k%3 == 0:
+				throttled(1)
+			}
 		}
-		if diff := cmp.Diff([]float64{0.5, 0.25, 0.125, 0.0625, 0.05, 0.05}, fs); diff != "" {
-			t.Errorf("compounding factors (-want +got):\n%s", diff)
+		// Decided at k = 40, 3 s in: sends 11..39 (29) went out, 10 came
+		// back 429: 19 in 3 s, 6.33/s.
+		lr := learned(acct)
+		if !nearF(lr.Limit, 19.0/3) || !nearF(lr.Rate, 0.97*19/3) || lr.Measuring || !lr.Probing {
+			t.Fatalf("after the measurement: %+v, want limit %.4g, rate %.4g, probing", lr, 19.0/3, 0.97*19/3)
 		}
-		// An account with the back-off switched off ignores 429s.
+		if f := factor(t, l, acct); !nearF(f, 0.97*19/30) {
+			t.Errorf("factor = %v, want %v", f, 0.97*19/30)
+		}
+		// A straggler within the hold-off changes nothing.
+		c.Advance(time.Second)
+		before := learned(acct)
+		throttled(5)
+		if lr := learned(acct); lr != before {
+			t.Errorf("429s within the hold-off: %+v, want %+v", lr, before)
+		}
+		// Probing: within the margin of the limit it climbs 1/10 of Rate
+		// per Recovery (60 s): 1/600 of 10/s per second.
+		c.Advance(9 * time.Second)
+		if lr := learned(acct); !nearF(lr.Rate, 0.97*19/3+10.0/600*10) {
+			t.Errorf("10 s after the decision: rate %v, want %v", lr.Rate, 0.97*19/3+10.0/600*10)
+		}
+		// Past the hold-off, a 429 opens a new measurement at the rate then.
+		throttled(1)
+		r0 := 0.97*19/3 + 10.0/600*10
+		if lr := learned(acct); !lr.Measuring || lr.Probing || !nearF(lr.Rate, r0) {
+			t.Errorf("a later 429: %+v, want a new measurement at %v", lr, r0)
+		}
+		// No other 429 comes: it was jitter, and the rate resumes probing
+		// from where it froze.
+		for range 15 {
+			c.Advance(200 * time.Millisecond)
+			if res := reserve(t, l, ratelimit.Request{Account: acct}, time.Second); !res.OK {
+				t.Fatalf("reserve: %+v", res)
+			}
+		}
+		if lr := learned(acct); lr.Measuring || !lr.Probing || !nearF(lr.Rate, r0) || !nearF(lr.Limit, 19.0/3) {
+			t.Errorf("after a lone 429: %+v, want probing on from %v, limit still %v", lr, r0, 19.0/3)
+		}
+		// Once the probe has passed the limit measured, even a lone 429 is
+		// the limit found again: the rate goes back below it.
+		c.Advance(3 * time.Second)
+		above := learned(acct).Rate
+		if above <= 19.0/3 {
+			t.Fatalf("3 s later the rate is %v, want above the limit %v", above, 19.0/3)
+		}
+		throttled(1)
+		for range 20 { // asking faster than the rate: sends go out at it
+			c.Advance(150 * time.Millisecond)
+			if res := reserve(t, l, ratelimit.Request{Account: acct}, time.Second); !res.OK {
+				t.Fatalf("reserve: %+v", res)
+			}
+		}
+		if lr := learned(acct); lr.Measuring || lr.Rate >= 19.0/3 || lr.Limit < 19.0/3-0.1 || lr.Limit > above {
+			t.Errorf("after a lone 429 at %v: %+v, want a limit near %v (at most the rate then) and the rate below it", above, lr, 19.0/3)
+		}
+		// An account with learning switched off ignores 429s.
 		if err := l.Throttled(ctx, "fixed"); err != nil {
 			t.Fatal(err)
 		}
+		c.Advance(5 * time.Second)
 		if f := factor(t, l, "fixed"); f != 1 {
 			t.Errorf("factor with Recovery<0 = %v, want 1", f)
+		}
+	})
+}
+
+// One measurement lowers the rate at most by Backoff, and never below
+// MinFactor; probing climbs back to the configured rate and no further.
+func TestLearnedRateBounds(t *testing.T) {
+	eachImpl(t, func(t *testing.T, newLimiter func(map[string]ratelimit.Limits, func() time.Time) limiter) {
+		ctx := context.Background()
+		c := newClock()
+		l := newLimiter(map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 1, HoldOff: -1, MinFactor: 0.2, Measure: 3 * time.Second}}, c.Now)
+		// Nothing accepted at all, again and again: 0.5, 0.25, then the floor.
+		var fs []float64
+		for range 4 {
+			if err := l.Throttled(ctx, acct); err != nil {
+				t.Fatal(err)
+			}
+			c.Advance(3 * time.Second)
+			if err := l.Throttled(ctx, acct); err != nil {
+				t.Fatal(err)
+			}
+			fs = append(fs, factor(t, l, acct))
+		}
+		want := []float64{0.5 * 0.97, 0.5 * 0.5 * 0.97 * 0.97, 0.2, 0.2}
+		for i := range want {
+			if !nearF(fs[i], want[i]) {
+				t.Errorf("factors after measurements with nothing accepted = %v, want %v", fs, want)
+				break
+			}
+		}
+		// From the floor it climbs back to 1 and stays there.
+		for range 20 {
+			c.Advance(10 * time.Second)
+			if f := factor(t, l, acct); f > 1 {
+				t.Fatalf("factor %v above 1", f)
+			}
+		}
+		if f := factor(t, l, acct); f != 1 {
+			t.Errorf("factor 200 s later = %v, want 1", f)
 		}
 	})
 }
@@ -392,13 +476,13 @@ func TestLimitsWithDefaults(t *testing.T) {
 		want ratelimit.Limits
 	}{
 		{"zero", ratelimit.Limits{}, ratelimit.Limits{Rate: 80, Burst: 8, PairEvery: 6 * time.Second,
-			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second}},
+			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
 		{"slow", ratelimit.Limits{Rate: 5, DailyBudget: 250}, ratelimit.Limits{Rate: 5, Burst: 1, PairEvery: 6 * time.Second,
-			DailyBudget: 250, Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second}},
+			DailyBudget: 250, Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
 		{"unlimited", ratelimit.Unlimited, ratelimit.Limits{Rate: -1, Burst: 1, PairEvery: -1,
-			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second}},
-		{"out of range", ratelimit.Limits{Rate: 1000, Burst: -3, DailyBudget: -1, Backoff: 2, MinFactor: -1, Recovery: -1},
-			ratelimit.Limits{Rate: 1000, Burst: 100, PairEvery: 6 * time.Second, Backoff: 0.5, MinFactor: 0.05, Recovery: -1, HoldOff: 2 * time.Second}},
+			Backoff: 0.5, MinFactor: 0.05, Recovery: time.Minute, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
+		{"out of range", ratelimit.Limits{Rate: 1000, Burst: -3, DailyBudget: -1, Backoff: 2, MinFactor: -1, Recovery: -1, Measure: -1, Margin: 0.5},
+			ratelimit.Limits{Rate: 1000, Burst: 100, PairEvery: 6 * time.Second, Backoff: 0.5, MinFactor: 0.05, Recovery: -1, HoldOff: 2 * time.Second, Measure: 5 * time.Second, Margin: 0.03}},
 	} {
 		if diff := cmp.Diff(tc.want, tc.in.WithDefaults()); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)

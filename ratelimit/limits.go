@@ -70,20 +70,33 @@ type Limits struct {
 	// in any rolling 24 h window (WhatsApp's messaging-limit tiers: 250,
 	// 2000, 10000, 100000). 0 (or negative) = unlimited.
 	DailyBudget int
-	// Backoff is the factor Throttled multiplies the effective rate by,
-	// compounding. Defaults to 0.5; values outside (0, 1] take the default.
+	// Backoff bounds one measurement's decrease: the learned rate is at
+	// least Backoff times the rate the 429s interrupted (less Margin), so
+	// a provider limit far below takes a few measurements rather than one
+	// noisy one. Defaults to 0.5; values outside (0, 1] take the default.
 	Backoff float64
-	// MinFactor is the floor of the effective-rate factor. Defaults to 0.05;
-	// values outside (0, 1] take the default.
+	// MinFactor is the floor of the learned rate, as a fraction of Rate.
+	// Defaults to 0.05; values outside (0, 1] take the default.
 	MinFactor float64
-	// Recovery is how long the factor takes to climb back linearly to 1
-	// after the last Throttled. Defaults to 60 s. Negative: no adaptive
-	// back-off (Throttled does nothing).
+	// Recovery sets how fast the learned rate probes upward: past the
+	// provider's last measured limit it climbs by Rate every Recovery
+	// (linearly), near that limit (within Margin of it) ProbeSlowdown
+	// times slower. Defaults to 60 s. Negative: no learning (Throttled does
+	// nothing and the account always reserves at Rate).
 	Recovery time.Duration
-	// HoldOff: a Throttled within HoldOff of the last one that counted
-	// changes nothing — a burst of 429s answers sends already in flight,
-	// and counts as one. Defaults to 2 s; negative: every 429 counts.
+	// HoldOff: a Throttled within HoldOff of the last decision changes
+	// nothing — 429s keep answering sends reserved at the old rate and
+	// requests still in flight. Defaults to 2 s; negative: none.
 	HoldOff time.Duration
+	// Measure is how long a measurement lasts: from the first 429 that
+	// counts, the limiter counts the sends that went out and the 429s that
+	// came back, and after Measure sets the learned rate to what the
+	// provider accepted. Defaults to 5 s.
+	Measure time.Duration
+	// Margin is how far below the measured limit the learned rate is set
+	// (and how far above it probing stays slow). Defaults to 0.03;
+	// values outside (0, 0.5) take the default.
+	Margin float64
 }
 
 // Unlimited is Limits that never make a send wait: no rate, no pair limit,
@@ -98,7 +111,19 @@ const (
 	DefaultMinFactor = 0.05
 	DefaultRecovery  = 60 * time.Second
 	DefaultHoldOff   = 2 * time.Second
+	DefaultMeasure   = 5 * time.Second
+	DefaultMargin    = 0.03
 )
+
+// Smoothing: a measurement within this fraction of the limit the last
+// one found is averaged with it (a measurement of a few seconds is noisy:
+// the provider's burst, jitter in when sends arrive); further off, the
+// limit has moved and the new measurement stands alone.
+const Smoothing = 0.1
+
+// ProbeSlowdown is how many times slower the learned rate climbs within
+// Margin of the provider's last measured limit than past it.
+const ProbeSlowdown = 10
 
 // WithDefaults returns l with every zero (or out-of-range) field set to its
 // default.
@@ -129,6 +154,12 @@ func (l Limits) WithDefaults() Limits {
 	} else if l.HoldOff < 0 {
 		l.HoldOff = 0
 	}
+	if l.Measure <= 0 {
+		l.Measure = DefaultMeasure
+	}
+	if !(l.Margin > 0 && l.Margin < 0.5) {
+		l.Margin = DefaultMargin
+	}
 	return l
 }
 
@@ -157,15 +188,4 @@ func (t table) of(account string) Limits {
 		return l
 	}
 	return t.fallback
-}
-
-// factorAt is the effective-rate factor at now, elapsed after the last
-// Throttled left it at f0: linear recovery to 1 over recovery.
-func factorAt(f0 float64, elapsed, recovery time.Duration) float64 {
-	if recovery <= 0 {
-		return 1
-	}
-	elapsed = max(elapsed, 0)
-	f := f0 + (1-f0)*float64(elapsed)/float64(recovery)
-	return min(f, 1)
 }

@@ -39,10 +39,10 @@ type account struct {
 	n        int64
 	interval float64
 
-	// Adaptive back-off: the last Throttled left the factor at f0 at since.
-	throttled bool
-	f0        float64
-	since     int64
+	// grants counts reservations (for measurements), learn is the
+	// learned rate.
+	grants int64
+	learn  learning
 
 	pairs  pairs
 	budget budget
@@ -75,8 +75,12 @@ func (l *Local) Reserve(_ context.Context, r Request, maxWait time.Duration) (Re
 
 	var anchor, n, tat int64
 	var T float64
+	var learn learning
 	if rate {
-		T = 1e9 / (lim.Rate * a.factor(now, lim.Recovery))
+		// A measurement that has run its course is decided first; it is
+		// kept only if this send is reserved.
+		learn = a.learn.due(now, a.sent(now, lim), lim)
+		T = 1e9 / (lim.Rate * learn.factor(now, lim))
 		anchor, n = a.anchor, a.n
 		switch {
 		case a.interval == 0:
@@ -120,6 +124,8 @@ func (l *Local) Reserve(_ context.Context, r Request, maxWait time.Duration) (Re
 			anchor, n = at, 0
 		}
 		a.anchor, a.n, a.interval = anchor, n+1, T
+		a.grants++
+		a.learn = learn
 	}
 	if pair {
 		a.pairs.set(r.Recipient, at+int64(lim.PairEvery), now)
@@ -133,8 +139,9 @@ func (l *Local) Reserve(_ context.Context, r Request, maxWait time.Duration) (Re
 	return Reservation{OK: true, Wait: wait, Reason: reason}, nil
 }
 
-// Throttled lowers the account's effective rate: the factor is multiplied
-// by Backoff (floor MinFactor) and recovers linearly to 1 over Recovery.
+// Throttled reports a 429: the first one (past HoldOff after the last
+// decision) opens a measurement, and once it has lasted Measure the rate
+// becomes what the provider accepted meanwhile (see the package doc).
 func (l *Local) Throttled(_ context.Context, account string) error {
 	lim := l.limits.of(account)
 	if lim.Recovery <= 0 {
@@ -144,28 +151,42 @@ func (l *Local) Throttled(_ context.Context, account string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := l.now().UnixNano()
-	if a.throttled && now-a.since < int64(lim.HoldOff) {
-		return nil // the same burst of answers to sends already in flight
-	}
-	cur := a.factor(now, lim.Recovery)
-	a.throttled, a.f0, a.since = true, min(cur, max(lim.MinFactor, cur*lim.Backoff)), now
+	a.learn = a.learn.throttled(now, a.sent(now, lim), lim)
 	return nil
 }
 
-// Factor is the account's current effective-rate factor (1: full rate).
-func (l *Local) Factor(_ context.Context, account string) (float64, error) {
+// Factor is the account's current effective-rate factor: the rate it
+// reserves at over Limits.Rate (1: full rate).
+func (l *Local) Factor(ctx context.Context, account string) (float64, error) {
 	lim := l.limits.of(account)
+	if lim.Rate <= 0 {
+		return 1, nil
+	}
+	lr, err := l.Learned(ctx, account)
+	if err != nil {
+		return 0, err
+	}
+	return lr.Rate / lim.Rate, nil
+}
+
+// Learned is what the limiter has learned of the account's real limit.
+func (l *Local) Learned(_ context.Context, account string) (Learned, error) {
+	lim := l.limits.of(account)
+	if lim.Rate <= 0 {
+		return Learned{Rate: lim.Rate}, nil
+	}
 	a := l.account(account)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.factor(l.now().UnixNano(), lim.Recovery), nil
+	now := l.now().UnixNano()
+	s := a.learn
+	return learnedOf(s.factor(now, lim), s.m, s.decided, s.measuring, lim), nil
 }
 
-func (a *account) factor(now int64, recovery time.Duration) float64 {
-	if !a.throttled {
-		return 1
-	}
-	return factorAt(a.f0, time.Duration(now-a.since), recovery)
+// sent is how many of the account's reservations had gone out by now.
+func (a *account) sent(now int64, lim Limits) float64 {
+	tat := a.anchor + round(float64(a.n)*a.interval)
+	return sentBy(a.grants, tat, now, a.interval, lim.Burst)
 }
 
 func round(f float64) int64 { return int64(math.Round(f)) }

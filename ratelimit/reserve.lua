@@ -3,33 +3,37 @@
 -- writes nothing, else it records the send at `at` in every rule.
 --
 -- KEYS[1] rate    hash a, n, i: GCRA theoretical arrival time = a + n*i;
---                 f, s: the adaptive factor and since when (throttle.lua)
+--                 g and the learned rate (prelude.lua)
 -- KEYS[2] pair    string: the pair's theoretical arrival time
 -- KEYS[3] budget  zset recipient -> time of its first template send in the window
--- ARGV[1] clock ('' = Redis TIME)  ARGV[2] rate/s (<= 0: rule off)
--- ARGV[3] burst                    ARGV[4] recovery µs (<= 0: no back-off)
--- ARGV[5] pair interval µs (<= 0: rule off)
--- ARGV[6] budget (<= 0: rule off)  ARGV[7] budget window µs
--- ARGV[8] recipient                ARGV[9] max wait µs
+-- ARGV[1] clock ('' = Redis TIME)
+-- ARGV[2..9] the learning config (learningConfig): rate/s (<= 0: rule
+--         off), burst, recovery µs (<= 0: no learning), backoff, floor,
+--         margin, measure µs, hold-off µs
+-- ARGV[10] pair interval µs (<= 0: rule off)
+-- ARGV[11] budget (<= 0: rule off)  ARGV[12] budget window µs
+-- ARGV[13] recipient                ARGV[14] max wait µs
 -- Returns {ok 0|1, wait µs, reason}.
 local now = clock(ARGV[1])
-local rate, burst, recovery = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local pair, budget, window = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local who, maxwait = ARGV[8], tonumber(ARGV[9])
+local L = learningConfig(2)
+local rate, burst = L.rate, L.burst
+local pair, budget, window = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local who, maxwait = ARGV[13], tonumber(ARGV[14])
 
 local at, reason = now, ''
 
 -- Rate: GCRA with burst tolerance (burst-1)*T. The TAT is kept as an anchor
 -- plus n intervals, so a steady stream is an exact arithmetic sequence
 -- (adding T to a float TAT would round at every step). A new interval (the
--- factor moved) re-anchors at the old TAT.
-local a, n, T, tat, recovered
+-- learned rate moved) re-anchors at the old TAT. A measurement that has
+-- run its course is decided first (written only if the send is reserved).
+local st, a, n, T, tat, decided
 if rate > 0 then
-  local st = redis.call('HMGET', KEYS[1], 'a', 'n', 'i', 'f', 's')
-  a, n = tonumber(st[1]), tonumber(st[2])
-  local i, f0, since = tonumber(st[3]), tonumber(st[4]), tonumber(st[5])
-  if f0 ~= nil and since ~= nil and recovery > 0 then recovered = since + recovery end
-  T = 1000000 / (rate * factorAt(f0, since, now, recovery))
+  st = readState(KEYS[1])
+  decided = due(st, now, L)
+  a, n = st.a, st.n
+  local i = st.i
+  T = 1000000 / (rate * factorOf(st, now, L))
   if a == nil or n == nil or i == nil then
     a, n, i = now, 0, T
   end
@@ -73,9 +77,11 @@ if wait > maxwait or (wait > 0 and reason ~= 'rate') then return {0, num(wait), 
 if rate > 0 then
   if tat < at then a, n = at, 0 end -- idle: the stream starts again at this send
   n = n + 1
-  redis.call('HSET', KEYS[1], 'a', num(a), 'n', num(n), 'i', num(T))
+  redis.call('HSET', KEYS[1], 'a', num(a), 'n', num(n), 'i', num(T), 'g', num((st.g or 0) + 1))
+  if decided then writeLearning(KEYS[1], st) end
   local expiry = a + n * T
-  if recovered ~= nil and recovered > expiry then expiry = recovered end -- keep a back-off until it has recovered
+  local learned = learnedUntil(st, now, L)
+  if learned > expiry then expiry = learned end -- keep what was learned until the rate is full again
   expireAt(KEYS[1], now, expiry)
 end
 if pair > 0 then

@@ -31,13 +31,13 @@ var (
 //
 // Keys, per account, all in one cluster hash slot ({account}):
 //
-//	<prefix>rl:{<account>}:rate              hash: GCRA state of the account's rate, and the back-off factor
+//	<prefix>rl:{<account>}:rate              hash: GCRA state of the account's rate, and its learned rate
 //	<prefix>rl:{<account>}:pair:<recipient>  string: the pair's next allowed time
 //	<prefix>rl:{<account>}:budget            zset: template recipients of the last 24 h, by first send
 //
 // Each key expires when its state no longer constrains anything: a pair
 // key PairEvery after the pair's last send, the rate hash when its queue
-// has drained and any back-off has recovered, the budget when its last
+// has drained and its learned rate has climbed back to Rate, the budget when its last
 // recipient leaves the window.
 type Shared struct {
 	rdb    redis.UniversalClient
@@ -74,26 +74,16 @@ func (s *Shared) Reserve(ctx context.Context, r Request, maxWait time.Duration) 
 	if !rate && !pair && !budget {
 		return Reservation{OK: true}, nil
 	}
-	args := make([]any, 9)
-	args[0] = s.clock()
-	args[1], args[2], args[3] = "0", strconv.Itoa(l.Burst), "0"
-	if rate {
-		args[1] = formatFloat(l.Rate)
-		if l.Recovery > 0 {
-			args[3] = micros(l.Recovery)
-		}
-	}
-	args[4] = "0"
+	args := make([]any, 0, 14)
+	args = append(args, s.clock())
+	args = append(args, learningArgs(l, rate)...)
+	args = append(args, "0", "0", micros(BudgetWindow), r.Recipient, micros(max(maxWait, 0)))
 	if pair {
-		args[4] = micros(l.PairEvery)
+		args[9] = micros(l.PairEvery)
 	}
-	args[5] = "0"
 	if budget {
-		args[5] = strconv.Itoa(l.DailyBudget)
+		args[10] = strconv.Itoa(l.DailyBudget)
 	}
-	args[6] = micros(BudgetWindow)
-	args[7] = r.Recipient
-	args[8] = micros(max(maxWait, 0))
 	keys := []string{s.key(r.Account, "rate"), s.key(r.Account, "pair:"+r.Recipient), s.key(r.Account, "budget")}
 
 	res, err := reserveScript.Run(ctx, s.rdb, keys, args...).Slice()
@@ -116,38 +106,79 @@ func (s *Shared) Reserve(ctx context.Context, r Request, maxWait time.Duration) 
 	return Reservation{OK: ok == 1, Wait: wait, Reason: reason}, nil
 }
 
-// Throttled lowers the account's effective rate, for every pod: the factor
-// is multiplied by Backoff (floor MinFactor) and recovers linearly to 1
-// over Recovery. A no-op when Recovery is negative.
+// learningArgs are the scripts' learning config (prelude.lua's
+// learningConfig): rate 0 when the rate rule is off, recovery 0 when
+// learning is.
+func learningArgs(l Limits, rate bool) []any {
+	r, recovery := "0", "0"
+	if rate {
+		r = formatFloat(l.Rate)
+		if l.Recovery > 0 {
+			recovery = micros(l.Recovery)
+		}
+	}
+	return []any{r, strconv.Itoa(l.Burst), recovery, formatFloat(l.Backoff), formatFloat(l.MinFactor),
+		formatFloat(l.Margin), micros(l.Measure), micros(l.HoldOff)}
+}
+
+// Throttled reports a 429, for every pod: the first one (past HoldOff
+// after the last decision) opens a measurement, and once it has lasted
+// Measure the rate becomes what the provider accepted meanwhile (see the
+// package doc). A no-op when Recovery is negative.
 func (s *Shared) Throttled(ctx context.Context, account string) error {
 	l := s.limits.of(account)
-	if l.Recovery <= 0 {
+	if l.Recovery <= 0 || l.Rate <= 0 {
 		return nil
 	}
-	err := throttleScript.Run(ctx, s.rdb, []string{s.key(account, "rate")},
-		s.clock(), formatFloat(l.Backoff), formatFloat(l.MinFactor), micros(l.Recovery), micros(l.HoldOff)).Err()
-	if err != nil {
+	args := append([]any{s.clock()}, learningArgs(l, true)...)
+	if err := throttleScript.Run(ctx, s.rdb, []string{s.key(account, "rate")}, args...).Err(); err != nil {
 		return fmt.Errorf("throttle %s: %w", account, err)
 	}
 	return nil
 }
 
-// Factor is the account's current effective-rate factor (1: full rate),
-// for status and metrics.
+// Factor is the account's current effective-rate factor: the rate it
+// reserves at over Limits.Rate (1: full rate), for status and metrics.
 func (s *Shared) Factor(ctx context.Context, account string) (float64, error) {
 	l := s.limits.of(account)
-	if l.Recovery <= 0 {
+	if l.Rate <= 0 || l.Recovery <= 0 {
 		return 1, nil
 	}
-	v, err := factorScript.Run(ctx, s.rdb, []string{s.key(account, "rate")}, s.clock(), micros(l.Recovery)).Text()
+	lr, err := s.Learned(ctx, account)
 	if err != nil {
-		return 0, fmt.Errorf("read the rate factor of %s: %w", account, err)
+		return 0, err
 	}
-	f, err := strconv.ParseFloat(v, 64)
+	return lr.Rate / l.Rate, nil
+}
+
+// Learned is what the fleet has learned of the account's real limit.
+func (s *Shared) Learned(ctx context.Context, account string) (Learned, error) {
+	l := s.limits.of(account)
+	if l.Rate <= 0 || l.Recovery <= 0 {
+		return Learned{Rate: l.Rate}, nil
+	}
+	args := append([]any{s.clock()}, learningArgs(l, true)...)
+	res, err := factorScript.Run(ctx, s.rdb, []string{s.key(account, "rate")}, args...).Slice()
 	if err != nil {
-		return 0, fmt.Errorf("read the rate factor of %s: %w", account, err)
+		return Learned{}, fmt.Errorf("read the learned rate of %s: %w", account, err)
 	}
-	return f, nil
+	if len(res) != 3 {
+		return Learned{}, fmt.Errorf("read the learned rate of %s: unexpected answer %v", account, res)
+	}
+	fs, _ := res[0].(string)
+	ms, _ := res[1].(string)
+	measuring, _ := res[2].(int64)
+	f, err := strconv.ParseFloat(fs, 64)
+	if err != nil {
+		return Learned{}, fmt.Errorf("read the learned rate of %s: %w", account, err)
+	}
+	var m float64
+	if ms != "" {
+		if m, err = strconv.ParseFloat(ms, 64); err != nil {
+			return Learned{}, fmt.Errorf("read the learned rate of %s: %w", account, err)
+		}
+	}
+	return learnedOf(f, m, ms != "", measuring == 1, l), nil
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

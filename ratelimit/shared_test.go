@@ -114,7 +114,7 @@ func TestSharedInstancesShareTheLimit(t *testing.T) {
 	ctx := context.Background()
 	r := newRedis(t)
 	c := newClock()
-	limits := map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 1}}
+	limits := map[string]ratelimit.Limits{acct: {Rate: 10, Burst: 1, Measure: 3 * time.Second}}
 	// Two pods: two clients, one Redis.
 	other := redis.NewClient(r.Opt)
 	t.Cleanup(func() { _ = other.Close() })
@@ -133,12 +133,23 @@ func TestSharedInstancesShareTheLimit(t *testing.T) {
 	if diff := cmp.Diff([]time.Duration{0, 100 * ms, 200 * ms, 300 * ms, 400 * ms, 500 * ms}, got); diff != "" {
 		t.Errorf("alternating pods (-want +got):\n%s", diff)
 	}
-	// A 429 seen by one pod slows every pod.
+	// A 429 seen by one pod opens the measurement for every pod, a 429 on
+	// another decides it, and every pod reserves at the learned rate: 1 of
+	// the 6 sends had gone out at the first 429, and 1 of the 5 since came
+	// back 429, so the provider took 4 in 3 s; one measurement lowers the
+	// rate at most by half (less the margin).
 	if err := a.Throttled(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
-	if f := factor(t, b, acct); f != 0.5 {
-		t.Errorf("the other pod's factor = %v, want 0.5", f)
+	if lr, err := b.Learned(ctx, acct); err != nil || !lr.Measuring {
+		t.Errorf("the other pod's learned rate = %+v, %v; want measuring", lr, err)
+	}
+	c.Advance(3 * time.Second)
+	if err := b.Throttled(ctx, acct); err != nil {
+		t.Fatal(err)
+	}
+	if f := factor(t, a, acct); !nearF(f, 0.5*0.97) {
+		t.Errorf("the first pod's factor = %v, want %v", f, 0.5*0.97)
 	}
 	// And the pair limit and budget are fleet-wide too.
 	pl := map[string]ratelimit.Limits{acct: {Rate: -1, DailyBudget: 1}}
@@ -154,17 +165,17 @@ func TestSharedInstancesShareTheLimit(t *testing.T) {
 	}
 }
 
-// Throttled on Redis TIME: the factor starts recovering at once.
+// Throttled on Redis TIME: the measurement opens at once, at the full rate.
 func TestSharedThrottledOnRedisTime(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := newRedis(t)
-	s := ratelimit.NewShared(r.Client, r.Prefix, map[string]ratelimit.Limits{acct: {Recovery: time.Hour}})
+	s := ratelimit.NewShared(r.Client, r.Prefix, map[string]ratelimit.Limits{acct: {Rate: 10, Recovery: time.Hour}})
 	if err := s.Throttled(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
-	if f := factor(t, s, acct); f < 0.5 || f > 0.501 {
-		t.Errorf("factor just after a 429 = %v, want 0.5 and a hair", f)
+	if lr, err := s.Learned(ctx, acct); err != nil || lr != (ratelimit.Learned{Rate: 10, Measuring: true}) {
+		t.Errorf("learned just after a 429 = %+v, %v; want measuring at 10/s", lr, err)
 	}
 }
 
@@ -215,13 +226,15 @@ func TestSharedKeysLiveUnderThePrefixAndExpire(t *testing.T) {
 		k("pair:+255700000001"): 6 * time.Second,
 		k("budget"):             day,
 	})
-	// A back-off lives until it has recovered.
+	// What was learned lives until the rate is full again: an open
+	// measurement as if it ended (5 s) at the floor (0.05), which climbs
+	// slowly to 0.05*1.03 (0.9 s) and then by 1 per minute (56.91 s).
 	if err := s.Throttled(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
 	reserve(t, s, ratelimit.Request{Account: acct}, time.Minute)
 	checkTTLs(map[string]time.Duration{
-		k("rate"):               time.Minute,
+		k("rate"):               62810 * time.Millisecond,
 		k("pair:+255700000001"): 6 * time.Second,
 		k("budget"):             day,
 	})
@@ -236,7 +249,7 @@ func TestSharedKeysLiveUnderThePrefixAndExpire(t *testing.T) {
 	}
 	r.Mini.FastForward(time.Minute)
 	if r.Mini.Exists(k("rate")) {
-		t.Errorf("the rate hash outlived its back-off")
+		t.Errorf("the rate hash outlived what it learned")
 	}
 	r.Mini.FastForward(day)
 	if keys := r.Mini.Keys(); len(keys) != 0 {

@@ -117,13 +117,28 @@ records, and the run's keys on each Redis master (a Cluster's spread).
 "scripts/redis-modes.sh failover-sentinel" or "... failover-cluster", and
 reports how long sending stalled (the longest gap between consecutive sends
 at the provider) and when it resumed. --redis takes every form:
-redis://, redis+sentinel://, redis+cluster://.`, none, nil)
+redis://, redis+sentinel://, redis+cluster://.
+
+--provider-rate makes the provider's real limit differ from the account's
+configured --rate (and --provider-rate-after with --provider-rate-then
+moves it mid-run): the fleet has to learn it from the provider's 429s. The
+report then adds, per limit, the accepted rate and the 429s in 5-s
+windows, when the fleet reached 95 % of the limit (min of the provider's
+and the configured rate) for good, when it converged (≥ 95 % in every
+window from then on, with ≤ 2 % of the answers 429; goal: within 30 s),
+and the rate and 429 ratio after convergence and after 30 s.
+--worker-bin runs another build's worker (e.g. the main branch's) under
+the same harness.`, none, nil)
 	fs := c.Flags()
 	commonLoadFlags(fs, &o.Kind, &o.RedisURL, &o.N, &o.Concurrency, &o.Timeout, &o.Quiet, "recipients", "each worker's concurrency")
 	fs.Lookup("redis").Usage = "the Redis URL the worker processes share (required)"
 	fs.IntVar(&o.Workers, "workers", 3, "worker processes")
 	fs.Float64Var(&o.Rate, "rate", 0, "the provider's limit the fleet must hold, messages/s (required)")
 	fs.IntVar(&o.Burst, "burst", 0, "the account's (and the provider's) burst (default rate/20)")
+	fs.Float64Var(&o.ProviderRate, "provider-rate", 0, "the provider's real limit, messages/s, when it differs from --rate (default --rate): the fleet learns it from 429s")
+	fs.DurationVar(&o.ProviderRateAfter, "provider-rate-after", 0, "when the provider's limit becomes --provider-rate-then, after the import")
+	fs.Float64Var(&o.ProviderRateThen, "provider-rate-then", 0, "the provider's limit from --provider-rate-after on (0: it never changes)")
+	workerBin := fs.String("worker-bin", "", "the wabulk binary whose worker the processes run (default: this one), e.g. an earlier build to compare with")
 	fs.DurationVar(&o.Outage, "outage", 0, "the provider fails every send for this long (e.g. 30s)")
 	fs.DurationVar(&o.OutageAfter, "outage-after", 5*time.Second, "when the outage starts, after the import")
 	fs.StringVar(&o.FailoverCmd, "failover-cmd", "", `a shell command that fails the Redis over mid-campaign (e.g. "scripts/redis-modes.sh failover-sentinel")`)
@@ -144,6 +159,9 @@ redis://, redis+sentinel://, redis+cluster://.`, none, nil)
 		exe, err := os.Executable()
 		if err != nil {
 			return err
+		}
+		if *workerBin != "" {
+			exe = *workerBin
 		}
 		o.Worker = []string{exe, "worker"}
 		return loadtest.Fleet(cmd.Context(), o, cmd.OutOrStdout(), progress(cmd, o.Quiet))

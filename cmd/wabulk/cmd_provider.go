@@ -103,7 +103,7 @@ func describeRate(a fleet.Account) string {
 	}
 	s := "rate " + strconv.FormatFloat(a.Rate, 'f', -1, 64) + "/s"
 	if a.Factor < 1 {
-		s += fmt.Sprintf(", backed off to %.3g/s after 429s", a.CurrentRate)
+		s += fmt.Sprintf(", learned %.3g/s from the provider's 429s", a.CurrentRate)
 	}
 	return s
 }

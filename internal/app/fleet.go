@@ -32,7 +32,7 @@ func NewFleet(cfg *config.Config, c *Conn, st *store.Store, p *producer.Producer
 		fc.Accounts = append(fc.Accounts, fleet.AccountConfig{Name: pc.Name, Kind: pc.Kind, Rate: pc.Rate, Checkable: credentialsSet(cfg, pc)})
 	}
 	if !cfg.Redis.Embedded() && c != nil {
-		// The limiter's back-off is shared in Redis; on the embedded Redis
+		// The rate learned from 429s is shared in Redis; on the embedded Redis
 		// each process limits on its own, so there is nothing to read.
 		shared := ratelimit.NewShared(c.RDB, cfg.Redis.Prefix, Limits(cfg))
 		fc.Factor = shared.Factor

@@ -48,7 +48,7 @@ func Limits(cfg *config.Config) map[string]ratelimit.Limits {
 			DailyBudget: p.DailyBudget, Recovery: time.Duration(p.BackoffRecovery),
 			// 429s keep coming while sends reserved at the old rate (up to
 			// max_limiter_wait ahead) and requests in flight land: one burst
-			// of them is one back-off.
+			// of them is one measurement (ratelimit, "Learned limits").
 			HoldOff: maxWait + time.Duration(p.Timeout)}
 	}
 	return out

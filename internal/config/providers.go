@@ -43,8 +43,11 @@ type ProviderConfig struct {
 	Burst       int      `yaml:"burst"`        // default rate/10
 	PairEvery   Duration `yaml:"pair_every"`   // one message per recipient per this; default 6s; "off"
 	DailyBudget int      `yaml:"daily_budget"` // unique template recipients per 24 h (250, 2000, 10000, 100000); 0 unlimited
-	// BackoffRecovery is how long the rate takes to come back after the
-	// provider's 429 halved it; default 60s; "off" ignores 429s.
+	// BackoffRecovery paces how the rate learned from the provider's 429s
+	// climbs back: by the configured rate every this (ten times slower
+	// near the limit last measured); default 60s; "off" ignores 429s.
+	// A 429 makes every worker measure what the provider accepts, and the
+	// rate becomes that, 3 % below (package ratelimit, "Learned limits").
 	BackoffRecovery Duration `yaml:"backoff_recovery"`
 	Timeout         Duration `yaml:"timeout"` // one request to the provider; default 15s
 	MaxConns        int      `yaml:"max_conns"`

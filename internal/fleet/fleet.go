@@ -32,7 +32,7 @@ type Config struct {
 	// Jobs are the recurring reminder jobs (scheduler.Job).
 	Jobs []scheduler.Job
 	// Factor, when set, returns an account's current rate factor (the
-	// limiter's back-off after 429s: 1 at full rate). Nil: 1.
+	// rate learned from 429s over the configured one: 1 at full rate). Nil: 1.
 	Factor func(ctx context.Context, account string) (float64, error)
 	// Check, when set, checks an account's base_url and credentials
 	// (`wabulk provider check`). Nil: no account can be checked.

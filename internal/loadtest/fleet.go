@@ -22,6 +22,7 @@ import (
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/producer"
 	"github.com/wabulk/wabulk/providers/simulator"
+	"github.com/wabulk/wabulk/ratelimit"
 	"github.com/wabulk/wabulk/store"
 )
 
@@ -88,6 +89,14 @@ type fleetReport struct {
 	MaxMasterShare float64          `json:"max_master_share,omitempty"`
 	ElapsedSec     float64          `json:"elapsed_sec"`
 	ProviderAnswer map[string]int64 `json:"provider_answers"`
+	// ProviderRate is the provider's real limit when it differs from the
+	// configured rate (--provider-rate), and ProviderRateThen what it
+	// becomes ProviderRateAfterSec after the import's start; LimitPhases
+	// then say, per limit, how the fleet followed it, window by window.
+	ProviderRate         float64      `json:"provider_rate,omitempty"`
+	ProviderRateAfterSec float64      `json:"provider_rate_after_sec,omitempty"`
+	ProviderRateThen     float64      `json:"provider_rate_then,omitempty"`
+	LimitPhases          []limitPhase `json:"limit_phases,omitempty"`
 }
 
 // failoverReport is what a failover mid-campaign did and cost.
@@ -120,15 +129,22 @@ type sendGap struct {
 
 // FleetOptions are loadtest's flags for a fleet run.
 type FleetOptions struct {
-	Kind        string        // provider kind to simulate
-	RedisURL    string        // the Redis every worker shares (required)
-	Workers     int           // worker processes to start
-	N           int           // recipients
-	Concurrency int           // each worker's concurrency
-	Rate        float64       // the provider's (and the account's) limit, messages/s
-	Burst       int           // the provider's (and the account's) burst; default Rate/20
-	Outage      time.Duration // the provider fails every send for this long (0: no outage)
-	OutageAfter time.Duration // when the outage starts, after the import
+	Kind        string  // provider kind to simulate
+	RedisURL    string  // the Redis every worker shares (required)
+	Workers     int     // worker processes to start
+	N           int     // recipients
+	Concurrency int     // each worker's concurrency
+	Rate        float64 // the account's configured rate, and the provider's limit unless ProviderRate is set, messages/s
+	Burst       int     // the provider's (and the account's) burst; default Rate/20
+	// ProviderRate is the provider's real limit when it differs from Rate
+	// (0: Rate): the fleet has to learn it from the provider's 429s.
+	// ProviderRateThen (when > 0) replaces it ProviderRateAfter after the
+	// import: the limit moves mid-run.
+	ProviderRate      float64
+	ProviderRateAfter time.Duration
+	ProviderRateThen  float64
+	Outage            time.Duration // the provider fails every send for this long (0: no outage)
+	OutageAfter       time.Duration // when the outage starts, after the import
 	// FailoverCmd is a shell command (sh -c, in the current directory) that
 	// fails the Redis over mid-campaign, e.g. "scripts/redis-modes.sh
 	// failover-sentinel"; "" for none. It runs FailoverAfter after the
@@ -178,7 +194,10 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sim, err := simulator.New(simulator.Config{Kind: opt.Kind, APIKey: cred, Rate: opt.Rate, Burst: 2 * opt.Burst, RetryAfter: time.Second})
+	if opt.ProviderRate <= 0 {
+		opt.ProviderRate = opt.Rate
+	}
+	sim, err := simulator.New(simulator.Config{Kind: opt.Kind, APIKey: cred, Rate: opt.ProviderRate, Burst: 2 * opt.Burst, RetryAfter: time.Second})
 	if err != nil {
 		return err
 	}
@@ -239,7 +258,7 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 		}
 		procs = append(procs, p)
 	}
-	fmt.Fprintf(prog, "%d workers started against %s; provider limit %.0f/s (burst %d)\n", opt.Workers, config.RedactURL(opt.RedisURL), opt.Rate, opt.Burst)
+	fmt.Fprintf(prog, "%d workers started against %s; account rate %.0f/s (burst %d), provider limit %.0f/s\n", opt.Workers, config.RedactURL(opt.RedisURL), opt.Rate, opt.Burst, opt.ProviderRate)
 
 	st := store.New(c.RDB, store.Config{Prefix: prefix})
 	p := app.NewPipeline(cfg, c, nil, nil)
@@ -263,12 +282,29 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 			}
 		}()
 	}
+	if opt.ProviderRateThen > 0 {
+		go func() {
+			select {
+			case <-time.After(time.Until(start.Add(opt.ProviderRateAfter))):
+				fmt.Fprintf(prog, "provider limit now %.0f/s\n", opt.ProviderRateThen)
+				sim.SetRate(opt.ProviderRateThen)
+			case <-ctx.Done():
+			}
+		}()
+	}
+	var learned *learnedSamples
+	if opt.ProviderRate != opt.Rate || opt.ProviderRateThen > 0 {
+		learned = sampleLearned(ctx, ratelimit.NewShared(c.RDB, prefix, app.Limits(cfg)), acct.Name)
+	}
 	var fo *failover
 	if opt.FailoverCmd != "" {
 		fo = startFailover(ctx, opt.FailoverCmd, opt.FailoverAfter, prog)
 	}
 	drainErr := watch(ctx, st, []string{spec.ID}, res.Accepted, opt.Timeout, prog)
 	elapsed := time.Since(start)
+	if learned != nil {
+		learned.stop()
+	}
 	if fo != nil {
 		fo.finish()
 	}
@@ -280,7 +316,18 @@ func Fleet(ctx context.Context, opt FleetOptions, out, prog io.Writer) error {
 		RateLimit: opt.Rate, Burst: opt.Burst, AchievedRate: round(stats.AcceptRate()),
 		DrainPerSec: round(float64(opt.N) / elapsed.Seconds()), PeakPerSecond: stats.PeakPerSecond, PeakLimit: int(opt.Rate) + opt.Burst,
 		ElapsedSec: round(elapsed.Seconds()), ProviderAnswer: stats.ByCode}
-	rep.AchievedRatio = round(rep.AchievedRate / opt.Rate)
+	rep.AchievedRatio = round(rep.AchievedRate / min(opt.Rate, opt.ProviderRate))
+	if opt.ProviderRate != opt.Rate || opt.ProviderRateThen > 0 {
+		rep.ProviderRate = opt.ProviderRate
+		then := time.Duration(0)
+		if opt.ProviderRateThen > 0 {
+			rep.ProviderRateAfterSec, rep.ProviderRateThen, then = opt.ProviderRateAfter.Seconds(), opt.ProviderRateThen, opt.ProviderRateAfter
+		}
+		// The last 5 s before the last accept are left out: the backlog
+		// runs dry there and the stragglers deferred by 429s trickle in.
+		rep.LimitPhases = learnPhases(sim.Windows(start, stats.LastAccept.Add(-learnWindow), time.Second), opt.Rate, opt.ProviderRate, then, opt.ProviderRateThen)
+		learned.annotate(rep.LimitPhases, start)
+	}
 	for _, g := range stats.Gaps {
 		rep.SendGaps = append(rep.SendGaps, sendGap{AtSec: round(g.From.Sub(start).Seconds()), Sec: round(g.Len().Seconds())})
 	}

@@ -71,10 +71,12 @@ func (s Stats) AcceptRate() float64 {
 }
 
 // timeline counts accepts in 100 ms buckets, for PeakPerSecond, and
-// keeps the longest gaps between consecutive accepts.
+// keeps the longest gaps between consecutive accepts. It counts the
+// rate-limit answers in 100 ms buckets too, for Windows.
 type timeline struct {
 	mu          sync.Mutex
 	buckets     map[int64]int64
+	limited     map[int64]int64
 	first, last time.Time
 	gaps        []Gap // longest first, at most MaxGaps
 }
@@ -95,6 +97,45 @@ func (t *timeline) add(now time.Time) {
 		}
 		t.last = now
 	}
+}
+
+func (t *timeline) rateLimited(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.limited == nil {
+		t.limited = map[int64]int64{}
+	}
+	t.limited[now.UnixMilli()/100]++
+}
+
+// Window is what the simulator answered during one span of time.
+type Window struct {
+	Start time.Time `json:"start"`
+	// Accepted is the sends accepted; RateLimited the requests answered
+	// with the rate-limit error because the account's limit was exceeded
+	// (scripted and faulted answers are not counted).
+	Accepted    int64 `json:"accepted"`
+	RateLimited int64 `json:"rate_limited"`
+}
+
+// windows splits [from, to) into windows of step (rounded to 100 ms, at
+// least 100 ms) and counts each one's accepts and rate-limit answers.
+func (t *timeline) windows(from, to time.Time, step time.Duration) []Window {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	per := max(int64(step/(100*time.Millisecond)), 1)
+	step = time.Duration(per) * 100 * time.Millisecond
+	var out []Window
+	for at := from; at.Before(to); at = at.Add(step) {
+		w := Window{Start: at}
+		b := at.UnixMilli() / 100
+		for i := range per {
+			w.Accepted += t.buckets[b+i]
+			w.RateLimited += t.limited[b+i]
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // addGap keeps g if it is among the MaxGaps longest.
@@ -127,7 +168,7 @@ func (t *timeline) peak() (peak int64, first, last time.Time, gaps []Gap) {
 
 func (t *timeline) reset() {
 	t.mu.Lock()
-	t.buckets, t.first, t.last, t.gaps = nil, time.Time{}, time.Time{}, nil
+	t.buckets, t.limited, t.first, t.last, t.gaps = nil, nil, time.Time{}, time.Time{}, nil
 	t.mu.Unlock()
 }
 

@@ -132,7 +132,7 @@ func (s *Simulator) decide(send parsed, roll float64, now time.Time) answer {
 		}
 		return s.fault(code, "simulated outage")
 	}
-	if a, limited := s.rateLimited(); limited {
+	if a, limited := s.rateLimited(now); limited {
 		return a
 	}
 	if s.cfg.Window && send.freeForm && !s.windowOpen(send.to, now) {

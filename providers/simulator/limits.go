@@ -14,19 +14,37 @@ import (
 // message may go out.
 const window = 24 * time.Hour
 
-// rateLimited takes a token from the account's limiter (Config.Rate) and,
-// when there is none, returns the format's rate-limit answer with a
-// Retry-After saying when the next request would be admitted.
-func (s *Simulator) rateLimited() (answer, bool) {
+// rateLimited takes a token from the account's limiter (Config.Rate, or
+// what SetRate set) and, when there is none, returns the format's
+// rate-limit answer with a Retry-After saying when the next request would
+// be admitted.
+func (s *Simulator) rateLimited(now time.Time) (answer, bool) {
 	lim := s.limiter.Load()
 	if lim == nil || lim.Allow() {
 		return answer{}, false
 	}
+	s.stats.timeline.rateLimited(now)
+	perSecond := float64(lim.Limit())
 	return answer{
 		code:       s.format.rateLimitCode(),
-		details:    "rate limit of " + strconv.FormatFloat(s.cfg.Rate, 'g', -1, 64) + " requests/s exceeded",
-		retryAfter: untilToken(lim, s.cfg.Rate),
+		details:    "rate limit of " + strconv.FormatFloat(perSecond, 'g', -1, 64) + " requests/s exceeded",
+		retryAfter: untilToken(lim, perSecond),
 	}, true
+}
+
+// SetRate changes the account's rate limit to perSecond from now on (the
+// burst stays Config.Burst, or max(1, perSecond/10) when Config.Rate was
+// 0): a provider whose real limit moves mid-run. 0 lifts the limit.
+func (s *Simulator) SetRate(perSecond float64) {
+	if perSecond <= 0 {
+		s.limiter.Store(nil)
+		return
+	}
+	if lim := s.limiter.Load(); lim != nil {
+		lim.SetLimit(rate.Limit(perSecond))
+		return
+	}
+	s.limiter.Store(rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10))))
 }
 
 // untilToken is how long until lim admits one more request; at least 1 s,

@@ -324,6 +324,14 @@ func recipientKey(to string) string {
 // Stats returns a snapshot of the counters.
 func (s *Simulator) Stats() Stats { return s.stats.snapshot() }
 
+// Windows splits the time from `from` to `to` into windows of step (a
+// multiple of 100 ms) and counts, in each, the accepted sends and the
+// requests answered with the rate-limit error: how a client's rate
+// followed the limit over time.
+func (s *Simulator) Windows(from, to time.Time, step time.Duration) []Window {
+	return s.stats.timeline.windows(from, to, step)
+}
+
 // Reset forgets counts, per-recipient totals, scripts, pair-limit times,
 // accepted messages (MessageStatus) and callbacks not yet due, refills the
 // rate limiter and reseeds the randomness, so a seeded simulator replays

@@ -542,3 +542,33 @@ func BenchmarkLoopbackHTTP(b *testing.B) {
 		}
 	})
 }
+
+// SetRate moves the limit mid-run, and Windows counts what was accepted
+// and what was refused for the limit, window by window.
+func TestSetRateAndWindows(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	sim, err := New(Config{Kind: "tujenge", APIKey: "k", Rate: 1, Burst: 2, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		sim.accept(fmt.Sprint(i), now)
+	}
+	for range 3 {
+		sim.stats.timeline.rateLimited(now.Add(time.Second))
+	}
+	got := sim.Windows(now, now.Add(2*time.Second), time.Second)
+	want := []Window{{Start: now, Accepted: 5}, {Start: now.Add(time.Second), RateLimited: 3}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("windows (-want +got):\n%s", diff)
+	}
+	sim.SetRate(50)
+	if l := sim.limiter.Load().Limit(); l != 50 {
+		t.Errorf("limit after SetRate(50) = %v", l)
+	}
+	sim.SetRate(0)
+	if sim.limiter.Load() != nil {
+		t.Errorf("SetRate(0) kept a limit")
+	}
+}
