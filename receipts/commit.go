@@ -10,10 +10,12 @@ import (
 
 // The group commit's bounds: one events task holds at most
 // maxGroupEvents events, and at most maxFlushes tasks of one account are
-// being written at once.
+// being written at once. One writer per account measured best (loadtest
+// webhooks, BENCHMARKS.md): while it writes, the callbacks that arrive
+// gather into the next task; more writers write smaller tasks.
 const (
 	maxGroupEvents = 500
-	maxFlushes     = 4
+	maxFlushes     = 1
 )
 
 // committer stores the callbacks of one account that arrive together as
