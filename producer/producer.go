@@ -11,12 +11,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/wabulk/wabulk/internal/taskbatch"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 )
@@ -37,7 +38,9 @@ type Config struct {
 	QueueShards int
 	// BatchSize is the number of rows per store round trip. Defaults to 500.
 	BatchSize int
-	// EnqueueWorkers is the number of parallel asynq enqueuers. Defaults to 8.
+	// EnqueueWorkers is the number of parallel asynq enqueuers of
+	// retry-failed (an import writes a batch's tasks in one round trip).
+	// Defaults to 8.
 	EnqueueWorkers int
 	// MaxRecordBytes bounds one input row (a CSV record, quoted line
 	// breaks included; a JSONL line): a longer one is a rejected row, read
@@ -48,6 +51,10 @@ type Config struct {
 	// MaxColumns bounds the columns of one CSV row (and of the header):
 	// more is a rejected row. Defaults to 256.
 	MaxColumns int
+	// TaskRedis is the Redis an import writes its send tasks to, a batch
+	// per round trip (internal/taskbatch): the one the asynq client works
+	// on. Defaults to the store's.
+	TaskRedis redis.UniversalClient
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -57,6 +64,7 @@ type Config struct {
 type Producer struct {
 	st     *store.Store
 	client *asynq.Client
+	tasks  *taskbatch.Writer // an import's tasks, a batch in one round trip
 	cfg    Config
 }
 
@@ -83,7 +91,10 @@ func New(st *store.Store, client *asynq.Client, cfg Config) *Producer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Producer{st: st, client: client, cfg: cfg}
+	if cfg.TaskRedis == nil {
+		cfg.TaskRedis = st.Redis()
+	}
+	return &Producer{st: st, client: client, tasks: taskbatch.New(cfg.TaskRedis), cfg: cfg}
 }
 
 // The defaults of Config.MaxRecordBytes and Config.MaxColumns.
@@ -213,9 +224,6 @@ func (p *Producer) newImportRun(spec *Spec, r io.Reader, opt Options) (*importRu
 		opt:    opt,
 		run:    newRunID(),
 		lane:   lane,
-		taskOpts: []asynq.Option{
-			asynq.MaxRetry(message.TaskMaxRetry),
-		},
 	}
 	return imp, specJSON, nil
 }
@@ -236,9 +244,6 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 			&CampaignConflictError{ID: s.ID, CreatedAt: existing.CreatedAt})
 	}
 	imp.res = Result{CampaignCreated: created}
-	if !s.SendAt.IsZero() {
-		imp.taskOpts = append(imp.taskOpts, asynq.ProcessAt(s.SendAt))
-	}
 	if opt.Rejects != nil {
 		// The header goes out with the first reject: a clean import
 		// writes nothing, so a caller can create the file lazily.
@@ -334,7 +339,6 @@ type importRun struct {
 	opt           Options
 	run           string
 	lane          message.Lane
-	taskOpts      []asynq.Option // all but the queue (the message's shard) and the task ID
 	rejects       *safeWriter
 	rejectsHeader []string // written before the first reject
 	// onReject, when set, is told of every rejected row (Preview) instead
@@ -640,76 +644,47 @@ func (imp *importRun) keepCreation(ctx context.Context, jobs []job, requeue []in
 	return nil
 }
 
-// enqueue enqueues jobs with EnqueueWorkers in parallel. A TaskID conflict
-// means the task is still in Redis, which is what is wanted.
-func (imp *importRun) enqueue(ctx context.Context, jobs []job) (accepted, requeued int64, err error) {
-	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		next     int
-		firstErr error
-	)
-	workers := min(imp.p.cfg.EnqueueWorkers, len(jobs))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				if next >= len(jobs) || firstErr != nil {
-					mu.Unlock()
-					return
-				}
-				j := jobs[next]
-				next++
-				mu.Unlock()
-				fresh, err := imp.enqueueOne(ctx, j.msg)
-				mu.Lock()
-				switch {
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-				case !j.requeue:
-					accepted++
-				case fresh:
-					requeued++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return accepted, requeued, firstErr
+// queue is the queue of message id's send task: its shard of the lane.
+func (imp *importRun) queue(id string) string {
+	return message.SendQueue(imp.p.cfg.Prefix, imp.lane, id, imp.p.cfg.QueueShards)
 }
 
-// enqueueOne enqueues m's send task; fresh is false when the task was
-// already there.
-func (imp *importRun) enqueueOne(ctx context.Context, m *message.Message) (fresh bool, err error) {
-	var task *asynq.Task
-	if imp.opt.FullTasks {
-		opts := make([]asynq.Option, 0, len(imp.taskOpts)+2)
-		opts = append(opts, imp.taskOpts...)
-		opts = append(opts, imp.p.queue(imp.lane, m.ID), asynq.TaskID(m.ID))
-		task, err = message.NewSendTask(m, opts...)
-	} else {
-		// m was validated when its row was read, and its record holds what
-		// renders it again: the row's values, with the campaign's spec.
-		opts := make([]asynq.Option, 0, len(imp.taskOpts)+1)
-		opts = append(opts, imp.taskOpts...)
-		opts = append(opts, imp.p.queue(imp.lane, m.ID))
-		task, err = message.NewCompactSendTask(m.ID, opts...)
+// enqueue writes the send tasks of jobs in one round trip per Redis node
+// (taskbatch: asynq's enqueue, a batch at a time). A task whose ID is still
+// in its queue is left alone, which is what is wanted.
+func (imp *importRun) enqueue(ctx context.Context, jobs []job) (accepted, requeued int64, err error) {
+	if len(jobs) == 0 {
+		return 0, 0, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("build task of %s: %w", m.ID, err)
-	}
-	if _, err := imp.p.client.EnqueueContext(ctx, task); err != nil {
-		if errors.Is(err, asynq.ErrTaskIDConflict) {
-			return false, nil
+	tasks := make([]taskbatch.Task, len(jobs))
+	for i, j := range jobs {
+		m := j.msg
+		t := taskbatch.Task{Queue: imp.queue(m.ID), ID: m.ID, Type: message.TypeSend, MaxRetry: message.TaskMaxRetry, ProcessAt: imp.spec.SendAt}
+		if imp.opt.FullTasks {
+			full, err := message.NewSendTask(m)
+			if err != nil {
+				return 0, 0, fmt.Errorf("build task of %s: %w", m.ID, err)
+			}
+			t.Payload = full.Payload()
 		}
-		return false, fmt.Errorf("enqueue %s: %w", m.ID, err)
+		// The compact form: m was validated when its row was read, and its
+		// record holds what renders it again (the row's values, with the
+		// campaign's spec).
+		tasks[i] = t
 	}
-	return true, nil
+	written, err := imp.p.tasks.Write(ctx, tasks)
+	if err != nil {
+		return 0, 0, fmt.Errorf("enqueue %d tasks: %w", len(tasks), err)
+	}
+	for i, j := range jobs {
+		switch {
+		case !j.requeue:
+			accepted++
+		case written[i]:
+			requeued++
+		}
+	}
+	return accepted, requeued, nil
 }
 
 func (imp *importRun) flushRejects() error {
