@@ -352,8 +352,7 @@ type importRun struct {
 	kept     []store.Reject
 	keptSent int
 
-	batch []pending
-	recs  []store.NewRecord
+	batch []pending // the rows read since the last batch was handed over
 }
 
 // pending is a row that became a message and waits for its batch.
@@ -363,12 +362,80 @@ type pending struct {
 	vals []string // the row's placeholder values, kept with the record (retry-failed renders it again)
 }
 
+// loop reads the input and flushes it a batch at a time. One batch is in
+// flight while the next is read: its Redis round trips overlap the reading
+// and rendering of the next rows. Batches are flushed one after the other,
+// in input order. When a batch fails or ctx is cancelled, the rows read
+// past the last flushed batch are not imported and not counted: the counts
+// and the error's line tell where a re-run resumes.
 func (imp *importRun) loop(ctx context.Context) error {
 	size := imp.p.cfg.BatchSize
 	imp.batch = make([]pending, 0, size)
-	imp.recs = make([]store.NewRecord, 0, size)
+	spare := make([]pending, 0, size)
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	var (
+		inflight chan batchResult // nil when no batch is in flight
+		// The counts when the batch in flight was handed over.
+		lines, rejected int64
+		kept            int
+	)
+	// settle waits for the batch in flight and merges its counts.
+	settle := func(report bool) error {
+		if inflight == nil {
+			return nil
+		}
+		r := <-inflight
+		inflight = nil
+		imp.res.add(r.counts)
+		err := r.err
+		if err == nil && report {
+			// Cancelled: stop between batches (the last one, all read,
+			// is settled whatever ctx says).
+			err = ctx.Err()
+		}
+		if err != nil {
+			imp.res.Lines, imp.res.Rejected, imp.kept = lines, rejected, imp.kept[:kept]
+			if r.err != nil {
+				return imp.stopped(r.first, r.err)
+			}
+			return err
+		}
+		if report && imp.opt.Progress != nil {
+			imp.opt.Progress(imp.res.Progress)
+			if err := ctx.Err(); err != nil {
+				imp.res.Lines, imp.res.Rejected, imp.kept = lines, rejected, imp.kept[:kept]
+				return err
+			}
+		}
+		return nil
+	}
+	// handOff settles the batch in flight, hands the rejects since to the
+	// campaign and sends the batch read meanwhile.
+	handOff := func(report bool) error {
+		if err := settle(report); err != nil {
+			return err
+		}
+		if err := imp.flushRejects(); err != nil {
+			return err
+		}
+		if err := imp.keepRejects(context.WithoutCancel(ctx)); err != nil {
+			return imp.stopped(0, err)
+		}
+		if len(imp.batch) == 0 {
+			return nil
+		}
+		lines, rejected, kept = imp.res.Lines, imp.res.Rejected, len(imp.kept)
+		b := imp.batch
+		imp.batch, spare = spare[:0], b
+		inflight = make(chan batchResult, 1)
+		go func(out chan<- batchResult) {
+			// A batch runs to its end even when ctx is cancelled meanwhile.
+			counts, err := imp.flush(context.WithoutCancel(ctx), b)
+			out <- batchResult{first: b[0].line, counts: counts, err: err}
+		}(inflight)
+		return nil
 	}
 	for {
 		r, err := imp.src.next()
@@ -378,29 +445,48 @@ func (imp *importRun) loop(ctx context.Context) error {
 		if err != nil {
 			// The rows read so far are good: import them before stopping,
 			// so the message below is true.
-			if ferr := imp.flush(ctx); ferr != nil {
+			if ferr := handOff(true); ferr != nil {
+				return ferr
+			}
+			if ferr := settle(false); ferr != nil {
 				return ferr
 			}
 			return imp.stopped(0, err)
 		}
 		imp.res.Lines++
 		if err := imp.add(r); err != nil {
+			if serr := settle(false); serr != nil {
+				return serr
+			}
 			return err
 		}
 		if len(imp.batch) < size {
 			continue
 		}
-		if err := imp.flush(ctx); err != nil {
-			return err
-		}
-		if imp.opt.Progress != nil {
-			imp.opt.Progress(imp.res.Progress)
-		}
-		if err := ctx.Err(); err != nil {
+		if err := handOff(true); err != nil {
 			return err
 		}
 	}
-	return imp.flush(ctx)
+	if err := handOff(true); err != nil {
+		return err
+	}
+	return settle(false)
+}
+
+// batchResult is what flushing one batch did.
+type batchResult struct {
+	first  int64    // the batch's first line
+	counts Progress // its OptedOut, Duplicate, AlreadyPresent, Accepted and Requeued
+	err    error
+}
+
+// add adds the counts of a batch's flush.
+func (r *Result) add(c Progress) {
+	r.OptedOut += c.OptedOut
+	r.Duplicate += c.Duplicate
+	r.AlreadyPresent += c.AlreadyPresent
+	r.Accepted += c.Accepted
+	r.Requeued += c.Requeued
 }
 
 // add turns one row into a pending message or a reject.
@@ -525,98 +611,80 @@ type job struct {
 	requeue bool // an earlier run's queued record, not a new one
 }
 
-// flush hands the rejects since the last batch to the campaign (while it
-// keeps any), drops the batch's opted-out recipients (one round trip),
-// stores the rest in one round trip and enqueues the tasks of new records and of
-// earlier runs' still-queued records. A batch runs to its
-// end even when ctx is cancelled meanwhile: cancellation is honoured
-// between batches.
-func (imp *importRun) flush(ctx context.Context) error {
-	if err := imp.flushRejects(); err != nil {
-		return err
+// flush drops the batch's opted-out recipients (one round trip), stores
+// the rest (one round trip) and enqueues the tasks of new records and of
+// earlier runs' still-queued records (one round trip), and returns what it
+// counted. It runs beside the reading of the next batch: it touches
+// nothing of imp but what stays the same through the run.
+func (imp *importRun) flush(ctx context.Context, batch []pending) (Progress, error) {
+	var c Progress
+	batch, err := imp.dropOptedOut(ctx, batch, &c)
+	if err != nil || len(batch) == 0 {
+		return c, err
 	}
-	bctx := context.WithoutCancel(ctx)
-	if err := imp.keepRejects(bctx); err != nil {
-		return imp.stopped(0, err)
+	recs := make([]store.NewRecord, len(batch))
+	for i := range batch {
+		m := &batch[i].msg
+		recs[i] = store.NewRecord{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To, Run: imp.run, Values: batch[i].vals}
 	}
-	if len(imp.batch) == 0 {
-		return nil
-	}
-	defer func() { imp.batch = imp.batch[:0] }()
-	first := imp.batch[0].line
-	if err := imp.dropOptedOut(bctx); err != nil {
-		return imp.stopped(first, err)
-	}
-	if len(imp.batch) == 0 {
-		return nil
-	}
-	imp.recs = imp.recs[:0]
-	for _, pd := range imp.batch {
-		m := &pd.msg
-		imp.recs = append(imp.recs, store.NewRecord{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To, Run: imp.run, Values: pd.vals})
-	}
-	res, err := imp.p.st.Create(bctx, imp.recs)
+	res, err := imp.p.st.Create(ctx, recs)
 	if err != nil {
-		return imp.stopped(imp.batch[0].line, err)
+		return c, err
 	}
-	jobs := make([]job, 0, len(imp.batch))
+	jobs := make([]job, 0, len(batch))
 	var requeue []int // indexes into jobs
 	for i, cr := range res {
-		m := &imp.batch[i].msg
+		m := &batch[i].msg
 		switch {
 		case cr.Created:
 			jobs = append(jobs, job{msg: m})
 		case cr.SameRun:
-			imp.res.Duplicate++
+			c.Duplicate++
 		default:
-			imp.res.AlreadyPresent++
+			c.AlreadyPresent++
 			if cr.Status == message.Queued {
 				requeue = append(requeue, len(jobs))
 				jobs = append(jobs, job{msg: m, requeue: true})
 			}
 		}
 	}
-	if err := imp.keepCreation(bctx, jobs, requeue); err != nil {
-		return imp.stopped(imp.batch[0].line, err)
+	if err := imp.keepCreation(ctx, jobs, requeue); err != nil {
+		return c, err
 	}
-	accepted, requeued, err := imp.enqueue(bctx, jobs)
-	imp.res.Accepted += accepted
-	imp.res.Requeued += requeued
-	if err != nil {
-		return imp.stopped(imp.batch[0].line, err)
-	}
-	return nil
+	accepted, requeued, err := imp.enqueue(ctx, jobs)
+	c.Accepted += accepted
+	c.Requeued += requeued
+	return c, err
 }
 
-// dropOptedOut removes from the batch, and counts, the rows whose
+// dropOptedOut returns batch without, and counts in c, the rows whose
 // recipient opted out of the campaign's account. A record an earlier run
 // left queued for such a recipient (its task lost in a crash, so no worker
 // will settle it) ends opted_out here, so the campaign still drains.
-func (imp *importRun) dropOptedOut(ctx context.Context) error {
-	tos := make([]string, len(imp.batch))
-	for i := range imp.batch {
-		tos[i] = imp.batch[i].msg.To
+func (imp *importRun) dropOptedOut(ctx context.Context, batch []pending, c *Progress) ([]pending, error) {
+	tos := make([]string, len(batch))
+	for i := range batch {
+		tos[i] = batch[i].msg.To
 	}
 	out, err := imp.p.st.OptedOutMany(ctx, imp.spec.Account, tos)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	kept := imp.batch[:0]
-	for i, pd := range imp.batch {
+	kept := batch[:0]
+	for i, pd := range batch {
 		if out[i] {
-			imp.res.OptedOut++
+			c.OptedOut++
 			m := &pd.msg
 			_, err := imp.p.st.Transition(ctx, store.Ref{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account}, message.OptedOut,
 				store.Update{From: message.Queued, ErrorCode: "opted_out", Error: "the recipient opted out of this account's messages"})
 			if err != nil && !errors.Is(err, store.ErrNotFound) && !store.IsTransitionError(err) {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		kept = append(kept, pd)
 	}
-	imp.batch = kept
-	return nil
+	return kept, nil
 }
 
 // keepCreation gives re-enqueued messages the creation time of their
