@@ -12,7 +12,7 @@
 //     (quotes, backslashes, newlines, emoji), JSON-escaped into the
 //     message's encoding and decoded back, never evaluated;
 //   - streaming import in constant memory: rows are read one at a time and
-//     stored in batches (Config.BatchSize rows per store round trip), and no
+//     stored in batches (Config.BatchSize rows), and no
 //     set of recipients is ever held. Each row ends in exactly one of
 //     Accepted, Duplicate (seen earlier in this input: the store's
 //     create-if-absent tells, per run), Rejected (written to the rejects
@@ -31,6 +31,11 @@
 //     a crash, a Redis outage or a Ctrl-C, sends nothing twice; a record
 //     still queued whose task went missing is enqueued again (Requeued),
 //     with its original creation time so its TTL is not extended.
+//   - a batch costs three round trips whatever its size: its opt-outs
+//     (one HMGET), its records (store.Create: one script call per campaign
+//     part) and its send tasks (internal/taskbatch: asynq's own enqueue,
+//     one script call per queue shard, pipelined), which is what lets an
+//     import outrun asynq's client enqueuing the same tasks one by one.
 //
 // It also owns the operations on work already queued: single transactional
 // messages with idempotency keys (Send), campaign pause, resume and cancel,

@@ -352,7 +352,7 @@ func TestEnqueueFailureStopsWithTheLineAndReimportResumes(t *testing.T) {
 	h := newHarness(t)
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = dead.Close() })
-	broken := producer.New(h.St, asynq.NewClientFromRedisClient(dead), producer.Config{Prefix: h.R.Prefix, Now: at(t0), BatchSize: 2})
+	broken := producer.New(h.St, asynq.NewClientFromRedisClient(dead), producer.Config{Prefix: h.R.Prefix, Now: at(t0), BatchSize: 2, TaskRedis: dead})
 	input := "phone,name,code\n+255712345678,Amina,A1\n+255712345679,Baraka,B2\n+255712345680,Chausiku,C3\n"
 
 	res, err := broken.Import(bg, textSpec("flaky"), strings.NewReader(input), producer.Options{})

@@ -11,12 +11,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/wabulk/wabulk/internal/taskbatch"
 	"github.com/wabulk/wabulk/message"
 	"github.com/wabulk/wabulk/store"
 )
@@ -37,7 +38,9 @@ type Config struct {
 	QueueShards int
 	// BatchSize is the number of rows per store round trip. Defaults to 500.
 	BatchSize int
-	// EnqueueWorkers is the number of parallel asynq enqueuers. Defaults to 8.
+	// EnqueueWorkers is the number of parallel asynq enqueuers of
+	// retry-failed (an import writes a batch's tasks in one round trip).
+	// Defaults to 8.
 	EnqueueWorkers int
 	// MaxRecordBytes bounds one input row (a CSV record, quoted line
 	// breaks included; a JSONL line): a longer one is a rejected row, read
@@ -48,6 +51,10 @@ type Config struct {
 	// MaxColumns bounds the columns of one CSV row (and of the header):
 	// more is a rejected row. Defaults to 256.
 	MaxColumns int
+	// TaskRedis is the Redis an import writes its send tasks to, a batch
+	// per round trip (internal/taskbatch): the one the asynq client works
+	// on. Defaults to the store's.
+	TaskRedis redis.UniversalClient
 	// Now is the clock. Defaults to time.Now.
 	Now func() time.Time
 }
@@ -57,6 +64,7 @@ type Config struct {
 type Producer struct {
 	st     *store.Store
 	client *asynq.Client
+	tasks  *taskbatch.Writer // an import's tasks, a batch in one round trip
 	cfg    Config
 }
 
@@ -83,7 +91,10 @@ func New(st *store.Store, client *asynq.Client, cfg Config) *Producer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Producer{st: st, client: client, cfg: cfg}
+	if cfg.TaskRedis == nil {
+		cfg.TaskRedis = st.Redis()
+	}
+	return &Producer{st: st, client: client, tasks: taskbatch.New(cfg.TaskRedis), cfg: cfg}
 }
 
 // The defaults of Config.MaxRecordBytes and Config.MaxColumns.
@@ -213,9 +224,6 @@ func (p *Producer) newImportRun(spec *Spec, r io.Reader, opt Options) (*importRu
 		opt:    opt,
 		run:    newRunID(),
 		lane:   lane,
-		taskOpts: []asynq.Option{
-			asynq.MaxRetry(message.TaskMaxRetry),
-		},
 	}
 	return imp, specJSON, nil
 }
@@ -236,9 +244,6 @@ func (p *Producer) Import(ctx context.Context, spec *Spec, r io.Reader, opt Opti
 			&CampaignConflictError{ID: s.ID, CreatedAt: existing.CreatedAt})
 	}
 	imp.res = Result{CampaignCreated: created}
-	if !s.SendAt.IsZero() {
-		imp.taskOpts = append(imp.taskOpts, asynq.ProcessAt(s.SendAt))
-	}
 	if opt.Rejects != nil {
 		// The header goes out with the first reject: a clean import
 		// writes nothing, so a caller can create the file lazily.
@@ -334,7 +339,6 @@ type importRun struct {
 	opt           Options
 	run           string
 	lane          message.Lane
-	taskOpts      []asynq.Option // all but the queue (the message's shard) and the task ID
 	rejects       *safeWriter
 	rejectsHeader []string // written before the first reject
 	// onReject, when set, is told of every rejected row (Preview) instead
@@ -348,8 +352,7 @@ type importRun struct {
 	kept     []store.Reject
 	keptSent int
 
-	batch []pending
-	recs  []store.NewRecord
+	batch []pending // the rows read since the last batch was handed over
 }
 
 // pending is a row that became a message and waits for its batch.
@@ -359,12 +362,80 @@ type pending struct {
 	vals []string // the row's placeholder values, kept with the record (retry-failed renders it again)
 }
 
+// loop reads the input and flushes it a batch at a time. One batch is in
+// flight while the next is read: its Redis round trips overlap the reading
+// and rendering of the next rows. Batches are flushed one after the other,
+// in input order. When a batch fails or ctx is cancelled, the rows read
+// past the last flushed batch are not imported and not counted: the counts
+// and the error's line tell where a re-run resumes.
 func (imp *importRun) loop(ctx context.Context) error {
 	size := imp.p.cfg.BatchSize
 	imp.batch = make([]pending, 0, size)
-	imp.recs = make([]store.NewRecord, 0, size)
+	spare := make([]pending, 0, size)
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	var (
+		inflight chan batchResult // nil when no batch is in flight
+		// The counts when the batch in flight was handed over.
+		lines, rejected int64
+		kept            int
+	)
+	// settle waits for the batch in flight and merges its counts.
+	settle := func(report bool) error {
+		if inflight == nil {
+			return nil
+		}
+		r := <-inflight
+		inflight = nil
+		imp.res.add(r.counts)
+		err := r.err
+		if err == nil && report {
+			// Cancelled: stop between batches (the last one, all read,
+			// is settled whatever ctx says).
+			err = ctx.Err()
+		}
+		if err != nil {
+			imp.res.Lines, imp.res.Rejected, imp.kept = lines, rejected, imp.kept[:kept]
+			if r.err != nil {
+				return imp.stopped(r.first, r.err)
+			}
+			return err
+		}
+		if report && imp.opt.Progress != nil {
+			imp.opt.Progress(imp.res.Progress)
+			if err := ctx.Err(); err != nil {
+				imp.res.Lines, imp.res.Rejected, imp.kept = lines, rejected, imp.kept[:kept]
+				return err
+			}
+		}
+		return nil
+	}
+	// handOff settles the batch in flight, hands the rejects since to the
+	// campaign and sends the batch read meanwhile.
+	handOff := func(report bool) error {
+		if err := settle(report); err != nil {
+			return err
+		}
+		if err := imp.flushRejects(); err != nil {
+			return err
+		}
+		if err := imp.keepRejects(context.WithoutCancel(ctx)); err != nil {
+			return imp.stopped(0, err)
+		}
+		if len(imp.batch) == 0 {
+			return nil
+		}
+		lines, rejected, kept = imp.res.Lines, imp.res.Rejected, len(imp.kept)
+		b := imp.batch
+		imp.batch, spare = spare[:0], b
+		inflight = make(chan batchResult, 1)
+		go func(out chan<- batchResult) {
+			// A batch runs to its end even when ctx is cancelled meanwhile.
+			counts, err := imp.flush(context.WithoutCancel(ctx), b)
+			out <- batchResult{first: b[0].line, counts: counts, err: err}
+		}(inflight)
+		return nil
 	}
 	for {
 		r, err := imp.src.next()
@@ -374,29 +445,48 @@ func (imp *importRun) loop(ctx context.Context) error {
 		if err != nil {
 			// The rows read so far are good: import them before stopping,
 			// so the message below is true.
-			if ferr := imp.flush(ctx); ferr != nil {
+			if ferr := handOff(true); ferr != nil {
+				return ferr
+			}
+			if ferr := settle(false); ferr != nil {
 				return ferr
 			}
 			return imp.stopped(0, err)
 		}
 		imp.res.Lines++
 		if err := imp.add(r); err != nil {
+			if serr := settle(false); serr != nil {
+				return serr
+			}
 			return err
 		}
 		if len(imp.batch) < size {
 			continue
 		}
-		if err := imp.flush(ctx); err != nil {
-			return err
-		}
-		if imp.opt.Progress != nil {
-			imp.opt.Progress(imp.res.Progress)
-		}
-		if err := ctx.Err(); err != nil {
+		if err := handOff(true); err != nil {
 			return err
 		}
 	}
-	return imp.flush(ctx)
+	if err := handOff(true); err != nil {
+		return err
+	}
+	return settle(false)
+}
+
+// batchResult is what flushing one batch did.
+type batchResult struct {
+	first  int64    // the batch's first line
+	counts Progress // its OptedOut, Duplicate, AlreadyPresent, Accepted and Requeued
+	err    error
+}
+
+// add adds the counts of a batch's flush.
+func (r *Result) add(c Progress) {
+	r.OptedOut += c.OptedOut
+	r.Duplicate += c.Duplicate
+	r.AlreadyPresent += c.AlreadyPresent
+	r.Accepted += c.Accepted
+	r.Requeued += c.Requeued
 }
 
 // add turns one row into a pending message or a reject.
@@ -521,98 +611,80 @@ type job struct {
 	requeue bool // an earlier run's queued record, not a new one
 }
 
-// flush hands the rejects since the last batch to the campaign (while it
-// keeps any), drops the batch's opted-out recipients (one round trip),
-// stores the rest in one round trip and enqueues the tasks of new records and of
-// earlier runs' still-queued records. A batch runs to its
-// end even when ctx is cancelled meanwhile: cancellation is honoured
-// between batches.
-func (imp *importRun) flush(ctx context.Context) error {
-	if err := imp.flushRejects(); err != nil {
-		return err
+// flush drops the batch's opted-out recipients (one round trip), stores
+// the rest (one round trip) and enqueues the tasks of new records and of
+// earlier runs' still-queued records (one round trip), and returns what it
+// counted. It runs beside the reading of the next batch: it touches
+// nothing of imp but what stays the same through the run.
+func (imp *importRun) flush(ctx context.Context, batch []pending) (Progress, error) {
+	var c Progress
+	batch, err := imp.dropOptedOut(ctx, batch, &c)
+	if err != nil || len(batch) == 0 {
+		return c, err
 	}
-	bctx := context.WithoutCancel(ctx)
-	if err := imp.keepRejects(bctx); err != nil {
-		return imp.stopped(0, err)
+	recs := make([]store.NewRecord, len(batch))
+	for i := range batch {
+		m := &batch[i].msg
+		recs[i] = store.NewRecord{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To, Run: imp.run, Values: batch[i].vals}
 	}
-	if len(imp.batch) == 0 {
-		return nil
-	}
-	defer func() { imp.batch = imp.batch[:0] }()
-	first := imp.batch[0].line
-	if err := imp.dropOptedOut(bctx); err != nil {
-		return imp.stopped(first, err)
-	}
-	if len(imp.batch) == 0 {
-		return nil
-	}
-	imp.recs = imp.recs[:0]
-	for _, pd := range imp.batch {
-		m := &pd.msg
-		imp.recs = append(imp.recs, store.NewRecord{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account, To: m.To, Run: imp.run, Values: pd.vals})
-	}
-	res, err := imp.p.st.Create(bctx, imp.recs)
+	res, err := imp.p.st.Create(ctx, recs)
 	if err != nil {
-		return imp.stopped(imp.batch[0].line, err)
+		return c, err
 	}
-	jobs := make([]job, 0, len(imp.batch))
+	jobs := make([]job, 0, len(batch))
 	var requeue []int // indexes into jobs
 	for i, cr := range res {
-		m := &imp.batch[i].msg
+		m := &batch[i].msg
 		switch {
 		case cr.Created:
 			jobs = append(jobs, job{msg: m})
 		case cr.SameRun:
-			imp.res.Duplicate++
+			c.Duplicate++
 		default:
-			imp.res.AlreadyPresent++
+			c.AlreadyPresent++
 			if cr.Status == message.Queued {
 				requeue = append(requeue, len(jobs))
 				jobs = append(jobs, job{msg: m, requeue: true})
 			}
 		}
 	}
-	if err := imp.keepCreation(bctx, jobs, requeue); err != nil {
-		return imp.stopped(imp.batch[0].line, err)
+	if err := imp.keepCreation(ctx, jobs, requeue); err != nil {
+		return c, err
 	}
-	accepted, requeued, err := imp.enqueue(bctx, jobs)
-	imp.res.Accepted += accepted
-	imp.res.Requeued += requeued
-	if err != nil {
-		return imp.stopped(imp.batch[0].line, err)
-	}
-	return nil
+	accepted, requeued, err := imp.enqueue(ctx, jobs)
+	c.Accepted += accepted
+	c.Requeued += requeued
+	return c, err
 }
 
-// dropOptedOut removes from the batch, and counts, the rows whose
+// dropOptedOut returns batch without, and counts in c, the rows whose
 // recipient opted out of the campaign's account. A record an earlier run
 // left queued for such a recipient (its task lost in a crash, so no worker
 // will settle it) ends opted_out here, so the campaign still drains.
-func (imp *importRun) dropOptedOut(ctx context.Context) error {
-	tos := make([]string, len(imp.batch))
-	for i := range imp.batch {
-		tos[i] = imp.batch[i].msg.To
+func (imp *importRun) dropOptedOut(ctx context.Context, batch []pending, c *Progress) ([]pending, error) {
+	tos := make([]string, len(batch))
+	for i := range batch {
+		tos[i] = batch[i].msg.To
 	}
 	out, err := imp.p.st.OptedOutMany(ctx, imp.spec.Account, tos)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	kept := imp.batch[:0]
-	for i, pd := range imp.batch {
+	kept := batch[:0]
+	for i, pd := range batch {
 		if out[i] {
-			imp.res.OptedOut++
+			c.OptedOut++
 			m := &pd.msg
 			_, err := imp.p.st.Transition(ctx, store.Ref{ID: m.ID, CampaignID: m.CampaignID, Account: m.Account}, message.OptedOut,
 				store.Update{From: message.Queued, ErrorCode: "opted_out", Error: "the recipient opted out of this account's messages"})
 			if err != nil && !errors.Is(err, store.ErrNotFound) && !store.IsTransitionError(err) {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		kept = append(kept, pd)
 	}
-	imp.batch = kept
-	return nil
+	return kept, nil
 }
 
 // keepCreation gives re-enqueued messages the creation time of their
@@ -640,76 +712,47 @@ func (imp *importRun) keepCreation(ctx context.Context, jobs []job, requeue []in
 	return nil
 }
 
-// enqueue enqueues jobs with EnqueueWorkers in parallel. A TaskID conflict
-// means the task is still in Redis, which is what is wanted.
-func (imp *importRun) enqueue(ctx context.Context, jobs []job) (accepted, requeued int64, err error) {
-	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		next     int
-		firstErr error
-	)
-	workers := min(imp.p.cfg.EnqueueWorkers, len(jobs))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				if next >= len(jobs) || firstErr != nil {
-					mu.Unlock()
-					return
-				}
-				j := jobs[next]
-				next++
-				mu.Unlock()
-				fresh, err := imp.enqueueOne(ctx, j.msg)
-				mu.Lock()
-				switch {
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-				case !j.requeue:
-					accepted++
-				case fresh:
-					requeued++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return accepted, requeued, firstErr
+// queue is the queue of message id's send task: its shard of the lane.
+func (imp *importRun) queue(id string) string {
+	return message.SendQueue(imp.p.cfg.Prefix, imp.lane, id, imp.p.cfg.QueueShards)
 }
 
-// enqueueOne enqueues m's send task; fresh is false when the task was
-// already there.
-func (imp *importRun) enqueueOne(ctx context.Context, m *message.Message) (fresh bool, err error) {
-	var task *asynq.Task
-	if imp.opt.FullTasks {
-		opts := make([]asynq.Option, 0, len(imp.taskOpts)+2)
-		opts = append(opts, imp.taskOpts...)
-		opts = append(opts, imp.p.queue(imp.lane, m.ID), asynq.TaskID(m.ID))
-		task, err = message.NewSendTask(m, opts...)
-	} else {
-		// m was validated when its row was read, and its record holds what
-		// renders it again: the row's values, with the campaign's spec.
-		opts := make([]asynq.Option, 0, len(imp.taskOpts)+1)
-		opts = append(opts, imp.taskOpts...)
-		opts = append(opts, imp.p.queue(imp.lane, m.ID))
-		task, err = message.NewCompactSendTask(m.ID, opts...)
+// enqueue writes the send tasks of jobs in one round trip per Redis node
+// (taskbatch: asynq's enqueue, a batch at a time). A task whose ID is still
+// in its queue is left alone, which is what is wanted.
+func (imp *importRun) enqueue(ctx context.Context, jobs []job) (accepted, requeued int64, err error) {
+	if len(jobs) == 0 {
+		return 0, 0, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("build task of %s: %w", m.ID, err)
-	}
-	if _, err := imp.p.client.EnqueueContext(ctx, task); err != nil {
-		if errors.Is(err, asynq.ErrTaskIDConflict) {
-			return false, nil
+	tasks := make([]taskbatch.Task, len(jobs))
+	for i, j := range jobs {
+		m := j.msg
+		t := taskbatch.Task{Queue: imp.queue(m.ID), ID: m.ID, Type: message.TypeSend, MaxRetry: message.TaskMaxRetry, ProcessAt: imp.spec.SendAt}
+		if imp.opt.FullTasks {
+			full, err := message.NewSendTask(m)
+			if err != nil {
+				return 0, 0, fmt.Errorf("build task of %s: %w", m.ID, err)
+			}
+			t.Payload = full.Payload()
 		}
-		return false, fmt.Errorf("enqueue %s: %w", m.ID, err)
+		// The compact form: m was validated when its row was read, and its
+		// record holds what renders it again (the row's values, with the
+		// campaign's spec).
+		tasks[i] = t
 	}
-	return true, nil
+	written, err := imp.p.tasks.Write(ctx, tasks)
+	if err != nil {
+		return 0, 0, fmt.Errorf("enqueue %d tasks: %w", len(tasks), err)
+	}
+	for i, j := range jobs {
+		switch {
+		case !j.requeue:
+			accepted++
+		case written[i]:
+			requeued++
+		}
+	}
+	return accepted, requeued, nil
 }
 
 func (imp *importRun) flushRejects() error {

@@ -103,17 +103,17 @@ func (s *Store) OptedOutMany(ctx context.Context, account string, contacts []str
 	if len(contacts) == 0 {
 		return out, nil
 	}
-	key := s.optOutKey(account)
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.BoolCmd, len(contacts))
-	for i, c := range contacts {
-		cmds[i] = pipe.HExists(ctx, key, c)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	// One HMGET: a contact on the list has a value (its reason and time),
+	// one off it none.
+	vals, err := s.rdb.HMGet(ctx, s.optOutKey(account), contacts...).Result()
+	if err != nil {
 		return nil, fmt.Errorf("read opt-outs on %s: %w", account, err)
 	}
-	for i, c := range cmds {
-		out[i] = c.Val()
+	if len(vals) != len(contacts) {
+		return nil, fmt.Errorf("read opt-outs on %s: %d answers for %d contacts", account, len(vals), len(contacts))
+	}
+	for i, v := range vals {
+		out[i] = v != nil
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -129,6 +130,63 @@ end
 return {1, 'queued', ARGV[6], ARGV[8]}
 `)
 
+// createManyScript is createScript for several records of one campaign
+// part (one slot) in one call: each record in turn, as createScript would,
+// and the part's keys persisted and its counter moved once.
+// KEYS: counts, members, campaign, stats, then each record's bucket.
+// ARGV: the campaign's shape, now (ms), then per record: field, account,
+// to, run tag, values, request, member list entry.
+// Replies {created, status, run, request} per record, flat; {-1} when the
+// campaign's shape is not ARGV[1] (or the part lacks its copy).
+var createManyScript = redis.NewScript(luaRecord() + `
+local b = redis.call('HGET', KEYS[3], 'buckets')
+if not b then
+  if string.find(ARGV[1], '/', 1, true) then return {-1} end
+  redis.call('HSET', KEYS[3], 'buckets', ARGV[1]); b = ARGV[1]
+end
+if b ~= ARGV[1] then return {-1} end
+local out, created, persisted, ca = {}, 0, {}, nil
+local now = b36(ARGV[2])
+for i = 5, #KEYS do
+  local a = 3 + (i - 5) * 7
+  local key, F, run, vals, req = KEYS[i], ARGV[a], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  local v = rload(key, F)
+  if v then
+    local t = runpack(v)
+    local old, dirty = t[F_RUN], false
+    if run ~= '' and old ~= run then t[F_RUN] = run; dirty = true end
+    if vals ~= '' and t[F_VALS] == '' then t[F_VALS] = vals; dirty = true end
+    if dirty then rsave(key, F, t) end
+    out[#out + 1] = 0; out[#out + 1] = NAME[t[F_STATUS]] or ''; out[#out + 1] = old; out[#out + 1] = t[F_REQ]
+  else
+    local t = {'q', '', now, '', run, '', '', '', '', vals, '', req, '', ''}
+    if not ca then
+      ca = redis.call('HGET', KEYS[3], 'account')
+      if not ca then redis.call('HSET', KEYS[3], 'account', ARGV[a + 1]); ca = ARGV[a + 1] end
+    end
+    if ca ~= ARGV[a + 1] then t[F_ACCOUNT] = ARGV[a + 1] end
+    rsave(key, F, t)
+    redis.call('HINCRBY', key, '#', 1)
+    if not persisted[key] then redis.call('PERSIST', key); persisted[key] = true end
+    redis.call('RPUSH', KEYS[2], ARGV[a + 6])
+    created = created + 1
+    out[#out + 1] = 1; out[#out + 1] = 'queued'; out[#out + 1] = run; out[#out + 1] = req
+  end
+end
+if created > 0 then
+  redis.call('HINCRBY', KEYS[1], 'queued', created)
+  redis.call('PERSIST', KEYS[1])
+  redis.call('PERSIST', KEYS[2])
+  redis.call('PERSIST', KEYS[3])
+  redis.call('PERSIST', KEYS[4])
+end
+return out
+`)
+
+// createManyMax bounds the records of one createManyScript call, so that
+// one call keeps Redis busy for a few milliseconds at most.
+const createManyMax = 1000
+
 // Create creates each record that does not exist yet, in one pipelined
 // round trip. Existing records are left untouched and reported.
 func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, error) {
@@ -136,9 +194,6 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 		return nil, nil
 	}
 	now := strconv.FormatInt(ms(s.now()), 10)
-	if err := createScript.Load(ctx, s.rdb).Err(); err != nil {
-		return nil, fmt.Errorf("load create script: %w", err)
-	}
 	out := make([]CreateResult, len(recs))
 	todo := make([]int, len(recs))
 	for i := range todo {
@@ -167,8 +222,10 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 		if err != nil {
 			return nil, err
 		}
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.Cmd, len(todo))
+		// A campaign part's records go in one script call (a slot each); a
+		// record outside campaigns in one of its own.
+		var calls []createCall
+		group := map[scope]int{} // part → its open call in calls
 		for j, i := range todo {
 			r, loc := recs[i], locs[j]
 			vals := ""
@@ -180,58 +237,111 @@ func (s *Store) Create(ctx context.Context, recs []NewRecord) ([]CreateResult, e
 				vals = string(b)
 			}
 			to := clean(r.To)
-			cmds[j] = createScript.EvalSha(ctx, pipe,
-				[]string{loc.key, s.countsKeyIn(loc.sc), s.membersKeyIn(loc.sc), s.campaignKeyIn(loc.sc), s.statsKeyIn(loc.sc)},
-				loc.field, loc.shape, r.Account, to, now, runTag(r.Run), vals, clean(r.Request), memberEntry(seqs[j], to))
+			if loc.field == "" {
+				calls = append(calls, createCall{script: createScript, js: []int{j},
+					keys: []string{loc.key, s.countsKeyIn(loc.sc), s.membersKeyIn(loc.sc), s.campaignKeyIn(loc.sc), s.statsKeyIn(loc.sc)},
+					args: []any{loc.field, loc.shape, r.Account, to, now, runTag(r.Run), vals, clean(r.Request), memberEntry(seqs[j], to)}})
+				continue
+			}
+			k, ok := group[loc.sc]
+			if !ok || len(calls[k].js) >= createManyMax {
+				k = len(calls)
+				group[loc.sc] = k
+				calls = append(calls, createCall{script: createManyScript,
+					keys: []string{s.countsKeyIn(loc.sc), s.membersKeyIn(loc.sc), s.campaignKeyIn(loc.sc), s.statsKeyIn(loc.sc)},
+					args: []any{loc.shape, now}})
+			}
+			c := &calls[k]
+			c.js = append(c.js, j)
+			c.keys = append(c.keys, loc.key)
+			c.args = append(c.args, loc.field, r.Account, to, runTag(r.Run), vals, clean(r.Request), memberEntry(seqs[j], to))
 		}
+		pipe := s.rdb.Pipeline()
+		for k := range calls {
+			calls[k].cmd = calls[k].script.EvalSha(ctx, pipe, calls[k].keys, calls[k].args...)
+		}
+		var persists []*redis.BoolCmd
 		for c := range s.manyParts(recs, todo, locs) {
 			// A campaign that had drained (its summary expiring) is
 			// pending again; a part's script keeps only its own keys.
-			pipe.Persist(ctx, s.campaignKey(c))
+			persists = append(persists, pipe.Persist(ctx, s.campaignKey(c)))
 		}
 		for c := range campaignsOf(recs, todo, locs) {
 			// Its kept rejects too (rejects.go), whatever its parts.
-			pipe.Persist(ctx, s.rejectsKey(c))
+			persists = append(persists, pipe.Persist(ctx, s.rejectsKey(c)))
 		}
-		if _, err := pipe.Exec(ctx); err != nil {
+		if _, err := pipe.Exec(ctx); err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
 			return nil, fmt.Errorf("create %d records: %w", len(recs), err)
 		}
-		var again []int
-		for j, c := range cmds {
-			i := todo[j]
-			v, err := c.Slice()
-			if err != nil || len(v) != 4 {
-				return nil, fmt.Errorf("create record %s: unexpected reply %v: %w", recs[i].ID, v, err)
+		for _, p := range persists {
+			if err := p.Err(); err != nil {
+				return nil, fmt.Errorf("create %d records: %w", len(recs), err)
 			}
-			created, _ := v[0].(int64)
-			st, _ := v[1].(string)
-			run, _ := v[2].(string)
-			req, _ := v[3].(string)
-			if created == -1 {
-				// The campaign was re-created with another bucket count
-				// since this process cached it.
-				if round > 0 {
-					return nil, fmt.Errorf("create record %s: the bucket count of campaign %s keeps changing", recs[i].ID, recs[i].CampaignID)
-				}
-				m, err := s.readMeta(ctx, recs[i].CampaignID)
-				if err != nil {
-					return nil, err
-				}
-				// A part without its copy of the shape (a crash between
-				// the campaign's save and its parts') gets it now.
-				if err := s.syncParts(ctx, recs[i].CampaignID, m, false); err != nil {
-					return nil, err
-				}
-				again = append(again, i)
-				continue
-			}
-			tag := runTag(recs[i].Run)
-			out[i] = CreateResult{Created: created == 1, Status: message.Status(st), Request: req,
-				SameRun: created != 1 && run == tag && tag != ""}
 		}
+		var again []int
+		stale := map[string]bool{} // campaigns whose shape was read again
+		for _, call := range calls {
+			cmd := call.cmd
+			if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+				// Not loaded yet (or Redis lost it): the EVALSHA did
+				// nothing, send the script whole.
+				cmd = call.script.Eval(ctx, s.rdb, call.keys, call.args...)
+			}
+			v, err := cmd.Slice()
+			if err == nil && len(v) == 1 {
+				if created, _ := v[0].(int64); created == -1 {
+					// The campaign was re-created with another bucket
+					// count since this process cached it.
+					c := recs[todo[call.js[0]]].CampaignID
+					if round > 0 {
+						return nil, fmt.Errorf("create record %s: the bucket count of campaign %s keeps changing", recs[todo[call.js[0]]].ID, c)
+					}
+					if !stale[c] {
+						stale[c] = true
+						m, err := s.readMeta(ctx, c)
+						if err != nil {
+							return nil, err
+						}
+						// A part without its copy of the shape (a crash
+						// between the campaign's save and its parts') gets
+						// it now.
+						if err := s.syncParts(ctx, c, m, false); err != nil {
+							return nil, err
+						}
+					}
+					for _, j := range call.js {
+						again = append(again, todo[j])
+					}
+					continue
+				}
+			}
+			if err != nil || len(v) != 4*len(call.js) {
+				return nil, fmt.Errorf("create record %s: unexpected reply %v: %w", recs[todo[call.js[0]]].ID, v, err)
+			}
+			for n, j := range call.js {
+				i := todo[j]
+				created, _ := v[4*n].(int64)
+				st, _ := v[4*n+1].(string)
+				run, _ := v[4*n+2].(string)
+				req, _ := v[4*n+3].(string)
+				tag := runTag(recs[i].Run)
+				out[i] = CreateResult{Created: created == 1, Status: message.Status(st), Request: req,
+					SameRun: created != 1 && run == tag && tag != ""}
+			}
+		}
+		slices.Sort(again)
 		todo = again
 	}
 	return out, nil
+}
+
+// createCall is one script call of Create: the records todo[js].
+type createCall struct {
+	script *redis.Script
+	js     []int
+	keys   []string
+	args   []any
+	cmd    *redis.Cmd
 }
 
 // manyParts returns the campaigns of several parts among recs[todo].
