@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -353,40 +351,13 @@ func (c *Console) report(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	lift(w, c.cfg.LongRequestTimeout)
-	h := w.Header()
-	if f == producer.FormatCSV {
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-	} else {
-		h.Set("Content-Type", "application/x-ndjson")
-	}
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + "." + string(f)}))
-	cw := &countingWriter{w: w}
-	if err := c.cfg.Producer.Report(r.Context(), id, f, cw, producer.ReportOptions{}); err != nil {
-		if cw.n == 0 {
-			h.Del("Content-Disposition")
-			if errors.Is(err, store.ErrNotFound) {
-				c.notFound(w, r, fmt.Sprintf("There is no campaign %q.", id))
-				return
-			}
-			c.storeFailed(w, r, "report not written", err)
+	httpapi.StreamReport(w, r, c.cfg.Producer, id, f, producer.ReportOptions{}, c.log, func(err error) {
+		if errors.Is(err, store.ErrNotFound) {
+			c.notFound(w, r, fmt.Sprintf("There is no campaign %q.", id))
 			return
 		}
-		// Part of it is out: break the connection so that it is not
-		// taken for the whole.
-		c.log.Error("console: report stopped", zap.String("campaign", id), zap.Int64("bytes", cw.n), zap.Error(err))
-		panic(http.ErrAbortHandler)
-	}
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
+		c.storeFailed(w, r, "report not written", err)
+	})
 }
 
 // lift replaces the server's read and write timeouts for a request that

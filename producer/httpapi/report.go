@@ -36,6 +36,22 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.lift(w)
+	StreamReport(w, r, a.p, id, f, opt, a.log, func(err error) {
+		if errors.Is(err, store.ErrNotFound) {
+			a.noCampaign(w, id)
+			return
+		}
+		a.unavailable(w, r, "report not written", err)
+	})
+}
+
+// StreamReport streams campaign id's report (producer.Producer.Report) in
+// format f as an attachment: the API's report and the web console's, the
+// same bytes as `wabulk campaign report`. failed answers an error met
+// before any byte went out (no such campaign, the store); one met after
+// breaks the connection, so that a client cannot take part of a report
+// for the whole.
+func StreamReport(w http.ResponseWriter, r *http.Request, p *producer.Producer, id string, f producer.Format, opt producer.ReportOptions, log *zap.Logger, failed func(error)) {
 	h := w.Header()
 	if f == producer.FormatCSV {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -46,20 +62,14 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	cw := &countingWriter{w: w}
-	if err := a.p.Report(r.Context(), id, f, cw, opt); err != nil {
+	if err := p.Report(r.Context(), id, f, cw, opt); err != nil {
 		if cw.n == 0 && (errors.Is(err, store.ErrNotFound) || r.Context().Err() == nil) {
 			// Nothing is out yet: the answer is still an error.
 			h.Del("Content-Disposition")
-			if errors.Is(err, store.ErrNotFound) {
-				a.noCampaign(w, id)
-				return
-			}
-			a.unavailable(w, r, "report not written", err)
+			failed(err)
 			return
 		}
-		// Part of the report is out: break the connection, so the client
-		// cannot take it for the whole.
-		a.log.Error("api: report stopped", zap.String("campaign", id), zap.Int64("bytes", cw.n), zap.Error(err))
+		log.Error("report stopped", zap.String("campaign", id), zap.Int64("bytes", cw.n), zap.Error(err))
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -64,15 +64,11 @@ const uploadRetryAfter = 30
 // ?format= says csv or jsonl; otherwise the recipients' filename or
 // content type does, and CSV is the default.
 func (a *API) postCampaign(w http.ResponseWriter, r *http.Request) {
-	select {
-	case a.uploads <- struct{}{}:
-		defer func() { <-a.uploads }()
-	default:
-		w.Header().Set("Retry-After", strconv.Itoa(uploadRetryAfter))
-		writeError(w, http.StatusTooManyRequests, "too_many_uploads", "",
-			fmt.Sprintf("%d campaign uploads are under way, the most this server takes at once; upload again later", a.cfg.MaxConcurrentUploads))
+	release, ok := a.uploadSlot(w)
+	if !ok {
 		return
 	}
+	defer release()
 	a.lift(w)
 	var adm admission
 	q := r.URL.Query()
@@ -409,4 +405,19 @@ func (c *rejectCollector) Write(b []byte) (int, error) { return c.pw.Write(b) }
 func (c *rejectCollector) close() {
 	_ = c.pw.Close()
 	<-c.done
+}
+
+// uploadSlot takes one of Config.MaxConcurrentUploads for an upload (an
+// import or its preview), or answers 429 with Retry-After when all are
+// taken.
+func (a *API) uploadSlot(w http.ResponseWriter) (release func(), ok bool) {
+	select {
+	case a.uploads <- struct{}{}:
+		return func() { <-a.uploads }, true
+	default:
+		w.Header().Set("Retry-After", strconv.Itoa(uploadRetryAfter))
+		writeError(w, http.StatusTooManyRequests, "too_many_uploads", "",
+			fmt.Sprintf("%d campaign uploads are under way, the most this server takes at once; upload again later", a.cfg.MaxConcurrentUploads))
+		return nil, false
+	}
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -125,15 +124,11 @@ func (a *API) campaignReadError(w http.ResponseWriter, r *http.Request, id strin
 // postPreview reads an upload as POST /v1/campaigns does and answers what
 // its import would do (producer.Preview), writing nothing.
 func (a *API) postPreview(w http.ResponseWriter, r *http.Request) {
-	select {
-	case a.uploads <- struct{}{}:
-		defer func() { <-a.uploads }()
-	default:
-		w.Header().Set("Retry-After", strconv.Itoa(uploadRetryAfter))
-		writeError(w, http.StatusTooManyRequests, "too_many_uploads", "",
-			fmt.Sprintf("%d campaign uploads are under way, the most this server takes at once; upload again later", a.cfg.MaxConcurrentUploads))
+	release, ok := a.uploadSlot(w)
+	if !ok {
 		return
 	}
+	defer release()
 	a.lift(w)
 	a.readUpload(w, r, func(spec *producer.Spec, format producer.Format, recipients io.Reader) {
 		body := &trackedReader{r: recipients}
